@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The streaming model step is the hot path; it is compiled for AVX2 + FMA (haswell: the portable x86-64-v3 level) so SIMD multiply-add stays
+// in registers instead of becoming calls to fmaf (DESIGN.md §5).
+let numericFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "Sideman",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sideman", targets: ["sideman"]),
+        .library(name: "MIDI", targets: ["MIDI"]),
+        .library(name: "Neural", targets: ["Neural"]),
+        .library(name: "Ports", targets: ["Ports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+    ],
+    targets: [
+        // MIDI messages, the port byte-stream parser, serializer, note tracker, Standard MIDI Files.
+        .target(name: "MIDI"),
+        // Kernels, layers with forward and backward, streaming models, safetensors, training.
+        .target(name: "Neural", swiftSettings: numericFlags),
+        // C shims for system libraries whose entry points Swift cannot call directly (variadic
+        // jack_client_open, the snd_seq_ev_set_* macros).
+        .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
+        .target(name: "CALSA", linkerSettings: [.linkedLibrary("asound")]),
+        // Port backends: JACK, ALSA sequencer and an in-process virtual backend, behind one protocol.
+        .target(
+            name: "Ports",
+            dependencies: [
+                "MIDI", "CJACK", "CALSA",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
+        .executableTarget(
+            name: "sideman",
+            dependencies: [
+                "MIDI", "Neural", "Ports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "MIDITests",
+            dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
+        // Runs the built `sideman` binary as a user would, and checks exit codes and output.
+        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
+    ]
+)

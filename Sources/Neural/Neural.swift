@@ -1,0 +1,2 @@
+/// Neural: kernels, layers, streaming models, safetensors, training.
+public enum NeuralModule {}

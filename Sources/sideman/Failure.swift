@@ -1,0 +1,49 @@
+import ArgumentParser
+
+/// The sysexits codes of the command-line contract (DESIGN.md §8).
+enum ExitStatus: Int32 {
+    case ok = 0
+    case usage = 64
+    case dataError = 65
+    case noInput = 66
+    case unavailable = 69
+    case software = 70
+}
+
+/// A failure the user can act on: printed as one line `sideman: <subject>: <problem>` on stderr, and
+/// the process exits with `status`.
+struct Failure: Error {
+    var subject: String
+    var problem: String
+    var status: ExitStatus
+
+    init(_ subject: String, _ problem: String, status: ExitStatus) {
+        self.subject = subject
+        self.problem = problem
+        self.status = status
+    }
+}
+
+extension Failure {
+    /// Prints the one-line message and returns the ArgumentParser exit that carries our code.
+    func report() -> ExitCode {
+        printToStandardError("sideman: \(subject): \(problem)")
+        return ExitCode(status.rawValue)
+    }
+}
+
+/// Runs a command body, turning a `Failure` into its line on stderr and its exit code, and any other
+/// error into exit 70 rather than a crash.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let failure as Failure {
+        throw failure.report()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let exit as CleanExit {
+        throw exit
+    } catch {
+        throw Failure("internal", "\(error)", status: .software).report()
+    }
+}

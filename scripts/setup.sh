@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Sideman needs on a fresh Debian machine: the JACK and ALSA headers, a JACK server and its
+# command-line clients for the tests, the Python JACK client, and Python's mido for cross-checking the
+# Standard MIDI Files we write. Idempotent: a second run installs nothing.
+set -euo pipefail
+
+apt_packages=(libasound2-dev libjack-jackd2-dev jackd2 python3-jack-client python3-mido pkg-config)
+
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  # jackd2 asks whether to enable realtime limits; answer it up front so the install never waits.
+  echo "jackd2 jackd/tweak_rt_limits boolean false" | "${sudo_cmd[@]}" debconf-set-selections
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
