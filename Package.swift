@@ -36,10 +36,12 @@ let package = Package(
                 "MIDI", "CJACK", "CALSA",
                 .product(name: "Atomics", package: "swift-atomics"),
             ]),
+        // Daemon concerns that are neither ports nor music: the systemd notify protocol.
+        .target(name: "Service"),
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "MIDI", "Neural", "Ports",
+                "MIDI", "Neural", "Ports", "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
     ]
