@@ -39,10 +39,12 @@ let package = Package(
             ]),
         // Daemon concerns that are neither ports nor music: the systemd notify protocol.
         .target(name: "Service"),
+        // Musical representations (melody events, piano rolls, keys) and the corpus loaders.
+        .target(name: "Music", dependencies: ["MIDI"]),
         // The musical engine: presets, transport, listening, parts.
         .target(
             name: "Engine",
-            dependencies: ["MIDI", "Neural", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["MIDI", "Music", "Neural", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sideman",
             dependencies: [
@@ -57,6 +59,9 @@ let package = Package(
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(
+            name: "MusicTests",
+            dependencies: ["Music", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
     ]
