@@ -1,0 +1,84 @@
+import Foundation
+
+/// Names the chord the player is sounding, by template matching on pitch-class weights.
+///
+/// Weights: a sounding pitch class counts fully, one struck recently counts with a weight that halves
+/// every beat (an arpeggio or a broken chord still names its chord). Every root and quality is scored:
+/// + the weight of chord tones present, − the weight of pitch classes outside the chord, − a penalty
+/// per chord tone missing, + a bonus when the bass is the root (which settles C6 against Am7 and
+/// the symmetric chords by the bass). Fewer than three pitch classes present is no chord.
+public struct ChordEstimator: Sendable {
+    /// Weight at or above which a pitch class counts as present.
+    public static let presence = 0.3
+    static let missingPenalty = 0.6
+    static let rootInBassBonus = 0.3
+
+    private var recent = InlineArray<12, Double>(repeating: 0)
+    private let decayPerStep: Double
+    private static let masks: [(ChordQuality, UInt16)] = ChordQuality.allCases.map { ($0, $0.mask) }
+
+    public init(stepsPerBeat: Int) {
+        decayPerStep = pow(0.5, 1 / Double(max(1, stepsPerBeat)))
+    }
+
+    public mutating func reset() {
+        for i in 0..<12 { recent[i] = 0 }
+    }
+
+    /// Ages the recent strikes by one step and adds the strikes of the step just finished.
+    public mutating func advance(struck: PitchSet) {
+        let classes = struck.pitchClasses
+        for pc in 0..<12 {
+            recent[pc] *= decayPerStep
+            if classes & (1 << UInt16(pc)) != 0 { recent[pc] = 1 }
+        }
+    }
+
+    /// The chord for what sounds now (plus the recent strikes), or nil for no chord.
+    public func estimate(sounding: PitchSet, struck: PitchSet) -> Chord? {
+        let now = sounding.union(struck)
+        let nowClasses = now.pitchClasses
+        var weight = InlineArray<12, Double>(repeating: 0)
+        var present = 0
+        for pc in 0..<12 {
+            weight[pc] = nowClasses & (1 << UInt16(pc)) != 0 ? 1 : recent[pc] * 0.8
+            if weight[pc] >= Self.presence { present += 1 }
+        }
+        guard present >= 3 else { return nil }
+        let bassPitch = now.lowest
+        var bass = bassPitch.map { Int($0) % 12 } ?? -1
+        if bass < 0 {
+            // Nothing sounding: the strongest recent pitch class stands in for the bass.
+            var best = 0.0
+            for pc in 0..<12 where recent[pc] > best {
+                best = recent[pc]
+                bass = pc
+            }
+        }
+        var bestScore = -Double.infinity
+        var bestRoot = 0
+        var bestQuality = ChordQuality.major
+        for (quality, mask) in Self.masks {
+            for root in 0..<12 {
+                var score = 0.0
+                for pc in 0..<12 {
+                    let interval = (pc - root + 12) % 12
+                    let inChord = mask & (1 << UInt16(interval)) != 0
+                    if inChord {
+                        score += weight[pc]
+                        if weight[pc] < Self.presence { score -= Self.missingPenalty }
+                    } else {
+                        score -= weight[pc]
+                    }
+                }
+                if root == bass { score += Self.rootInBassBonus }
+                if score > bestScore + 1e-9 {
+                    bestScore = score
+                    bestRoot = root
+                    bestQuality = quality
+                }
+            }
+        }
+        return Chord(root: bestRoot, quality: bestQuality, bass: bass)
+    }
+}
