@@ -64,7 +64,8 @@ public struct Transport: Sendable {
         let beatsPerQuarter = 4 / Double(settings.meter.stepsPerBeat)
         tracker = BeatTracker(
             sampleRate: sampleRate, stepsPerBeat: settings.meter.stepsPerBeat,
-            tempoRange: (tempoRange.lowerBound * beatsPerQuarter)...(tempoRange.upperBound * beatsPerQuarter))
+            tempoRange: (tempoRange.lowerBound * beatsPerQuarter)...(tempoRange.upperBound * beatsPerQuarter),
+            expectedFramesPerBeat: fps * Double(settings.meter.stepsPerBeat))
     }
 
     // MARK: - Reading the grid
