@@ -3,7 +3,8 @@ import Foundation
 /// Names the chord the player is sounding, by template matching on pitch-class weights.
 ///
 /// Weights: a sounding pitch class counts fully, one struck recently counts with a weight that halves
-/// every beat (an arpeggio or a broken chord still names its chord). Every root and quality is scored:
+/// every two beats (an arpeggio or a broken chord still names its chord). The bass is the lowest pitch
+/// sounding or struck recently, so an arpeggio from its root is not heard as an inversion. Every root and quality is scored:
 /// + the weight of chord tones present, − the weight of pitch classes outside the chord, − a penalty
 /// per chord tone missing, + a bonus when the bass is the root (which settles C6 against Am7 and
 /// the symmetric chords by the bass). Fewer than three pitch classes present is no chord.
@@ -14,23 +15,35 @@ public struct ChordEstimator: Sendable {
     static let rootInBassBonus = 0.3
 
     private var recent = InlineArray<12, Double>(repeating: 0)
+    /// The lowest pitch of each pitch class struck while its weight has been present.
+    private var recentLowest: InlineArray<12, UInt8>
     private let decayPerStep: Double
     private static let masks: [(ChordQuality, UInt16)] = ChordQuality.allCases.map { ($0, $0.mask) }
 
     public init(stepsPerBeat: Int) {
-        decayPerStep = pow(0.5, 1 / Double(max(1, stepsPerBeat)))
+        recentLowest = InlineArray<12, UInt8>(repeating: 127)
+        decayPerStep = pow(0.5, 1 / Double(2 * max(1, stepsPerBeat)))
     }
 
     public mutating func reset() {
-        for i in 0..<12 { recent[i] = 0 }
+        for i in 0..<12 {
+            recent[i] = 0
+            recentLowest[i] = 127
+        }
     }
 
     /// Ages the recent strikes by one step and adds the strikes of the step just finished.
     public mutating func advance(struck: PitchSet) {
-        let classes = struck.pitchClasses
         for pc in 0..<12 {
             recent[pc] *= decayPerStep
-            if classes & (1 << UInt16(pc)) != 0 { recent[pc] = 1 }
+            if recent[pc] * 0.8 < Self.presence { recentLowest[pc] = 127 }
+        }
+        var left = struck
+        while let p = left.lowest {
+            left.remove(p)
+            let pc = Int(p) % 12
+            recent[pc] = 1
+            recentLowest[pc] = min(recentLowest[pc], p)
         }
     }
 
@@ -45,16 +58,9 @@ public struct ChordEstimator: Sendable {
             if weight[pc] >= Self.presence { present += 1 }
         }
         guard present >= 3 else { return nil }
-        let bassPitch = now.lowest
-        var bass = bassPitch.map { Int($0) % 12 } ?? -1
-        if bass < 0 {
-            // Nothing sounding: the strongest recent pitch class stands in for the bass.
-            var best = 0.0
-            for pc in 0..<12 where recent[pc] > best {
-                best = recent[pc]
-                bass = pc
-            }
-        }
+        var lowest = now.lowest ?? 127
+        for pc in 0..<12 where weight[pc] >= Self.presence { lowest = min(lowest, recentLowest[pc]) }
+        let bass = Int(lowest) % 12
         var bestScore = -Double.infinity
         var bestRoot = 0
         var bestQuality = ChordQuality.major

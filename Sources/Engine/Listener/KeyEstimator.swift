@@ -1,21 +1,44 @@
 import Foundation
 import Music
 
+/// Key profiles: how strongly each scale degree (from the tonic) belongs to a major and a minor key.
+public enum KeyProfile: String, CaseIterable, Sendable {
+    /// Krumhansl and Kessler's probe-tone ratings (1982), the original Krumhansl–Schmuckler profiles.
+    case krumhanslKessler
+    /// Temperley's revision from the Kostka–Payne harmony textbook corpus (2007).
+    case temperleyKostkaPayne
+
+    var major: [Double] {
+        switch self {
+        case .krumhanslKessler: return [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
+        case .temperleyKostkaPayne: return [0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400]
+        }
+    }
+
+    var minor: [Double] {
+        switch self {
+        case .krumhanslKessler: return [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]
+        case .temperleyKostkaPayne: return [0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330]
+        }
+    }
+}
+
 /// The key of what the player has been playing: Krumhansl–Schmuckler key finding over a pitch-class
 /// histogram that decays, so the estimate follows modulations.
 ///
 /// Every step adds one unit for each pitch class sounding in it (so notes weigh by duration), after
-/// the histogram has decayed by the half-life. The key is the one of 24 whose Krumhansl–Kessler
-/// profile correlates best with the histogram; a new key replaces the current one only when it
-/// correlates better by `switchMargin`, so the estimate does not flicker between neighbours (C major
-/// and A minor share their notes, and a few bars of melody often cannot tell them apart).
+/// the histogram has decayed by the half-life. The key is the one of 24 whose profile correlates best
+/// with the histogram; a new key replaces the current one only when it correlates better by
+/// `switchMargin`, so the estimate does not flicker between neighbours (C major and E minor, or A minor,
+/// share most of their notes, and a few bars of melody often cannot tell them apart).
+///
+/// The default profiles are Temperley–Kostka–Payne: on the folk training split (11,249 tunes, whole
+/// tunes, against their labels) they agree 83% of the time where the Krumhansl–Kessler ratings agree 71%,
+/// mostly by confusing a key with its dominant less often.
 public struct KeyEstimator: Sendable {
-    static let majorProfile: [Double] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
-    static let minorProfile: [Double] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]
     /// The profiles centred and scaled to unit norm, so a correlation is one dot product.
-    private static let centred: (major: InlineArray<12, Double>, minor: InlineArray<12, Double>) = (
-        normalise(majorProfile), normalise(minorProfile)
-    )
+    private let major: InlineArray<12, Double>
+    private let minor: InlineArray<12, Double>
 
     private static func normalise(_ p: [Double]) -> InlineArray<12, Double> {
         let mean = p.reduce(0, +) / 12
@@ -37,7 +60,12 @@ public struct KeyEstimator: Sendable {
     public private(set) var confidence = 0.0
 
     /// - Parameter halfLifeSteps: steps after which a note's weight has halved (.infinity: never forget).
-    public init(halfLifeSteps: Double = 128, switchMargin: Double = 0.04, minimumEvidence: Double = 8) {
+    public init(
+        halfLifeSteps: Double = 128, profile: KeyProfile = .temperleyKostkaPayne, switchMargin: Double = 0.05,
+        minimumEvidence: Double = 16
+    ) {
+        major = Self.normalise(profile.major)
+        minor = Self.normalise(profile.minor)
         decayPerStep = halfLifeSteps.isFinite ? pow(0.5, 1 / halfLifeSteps) : 1
         self.switchMargin = switchMargin
         self.minimumEvidence = minimumEvidence
@@ -78,8 +106,8 @@ public struct KeyEstimator: Sendable {
             var minor = 0.0
             for i in 0..<12 {
                 let h = histogram[(tonic + i) % 12] - mean
-                major += h * Self.centred.major[i]
-                minor += h * Self.centred.minor[i]
+                major += h * self.major[i]
+                minor += h * self.minor[i]
             }
             major /= norm
             minor /= norm

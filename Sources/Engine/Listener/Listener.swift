@@ -62,7 +62,8 @@ public struct Listener: Sendable {
 
     public init(
         settings: ListenerSettings, sampleRate: Double, meter: Meter, phraseEndController: UInt8? = nil,
-        historySteps: Int = 256, densityWindowBeats: Int = 8, keyHalfLifeSteps: Double = 128
+        historySteps: Int = 256, densityWindowBeats: Int = 8, keyHalfLifeSteps: Double = 128,
+        keyProfile: KeyProfile = .temperleyKostkaPayne
     ) {
         self.settings = settings
         self.sampleRate = sampleRate
@@ -72,7 +73,7 @@ public struct Listener: Sendable {
         phraseEndSteps = max(1, Int64((settings.phraseEndBeats * Double(meter.stepsPerBeat)).rounded()))
         self.historySteps = max(2, historySteps)
         ring = [StepNotes](repeating: StepNotes(step: Int64.min), count: self.historySteps)
-        keyEstimator = KeyEstimator(halfLifeSteps: keyHalfLifeSteps)
+        keyEstimator = KeyEstimator(halfLifeSteps: keyHalfLifeSteps, profile: keyProfile)
         chordEstimator = ChordEstimator(stepsPerBeat: meter.stepsPerBeat)
         densityMeter = DensityMeter(windowBeats: densityWindowBeats, stepsPerBeat: meter.stepsPerBeat)
     }

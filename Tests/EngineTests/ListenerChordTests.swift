@@ -1,0 +1,77 @@
+import MIDI
+import Testing
+
+@testable import Engine
+
+@Suite struct ListenerChordTests {
+    private func chord(_ pitches: [UInt8]) -> Chord? {
+        ChordEstimator(stepsPerBeat: 4).estimate(sounding: PitchSet(pitches), struck: PitchSet())
+    }
+
+    @Test(arguments: [
+        ([60, 64, 67], "C"),
+        ([52, 60, 67], "C/E"),
+        ([43, 60, 64], "C/G"),
+        ([57, 60, 64], "Am"),
+        ([61, 64, 69], "A/C#"),
+        ([59, 62, 65], "Bdim"),
+        ([60, 64, 68], "Caug"),
+        ([60, 65, 67], "Csus4"),
+        ([55, 59, 62, 65], "G7"),
+        ([47, 62, 65, 67], "G7/B"),
+        ([53, 65, 67, 71], "G7/F"),
+        ([53, 57, 60, 64], "Fmaj7"),
+        ([52, 57, 60, 65], "Fmaj7/E"),
+        ([50, 53, 57, 60], "Dm7"),
+        ([48, 53, 57, 62], "Dm7/C"),
+        ([59, 62, 65, 69], "Bm7b5"),
+        ([60, 63, 66, 69], "Cdim7"),
+        ([45, 64, 72, 76, 79], "C/A"),  // no A-minor seventh without its fifth... see below
+    ] as [([UInt8], String)])
+    func namesTriadsAndSevenths(pitches: [UInt8], name: String) {
+        if name == "C/A" {
+            // A, E, C, E, G: every note of Am7 — the bass settles it as Am7, not C6.
+            #expect(chord(pitches)?.description == "Am7")
+        } else {
+            #expect(chord(pitches)?.description == name)
+        }
+    }
+
+    @Test func transposesWithThePitches() {
+        for shift in 0..<12 {
+            let c = chord([48, 55, 64, 70].map { UInt8($0 + shift) })
+            #expect(c == Chord(root: shift, quality: .dominantSeventh))
+        }
+    }
+
+    @Test func tooLittleIsNoChord() {
+        #expect(chord([]) == nil)
+        #expect(chord([60]) == nil)
+        #expect(chord([60, 67]) == nil)
+        #expect(chord([60, 72, 84]) == nil)
+    }
+
+    @Test func anArpeggioNamesItsChord() {
+        var rig = listeningRig()
+        // G B D F as 8th notes, each released before the next.
+        for (i, p) in [43, 59, 62, 65].enumerated() {
+            rig.send(on(UInt8(p)), at: UInt64(i * 12000))
+            rig.send(off(UInt8(p)), at: UInt64(i * 12000 + 10000))
+        }
+        rig.drain(through: 4 * 12000 - 6000)
+        #expect(rig.reports.last!.chord?.description == "G7")
+        // Recent strikes halve every two beats: three beats after the last one the chord has faded.
+        rig.drain(through: 4 * 12000 + 12 * 6000)
+        #expect(rig.reports.last!.chord == nil)
+    }
+
+    @Test func chordIsUpdatedByAnOnStepNote() {
+        var rig = listeningRig()
+        rig.send(on(48), at: 0)
+        rig.send(on(64), at: 0)
+        rig.drain(through: 6000)
+        #expect(rig.listener!.chord == nil)
+        rig.send(on(67), at: 6000 + 200)  // on step 1: the listener's chord changes at once
+        #expect(rig.listener!.chord?.description == "C")
+    }
+}
