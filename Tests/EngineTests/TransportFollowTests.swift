@@ -112,6 +112,18 @@ struct SyntheticPlayer {
         #expect(worst < 0.02)
     }
 
+    @Test func aTempoHintMovesTheFollowedOctave() {
+        // 150 bpm is outside the octave around a 100 bpm preset; the hint moves the octave to it.
+        let player = SyntheticPlayer(seed: 2, bpm: { _ in 150 })
+        var rig = followRig(bpm: 100)
+        rig.transport.setTempo(bpm: 145)
+        let events = player.events(bars: 0..<10)
+        let worst = follow(&rig, events, expected: { _ in 150 }, fromFrame: player.frame(ofBeat: 16))
+        // Without the hint the follower would stop at the octave's top, 141 bpm, 6% short.
+        #expect(worst < 0.03)
+        #expect(abs(rig.transport.bpm / 150 - 1) < 0.01)
+    }
+
     @Test func followsATempoRamp() {
         // 96 to 120 bpm over 8 bars, then steady.
         let tempo: (Int) -> Double = { n in 96 + 24 * min(1, Double(n) / 32) }

@@ -11,6 +11,10 @@ import Foundation
 /// - Phase lock: an onset near a beat or an off-beat 8th of the predicted grid nudges the grid's
 ///   phase and period towards it (a first-order PLL); onsets far from both (16ths, syncopations) are
 ///   left out.
+/// Tempo jumps (when the player is clearly elsewhere, or most onsets miss the grid) go to the histogram
+/// peak nearest the expected tempo, choosing between it and its 3:2 and 2:3 neighbours — the readings
+/// dotted rhythms confuse — by how well each grid fits the recent onsets. Everything stays within an
+/// octave around the expected tempo.
 /// Without onsets nothing changes: the tempo holds through rests instead of collapsing. After a long
 /// silence the first onset re-phases the grid to the nearest beat, since players come back in on one.
 public struct BeatTracker: Sendable {
@@ -62,6 +66,12 @@ public struct BeatTracker: Sendable {
         tapCount = 0
         disagreements = 0
         fit = 1
+    }
+
+    /// Moves the band the tempo may follow within, as a new preset tempo or a tempo hint does.
+    public mutating func expect(framesPerBeat: Double) {
+        expectedFramesPerBeat = clampPeriod(framesPerBeat)
+        disagreements = 0
     }
 
     private func binPeriod(_ i: Int) -> Double { minFramesPerBeat * pow(Self.binRatio, Double(i)) }
@@ -149,8 +159,8 @@ public struct BeatTracker: Sendable {
     private func bestReading(around candidate: Double) -> Double {
         var best = clampToBand(candidate)
         var bestScore = -1.0
-        for ratio in [1.0, 1.5, 2.0 / 3.0] {
-            let q = candidate * ratio
+        for reading in 0..<3 {
+            let q = reading == 0 ? candidate : reading == 1 ? candidate * 1.5 : candidate / 1.5
             guard band.contains(q) else { continue }
             let octaves = log2(q / expectedFramesPerBeat) / 0.5
             let score = gridFit(period: q) * exp(-0.5 * octaves * octaves)

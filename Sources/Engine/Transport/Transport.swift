@@ -15,7 +15,9 @@ import MIDI
 ///   the next boundary. Start (FA) goes to position 0 at the next tick, continue (FB) resumes, stop (FC)
 ///   halts, song position (F2) sets where continue resumes. `start(at:)` is not used.
 /// - follow: the player's onsets (and taps) steer tempo and phase (`BeatTracker`); the grid starts at
-///   the first onset or tap unless `start(at:)` started it before, at the preset tempo.
+///   the first onset or tap unless `start(at:)` started it before, at the preset tempo. The follower
+///   moves within an octave centred on the preset tempo (√½ to √2 times it, inside `tempoRange`), so it
+///   never lands on half or double time; taps and `setTempo` move that octave.
 public struct Transport: Sendable {
     public let sampleRate: Double
     public let meter: Meter
@@ -151,11 +153,13 @@ public struct Transport: Sendable {
         isRunning = false
     }
 
-    /// A new tempo (fixed mode, or a hint in follow mode). While running it takes effect at the next
-    /// step boundary, so that step still falls where it was announced and the position stays continuous.
+    /// A new tempo (fixed mode, or a hint in follow mode, which also re-centres the band the follower
+    /// may move in). While running it takes effect at the next step boundary, so that step still falls
+    /// where it was announced and the position stays continuous.
     public mutating func setTempo(bpm: Double) {
         let fps = Timeline.framesPerStep(bpm: min(max(bpm, 20), 400), sampleRate: sampleRate)
         guard source != .clock else { return }
+        if source == .follow { tracker.expect(framesPerBeat: fps * Double(meter.stepsPerBeat)) }
         if isRunning {
             if pendingFramesPerStep == nil { pendingStep = nextStepIndex }
             pendingFramesPerStep = fps
