@@ -103,7 +103,7 @@ public enum MIDIFileWriter {
     private static func writeMeta(_ meta: MetaEvent, into bytes: inout [UInt8]) {
         let data = meta.data
         bytes.append(0xFF)
-        bytes.append(meta.type & 0x7F)
+        bytes.append(meta.type)
         appendLength(data.count, to: &bytes)
         bytes.append(contentsOf: data)
     }
