@@ -22,8 +22,8 @@
 /// | missing end-of-track                                        | warning                        |
 /// | track length too long (end-of-track earlier, next chunk there) | warning, resync at the chunk |
 /// | track length too short (events run on to an end-of-track)   | warning, events kept           |
-/// | track length beyond end of file, data ends on an event boundary | warning, events kept       |
-/// | track length beyond end of file with no event data at all   | error: truncated               |
+/// | track length beyond end of file, end-of-track before the end | warning (a wrong length)      |
+/// | track length beyond end of file, no end-of-track (file cut) | error: truncated               |
 /// | file ends inside an event                                   | error: truncated               |
 /// | running status after a meta or sysex event                  | warning (once per track)       |
 /// | data byte with no running status                            | error                          |
@@ -204,12 +204,18 @@ public struct MIDIFileReader {
                 warn("track \(number) has no end-of-track event", at: declaredEnd)
                 return (MIDITrack(events: state.events), declaredEnd)
             }
+            if position >= end && declaredEnd < end {
+                // Events ran on past a too-short declared length to the end of the file without an
+                // end-of-track: they were never part of the track. Keep what the chunk held.
+                state.events.removeSubrange(inside.events...)
+                warnings.removeSubrange(inside.warnings...)
+                warn("track \(number) has no end-of-track event", at: declaredEnd)
+                return (MIDITrack(events: state.events), declaredEnd)
+            }
             if position >= end {
-                if state.events.isEmpty {
-                    throw MIDIFileError(.truncated, "file ends inside track \(number)", at: position)
-                }
-                warn("track \(number) declares \(declaredLength) bytes but the file ends after \(end - dataStart); no end-of-track event", at: position)
-                return (MIDITrack(events: state.events), end)
+                // The chunk promised more and no end-of-track came: the file was cut short. Even on an
+                // event boundary the rest of the song is gone, so this is truncation, not a wrong length.
+                throw MIDIFileError(.truncated, "file ends inside track \(number), which declares \(declaredLength) bytes but has \(end - dataStart)", at: end)
             }
             do {
                 if try readEvent(at: &position, track: number, state: &state) {

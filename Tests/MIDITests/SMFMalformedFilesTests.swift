@@ -57,6 +57,7 @@ struct SMFCorruptFilesTests {
         Case(name: "garbage instead of tracks", bytes: Bytes.header() + [0x01, 0x02, 0x03], kind: .noTracks, offset: 14, words: "no MTrk"),
         Case(name: "track header cut short", bytes: Bytes.header() + Array("MTrk".utf8) + [0, 0], kind: .truncated, offset: 14, words: "header of track chunk 1"),
         Case(name: "track length past the end, no data", bytes: Bytes.header() + Array("MTrk".utf8) + Bytes.be32(100), kind: .truncated, offset: 18, words: "declares 100 bytes"),
+        Case(name: "file cut after the first of two tracks' headers", bytes: Bytes.header(tracks: 2) + Bytes.track(Bytes.notes + Bytes.endOfTrack) + Array("MTrk".utf8) + Bytes.be32(4), kind: .truncated, offset: 14 + 8 + 28 + 4, words: "track 2 declares 4 bytes"),
         Case(name: "delta time of 5 bytes", bytes: Bytes.header() + Bytes.track([0x81, 0x81, 0x81, 0x81, 0x00, 0x90, 60, 1] + Bytes.endOfTrack), kind: .overlongQuantity, offset: dataStart, words: "longer than 4 bytes"),
         Case(name: "meta length of 5 bytes", bytes: Bytes.header() + Bytes.track([0x00, 0xFF, 0x01, 0x80, 0x80, 0x80, 0x80, 0x01, 0x41] + Bytes.endOfTrack), kind: .overlongQuantity, offset: dataStart + 3, words: "meta event length is longer"),
         Case(name: "data byte without status", bytes: Bytes.header() + Bytes.track([0x00, 0x40, 0x40] + Bytes.endOfTrack), kind: .dataWithoutStatus, offset: dataStart + 1, words: "no running status"),
@@ -70,6 +71,7 @@ struct SMFCorruptFilesTests {
         Case(name: "file ends inside the end-of-track", bytes: Bytes.header() + Bytes.track(Bytes.notes + [0x00, 0xFF, 0x2F], length: Bytes.notes.count + 4), kind: .truncated, offset: dataStart + Bytes.notes.count + 3, words: "file ends inside a meta event length"),
         Case(name: "meta event longer than the file", bytes: Bytes.header() + Bytes.track([0x00, 0xFF, 0x01, 0x7F, 0x41]), kind: .truncated, offset: dataStart + 3, words: "declares 127 bytes"),
         Case(name: "sysex claiming 256 MiB", bytes: Bytes.header() + Bytes.track([0x00, 0xF0, 0xFF, 0xFF, 0xFF, 0x7F, 0x01, 0x02]), kind: .truncated, offset: dataStart + 2, words: "sysex event of track 1 declares 268435455 bytes"),
+        Case(name: "file cut on an event boundary, no end-of-track", bytes: Bytes.header() + Bytes.track(Bytes.notes, length: 1000), kind: .truncated, offset: dataStart + Bytes.notes.count, words: "declares 1000 bytes but has 24"),
         Case(name: "second track cut inside an event", bytes: Bytes.header(tracks: 2) + Bytes.track(Bytes.notes + Bytes.endOfTrack) + Bytes.track([0x00, 0xC0], length: 8), kind: .truncated, offset: 14 + 8 + 28 + 8 + 2, words: "track 2"),
     ]
 
@@ -153,8 +155,20 @@ struct SMFToleratedFilesTests {
         #expect(noteOns(file).map(\.note) == [60])
     }
 
-    @Test func trackLengthPastEndOfFileWithCompleteEvents() throws {
-        expectThreeNotes(try read(Bytes.header() + Bytes.track(Bytes.notes, length: 1000), warning: "file ends after"))
+    @Test func trackLengthTooShortRunningToEndOfFile() throws {
+        let file = try read(Bytes.header() + Bytes.track(Bytes.notes, length: 8), warning: "no end-of-track")
+        #expect(noteOns(file).map(\.note) == [60])
+    }
+
+    @Test func trackLengthPastEndOfFileAfterEndOfTrack() throws {
+        expectThreeNotes(try read(Bytes.header() + Bytes.track(Bytes.notes + Bytes.endOfTrack, length: 1000), warning: "end-of-track is at byte"))
+    }
+
+    @Test func nonMinimalQuantities() throws {
+        // 80 80 80 60 is 0x60 written in four bytes: wasteful but valid (jazz-soft's test-vlq-4-byte does it).
+        let data: [UInt8] = [0x80, 0x80, 0x80, 0x00, 0x90, 60, 100, 0x80, 0x80, 0x80, 0x60, 0x80, 60, 0] + Bytes.endOfTrack
+        let file = try read(Bytes.header() + Bytes.track(data), warning: nil)
+        #expect(file.tracks[0].events.map(\.tick) == [0, 96, 96])
     }
 
     @Test func paddingAfterEndOfTrack() throws {
