@@ -135,3 +135,21 @@ extension MetaEvent {
     /// The time signature's denominator as a note value (4 for quarter notes).
     public static func denominator(power: UInt8) -> Int { 1 << Int(min(power, 30)) }
 }
+
+extension MetaEvent {
+    /// A track name from a string (stored as UTF-8).
+    public static func trackName(_ name: String) -> MetaEvent { .text(.trackName, Array(name.utf8)) }
+
+    /// A tempo in beats (quarter notes) per minute, rounded to whole microseconds per quarter.
+    public static func tempo(beatsPerMinute: Double) -> MetaEvent {
+        let micros = (60_000_000 / max(beatsPerMinute, 1)).rounded()
+        return .tempo(microsecondsPerQuarter: UInt32(min(micros, 0xFF_FFFF)))
+    }
+
+    /// A time signature such as 3/4 or 6/8 (`denominator` a power of two), with the usual 24 MIDI clocks
+    /// per click and 8 thirty-seconds per quarter.
+    public static func timeSignature(_ numerator: UInt8, _ denominator: Int) -> MetaEvent {
+        let power = UInt8(max(0, Int.bitWidth - 1 - denominator.leadingZeroBitCount))
+        return .timeSignature(numerator: numerator, denominatorPower: power, clocksPerClick: 24, thirtySecondsPerQuarter: 8)
+    }
+}

@@ -50,21 +50,33 @@ struct Inspect: ParsableCommand {
 
     static let warningLimit = 20
 
-    /// The file's bytes, or the failure a user can act on (66 when it cannot be read at all).
+    /// The file's bytes, or the failure a user can act on (66 when it cannot be read at all). Only
+    /// regular files are read, and only up to the reader's size limit, so /dev/zero or a FIFO named by
+    /// mistake can neither hang the command nor exhaust memory.
     static func load(_ path: String) throws -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(path, "no such file", status: .noInput)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw Failure(path, "no such file", status: .noInput) }
+            throw Failure(path, "cannot be read (\(String(cString: strerror(errno))))", status: .noInput)
         }
-        if isDirectory.boolValue { throw Failure(path, "is a directory, not a MIDI file", status: .noInput) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size > MIDIFileReader.maximumFileSize {
-            throw Failure(path, "file of \(size) bytes is larger than the \(MIDIFileReader.maximumFileSize >> 20) MiB limit for MIDI files", status: .dataError)
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw Failure(path, "is a directory, not a MIDI file", status: .noInput)
+        default: throw Failure(path, "is not a regular file", status: .noInput)
         }
-        guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path) else {
+        if Int(info.st_size) > MIDIFileReader.maximumFileSize {
+            throw Failure(path, "file of \(info.st_size) bytes is larger than the \(MIDIFileReader.maximumFileSize >> 20) MiB limit for MIDI files", status: .dataError)
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw Failure(path, "cannot be read (permission denied)", status: .noInput)
         }
-        return [UInt8](data)
+        defer { try? handle.close() }
+        do {
+            let data = try handle.read(upToCount: MIDIFileReader.maximumFileSize + 1) ?? Data()
+            return [UInt8](data)
+        } catch {
+            throw Failure(path, "cannot be read (\(error.localizedDescription))", status: .noInput)
+        }
     }
 }
 
@@ -158,17 +170,19 @@ struct FileReport {
             let owner = tempo.track.map { "track \($0 + 1), " } ?? ""
             lines.append("tempo: \(Self.decimal(tempo.segment.beatsPerMinute, places: 2)) BPM (\(tempo.segment.microsecondsPerQuarter) µs per quarter) at \(owner)tick \(tempo.segment.tick), \(Self.decimal(tempo.segment.seconds, places: 3)) s")
         }
+        // Format 2 tracks are separate songs, so say whose signature it is.
+        func owner(_ track: Int) -> String { file.format == .sequentialTracks ? "track \(track + 1), " : "" }
         for signature in timeSignatures {
-            lines.append("time signature: \(signature.value.numerator)/\(signature.value.denominator) at tick \(signature.tick), \(Self.decimal(signature.seconds, places: 3)) s")
+            lines.append("time signature: \(signature.value.numerator)/\(signature.value.denominator) at \(owner(signature.track))tick \(signature.tick), \(Self.decimal(signature.seconds, places: 3)) s")
         }
         for signature in keySignatures {
-            lines.append("key signature: \(MetaEvent.keyName(sharps: signature.value.sharps, minor: signature.value.minor)) at tick \(signature.tick), \(Self.decimal(signature.seconds, places: 3)) s")
+            lines.append("key signature: \(MetaEvent.keyName(sharps: signature.value.sharps, minor: signature.value.minor)) at \(owner(signature.track))tick \(signature.tick), \(Self.decimal(signature.seconds, places: 3)) s")
         }
         for (index, track) in tracks.enumerated() {
             let name = track.name.map { "\"\($0)\"" } ?? "(no name)"
             let channels = track.channels.isEmpty ? "no channels" : "channel\(track.channels.count == 1 ? "" : "s") " + track.channels.map { String($0 + 1) }.joined(separator: ", ")
             let programs = track.programs.isEmpty ? "no program changes" : "program\(track.programs.count == 1 ? "" : "s") " + track.programs.map { String($0 + 1) }.joined(separator: ", ")
-            lines.append("track \(index + 1) \(name): \(track.notes) notes, \(channels), \(programs), \(track.events) events, ends at tick \(track.endTick)")
+            lines.append("track \(index + 1) \(name): \(track.notes) note\(track.notes == 1 ? "" : "s"), \(channels), \(programs), \(track.events) events, ends at tick \(track.endTick)")
         }
         if !warnings.isEmpty {
             lines.append("warnings: \(warnings.count) (on stderr)")

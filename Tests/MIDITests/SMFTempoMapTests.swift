@@ -86,3 +86,15 @@ struct SMFTempoMapTests {
         #expect(MetaEvent.denominator(power: 3) == 8)
     }
 }
+
+@Suite("SMF meta event helpers")
+struct SMFMetaEventHelperTests {
+    @Test func helpers() {
+        #expect(MetaEvent.tempo(beatsPerMinute: 100) == .tempo(microsecondsPerQuarter: 600_000))
+        #expect(MetaEvent.timeSignature(6, 8) == .timeSignature(numerator: 6, denominatorPower: 3, clocksPerClick: 24, thirtySecondsPerQuarter: 8))
+        #expect(MetaEvent.trackName("Bass") == .text(.trackName, [0x42, 0x61, 0x73, 0x73]))
+        #expect(MIDITrack(events: [SMFEvent(tick: 0, .trackName("Bäss"))]).name == "Bäss")
+        // Latin-1 text from older sequencers still reads as the intended letters.
+        #expect(MetaEvent.decodeText([0x42, 0xE4, 0x73, 0x73]) == "Bäss")
+    }
+}
