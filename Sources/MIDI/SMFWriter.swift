@@ -1,7 +1,7 @@
 /// Writes Standard MIDI Files of format 0 and 1 (and 2, whose layout is the same as 1).
 ///
-/// Channel messages use running status, the way nearly every sequencer writes them; meta and sysex
-/// events restate the status afterwards, because the standard says they cancel it and strict readers
+/// Channel messages use running status (`RunningStatusEncoder`), the way nearly every sequencer writes
+/// them; meta and sysex events restate the status afterwards, because the standard says they cancel it and strict readers
 /// (mido among them) do reset it. Every track ends with exactly one end-of-track event, placed at the
 /// latest of its last event and any end-of-track the caller put in.
 public enum MIDIFileWriter {
@@ -44,7 +44,7 @@ public enum MIDIFileWriter {
         }.map(\.element)
         var previousTick = 0
         var endTick = 0
-        var runningStatus: UInt8? = nil
+        var encoder = RunningStatusEncoder()
         for event in ordered {
             let tick = max(0, event.tick)
             if case .meta(.endOfTrack) = event.kind {
@@ -54,16 +54,19 @@ public enum MIDIFileWriter {
             appendDelta(tick - previousTick, to: &bytes)
             previousTick = tick
             switch event.kind {
+            case .channel(let message) where message.channel != nil:
+                encoder.encode(message, into: &bytes)
             case .channel(let message):
-                writeMessage(message, runningStatus: &runningStatus, into: &bytes)
+                writeSystemMessage(message, into: &bytes)
+                encoder.cancelRunningStatus()
             case .meta(let meta):
                 writeMeta(meta, into: &bytes)
-                runningStatus = nil
+                encoder.cancelRunningStatus()
             case .sysex(let sysex):
                 bytes.append(sysex.form.rawValue)
                 appendLength(sysex.bytes.count, to: &bytes)
                 bytes.append(contentsOf: sysex.bytes)
-                runningStatus = nil
+                encoder.cancelRunningStatus()
             }
         }
         appendDelta(max(endTick, previousTick) - previousTick, to: &bytes)
@@ -76,28 +79,20 @@ public enum MIDIFileWriter {
         bytes[lengthOffset + 3] = UInt8(length & 0xFF)
     }
 
-    private static func writeMessage(_ message: MIDIMessage, runningStatus: inout UInt8?, into bytes: inout [UInt8]) {
-        guard message.channel != nil, let (count, wire) = message.shortEncoding else {
-            // A system message has no place among a track's channel events: a complete sysex goes in
-            // the F0 form, anything else is escaped with F7 so it is sent as it is.
-            var encoded: [UInt8] = []
-            message.encode(into: &encoded)
-            if case .sysex = message {
-                bytes.append(0xF0)
-                appendLength(encoded.count - 1, to: &bytes)
-                bytes.append(contentsOf: encoded.dropFirst())
-            } else {
-                bytes.append(0xF7)
-                appendLength(encoded.count, to: &bytes)
-                bytes.append(contentsOf: encoded)
-            }
-            runningStatus = nil
-            return
+    /// A system message has no place among a track's channel events: a complete sysex goes in the F0
+    /// form, anything else is escaped with F7 so that it is sent as it is.
+    private static func writeSystemMessage(_ message: MIDIMessage, into bytes: inout [UInt8]) {
+        var encoded: [UInt8] = []
+        message.encode(into: &encoded)
+        if case .sysex = message {
+            bytes.append(0xF0)
+            appendLength(encoded.count - 1, to: &bytes)
+            bytes.append(contentsOf: encoded.dropFirst())
+        } else {
+            bytes.append(0xF7)
+            appendLength(encoded.count, to: &bytes)
+            bytes.append(contentsOf: encoded)
         }
-        if runningStatus != wire.0 { bytes.append(wire.0) }
-        runningStatus = wire.0
-        if count > 1 { bytes.append(wire.1) }
-        if count > 2 { bytes.append(wire.2) }
     }
 
     private static func writeMeta(_ meta: MetaEvent, into bytes: inout [UInt8]) {
