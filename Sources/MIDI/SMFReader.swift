@@ -83,6 +83,9 @@ public struct MIDIFileReader {
             if end - start < 4, Array("MThd".utf8).starts(with: bytes[start..<end]) {
                 throw MIDIFileError(.truncated, "file ends inside the MThd header", at: end)
             }
+            if end - start >= 8 && Array(bytes[start..<start + 8]) == Array("SMF2CLIP".utf8) {
+                throw MIDIFileError(.notAMIDIFile, "a MIDI 2.0 Clip File, not a Standard MIDI File", at: start)
+            }
             throw MIDIFileError(.notAMIDIFile, "not a Standard MIDI File (no MThd header)", at: start)
         }
         guard end - start >= 14 else {

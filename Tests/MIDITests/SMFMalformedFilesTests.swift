@@ -45,6 +45,7 @@ struct SMFCorruptFilesTests {
     static let cases: [Case] = [
         Case(name: "empty file", bytes: [], kind: .notAMIDIFile, offset: 0, words: "empty"),
         Case(name: "text file", bytes: Array("hello, this is not music\n".utf8), kind: .notAMIDIFile, offset: 0, words: "not a Standard MIDI File"),
+        Case(name: "MIDI 2.0 clip file", bytes: Array("SMF2CLIP".utf8) + [0x00, 0x40, 0x00, 0x00], kind: .notAMIDIFile, offset: 0, words: "MIDI 2.0 Clip File"),
         Case(name: "MThd cut short", bytes: Array(Bytes.header().prefix(9)), kind: .truncated, offset: 9, words: "MThd"),
         Case(name: "only 'MT'", bytes: Array("MT".utf8), kind: .truncated, offset: 2, words: "MThd"),
         Case(name: "header length 4", bytes: Bytes.header(length: 4) + Bytes.track(Bytes.endOfTrack), kind: .badHeader, offset: 4, words: "shorter than 6"),
