@@ -50,12 +50,14 @@ struct InspectCommandTests {
         return path
     }
 
-    static func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
+    /// Writes `bytes` to a file in a fresh folder, runs `body` with its path, then removes the folder.
+    static func withTemporaryFile(_ name: String, _ bytes: [UInt8], _ body: (String) throws -> Void) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-inspect-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
+        try body(path)
     }
 
     static func json(_ text: String) throws -> [String: Any] {
@@ -130,37 +132,40 @@ struct InspectCommandTests {
     @Test("a corrupt file: exit 65 and one line naming the file, the problem and the byte")
     func corruptFile() throws {
         let good = try #require(FileManager.default.contents(atPath: try Self.example()))
-        let path = try Self.temporaryFile("cut.mid", Array([UInt8](good).prefix(good.count / 2)))
-        for arguments in [["inspect", path], ["inspect", path, "--json"]] {
-            let run = try Self.run(arguments)
-            #expect(run.status == 65)
-            #expect(run.stdout.isEmpty)
-            #expect(run.stderrLines.count == 1, "\(run.stderr)")
-            let line = String(run.stderrLines.first ?? "")
-            #expect(line.hasPrefix("sideman: \(path): "), "\(line)")
-            #expect(line.range(of: #"at byte \d+$"#, options: .regularExpression) != nil, "\(line)")
+        try Self.withTemporaryFile("cut.mid", Array([UInt8](good).prefix(good.count / 2))) { path in
+            for arguments in [["inspect", path], ["inspect", path, "--json"]] {
+                let run = try Self.run(arguments)
+                #expect(run.status == 65)
+                #expect(run.stdout.isEmpty)
+                #expect(run.stderrLines.count == 1, "\(run.stderr)")
+                let line = String(run.stderrLines.first ?? "")
+                #expect(line.hasPrefix("sideman: \(path): "), "\(line)")
+                #expect(line.range(of: #"at byte \d+$"#, options: .regularExpression) != nil, "\(line)")
+            }
         }
     }
 
     @Test("not a MIDI file at all: exit 65")
     func notMIDI() throws {
-        let path = try Self.temporaryFile("notes.txt", Array("C D E F G A B\n".utf8))
-        let run = try Self.run(["inspect", path])
-        #expect(run.status == 65)
-        #expect(run.stderr == "sideman: \(path): not a Standard MIDI File (no MThd header) at byte 0\n")
+        try Self.withTemporaryFile("notes.txt", Array("C D E F G A B\n".utf8)) { path in
+            let run = try Self.run(["inspect", path])
+            #expect(run.status == 65)
+            #expect(run.stderr == "sideman: \(path): not a Standard MIDI File (no MThd header) at byte 0\n")
+        }
     }
 
     @Test("a tolerable oddity: exit 0, the warning on stderr and in the JSON")
     func warning() throws {
         let good = try #require(FileManager.default.contents(atPath: try Self.example()))
-        let path = try Self.temporaryFile("extra.mid", [UInt8](good) + Array("*".utf8))
-        let run = try Self.run(["inspect", path, "--json"])
-        #expect(run.status == 0)
-        #expect(run.stderrLines.count == 1)
-        #expect(run.stderr.hasPrefix("sideman: \(path): warning: 1 bytes of garbage after the last chunk ignored at byte \(good.count)"))
-        let object = try Self.json(run.stdout)
-        #expect((object["warnings"] as? [String])?.count == 1)
-        #expect(object["notes"] as? Int == 66)
+        try Self.withTemporaryFile("extra.mid", [UInt8](good) + Array("*".utf8)) { path in
+            let run = try Self.run(["inspect", path, "--json"])
+            #expect(run.status == 0)
+            #expect(run.stderrLines.count == 1)
+            #expect(run.stderr.hasPrefix("sideman: \(path): warning: 1 bytes of garbage after the last chunk ignored at byte \(good.count)"))
+            let object = try Self.json(run.stdout)
+            #expect((object["warnings"] as? [String])?.count == 1)
+            #expect(object["notes"] as? Int == 66)
+        }
     }
 
     @Test("a missing file: exit 66 and 'no such file'")
