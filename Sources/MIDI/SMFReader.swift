@@ -10,7 +10,11 @@
 /// refuse chunks that run past the end of the file; midly's lenient mode keeps what it could read.
 /// We tolerate everything issue 2 names (missing end-of-track, trailing garbage, wrong track length,
 /// running status across meta events) and the other cases where the data is still unambiguous, and
-/// refuse the rest with the byte offset where reading had to stop.
+/// refuse the rest with the byte offset where reading had to stop. System common and realtime
+/// messages have no place in a file, but each has a fixed length, so a file that holds one is still
+/// unambiguous: players skip them and so do we (jazz-soft's conformance files expect the music around
+/// them to play). Likewise a file whose last byte (the end-of-track's zero length) is missing still
+/// holds every event it meant to.
 ///
 /// | situation                                                   | outcome                        |
 /// |-------------------------------------------------------------|--------------------------------|
@@ -37,7 +41,8 @@
 /// | running status after a meta or sysex event                  | warning (once per track)       |
 /// | data byte with no running status                            | error                          |
 /// | status byte where a data byte must be                       | error                          |
-/// | status F1...F6, F8...FE as a track event                    | error: invalid status          |
+/// | F1...F6, F8...FE as a track event (illegal in files)        | warning, skipped with its data |
+/// | file ends right after the FF 2F of the last end-of-track    | warning (only the length byte is lost) |
 /// | variable-length quantity longer than 4 bytes                | error                          |
 /// | known meta event with malformed data (tempo not 3 bytes...) | warning, kept as unknown meta  |
 ///
@@ -313,6 +318,11 @@ public struct MIDIFileReader {
             }
             let type = bytes[position]
             position += 1
+            if type == 0x2F && position == end {
+                warn("the file ends inside the end-of-track event of track \(track) (its length byte is missing)", at: position)
+                state.events.append(SMFEvent(tick: state.tick, .meta(.endOfTrack)))
+                return true
+            }
             let data = try payload(at: &position, what: "meta event", track: track)
             state.runningStatusCancelled = true
             if type == 0x2F {
@@ -332,6 +342,21 @@ public struct MIDIFileReader {
             let data = try payload(at: &position, what: "sysex event", track: track)
             state.runningStatusCancelled = true
             state.events.append(SMFEvent(tick: state.tick, .sysex(SysexEvent(form: status == 0xF0 ? .start : .escape, bytes: data))))
+            return false
+
+        case 0xF1...0xF6, 0xF8...0xFE:
+            // Undefined statuses (F4, F5, F9, FD) are single bytes, like the realtime ones.
+            let count = MIDIMessage.dataLength(forStatus: status) ?? 0
+            guard end - position >= count else {
+                throw MIDIFileError(.truncated, "file ends inside an event of track \(track)", at: end)
+            }
+            for i in 0..<count where bytes[position + i] >= 0x80 {
+                throw MIDIFileError(.statusInsideMessage, "status byte \(hex(bytes[position + i])) where a data byte belongs in track \(track)", at: position + i)
+            }
+            position += count
+            warn("system message \(hex(status)) does not belong in a MIDI file; skipped in track \(track)", at: statusOffset)
+            // System common messages end running status on the wire; realtime ones leave it alone.
+            if status < 0xF8 { state.runningStatus = nil }
             return false
 
         default:
