@@ -25,12 +25,11 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let bytes = try Self.load(file)
             let outcome: MIDIFileReader.Outcome
             do {
-                outcome = try MIDIFileReader.read(bytes)
-            } catch let error as MIDIFileError {
-                throw Failure(file, error.description, status: .dataError)
+                outcome = try MIDIFileReader.read(path: file)
+            } catch let error as MIDIFileLoadError {
+                throw Failure(midiLoad: error)
             }
             let shownWarnings = outcome.warnings.prefix(Self.warningLimit)
             for warning in shownWarnings {
@@ -49,35 +48,6 @@ struct Inspect: ParsableCommand {
     }
 
     static let warningLimit = 20
-
-    /// The file's bytes, or the failure a user can act on (66 when it cannot be read at all). Only
-    /// regular files are read, and only up to the reader's size limit, so /dev/zero or a FIFO named by
-    /// mistake can neither hang the command nor exhaust memory.
-    static func load(_ path: String) throws -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw Failure(path, "no such file", status: .noInput) }
-            throw Failure(path, "cannot be read (\(String(cString: strerror(errno))))", status: .noInput)
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw Failure(path, "is a directory, not a MIDI file", status: .noInput)
-        default: throw Failure(path, "is not a regular file", status: .noInput)
-        }
-        if Int(info.st_size) > MIDIFileReader.maximumFileSize {
-            throw Failure(path, "file of \(info.st_size) bytes is larger than the \(MIDIFileReader.maximumFileSize >> 20) MiB limit for MIDI files", status: .dataError)
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw Failure(path, "cannot be read (permission denied)", status: .noInput)
-        }
-        defer { try? handle.close() }
-        do {
-            let data = try handle.read(upToCount: MIDIFileReader.maximumFileSize + 1) ?? Data()
-            return [UInt8](data)
-        } catch {
-            throw Failure(path, "cannot be read (\(error.localizedDescription))", status: .noInput)
-        }
-    }
 }
 
 /// The facts `inspect` shows, computed once and rendered as text or JSON.
