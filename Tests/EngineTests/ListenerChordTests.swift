@@ -1,4 +1,5 @@
 import MIDI
+import Music
 import Testing
 
 @testable import Engine
@@ -44,6 +45,18 @@ import Testing
         }
     }
 
+    @Test func everyQualityIsALeadSheetSymbol() {
+        for quality in ChordQuality.allCases {
+            for root in 0..<12 {
+                let chord = Chord(root: root, quality: quality)
+                let symbol = chord.symbol
+                #expect(symbol != nil)
+                let classes = Set((0..<12).filter { chord.pitchClasses & (1 << UInt16($0)) != 0 })
+                #expect(symbol?.pitchClasses == classes)
+            }
+        }
+    }
+
     @Test func tooLittleIsNoChord() {
         #expect(chord([]) == nil)
         #expect(chord([60]) == nil)
@@ -52,11 +65,11 @@ import Testing
     }
 
     @Test func anArpeggioNamesItsChord() {
-        var rig = listeningRig()
+        var rig = listenerRig()
         // G B D F as 8th notes, each released before the next.
         for (i, p) in [43, 59, 62, 65].enumerated() {
-            rig.send(on(UInt8(p)), at: UInt64(i * 12000))
-            rig.send(off(UInt8(p)), at: UInt64(i * 12000 + 10000))
+            rig.send(playerOn(UInt8(p)), at: UInt64(i * 12000))
+            rig.send(playerOff(UInt8(p)), at: UInt64(i * 12000 + 10000))
         }
         rig.drain(through: 4 * 12000 - 6000)
         #expect(rig.reports.last!.chord?.description == "G7")
@@ -66,12 +79,12 @@ import Testing
     }
 
     @Test func chordIsUpdatedByAnOnStepNote() {
-        var rig = listeningRig()
-        rig.send(on(48), at: 0)
-        rig.send(on(64), at: 0)
+        var rig = listenerRig()
+        rig.send(playerOn(48), at: 0)
+        rig.send(playerOn(64), at: 0)
         rig.drain(through: 6000)
         #expect(rig.listener!.chord == nil)
-        rig.send(on(67), at: 6000 + 200)  // on step 1: the listener's chord changes at once
+        rig.send(playerOn(67), at: 6000 + 200)  // on step 1: the listener's chord changes at once
         #expect(rig.listener!.chord?.description == "C")
     }
 }

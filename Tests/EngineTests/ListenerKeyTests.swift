@@ -6,11 +6,11 @@ import Testing
 @testable import Engine
 
 /// Plays (pitch, length in steps) one after another from step 0 into a listening rig.
-func playLine(_ line: [(UInt8, Int)], into rig: inout Rig, from startStep: Int = 0) -> Int {
+func playLine(_ line: [(UInt8, Int)], into rig: inout TransportRig, from startStep: Int = 0) -> Int {
     var step = startStep
     for (pitch, length) in line {
-        rig.send(on(pitch), at: UInt64(step * 6000))
-        rig.send(off(pitch), at: UInt64((step + length) * 6000 - 1000))
+        rig.send(playerOn(pitch), at: UInt64(step * 6000))
+        rig.send(playerOff(pitch), at: UInt64((step + length) * 6000 - 1000))
         step += length
     }
     rig.drain(through: UInt64(step * 6000))
@@ -43,7 +43,7 @@ func listenerSharedData() -> String? {
     ]
 
     private func keyAfter(_ line: [(UInt8, Int)], shift: Int) -> Key? {
-        var rig = listeningRig()
+        var rig = listenerRig()
         _ = playLine(line.map { (UInt8(Int($0.0) + shift), $0.1) }, into: &rig)
         return rig.listener!.key
     }
@@ -66,13 +66,13 @@ func listenerSharedData() -> String? {
         let steps = mode == .major ? [0, 2, 4, 5, 7, 9, 11, 12] : [0, 2, 3, 5, 7, 8, 11, 12]
         let up = steps.map { UInt8(60 + tonic + $0) }
         let line = (up + up.reversed().dropFirst()).map { ($0, 4) } + [(UInt8(60 + tonic), 12)]
-        var rig = listeningRig()
+        var rig = listenerRig()
         _ = playLine(line, into: &rig)
         #expect(rig.listener!.key == Key(tonic: tonic, mode: mode))
     }
 
     @Test func keyDoesNotFlickerAndFollowsAModulation() {
-        var rig = listeningRig()
+        var rig = listenerRig()
         var step = 0
         for _ in 0..<3 { step = playLine(Self.ode, into: &rig, from: step) }
         let settled = rig.reports.drop { $0.key == nil }.map(\.key)
@@ -103,22 +103,22 @@ func listenerSharedData() -> String? {
             var stepTotal = 0
             for tune in tunes {
                 let label = tune.key!
-                var transport = Transport(settings: settings(.fixed, bpm: 120), sampleRate: 48000)
+                var transport = Transport(settings: transportSettings(.fixed, bpm: 120), sampleRate: 48000)
                 transport.start(at: 0)
                 var ls = ListenerSettings()
                 ls.onStepWindowMilliseconds = 30
-                var rig = Rig(transport, listener: Listener(settings: ls, sampleRate: 48000, meter: .fourFour, keyHalfLifeSteps: halfLife))
+                var rig = TransportRig(transport, listener: Listener(settings: ls, sampleRate: 48000, meter: .fourFour, keyHalfLifeSteps: halfLife))
                 var sounding: UInt8? = nil
                 for (i, event) in tune.melody.events.enumerated() {
                     let frame = UInt64(i * 6000)
                     switch event {
                     case .noEvent: continue
                     case .noteOff:
-                        if let p = sounding { rig.send(off(p), at: frame) }
+                        if let p = sounding { rig.send(playerOff(p), at: frame) }
                         sounding = nil
                     case .noteOn(let p):
-                        if let q = sounding { rig.send(off(q), at: frame) }
-                        rig.send(on(p), at: frame)
+                        if let q = sounding { rig.send(playerOff(q), at: frame) }
+                        rig.send(playerOn(p), at: frame)
                         sounding = p
                     }
                 }

@@ -6,13 +6,13 @@ import Testing
 @Suite struct TransportClockTests {
     /// Clock ticks at `bpm` with uniform jitter of ±`jitterMs`, tick n nominally at start + n * interval.
     private func ticks(bpm: Double, count: Int, from start: UInt64, jitterMs: Double, seed: UInt64) -> [UInt64] {
-        var j = Jitter(seed: seed)
+        var j = SplitMixJitter(seed: seed)
         let interval = 48000 * 60 / (bpm * 24)
         return (0..<count).map { n in UInt64((Double(start) + Double(n) * interval + j.unit() * jitterMs * 48).rounded()) }
     }
 
     @Test func jitteredClockGivesTempoAndLockedSteps() {
-        var rig = Rig(Transport(settings: settings(.clock, bpm: 120), sampleRate: 48000))
+        var rig = TransportRig(Transport(settings: transportSettings(.clock, bpm: 120), sampleRate: 48000))
         let frames = ticks(bpm: 100, count: 24 * 40, from: 10_000, jitterMs: 0.5, seed: 7)
         // A quarter note of clock while stopped: the tempo is known before the start.
         for f in frames[0..<24] { rig.send(.clock, at: f) }
@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func positionBetweenTicksNeverRunsAhead() {
-        var t = Transport(settings: settings(.clock, bpm: 100), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.clock, bpm: 100), sampleRate: 48000)
         t.receive(.start, at: 0)
         for n in 0..<30 { t.receive(.clock, at: UInt64(100 + n * 1200)) }
         // Tick 29 came at 34900; tick 30 has not come, however late it is.
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func stopContinueAndSongPosition() {
-        var rig = Rig(Transport(settings: settings(.clock, bpm: 120), sampleRate: 48000))
+        var rig = TransportRig(Transport(settings: transportSettings(.clock, bpm: 120), sampleRate: 48000))
         var f: UInt64 = 0
         func tick(_ n: Int) {
             for _ in 0..<n {
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func clockThatStopsAndReturnsAtAnotherTempoRefits() {
-        var t = Transport(settings: settings(.clock, bpm: 100), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.clock, bpm: 100), sampleRate: 48000)
         for f in ticks(bpm: 90, count: 48, from: 0, jitterMs: 0, seed: 1) { t.receive(.clock, at: f) }
         #expect(abs(t.bpm - 90) < 0.01)
         for f in ticks(bpm: 140, count: 30, from: 200_000, jitterMs: 0, seed: 1) { t.receive(.clock, at: f) }

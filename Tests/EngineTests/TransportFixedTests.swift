@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct TransportFixedTests {
     @Test func stepBoundariesAtExactFramesAt120() {
-        var t = Transport(settings: settings(.fixed, bpm: 120), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120), sampleRate: 48000)
         #expect(t.framesPerStep == 6000)
         t.start(at: 1000)
         var got: [StepBoundary] = []
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func tempoChangeMidBarKeepsPositionContinuous() {
-        var t = Transport(settings: settings(.fixed, bpm: 120), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120), sampleRate: 48000)
         t.start(at: 0)
         var got: [StepBoundary] = []
         while let b = t.nextBoundary(through: 37_000) { got.append(b) }
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func threeFourDownbeats() {
-        var t = Transport(settings: settings(.fixed, bpm: 90, meter: Meter(beats: 3, beatUnit: 4)), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 90, meter: Meter(beats: 3, beatUnit: 4)), sampleRate: 48000)
         t.start(at: 0)
         var got: [StepBoundary] = []
         while let b = t.nextBoundary(through: 48000 * 10) { got.append(b) }
@@ -76,7 +76,7 @@ import Testing
     @Test func sixEightBeatsAreDottedQuarters() {
         let meter = Meter(beats: 6, beatUnit: 8)
         #expect(meter.stepsPerBar == 12 && meter.stepsPerBeat == 6 && meter.beatsPerBar == 2)
-        var t = Transport(settings: settings(.fixed, bpm: 120, meter: meter), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120, meter: meter), sampleRate: 48000)
         t.start(at: 0)
         var got: [StepBoundary] = []
         while let b = t.nextBoundary(through: 48000 * 10) { got.append(b) }
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func countInClicksOnEveryBeatBeforeTheMusic() {
-        var t = Transport(settings: settings(.fixed, bpm: 120, countIn: 2), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120, countIn: 2), sampleRate: 48000)
         t.start(at: 500)
         #expect(t.upcomingStep == -32)
         var m = Metronome(sampleRate: 48000)
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func metronomeInSixEightClicksDottedQuartersAndKeepsGoing() {
-        var t = Transport(settings: settings(.fixed, bpm: 120, meter: Meter(beats: 6, beatUnit: 8), countIn: 1), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120, meter: Meter(beats: 6, beatUnit: 8), countIn: 1), sampleRate: 48000)
         t.start(at: 0)
         var m = Metronome(sampleRate: 48000, clicksAfterCountIn: true)
         m.begin(transport: t)
@@ -126,7 +126,7 @@ import Testing
 
     @Test(arguments: [120.0, 97.0, 128.0])
     func clockOutHasNoDriftOverTenMinutes(bpm: Double) {
-        var t = Transport(settings: settings(.fixed, bpm: bpm), sampleRate: 48000)
+        var t = Transport(settings: transportSettings(.fixed, bpm: bpm), sampleRate: 48000)
         let start: UInt64 = 12345
         t.start(at: start)
         var out = ClockOut()

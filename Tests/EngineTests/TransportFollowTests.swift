@@ -32,7 +32,7 @@ struct SyntheticPlayer {
 
     /// Note-ons and offs for bars `bars` (bar 0 begins at beat 0); rests where `silent` says.
     func events(bars: Range<Int>, silent: (Int) -> Bool = { _ in false }) -> [(UInt64, MIDIMessage)] {
-        var j = Jitter(seed: seed)
+        var j = SplitMixJitter(seed: seed)
         var onsets: [Double] = []
         for bar in bars where !silent(bar) {
             let pattern = Self.patterns[Int(j.next() % UInt64(Self.patterns.count))]
@@ -55,7 +55,7 @@ struct SyntheticPlayer {
     /// Plays `events` into a follow transport, returning the worst relative tempo error against
     /// `expected` over the onsets at or after `fromFrame`.
     private func follow(
-        _ rig: inout Rig, _ events: [(UInt64, MIDIMessage)], expected: (UInt64) -> Double, fromFrame: UInt64
+        _ rig: inout TransportRig, _ events: [(UInt64, MIDIMessage)], expected: (UInt64) -> Double, fromFrame: UInt64
     ) -> Double {
         var worst = 0.0
         for (f, m) in events {
@@ -68,7 +68,7 @@ struct SyntheticPlayer {
     }
 
     /// Mean and worst distance (ms) from each reported beat boundary in `bars` to the player's beat.
-    private func beatAlignment(_ rig: Rig, _ player: SyntheticPlayer, bars: Range<Int>) -> (mean: Double, worst: Double) {
+    private func beatAlignment(_ rig: TransportRig, _ player: SyntheticPlayer, bars: Range<Int>) -> (mean: Double, worst: Double) {
         var total = 0.0
         var worst = 0.0
         var n = 0
@@ -82,8 +82,8 @@ struct SyntheticPlayer {
         return (total / Double(max(n, 1)), worst)
     }
 
-    private func followRig(bpm: Double = 100) -> Rig {
-        Rig(Transport(settings: settings(.follow, bpm: bpm), sampleRate: 48000, tapController: 27))
+    private func followRig(bpm: Double = 100) -> TransportRig {
+        TransportRig(Transport(settings: transportSettings(.follow, bpm: bpm), sampleRate: 48000, tapController: 27))
     }
 
     @Test(arguments: [3, 4, 5, 6] as [UInt64])

@@ -6,7 +6,7 @@ import Testing
 /// Drives a transport (and optionally a listener) the way the engine does, on a simulated clock:
 /// before and after each incoming event every boundary through its frame is drained, then the
 /// listener hears the event.
-struct Rig {
+struct TransportRig {
     var transport: Transport
     var listener: Listener?
     var boundaries: [StepBoundary] = []
@@ -41,7 +41,7 @@ struct Rig {
 }
 
 /// A small deterministic generator (SplitMix64) for jitter.
-struct Jitter {
+struct SplitMixJitter {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -55,7 +55,7 @@ struct Jitter {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
 }
 
-func settings(_ source: TempoSource, bpm: Double, meter: Meter = .fourFour, countIn: Int = 0) -> TransportSettings {
+func transportSettings(_ source: TempoSource, bpm: Double, meter: Meter = .fourFour, countIn: Int = 0) -> TransportSettings {
     var s = TransportSettings()
     s.source = source
     s.bpm = bpm
@@ -66,7 +66,7 @@ func settings(_ source: TempoSource, bpm: Double, meter: Meter = .fourFour, coun
 
 @Suite struct TransportRigTests {
     @Test func rigReportsStepsInOrderWithoutGaps() {
-        var rig = Rig(Transport(settings: settings(.fixed, bpm: 133), sampleRate: 44100))
+        var rig = TransportRig(Transport(settings: transportSettings(.fixed, bpm: 133), sampleRate: 44100))
         rig.transport.start(at: 17)
         for f in stride(from: UInt64(0), to: 441_000, by: 512) { rig.drain(through: f) }
         #expect(rig.boundaries.map(\.step) == Array(0..<Int64(rig.boundaries.count)))

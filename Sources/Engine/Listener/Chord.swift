@@ -1,3 +1,5 @@
+import Music
+
 /// Chord qualities the listener recognises, with their intervals above the root.
 public enum ChordQuality: String, CaseIterable, Sendable {
     case major = ""
@@ -55,4 +57,10 @@ public struct Chord: Hashable, Sendable, CustomStringConvertible {
         let name = Self.names[root] + quality.rawValue
         return bass == root ? name : name + "/" + Self.names[bass]
     }
+}
+
+extension Chord {
+    /// The same chord as a lead-sheet symbol (the vocabulary of the band corpus), without the bass.
+    /// Builds a string: for the engine's thread between steps or for reports, not per event.
+    public var symbol: ChordSymbol? { ChordSymbol(name: Self.names[root] + quality.rawValue) }
 }
