@@ -6,11 +6,11 @@ import Foundation
 /// - Tempo induction: every onset votes, with each of the recent onsets before it, for the beat
 ///   periods their distance could be (one beat, two, three, four, or half a beat). Votes go into a
 ///   histogram of periods on a 1% log scale that decays with every onset, so it forgets old tempi. Its
-///   peak, weighed by a prior centred on the current tempo (so it does not flip to double or half
-///   time), pulls the tempo towards what the player has been doing over the last bars.
+///   peak near the current tempo pulls the tempo towards what the player has been doing over the last
+///   bars.
 /// - Phase lock: an onset near a beat or an off-beat 8th of the predicted grid nudges the grid's
-///   phase and period towards it (a first-order PLL); onsets far from both (16ths, syncopations) are
-///   left out.
+///   phase and period towards it (a PLL correcting both); onsets far from both (16ths, syncopations)
+///   are left out.
 /// Tempo jumps (when the player is clearly elsewhere, or most onsets miss the grid) go to the histogram
 /// peak nearest the expected tempo, choosing between it and its 3:2 and 2:3 neighbours — the readings
 /// dotted rhythms confuse — by how well each grid fits the recent onsets. Everything stays within an
@@ -28,6 +28,8 @@ public struct BeatTracker: Sendable {
     let maxFramesPerBeat: Double
     let stepsPerBeat: Int
     private var histogram = InlineArray<181, Double>(repeating: 0)
+    /// The period (frames per beat) each bin stands for.
+    private var binPeriods = InlineArray<181, Double>(repeating: 0)
     private var onsets = InlineArray<16, UInt64>(repeating: 0)
     private var onsetCount = 0
     private var onsetHead = 0
@@ -56,6 +58,7 @@ public struct BeatTracker: Sendable {
         returnGapFrames = 3 * sampleRate
         minFramesPerBeat = sampleRate * 60 / tempoRange.upperBound
         maxFramesPerBeat = sampleRate * 60 / tempoRange.lowerBound
+        for i in 0..<Self.bins { binPeriods[i] = minFramesPerBeat * pow(Self.binRatio, Double(i)) }
     }
 
     public mutating func reset() {
@@ -74,7 +77,7 @@ public struct BeatTracker: Sendable {
         disagreements = 0
     }
 
-    private func binPeriod(_ i: Int) -> Double { minFramesPerBeat * pow(Self.binRatio, Double(i)) }
+    private func binPeriod(_ i: Int) -> Double { binPeriods[i] }
 
     private func bin(ofPeriod p: Double) -> Double { log(p / minFramesPerBeat) / log(Self.binRatio) }
 
@@ -109,7 +112,7 @@ public struct BeatTracker: Sendable {
     ) -> (period: Double, height: Double)? {
         var best = 0.0
         var bestBin = -1
-        for i in 0..<Self.bins where window.contains(binPeriod(i)) && !(excluding?.contains(binPeriod(i)) ?? false) {
+        for i in 0..<Self.bins where histogram[i] > 0 && window.contains(binPeriod(i)) && !(excluding?.contains(binPeriod(i)) ?? false) {
             let octaves = log2(binPeriod(i) / period) / width
             let score = histogram[i] * exp(-0.5 * octaves * octaves)
             if score > best {
