@@ -206,4 +206,16 @@ func playerOff(_ note: UInt8) -> MIDIMessage { .noteOff(channel: 0, note: note, 
         rig.drain(through: 48500)
         #expect(rig.listener!.notes(atStep: 8)!.struck == PitchSet([60]))
     }
+
+    @Test func inFollowModeTheFirstNoteStartsTheGridOnStepZero() {
+        var ls = ListenerSettings()
+        ls.onStepWindowMilliseconds = 30
+        var rig = TransportRig(
+            Transport(settings: transportSettings(.follow, bpm: 100), sampleRate: 48000),
+            listener: Listener(settings: ls, sampleRate: 48000, meter: .fourFour))
+        rig.send(playerOn(60), at: 123_456)
+        #expect(rig.boundaries.map(\.frame) == [123_456])
+        #expect(rig.heard[0].heard.placement == NotePlacement(step: 0, isOnStep: true, offsetFrames: 0))
+        #expect(rig.heard[0].heard.phraseStarted)
+    }
 }

@@ -26,6 +26,18 @@ import Testing
         #expect(t.predictedNextBoundaryFrame == 1000 + 6000 * 65)
     }
 
+    @Test func stopEndsTheStepsAndStartBeginsAgainAtZero() {
+        var t = Transport(settings: transportSettings(.fixed, bpm: 120), sampleRate: 48000)
+        t.start(at: 0)
+        while t.nextBoundary(through: 30_000) != nil {}
+        t.stop(at: 31_000)
+        #expect(t.nextBoundary(through: 100_000) == nil)
+        #expect(t.predictedNextBoundaryFrame == nil)
+        t.start(at: 200_000)
+        #expect(t.nextBoundary(through: 200_000)?.step == 0)
+        #expect(t.nextBoundary(through: 206_000)?.frame == 206_000)
+    }
+
     @Test func tempoChangeMidBarKeepsPositionContinuous() {
         var t = Transport(settings: transportSettings(.fixed, bpm: 120), sampleRate: 48000)
         t.start(at: 0)
