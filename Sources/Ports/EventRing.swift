@@ -11,8 +11,16 @@ public struct EventRing: @unchecked Sendable {
     // read only by the consumer after an acquiring load of it (and the reverse for `head`) — the SPSC
     // protocol that the atomics enforce, which the compiler cannot see through raw pointers.
 
-    /// A record's fixed part: frame (8), length (2), port (1), spare (1).
-    static let headerSize = 12
+    /// A record's fixed part. A nominal struct rather than a tuple: tuple metadata is built (and
+    /// allocated) by the runtime on first use, which must not happen on the real-time thread.
+    struct RecordHeader {
+        var frame: UInt64
+        var length: UInt16
+        var port: UInt8
+        var spare: UInt8 = 0
+    }
+
+    static let headerSize = MemoryLayout<RecordHeader>.size
 
     public let capacity: Int
     public let maxEventSize: Int
@@ -52,14 +60,15 @@ public struct EventRing: @unchecked Sendable {
         let t = tail.load(ordering: .relaxed)
         let h = head.load(ordering: .acquiring)
         guard capacity - (t - h) >= Self.headerSize + length else { return false }
-        var header: (UInt64, UInt16, UInt8, UInt8) = (frame, UInt16(length), port, 0)
+        var header = RecordHeader(frame: frame, length: UInt16(length), port: port)
         withUnsafeBytes(of: &header) { copyIn($0.baseAddress!, count: Self.headerSize, at: t) }
         copyIn(bytes.baseAddress!, count: length, at: t + Self.headerSize)
         tail.store(t + Self.headerSize + length, ordering: .releasing)
         return true
     }
 
-    /// Appends a message of at most three bytes without building a buffer.
+    /// Appends a message of at most three bytes without building an array (engine-thread use: the
+    /// tuple's metadata is instantiated on first call).
     @discardableResult
     public func push(frame: UInt64, port: UInt8, count: Int, bytes: (UInt8, UInt8, UInt8)) -> Bool {
         var b = bytes
@@ -75,9 +84,9 @@ public struct EventRing: @unchecked Sendable {
         let h = head.load(ordering: .relaxed)
         let t = tail.load(ordering: .acquiring)
         guard t - h >= Self.headerSize else { return nil }
-        var header: (UInt64, UInt16, UInt8, UInt8) = (0, 0, 0, 0)
+        var header = RecordHeader(frame: 0, length: 0, port: 0)
         withUnsafeMutableBytes(of: &header) { copyOut($0.baseAddress!, count: Self.headerSize, at: h) }
-        return (header.0, header.2, Int(header.1))
+        return (header.frame, header.port, Int(header.length))
     }
 
     /// Consumes the next event, copying its bytes to `destination` (room for `maxEventSize` bytes).
