@@ -19,10 +19,11 @@ struct CycleCounters: @unchecked Sendable {
     let bufferSize = UnsafeAtomic<Int>.create(0)
     let lost = UnsafeAtomic<Bool>.create(false)
     let notifications = UnsafeAtomic<Int>.create(0)
+    let ioPriority = UnsafeAtomic<Int>.create(0)
 
     func destroy() {
         for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.destroy() }
-        for atomic in [cycleLength, sampleRate, bufferSize, notifications] { atomic.destroy() }
+        for atomic in [cycleLength, sampleRate, bufferSize, notifications, ioPriority] { atomic.destroy() }
         lost.destroy()
     }
 
@@ -41,6 +42,7 @@ struct CycleCounters: @unchecked Sendable {
         status.lateEvents = late.load(ordering: .relaxed)
         status.droppedEvents = dropped.load(ordering: .relaxed)
         status.isLost = lost.load(ordering: .acquiring)
+        status.ioPriority = ioPriority.load(ordering: .relaxed)
         status.isConnected = connected && !status.isLost
         return status
     }

@@ -98,6 +98,8 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
             close()
             throw PortError("jack", "cannot activate client \(configuration.clientName)")
         }
+        let priority = jack_is_realtime(client) != 0 ? Int(jack_client_real_time_priority(client)) : 0
+        counters.ioPriority.store(max(0, priority), ordering: .relaxed)
     }
 
     public func close() {

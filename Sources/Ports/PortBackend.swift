@@ -58,6 +58,9 @@ public struct PortStatus: Sendable, Equatable {
     public var isConnected: Bool = false
     /// True once the server went away under an open client.
     public var isLost: Bool = false
+    /// SCHED_FIFO priority of the I/O thread, 0 when it is not real-time: threads that serve it
+    /// (the engine) should run just below it.
+    public var ioPriority: Int = 0
 
     public init() {}
 }

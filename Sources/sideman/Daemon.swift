@@ -22,7 +22,6 @@ final class Daemon: @unchecked Sendable {
     let backend: any PortBackend
     let runner: EngineRunner
     let connections: DaemonConnections
-    let engineRealtimePriority: Int32 = 10
     let stopRequested = Atomic<Bool>(false)
     /// Reconnection backoff: first retry after `initialBackoff`, doubling up to `maxBackoff` seconds.
     let initialBackoff = 0.1
@@ -65,7 +64,10 @@ final class Daemon: @unchecked Sendable {
             let status = backend.status()
             applyConnections()
             let engineThread = EngineThread(runner: runner, backend: backend)
-            if let warning = engineThread.start(priority: engineRealtimePriority) { log("engine: \(warning)") }
+            // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
+            // must not wait behind ordinary work either.
+            let priority = Int32(max(1, status.ioPriority - 1))
+            if let warning = engineThread.start(priority: priority) { log("engine: \(warning)") }
             let outputs = backend.outputPortNames.joined(separator: ", ")
             var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
             if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }

@@ -15,9 +15,9 @@ final class EngineRunner: @unchecked Sendable {
 
     private var engine: any PerformanceEngine
     private var parser = MIDIStreamParser(maxSysexLength: 4096)
+    /// Everything sent, per output port: the note-offs (and pedal-up, CC 123 per used channel) that
+    /// silencing needs.
     private var trackers: [NoteTracker]
-    /// Channels each output port has carried: where CC 123 goes when silencing.
-    private var usedChannels: [UInt16]
     private var input: [TimedMIDIMessage] = []
     private var produced: [ScheduledMessage] = []
     /// Produced but not yet due: released into the output ring a little ahead of their cycle, so a
@@ -29,7 +29,6 @@ final class EngineRunner: @unchecked Sendable {
     init(engine: any PerformanceEngine, outputCount: Int) {
         self.engine = engine
         trackers = Array(repeating: NoteTracker(), count: outputCount)
-        usedChannels = Array(repeating: 0, count: outputCount)
         input.reserveCapacity(1024)
         produced.reserveCapacity(1024)
         encoded.reserveCapacity(4096)
@@ -91,28 +90,24 @@ final class EngineRunner: @unchecked Sendable {
         return false
     }
 
-    /// Ends every note sent and not yet ended, then CC 123 on every channel each port has used.
+    /// Ends every note sent and not yet ended, then pedal up and CC 123 on every channel each port
+    /// has used (the tracker's `silenceAll`, which also forgets them).
     func silence(backend: any PortBackend, at frame: UInt64) {
         for port in trackers.indices {
-            var offs: [MIDIMessage] = []
-            trackers[port].silenceAll { offs.append($0) }
-            for message in offs { send(ScheduledMessage(frame: frame, port: port, message: message), backend: backend) }
-            for channel in 0..<16 where usedChannels[port] & (1 << channel) != 0 {
-                let allOff = MIDIMessage.controlChange(channel: UInt8(channel), controller: ControllerNumber.allNotesOff, value: 0)
-                send(ScheduledMessage(frame: frame, port: port, message: allOff), backend: backend)
+            for message in trackers[port].silenceAll() {
+                send(ScheduledMessage(frame: frame, port: port, message: message), backend: backend, track: false)
             }
         }
     }
 
-    private func send(_ event: ScheduledMessage, backend: any PortBackend) {
+    private func send(_ event: ScheduledMessage, backend: any PortBackend, track: Bool = true) {
         guard event.port >= 0, event.port < trackers.count else { return }
         encoded.removeAll(keepingCapacity: true)
         event.message.encode(into: &encoded)
         let sent = encoded.withUnsafeBytes { backend.schedule(frame: event.frame, port: event.port, bytes: $0) }
         // A note-on the ring refused never sounds; a note-off it refused must stay tracked.
-        guard sent else { return }
+        guard sent, track else { return }
         trackers[event.port].observe(event.message)
-        if let channel = event.message.channel { usedChannels[event.port] |= 1 << UInt16(channel) }
     }
 }
 

@@ -2,6 +2,7 @@
 #define SIDEMAN_CJACK_H
 #include <jack/jack.h>
 #include <jack/midiport.h>
+#include <jack/thread.h>
 
 /// jack_client_open is variadic (the server name rides in the varargs), which Swift cannot call.
 /// `server_name` may be NULL for the default server (or $JACK_DEFAULT_SERVER).

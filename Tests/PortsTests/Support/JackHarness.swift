@@ -54,11 +54,21 @@ final class JackServer: @unchecked Sendable {
     /// Environment for clients of this server.
     var environment: [String: String] { ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": name] }
 
-    /// Starts jackd and polls `jack_lsp -s NAME` until it answers.
+    /// Starts jackd and polls `jack_lsp -s NAME` until it answers. Real-time scheduling (-R) keeps the
+    /// graph on time while other work loads the machine; where it is refused, jackd runs without it.
     func start() throws {
+        do {
+            try start(realtime: true)
+        } catch {
+            stop()
+            try start(realtime: false)
+        }
+    }
+
+    private func start(realtime: Bool) throws {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/jackd")
-        server.arguments = ["-n", name, "-d", "dummy", "-r", "48000", "-p", String(period)]
+        server.arguments = (realtime ? ["-R"] : []) + ["-n", name, "-d", "dummy", "-r", "48000", "-p", String(period)]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         server.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
