@@ -52,7 +52,9 @@ let jackProcess: JackProcessCallback = { frames, context in
     }
     if !core.counters.lost.load(ordering: .relaxed) {
         core.dispatch(start: start, length: length) { port, offset, bytes in
-            guard let buffer = outputs[port] else { return false }
+            // A full port buffer is checked here rather than left to jack_midi_event_write, which
+            // would report it through JACK's error callback: a formatted print on this thread.
+            guard let buffer = outputs[port], jack_midi_max_event_size(buffer) >= bytes.count else { return false }
             return jack_midi_event_write(
                 buffer, offset, bytes.baseAddress!.assumingMemoryBound(to: jack_midi_data_t.self), bytes.count)
                 == 0

@@ -141,6 +141,9 @@ final class Daemon: @unchecked Sendable {
         do {
             try backend.connect(source, to: destination)
         } catch {
+            // A port that went away between listing and connecting (a client closing) is no failure.
+            let names = (try? backend.listPorts())?.map(\.name) ?? []
+            guard names.contains(source) && names.contains(destination) else { return }
             let line = "\(error.subject): \(error.problem)"
             if reportedFailures.insert(line).inserted { log(line) }
         }

@@ -41,8 +41,16 @@ final class EngineRunner: @unchecked Sendable {
     func loop(backend: any PortBackend) {
         pending.removeAll()
         parser = MIDIStreamParser(maxSysexLength: 4096)
-        // Notes left sounding on a previous server (or before a restart of the thread) end first.
-        if !isSilent { silence(backend: backend, at: backend.cycleStart) }
+        // Notes left sounding on a previous server (a synth behind a bridge may still hold them) end
+        // first, once the new server has run a cycle and the clock means something.
+        if !isSilent {
+            var waited = 0
+            while backend.status().cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
+                backend.waitForCycle(seconds: 0.01)
+                waited += 1
+            }
+            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        }
         while !stopping.load(ordering: .acquiring) {
             backend.waitForCycle(seconds: 0.05)
             if backend.status().isLost { return }

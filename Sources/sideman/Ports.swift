@@ -6,9 +6,9 @@ struct Ports: ParsableCommand {
         commandName: "ports",
         abstract: "List the MIDI and audio ports Sideman can connect to.",
         discussion: """
-            One line per port: backend, full name, type (midi/audio), direction seen from the port's
-            owner (out: it sends, so it can feed Sideman's input), and `physical` for hardware ports.
-            Exits 69 when the backend is unavailable (no JACK server running). The ALSA sequencer is not
+            One line per port: backend, full name, type (midi/audio), direction seen from the port's \
+            owner (out: it sends, so it can feed Sideman's input), and `physical` for hardware ports. \
+            Exits 69 when the backend is unavailable (no JACK server running). The ALSA sequencer is not \
             listed in this build.
             """)
 

@@ -7,27 +7,28 @@ struct Run: ParsableCommand {
         commandName: "run",
         abstract: "Start the daemon: the player's MIDI in, Sideman's MIDI out.",
         discussion: """
-            Until the musical engine and presets land, the engine is a MIDI thru: every event goes out
-            exactly one period after it came in, at the same offset in the cycle, optionally moved to one
-            channel (--thru-channel) and transposed (--transpose). `--preset` is accepted for the command
+            Until the musical engine and presets land, the engine is a MIDI thru: every event goes out \
+            exactly one period after it came in, at the same offset in the cycle, optionally moved to one \
+            channel (--thru-channel) and transposed (--transpose). `--preset` is accepted for the command \
             line of later versions; giving it now exits with status 69 and says so.
 
-            JACK: the client registers `in` and one output per --output (default `out`). Patterns for
-            --connect-in/--connect-out are a full port name (`fluidsynth:midi_00`), a shell glob over
-            full names (`a2j:*KeyStep*`), or a bare client name (`KeyStep`: all its MIDI ports). Globs and
-            client names never match Sideman's own ports; an exact name does (a self-loop for testing).
-            `--connect-out NAME=PATTERN` picks the output port NAME; otherwise the first output is used.
+            JACK: the client registers `in` and one output per --output (default `out`). Patterns for \
+            --connect-in/--connect-out are a full port name (`fluidsynth:midi_00`), a shell glob over \
+            full names (`a2j:*KeyStep*`), or a bare client name (`KeyStep`: all its MIDI ports). Globs and \
+            client names never match Sideman's own ports; an exact name does (a self-loop for testing). \
+            `--connect-out NAME=PATTERN` picks the output port NAME; otherwise the first output is used. \
             Connections are made at start and again whenever matching ports appear.
 
-            The daemon is a service: when no JACK server is running it prints a warning and waits for
-            one (retrying after 100 ms, doubling to 1 s), and when the server goes away it does the same,
-            then re-registers its ports and connections. Notes sounding at that moment get their
-            note-offs on the new server. The server is the default one or $JACK_DEFAULT_SERVER; set
-            JACK_NO_START_SERVER is not needed, Sideman never starts a server.
+            The daemon is a service: when no JACK server is running it prints a warning and waits for \
+            one (retrying after 100 ms, doubling to 1 s), and when the server goes away it does the same, \
+            then re-registers its ports and connections. Notes sounding at that moment get their \
+            note-offs on the new server. The server is the default one, or $JACK_DEFAULT_SERVER; \
+            Sideman never starts a server itself. (`sideman ports`, a one-shot command, exits 69 \
+            instead when there is no server.)
 
-            SIGINT/SIGTERM stop cleanly: every note still sounding gets its note-off, then CC 123 on
-            each channel used, written through JACK before the client closes. A second signal while
-            stopping ends the process at once. The player's CC 120 or CC 123 silences everything too.
+            SIGINT/SIGTERM stop cleanly: every note still sounding gets its note-off, then CC 123 on \
+            each channel used, written through JACK before the client closes. A second signal while \
+            stopping ends the process at once. The player's CC 120 or CC 123 silences everything too. \
             SIGHUP is reserved for reloading a preset and is ignored until presets exist.
             """)
 
@@ -52,7 +53,7 @@ struct Run: ParsableCommand {
     @Option(help: "Thru: send everything on this channel (1-16) instead of the player's.")
     var thruChannel: Int?
 
-    @Option(help: "Thru: transpose notes by this many semitones (-48...48).")
+    @Option(help: "Thru: transpose notes by this many semitones (-48...48; negative as --transpose=-12).")
     var transpose = 0
 
     enum BackendChoice: String, ExpressibleByArgument, CaseIterable {

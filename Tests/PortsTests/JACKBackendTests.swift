@@ -91,6 +91,27 @@ struct JACKBackendTests {
         #expect(events.map(\.bytes) == sent.indices.map { [0x90, UInt8(40 + $0), 64] })
     }
 
+    @Test func aBufferSizeChangeIsFollowedAndTheRoundTripIsTheNewPeriod() throws {
+        let server = try JackServer(period: 128)
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        try backend.connect(backend.outputPortNames[0], to: backend.inputPortName)
+        waitForCycles(backend)
+        let change = try ChildProcess("/usr/bin/jack_bufsize", ["64"], environment: server.environment)
+        #expect(change.waitForExit() == 0)
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while (backend.status().bufferSize != 64 || backend.cycleLength != 64) && Date() < deadline {
+            backend.waitForCycle(seconds: 0.05)
+        }
+        #expect(backend.status().bufferSize == 64)
+
+        let frame = backend.cycleStart + 4800 + 17
+        [0x90, 60, 64].withUnsafeBytes { _ = backend.schedule(frame: frame, port: 0, bytes: $0) }
+        let events = receive(1, from: backend)
+        #expect(events.map(\.frame) == [frame + 64])
+    }
+
     @Test func serverLossIsReportedAndTheBackendReopensOnANewServer() throws {
         let server = try JackServer()
         defer { server.stop() }

@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Measures Sideman's JACK thru path: latency in frames and the event rate it carries without loss.
+
+Two clients in this process: `benchsend:out` feeds `sideman:in`, `sideman:out` feeds `benchrecv:in`
+(the daemon connects them with --connect-in/--connect-out). Each event is a note-on whose channel,
+key and velocity encode a sequence number, so every one is matched to the frame it was sent at.
+Run through scripts/bench-jack.sh, which starts jackd and the daemon.
+"""
+import argparse
+import statistics
+import sys
+import threading
+import time
+
+import jack
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--server", required=True)
+parser.add_argument("--latency-events", type=int, default=2000)
+parser.add_argument("--seconds", type=float, default=2.0)
+args = parser.parse_args()
+
+sender = jack.Client("benchsend", no_start_server=True, servername=args.server)
+receiver = jack.Client("benchrecv", no_start_server=True, servername=args.server)
+out = sender.midi_outports.register("out")
+inp = receiver.midi_inports.register("in")
+
+LIMIT = 16 * 128 * 127
+
+
+def encode(seq):
+    return bytes([0x90 | (seq % 16), (seq // 16) % 128, 1 + (seq // 2048) % 127])
+
+
+def decode(data):
+    if len(data) != 3 or data[0] & 0xF0 != 0x90 or data[2] == 0:
+        return None
+    return (data[0] & 0x0F) + 16 * data[1] + 2048 * (data[2] - 1)
+
+
+state = {"plan": None, "seq": 0, "cycle": 0}
+sent = {}  # seq -> frame
+received = {}  # seq -> frame
+extra = [0]
+lock = threading.Lock()
+
+
+@sender.set_process_callback
+def send(frames):
+    out.clear_buffer()
+    plan = state["plan"]
+    if plan is None:
+        return
+    start = sender.last_frame_time
+    for offset in plan(state["cycle"], frames):
+        seq = state["seq"]
+        if seq >= LIMIT:
+            break
+        out.write_midi_event(offset, encode(seq))
+        sent[seq] = start + offset
+        state["seq"] = seq + 1
+    state["cycle"] += 1
+
+
+@receiver.set_process_callback
+def receive(frames):
+    start = receiver.last_frame_time
+    for offset, data in inp.incoming_midi_events():
+        seq = decode(bytes(data))
+        if seq is None:
+            continue
+        if seq in received:
+            extra[0] += 1
+        received[seq] = start + offset
+
+
+def run(plan, seconds):
+    sent.clear()
+    received.clear()
+    extra[0] = 0
+    state.update(seq=0, cycle=0, plan=plan)
+    time.sleep(seconds)
+    state["plan"] = None
+    time.sleep(0.3)  # let the last events through
+    return dict(sent), dict(received)
+
+
+with sender, receiver:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        a = [p.name for p in sender.get_all_connections("benchsend:out")]
+        b = [p.name for p in receiver.get_all_connections("benchrecv:in")]
+        if a and b:
+            break
+        time.sleep(0.05)
+    else:
+        sys.exit("bench: sideman did not connect benchsend:out and benchrecv:in")
+    period = sender.blocksize
+    rate = sender.samplerate
+    print("period %d frames at %d Hz (%s)" % (period, rate, ", ".join(a + b)))
+
+    # Latency: one event per cycle at a moving offset.
+    count = args.latency_events
+    s, r = run(lambda cycle, frames: [(cycle * 37) % frames], count * period / rate)
+    latencies = sorted(r[k] - s[k] for k in s if k in r)
+    lost = len(s) - len(latencies)
+    print("latency: %d events, lost %d, frames min %d median %d max %d (period %d)" % (
+        len(s), lost, latencies[0], statistics.median(latencies), latencies[-1], period))
+
+    # Throughput: k events per cycle, evenly spread, for a few seconds each, until something is lost.
+    best = 0
+    for k in [1, 2, 4, 8, 16, 32, 64, 128]:
+        if k > period:
+            break
+        s, r = run(lambda cycle, frames, k=k: [i * frames // k for i in range(k)], args.seconds)
+        lost = sum(1 for key in s if key not in r)
+        late = sum(1 for key in s if key in r and r[key] - s[key] != period)
+        eps = len(s) / args.seconds
+        print("throughput: %3d per cycle, %7.0f events/s offered, sent %d, lost %d, not at +1 period %d, duplicates %d" % (
+            k, k * rate / period, len(s), lost, late, extra[0]))
+        if lost or extra[0]:
+            break
+        best = k * rate / period
+    print("RESULT period=%d latency_min=%d latency_median=%d latency_max=%d max_lossless_events_per_s=%.0f" % (
+        period, latencies[0], statistics.median(latencies), latencies[-1], best))
