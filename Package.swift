@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // MIDI messages, the port byte-stream parser, serializer, note tracker, Standard MIDI Files.
@@ -36,10 +37,18 @@ let package = Package(
                 "MIDI", "CJACK", "CALSA",
                 .product(name: "Atomics", package: "swift-atomics"),
             ]),
+        // Daemon concerns that are neither ports nor music: the systemd notify protocol.
+        .target(name: "Service"),
+        // Musical representations (melody events, piano rolls, keys) and the corpus loaders.
+        .target(name: "Music", dependencies: ["MIDI"]),
+        // The musical engine: presets, transport, listening, parts.
+        .target(
+            name: "Engine",
+            dependencies: ["MIDI", "Music", "Neural", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "MIDI", "Neural", "Ports",
+                "MIDI", "Neural", "Ports", "Service", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -48,6 +57,11 @@ let package = Package(
             dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(
+            name: "MusicTests",
+            dependencies: ["Music", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
     ]

@@ -242,4 +242,15 @@ func parseAll(_ bytes: [UInt8], chunks: [Int] = [], maxSysexLength: Int = 65536)
                 0x90, 60, 100, 0xF8, 62, 0, 0x91, 60, 1, 0xF3, 3, 0x91, 61, 2, 0xF0, 1, 0xF7, 0x91, 62, 3, 0xC1, 4, 5,
             ])
     }
+
+    @Test func cancelledRunningStatusWritesTheStatusAgain() {
+        var encoder = RunningStatusEncoder()
+        var bytes: [UInt8] = []
+        encoder.encode(.controlChange(channel: 3, controller: 1, value: 2), into: &bytes)
+        encoder.encode(.controlChange(channel: 3, controller: 1, value: 3), into: &bytes)
+        #expect(encoder.runningStatus == 0xB3)
+        encoder.cancelRunningStatus()
+        encoder.encode(.controlChange(channel: 3, controller: 1, value: 4), into: &bytes)
+        #expect(bytes == [0xB3, 1, 2, 1, 3, 0xB3, 1, 4])
+    }
 }

@@ -1,0 +1,156 @@
+/// Everything a musician sets for one way of playing with Sideman: how it connects, how it keeps time,
+/// how it listens, and which parts play. Read from YAML by `PresetReader`; every field has a default so
+/// a preset names only what it changes.
+public struct Preset: Equatable, Sendable {
+    public var name: String
+    public var description: String = ""
+    public var ports = PortSettings()
+    public var transport = TransportSettings()
+    public var listener = ListenerSettings()
+    public var thru = ThruSettings()
+    public var controls = ControlMap()
+    public var parts: [PartSettings] = []
+
+    public init(name: String) {
+        self.name = name
+    }
+}
+
+/// How parts reach the outside: all on one port (a channel per part) or one port per part.
+public enum OutputLayout: String, Equatable, Sendable, CaseIterable {
+    case single
+    case perPart = "per-part"
+}
+
+public struct PortSettings: Equatable, Sendable {
+    public var clientName = "sideman"
+    public var outputs = OutputLayout.single
+    /// Port names or patterns connected to our input / from our output when they appear.
+    public var connectIn: [String] = []
+    public var connectOut: [String] = []
+    public init() {}
+}
+
+public enum TempoSource: String, Equatable, Sendable, CaseIterable {
+    case fixed
+    case clock
+    case follow
+}
+
+/// A time signature. Sideman's grid counts 16th-note steps, so a bar is `stepsPerBar` of them.
+public struct Meter: Equatable, Sendable, CustomStringConvertible {
+    public var beats: Int
+    public var beatUnit: Int
+
+    public init(beats: Int, beatUnit: Int) {
+        self.beats = beats
+        self.beatUnit = beatUnit
+    }
+
+    public static let fourFour = Meter(beats: 4, beatUnit: 4)
+
+    public var stepsPerBar: Int { beats * 16 / beatUnit }
+    public var description: String { "\(beats)/\(beatUnit)" }
+}
+
+public struct TransportSettings: Equatable, Sendable {
+    public var source = TempoSource.fixed
+    public var bpm = 100.0
+    public var meter = Meter.fourFour
+    public var clockOut = false
+    public var countInBars = 0
+    public init() {}
+}
+
+public struct ListenerSettings: Equatable, Sendable {
+    /// The player's channel, 0...15, or nil to listen on all.
+    public var inputChannel: MIDIChannelNumber? = nil
+    /// Beats of silence after which a phrase has ended and the continuation may answer.
+    public var phraseEndBeats = 2.0
+    /// A note this close to a step boundary counts as on the step, and the parts answer at once.
+    public var onStepWindowMilliseconds = 30.0
+    public init() {}
+}
+
+/// A zero-based channel number, 0...15.
+public typealias MIDIChannelNumber = UInt8
+
+/// The player's notes echoed to the output: a MIDI thru with channel remap and transposition.
+public struct ThruSettings: Equatable, Sendable {
+    public var enabled = true
+    /// Output channel, 0...15, or nil to keep each note's own channel.
+    public var channel: MIDIChannelNumber? = nil
+    public var transpose = 0
+    public init() {}
+}
+
+/// Controller numbers the player's knobs send. Panic also always answers CC 120 and CC 123.
+public struct ControlMap: Equatable, Sendable {
+    public var temperature: UInt8? = 21
+    public var density: UInt8? = 22
+    public var mode: UInt8? = 23
+    public var panic: UInt8? = 24
+    public var nextSection: UInt8? = 25
+    public var fill: UInt8? = 26
+    public var learn: UInt8? = nil
+    public init() {}
+}
+
+/// What a part does in the band.
+public enum PartRole: String, Equatable, Sendable, CaseIterable {
+    case continuation
+    case voice
+    case bass
+    case chords
+    case drums
+    case counterMelody = "counter-melody"
+}
+
+/// Step length of a part's grid.
+public enum GridResolution: String, Equatable, Sendable, CaseIterable {
+    case sixteenth = "16th"
+    case eighth = "8th"
+    case quarter
+
+    public var stepsOfSixteenth: Int {
+        switch self {
+        case .sixteenth: return 1
+        case .eighth: return 2
+        case .quarter: return 4
+        }
+    }
+}
+
+public struct Humanize: Equatable, Sendable {
+    public var timingMilliseconds = 0.0
+    public var velocity = 0
+    /// 0 = straight, 1 = full triplet swing of off-beat 8ths / 16ths.
+    public var swing = 0.0
+    public init() {}
+}
+
+public struct PartSettings: Equatable, Sendable {
+    public var name: String
+    public var role: PartRole
+    /// The weights file, resolved against the preset's folder.
+    public var model: String
+    public var channel: MIDIChannelNumber
+    public var program: UInt8? = nil
+    public var lowestNote: UInt8 = 0
+    public var highestNote: UInt8 = 127
+    public var grid = GridResolution.sixteenth
+    public var temperature = 1.0
+    public var topP = 0.95
+    public var velocity: UInt8 = 90
+    /// How much the part's velocity follows the player's (0 = fixed, 1 = fully).
+    public var velocityFollow = 0.5
+    public var humanize = Humanize()
+    public var muteCC: UInt8? = nil
+
+    public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
+        self.name = name
+        self.role = role
+        self.model = model
+        self.channel = channel
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why a preset could not be loaded; the CLI maps `missing` to exit 66 and `invalid` to 65.
+public enum PresetLoadError: Error, CustomStringConvertible {
+    /// The name matched no file; `searched` lists where we looked, in order.
+    case missing(name: String, searched: [String])
+    case unreadable(path: String, reason: String)
+    case invalid(path: String, error: PresetError)
+
+    public var description: String {
+        switch self {
+        case .missing(let name, let searched):
+            return "\(name): no such preset (looked in \(searched.joined(separator: ", ")))"
+        case .unreadable(let path, let reason): return "\(path): \(reason)"
+        case .invalid(let path, let error): return "\(path): \(error)"
+        }
+    }
+}
+
+/// A preset and the file it came from (part model paths are relative to that file's folder).
+public struct LoadedPreset: Sendable {
+    public var preset: Preset
+    public var path: String
+    public var folder: String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    /// A part's model path made absolute against the preset's folder.
+    public func modelPath(for part: PartSettings) -> String {
+        part.model.hasPrefix("/") ? part.model : "\(folder)/\(part.model)"
+    }
+}
+
+/// Finds a preset by name or path. A name is looked up, first match wins, in the user's
+/// ~/.config/sideman, then /etc/sideman, then the presets/ bundled with the binary, so a user's own
+/// copy of `band` overrides the shipped one without touching it.
+public struct PresetLocator {
+    public var searchFolders: [String]
+
+    public init(searchFolders: [String]) {
+        self.searchFolders = searchFolders
+    }
+
+    /// The standard folders for a binary at `executablePath`.
+    public static func standard(executablePath: String, environment: [String: String]) -> PresetLocator {
+        var folders: [String] = []
+        if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty {
+            folders.append("\(config)/sideman")
+        } else if let home = environment["HOME"], !home.isEmpty {
+            folders.append("\(home)/.config/sideman")
+        }
+        folders.append("/etc/sideman")
+        let binDir = executablePath.lastIndex(of: "/").map { String(executablePath[..<$0]) } ?? "."
+        folders.append("\(binDir)/presets")
+        folders.append("\(binDir)/../share/sideman/presets")
+        // A build tree: .build/<config>/sideman, with presets/ at the package root.
+        folders.append("\(binDir)/../../presets")
+        return PresetLocator(searchFolders: folders)
+    }
+
+    /// A value with a slash or a .yaml suffix is a path; anything else is a name.
+    public func resolve(_ nameOrPath: String) throws -> String {
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
+            guard fileExists(nameOrPath) else { throw PresetLoadError.missing(name: nameOrPath, searched: [nameOrPath]) }
+            return nameOrPath
+        }
+        for folder in searchFolders {
+            for ext in ["yaml", "yml"] {
+                let candidate = "\(folder)/\(nameOrPath).\(ext)"
+                if fileExists(candidate) { return candidate }
+            }
+        }
+        throw PresetLoadError.missing(name: nameOrPath, searched: searchFolders)
+    }
+
+    public func load(_ nameOrPath: String) throws -> LoadedPreset {
+        let path = try resolve(nameOrPath)
+        let text = try readTextFile(path)
+        let stem = path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? nameOrPath
+        do {
+            return LoadedPreset(preset: try PresetReader.read(yaml: text, defaultName: stem), path: path)
+        } catch let error as PresetError {
+            throw PresetLoadError.invalid(path: path, error: error)
+        }
+    }
+
+    /// Names of every preset in the search folders, for `--help` and `doctor`.
+    public func availableNames() -> [String] {
+        var names = Set<String>()
+        for folder in searchFolders {
+            guard let dir = opendir(folder) else { continue }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                for ext in [".yaml", ".yml"] where name.hasSuffix(ext) {
+                    names.insert(String(name.dropLast(ext.count)))
+                }
+            }
+        }
+        return names.sorted()
+    }
+}
+
+private func fileExists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}
+
+/// Reads a whole UTF-8 text file. Presets are small; a file over 1 MiB is refused rather than read.
+func readTextFile(_ path: String) throws -> String {
+    guard let file = fopen(path, "rb") else {
+        throw PresetLoadError.unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n > 0 { bytes.append(contentsOf: chunk[..<n]) }
+        if bytes.count > 1 << 20 { throw PresetLoadError.unreadable(path: path, reason: "larger than 1 MiB, not a preset") }
+        if n < chunk.count { break }
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw PresetLoadError.unreadable(path: path, reason: "not UTF-8 text")
+    }
+    return text
+}
