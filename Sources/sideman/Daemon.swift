@@ -21,17 +21,56 @@ final class Daemon: @unchecked Sendable {
 
     let backend: any PortBackend
     let runner: EngineRunner
-    let connections: DaemonConnections
+    private var connections: DaemonConnections
+    /// Reads the preset again for SIGHUP; nil when the daemon runs without a preset file.
+    private let reloadSettings: (() throws -> DaemonSettings)?
+    let reloadRequested = Atomic<Bool>(false)
     let stopRequested = Atomic<Bool>(false)
     /// Reconnection backoff: first retry after `initialBackoff`, doubling up to `maxBackoff` seconds.
     let initialBackoff = 0.1
     let maxBackoff = 1.0
     private var reportedFailures = Set<String>()
 
-    init(backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections) {
+    init(
+        backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
+        reloadSettings: (() throws -> DaemonSettings)?
+    ) {
         self.backend = backend
         self.runner = runner
         self.connections = connections
+        self.reloadSettings = reloadSettings
+    }
+
+    /// Asks the control thread to read the preset again (SIGHUP); safe from any thread.
+    func requestReload() {
+        reloadRequested.store(true, ordering: .releasing)
+        backend.interruptNotificationWait()
+    }
+
+    /// Applies a re-read preset without dropping ports: new engine settings (after silencing what
+    /// sounds) and new connection patterns. Client and port names change only at restart.
+    private func reloadIfRequested() {
+        guard reloadRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard let reloadSettings else {
+            log("SIGHUP: no preset file to reload (started without --preset)")
+            return
+        }
+        do {
+            let settings = try reloadSettings()
+            if settings.clientName != backend.configuration.clientName
+                || settings.outputNames != backend.configuration.outputNames
+            {
+                log("\(settings.presetPath ?? "preset"): client and port names change at the next restart")
+            }
+            connections = settings.connections
+            runner.replace(engine: settings.engine.thru, panicController: settings.engine.panicController)
+            if backend.status().isConnected { applyConnections() }
+            log("\(settings.presetPath ?? "preset"): reloaded")
+        } catch let failure as Failure {
+            log("\(failure.subject): \(failure.problem); keeping the running preset")
+        } catch {
+            log("reload: \(error); keeping the running preset")
+        }
     }
 
     /// Asks the control thread to stop; safe from any thread.
@@ -48,6 +87,7 @@ final class Daemon: @unchecked Sendable {
         var waitingSince: Double?
         var lostAt: Double?
         while !stopping {
+            reloadIfRequested()
             do {
                 try backend.open()
             } catch let error where error.isUnavailable {
@@ -95,6 +135,7 @@ final class Daemon: @unchecked Sendable {
             let notes = backend.waitForNotifications(seconds: 5)
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) { applyConnections() }
+            reloadIfRequested()
             let status = backend.status()
             if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents
                 || status.droppedEvents > reported.droppedEvents

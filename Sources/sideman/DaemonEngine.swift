@@ -24,7 +24,7 @@ struct EngineClock: Sendable {
 /// The seam where the musical engine plugs into the daemon. Called on the engine thread once per
 /// backend cycle (and when input arrives), never concurrently; it may keep any state it likes.
 /// Silencing, panic and note tracking are the daemon's job, not the engine's.
-protocol PerformanceEngine {
+protocol PerformanceEngine: Sendable {
     /// `input`: the player's events since the last call, with absolute frames, oldest first.
     /// Append what to play to `output` (any order: the daemon sorts and schedules).
     mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage])
@@ -34,12 +34,17 @@ protocol PerformanceEngine {
 /// Every event leaves exactly one period after it arrived, at the same offset: a fixed, jitter-free
 /// latency of one period on top of JACK's own.
 struct ThruEngine: PerformanceEngine {
+    /// False: the player's notes are not echoed (a preset whose parts do all the playing).
+    var enabled = true
+    /// The player's channel (0...15); channel messages on other channels are not echoed. nil: all.
+    var inputChannel: MIDIChannel?
     /// Output channel (0...15), or nil to keep each event's channel.
     var channel: MIDIChannel?
     /// Semitones added to notes; notes pushed outside 0...127 are dropped.
-    var transpose: Int
+    var transpose = 0
 
     mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
+        guard enabled else { return }
         for event in input {
             guard let message = mapped(event.message) else { continue }
             output.append(ScheduledMessage(frame: event.time + UInt64(clock.cycleLength), port: 0, message: message))
@@ -47,6 +52,7 @@ struct ThruEngine: PerformanceEngine {
     }
 
     func mapped(_ message: MIDIMessage) -> MIDIMessage? {
+        if let inputChannel, let channel = message.channel, channel != inputChannel { return nil }
         var result = message
         if let channel, message.channel != nil { result = result.onChannel(channel) }
         switch result {

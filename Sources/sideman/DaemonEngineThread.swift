@@ -14,6 +14,10 @@ final class EngineRunner: @unchecked Sendable {
     // threads hand over by join (`EngineThread.stop`), which orders their memory accesses.
 
     private var engine: any PerformanceEngine
+    /// A controller that means panic besides CC 120 and CC 123.
+    private var panicController: UInt8?
+    /// An engine handed over by the control thread (preset reload), taken at the next step.
+    private let replacement = Mutex<(engine: any PerformanceEngine, panicController: UInt8?)?>(nil)
     private var parser = MIDIStreamParser(maxSysexLength: 4096)
     /// Everything sent, per output port: the note-offs (and pedal-up, CC 123 per used channel) that
     /// silencing needs.
@@ -26,8 +30,9 @@ final class EngineRunner: @unchecked Sendable {
     private var encoded: [UInt8] = []
     let stopping = Atomic<Bool>(false)
 
-    init(engine: any PerformanceEngine, outputCount: Int) {
+    init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int) {
         self.engine = engine
+        self.panicController = panicController
         trackers = Array(repeating: NoteTracker(), count: outputCount)
         input.reserveCapacity(1024)
         produced.reserveCapacity(1024)
@@ -62,8 +67,23 @@ final class EngineRunner: @unchecked Sendable {
         }
     }
 
+    /// Hands a new engine to the engine thread (control thread). Everything sounding is ended first:
+    /// the new engine knows nothing of the old one's notes.
+    func replace(engine: any PerformanceEngine, panicController: UInt8?) {
+        replacement.withLock { $0 = (engine, panicController) }
+    }
+
     /// One pass: input in, engine, output scheduled.
     func step(backend: any PortBackend) {
+        if let next = replacement.withLock({ slot -> (engine: any PerformanceEngine, panicController: UInt8?)? in
+            defer { slot = nil }
+            return slot
+        }) {
+            pending.removeAll()
+            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+            engine = next.engine
+            panicController = next.panicController
+        }
         input.removeAll(keepingCapacity: true)
         backend.receive { frame, bytes in
             parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
@@ -77,7 +97,7 @@ final class EngineRunner: @unchecked Sendable {
             pending.append(contentsOf: produced)
             pending.sort { $0.frame < $1.frame }
         }
-        if let panic = input.first(where: { Self.isPanic($0.message) }) {
+        if let panic = input.first(where: { isPanic($0.message) }) {
             pending.removeAll()
             silence(backend: backend, at: panic.time + UInt64(clock.cycleLength))
         }
@@ -90,12 +110,12 @@ final class EngineRunner: @unchecked Sendable {
         if released > 0 { pending.removeFirst(released) }
     }
 
-    /// The player asked for silence: All Sound Off or All Notes Off on any channel.
-    static func isPanic(_ message: MIDIMessage) -> Bool {
-        if case .controlChange(_, let controller, _) = message {
-            return controller == ControllerNumber.allSoundOff || controller == ControllerNumber.allNotesOff
-        }
-        return false
+    /// The player asked for silence: All Sound Off or All Notes Off on any channel, or the preset's
+    /// panic controller pressed (value above 0; a button's release sends 0).
+    func isPanic(_ message: MIDIMessage) -> Bool {
+        guard case .controlChange(_, let controller, let value) = message else { return false }
+        if controller == ControllerNumber.allSoundOff || controller == ControllerNumber.allNotesOff { return true }
+        return controller == panicController && value > 0
     }
 
     /// Ends every note sent and not yet ended, then pedal up and CC 123 on every channel each port

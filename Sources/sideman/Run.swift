@@ -1,4 +1,6 @@
 import ArgumentParser
+import Engine
+import Foundation
 import MIDI
 import Ports
 
@@ -7,41 +9,46 @@ struct Run: ParsableCommand {
         commandName: "run",
         abstract: "Start the daemon: the player's MIDI in, Sideman's MIDI out.",
         discussion: """
-            Until the musical engine and presets land, the engine is a MIDI thru: every event goes out \
-            exactly one period after it came in, at the same offset in the cycle, optionally moved to one \
-            channel (--thru-channel) and transposed (--transpose). `--preset` is accepted for the command \
-            line of later versions; giving it now exits with status 69 and says so.
+            The preset (--preset NAME or PATH; without it, the built-in default: MIDI thru) says how \
+            Sideman connects and what it plays. Until the musical engine lands, the engine is the \
+            preset's thru: every event goes out exactly one period after it came in, at the same \
+            offset in the cycle, optionally moved to one channel and transposed. A preset with parts \
+            is refused with status 69. Options given here override the preset: --client-name, \
+            --output, --thru-channel, --transpose; --connect-in/--connect-out add to its patterns. \
+            SIGHUP reads the preset file again without dropping ports: notes sounding are ended, \
+            the new thru settings and connection patterns apply (client and port names at restart).
 
-            JACK: the client registers `in` and one output per --output (default `out`). Patterns for \
-            --connect-in/--connect-out are a full port name (`fluidsynth:midi_00`), a shell glob over \
-            full names (`a2j:*KeyStep*`), or a bare client name (`KeyStep`: all its MIDI ports). Globs and \
-            client names never match Sideman's own ports; an exact name does (a self-loop for testing). \
-            `--connect-out NAME=PATTERN` picks the output port NAME; otherwise the first output is used. \
-            Connections are made at start and again whenever matching ports appear.
+            JACK: the client registers `in` and one output per --output (default `out`). Patterns \
+            for --connect-in/--connect-out are a full port name (`fluidsynth:midi_00`), a shell glob \
+            over full names (`a2j:*KeyStep*`), or a bare client name (`KeyStep`: all its MIDI \
+            ports). Globs and client names never match Sideman's own ports; an exact name does (a \
+            self-loop for testing). `--connect-out NAME=PATTERN` picks the output port NAME; \
+            otherwise the first output is used. Connections are made at start and again whenever \
+            matching ports appear.
 
-            The daemon is a service: when no JACK server is running it prints a warning and waits for \
-            one (retrying after 100 ms, doubling to 1 s), and when the server goes away it does the same, \
-            then re-registers its ports and connections. Notes sounding at that moment get their \
-            note-offs on the new server. The server is the default one, or $JACK_DEFAULT_SERVER; \
-            Sideman never starts a server itself. (`sideman ports`, a one-shot command, exits 69 \
-            instead when there is no server.)
+            The daemon is a service: when no JACK server is running it prints a warning and waits \
+            for one (retrying after 100 ms, doubling to 1 s), and when the server goes away it does \
+            the same, then re-registers its ports and connections. Notes sounding at that moment \
+            get their note-offs on the new server. The server is the default one, or \
+            $JACK_DEFAULT_SERVER; Sideman never starts a server itself. (`sideman ports`, a one-shot \
+            command, exits 69 instead when there is no server.)
 
-            SIGINT/SIGTERM stop cleanly: every note still sounding gets its note-off, then CC 123 on \
-            each channel used, written through JACK before the client closes. A second signal while \
-            stopping ends the process at once. The player's CC 120 or CC 123 silences everything too. \
-            SIGHUP is reserved for reloading a preset and is ignored until presets exist.
+            SIGINT/SIGTERM stop cleanly: every note still sounding gets its note-off, then pedal up \
+            and CC 123 on each channel used, written through JACK before the client closes. A second \
+            signal while stopping ends the process at once. The player's CC 120 or CC 123 (or the \
+            preset's panic controller) silences everything too.
             """)
 
     @Option(help: "jack, alsa or auto (auto: JACK).")
     var backend: BackendChoice = .auto
 
-    @Option(help: "Preset name or path (not available in this build yet).")
+    @Option(help: "Preset name or path (default: the built-in MIDI thru).")
     var preset: String?
 
-    @Option(help: "JACK client name.")
-    var clientName = "sideman"
+    @Option(help: "JACK client name (default: the preset's, sideman).")
+    var clientName: String?
 
-    @Option(help: "Output port name; repeat for one port per part (default: out).")
+    @Option(help: "Output port name; repeat for one port per part (default: out, or the preset's).")
     var output: [String] = []
 
     @Option(help: "Connect these ports to Sideman's input (repeatable).")
@@ -54,7 +61,7 @@ struct Run: ParsableCommand {
     var thruChannel: Int?
 
     @Option(help: "Thru: transpose notes by this many semitones (-48...48; negative as --transpose=-12).")
-    var transpose = 0
+    var transpose: Int?
 
     enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
         case jack, alsa, auto
@@ -64,36 +71,33 @@ struct Run: ParsableCommand {
         if let thruChannel, !(1...16).contains(thruChannel) {
             throw ValidationError("--thru-channel must be 1...16, got \(thruChannel)")
         }
-        if !(-48...48).contains(transpose) { throw ValidationError("--transpose must be -48...48, got \(transpose)") }
-        if Set(outputNames).count != outputNames.count { throw ValidationError("--output names must differ") }
-        if outputNames.count > 16 { throw ValidationError("at most 16 outputs") }
-        if clientName.isEmpty { throw ValidationError("--client-name must not be empty") }
+        if let transpose, !(-48...48).contains(transpose) {
+            throw ValidationError("--transpose must be -48...48, got \(transpose)")
+        }
+        if Set(output).count != output.count { throw ValidationError("--output names must differ") }
+        if output.count > 16 { throw ValidationError("at most 16 outputs") }
+        if clientName?.isEmpty == true { throw ValidationError("--client-name must not be empty") }
     }
-
-    var outputNames: [String] { output.isEmpty ? ["out"] : output }
 
     func run() throws {
         try reportingFailures {
-            if let preset {
-                throw Failure(
-                    preset, "presets are not available in this build yet; run without --preset "
-                        + "(the engine is MIDI thru: --thru-channel, --transpose)", status: .unavailable)
-            }
             if backend == .alsa {
                 throw Failure(
                     "alsa", "the ALSA sequencer backend is not available in this build; use --backend jack",
                     status: .unavailable)
             }
+            let settings = try settings()
             DaemonSignals.blockInThisThread()
-            let configuration = PortConfiguration(clientName: clientName, outputNames: outputNames)
+            let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
             let jack = JACKBackend(configuration: configuration)
-            let engine = ThruEngine(channel: thruChannel.map { MIDIChannel($0 - 1) }, transpose: transpose)
-            let runner = EngineRunner(engine: engine, outputCount: outputNames.count)
-            let daemon = Daemon(backend: jack, runner: runner, connections: try connections())
+            let runner = EngineRunner(
+                engine: settings.engine.thru, panicController: settings.engine.panicController,
+                outputCount: settings.outputNames.count)
+            let reload: (() throws -> DaemonSettings)? = settings.presetPath == nil ? nil : { try self.settings() }
+            let daemon = Daemon(
+                backend: jack, runner: runner, connections: settings.connections, reloadSettings: reload)
             let signals = DaemonSignals()
-            signals.start(
-                onStop: { daemon.requestStop() },
-                onReload: { printToStandardError("sideman: SIGHUP: no preset to reload in this build") })
+            signals.start(onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() })
             do {
                 try daemon.run()
             } catch let error as PortError {
@@ -102,16 +106,34 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func connections() throws -> DaemonConnections {
-        var result = DaemonConnections()
-        result.input = connectIn.map(PortPattern.init)
+    /// The preset's settings (or the built-in thru) with this command line's options on top.
+    func settings() throws -> DaemonSettings {
+        var settings = DaemonSettings()
+        if let preset {
+            // The path as invoked keeps a build tree's layout (.build/debug/sideman, a symlinked
+            // folder); from $PATH, where argv[0] has no folder, the kernel's path is used.
+            let invoked = CommandLine.arguments.first ?? ""
+            let executable =
+                invoked.contains("/")
+                ? invoked : (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+            let locator = PresetLocator.standard(
+                executablePath: executable, environment: ProcessInfo.processInfo.environment)
+            settings = try DaemonSettings.load(preset: preset, locator: locator)
+        }
+        if let clientName { settings.clientName = clientName }
+        if !output.isEmpty { settings.outputNames = output }
+        if let thruChannel { settings.engine.thru.channel = MIDIChannel(thruChannel - 1) }
+        if let transpose { settings.engine.thru.transpose = transpose }
+        settings.connections.input += connectIn.map(PortPattern.init)
         for text in connectOut {
-            if let equals = text.firstIndex(of: "="), let index = outputNames.firstIndex(of: String(text[..<equals])) {
-                result.outputs.append((index, PortPattern(String(text[text.index(after: equals)...]))))
+            if let equals = text.firstIndex(of: "="),
+                let index = settings.outputNames.firstIndex(of: String(text[..<equals]))
+            {
+                settings.connections.outputs.append((index, PortPattern(String(text[text.index(after: equals)...]))))
             } else {
-                result.outputs.append((0, PortPattern(text)))
+                settings.connections.outputs.append((0, PortPattern(text)))
             }
         }
-        return result
+        return settings
     }
 }

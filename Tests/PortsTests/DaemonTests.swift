@@ -197,9 +197,73 @@ struct DaemonTests {
         #expect(alsa.waitForExit() == 69)
         #expect(alsa.errorLines.first?.hasPrefix("sideman: alsa: ") == true)
 
-        let preset = try ChildProcess(TestPaths.sideman, ["run", "--preset", "jazz-trio"], environment: missing)
-        #expect(preset.waitForExit() == 69)
-        #expect(preset.errorLines.first?.hasPrefix("sideman: jazz-trio: presets are not available") == true)
+        let preset = try ChildProcess(TestPaths.sideman, ["run", "--preset", "no-such-preset"], environment: missing)
+        #expect(preset.waitForExit() == 66)
+        #expect(preset.errorLines.first?.hasPrefix("sideman: no-such-preset: no such preset") == true)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-presets-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let invalid = folder.appendingPathComponent("invalid.yaml")
+        try "thru:\n  transpose: 100\n".write(to: invalid, atomically: true, encoding: .utf8)
+        let bad = try ChildProcess(TestPaths.sideman, ["run", "--preset", invalid.path], environment: missing)
+        #expect(bad.waitForExit() == 65)
+        #expect(bad.errorLines.first?.hasPrefix("sideman: \(invalid.path): thru.transpose:") == true)
+
+        let band = folder.appendingPathComponent("band.yaml")
+        try "parts:\n  - name: bass\n    role: bass\n    model: bass.safetensors\n    channel: 2\n"
+            .write(to: band, atomically: true, encoding: .utf8)
+        let parts = try ChildProcess(TestPaths.sideman, ["run", "--preset", band.path], environment: missing)
+        #expect(parts.waitForExit() == 69)
+        #expect(parts.errorLines.first?.contains("the musical engine that plays them is not in this build") == true)
+    }
+
+    /// A preset's ports and thru settings drive the daemon; SIGHUP reads it again without dropping
+    /// ports, ending the notes that sound under the old settings first.
+    @Test func aPresetConfiguresTheDaemonAndSighupReloadsItWithoutStuckNotes() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-presets-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("reload.yaml")
+        func write(transpose: Int) throws {
+            try """
+                name: reload
+                ports:
+                  client_name: sideman
+                  connect_in: ["sender:out"]
+                  connect_out: ["receiver"]
+                thru:
+                  channel: 5
+                  transpose: \(transpose)
+                """.write(to: file, atomically: true, encoding: .utf8)
+        }
+        try write(transpose: 7)
+        let daemon = try ChildProcess(TestPaths.sideman, ["run", "--preset", file.path], environment: server.environment)
+        defer { daemon.stop() }
+        #expect(daemon.waitForError(containing: "ready as") != nil)
+        let sender = try JackPeer(name: "sender", server: server)
+        defer { sender.stop() }
+        let receiver = try JackPeer(name: "receiver", server: server)
+        defer { receiver.stop() }
+        try Rig.waitForConnections(server)
+
+        let base = try sender.now() + 2400
+        sender.send([0x90, 60, 100], at: base)  // held across the reload
+        let first = try receiver.waitForReceived { !$0.isEmpty }
+        #expect(first.map(\.bytes) == [[0x94, 67, 100]])
+
+        try write(transpose: -5)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForError(containing: "reloaded") != nil)
+        // The held note ends on the reload, under the settings it started with.
+        let ended = try receiver.waitForReceived { notes($0).offs.contains([4, 67]) }
+        #expect(notes(ended).offs.contains([4, 67]))
+
+        let later = try sender.now() + 2400
+        sender.send([0x90, 62, 90], at: later)
+        let events = try receiver.waitForReceived { notes($0).ons.count >= 2 }
+        #expect(notes(events).ons == [[4, 67], [4, 57]])
+        #expect(events.last.map { $0.frame } == later + 128)
     }
 
     @Test func portsListsTheServersPorts() throws {
