@@ -110,12 +110,7 @@ struct Run: ParsableCommand {
     func settings() throws -> DaemonSettings {
         var settings = DaemonSettings()
         if let preset {
-            // The path as invoked keeps a build tree's layout (.build/debug/sideman, a symlinked
-            // folder); from $PATH, where argv[0] has no folder, the kernel's path is used.
-            let invoked = CommandLine.arguments.first ?? ""
-            let executable =
-                invoked.contains("/")
-                ? invoked : (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
             let locator = PresetLocator.standard(
                 executablePath: executable, environment: ProcessInfo.processInfo.environment)
             settings = try DaemonSettings.load(preset: preset, locator: locator)
