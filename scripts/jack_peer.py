@@ -22,6 +22,8 @@ import jack
 parser = argparse.ArgumentParser()
 parser.add_argument("--name", required=True)
 parser.add_argument("--server", default=None)
+parser.add_argument("--delay-activation", type=float, default=0,
+                    help="register the ports, say `registered`, and activate only this many seconds later")
 args = parser.parse_args()
 
 client = jack.Client(args.name, no_start_server=True, servername=args.server)
@@ -59,6 +61,11 @@ def answer(line):
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
+
+if args.delay_activation:
+    answer("registered")
+    import time
+    time.sleep(args.delay_activation)
 
 with client:
     answer("ready %d %d" % (client.samplerate, client.blocksize))

@@ -29,7 +29,11 @@ final class Daemon: @unchecked Sendable {
     /// Reconnection backoff: first retry after `initialBackoff`, doubling up to `maxBackoff` seconds.
     let initialBackoff = 0.1
     let maxBackoff = 1.0
-    private var reportedFailures = Set<String>()
+    /// Connections that failed while both ports existed, with when they first failed. JACK refuses
+    /// to connect a client that has registered its ports but not activated yet, so a failure is
+    /// retried every half second and reported only if it lasts `connectionGrace` seconds.
+    private var failedConnections: [String: (since: Double, reported: Bool)] = [:]
+    let connectionGrace = 2.0
 
     init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
@@ -132,9 +136,9 @@ final class Daemon: @unchecked Sendable {
     private func superviseUntilStopOrLoss() -> Bool {
         var reported = backend.status()
         while !stopping {
-            let notes = backend.waitForNotifications(seconds: 5)
+            let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? 5 : 0.5)
             if notes.contains(.lost) || backend.status().isLost { return true }
-            if notes.contains(.portsChanged) { applyConnections() }
+            if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
             reloadIfRequested()
             let status = backend.status()
             if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents
@@ -160,12 +164,17 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// Connects every port matching the patterns; already-made connections are left alone. A failure
-    /// is reported once per connection, not at every port change.
+    /// is retried and reported once per connection if it lasts, not at every port change.
     private func applyConnections() {
         guard !connections.input.isEmpty || !connections.outputs.isEmpty else { return }
         let ports: [PortInfo]
         do { ports = try backend.listPorts() } catch { return }
         let own = backend.configuration.clientName
+        defer {
+            // Forget failures of pairs no pattern selects any more (a port went away).
+            failedConnections = failedConnections.filter { attempted.contains($0.key) }
+        }
+        attempted.removeAll()
         for pattern in connections.input {
             for source in pattern.select(from: ports, direction: .output, ownClient: own) {
                 connect(source.name, backend.inputPortName)
@@ -178,15 +187,28 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    private var attempted = Set<String>()
+
     private func connect(_ source: String, _ destination: String) {
+        let key = "\(source) -> \(destination)"
+        attempted.insert(key)
         do {
             try backend.connect(source, to: destination)
+            failedConnections[key] = nil
         } catch {
             // A port that went away between listing and connecting (a client closing) is no failure.
             let names = (try? backend.listPorts())?.map(\.name) ?? []
-            guard names.contains(source) && names.contains(destination) else { return }
-            let line = "\(error.subject): \(error.problem)"
-            if reportedFailures.insert(line).inserted { log(line) }
+            guard names.contains(source) && names.contains(destination) else {
+                failedConnections[key] = nil
+                return
+            }
+            let failure = failedConnections[key] ?? (now(), false)
+            if !failure.reported && now() - failure.since >= connectionGrace {
+                log("\(error.subject): \(error.problem)")
+                failedConnections[key] = (failure.since, true)
+            } else {
+                failedConnections[key] = failure
+            }
         }
     }
 

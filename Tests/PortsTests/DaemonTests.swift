@@ -79,6 +79,29 @@ struct DaemonTests {
         #expect(events.map(\.bytes) == offsets.indices.map { [0x99, UInt8(48 + $0), 100] })
     }
 
+    /// JACK refuses connections to a client that registered its ports but has not activated yet: the
+    /// daemon connects once it is active, and does not report the early refusal as a failure.
+    @Test func portsOfAClientThatActivatesLateAreConnectedOnceItIsActive() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        var daemon: ChildProcess?
+        defer { daemon?.stop() }
+        let receiver = try JackPeer(name: "receiver", server: server, activationDelay: 1.5) {
+            daemon = try ChildProcess(
+                TestPaths.sideman, ["run", "--connect-out", "receiver:in"], environment: server.environment)
+            guard daemon?.waitForError(containing: "ready as") != nil else { throw HarnessError("sideman did not start") }
+        }
+        defer { receiver.stop() }
+        let deadline = Date(timeIntervalSinceNow: 20)
+        var connected = false
+        while !connected && Date() < deadline {
+            connected = server.connections()?.contains("sideman:out>receiver:in") == true
+            if !connected { usleep(20_000) }
+        }
+        #expect(connected)
+        #expect(daemon?.errorLines.contains { $0.contains("cannot connect") } == false)
+    }
+
     @Test func sigtermWhileNotesAreHeldEndsEveryNoteAtTheReceiver() throws {
         let server = try JackServer()
         defer { server.stop() }

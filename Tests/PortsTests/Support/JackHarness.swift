@@ -147,11 +147,24 @@ final class JackPeer: @unchecked Sendable {
     let sampleRate: Int
     let blockSize: Int
 
-    init(name: String, server: JackServer) throws {
+    /// Starts the peer. With `beforeActivation`, the peer registers its ports, the closure runs, and
+    /// only then (after `activationDelay` seconds) does the peer activate.
+    init(
+        name: String, server: JackServer, activationDelay: Double = 0, beforeActivation: (() throws -> Void)? = nil
+    ) throws {
         self.name = name
         child = try ChildProcess(
-            TestPaths.python, [TestPaths.peerScript, "--name", name, "--server", server.name],
+            TestPaths.python,
+            [TestPaths.peerScript, "--name", name, "--server", server.name]
+                + (activationDelay > 0 ? ["--delay-activation", String(activationDelay)] : []),
             environment: server.environment)
+        if activationDelay > 0 {
+            guard child.nextLine() == "registered" else {
+                child.stop()
+                throw HarnessError("peer \(name) did not register: \(child.errorLines.joined(separator: " | "))")
+            }
+            try beforeActivation?()
+        }
         guard let ready = child.nextLine(), ready.hasPrefix("ready ") else {
             child.stop()
             throw HarnessError("peer \(name) did not start: \(child.errorLines.joined(separator: " | "))")
