@@ -41,12 +41,12 @@ final class DaemonSignals: Sendable {
             }
             handlers.signals.stopSignal.store(received, ordering: .releasing)
             handlers.onStop()
-            // A second stop signal while stopping takes the default action: the user insists, so the
-            // process ends at once.
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            while true { pause() }
+            // A second stop signal while stopping ends the process at once: the user insists. The
+            // signals stay blocked and waited for, so nothing races with the orderly exit.
+            while true {
+                guard sigwait(&set, &received) == 0, received != SIGHUP else { continue }
+                _exit(128 + received)
+            }
         }
         pthread_create(&thread, nil, body, box)
         pthread_detach(thread)

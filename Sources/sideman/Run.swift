@@ -80,6 +80,9 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        // First, before any thread exists: every thread inherits the blocked mask, so only the
+        // signal thread ever receives SIGINT/SIGTERM/SIGHUP.
+        DaemonSignals.blockInThisThread()
         try reportingFailures {
             if backend == .alsa {
                 throw Failure(
@@ -87,7 +90,6 @@ struct Run: ParsableCommand {
                     status: .unavailable)
             }
             let settings = try settings()
-            DaemonSignals.blockInThisThread()
             let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
             let jack = JACKBackend(configuration: configuration)
             let runner = EngineRunner(
