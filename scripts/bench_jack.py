@@ -67,6 +67,13 @@ def send(frames):
 
 
 raw = []  # (frame, bytes) as received; decoded after each run, off the JACK thread
+xruns = [0]
+xruns_in_run = [0]
+
+
+@sender.set_xrun_callback
+def xrun(delay):
+    xruns[0] += 1
 
 
 @receiver.set_process_callback
@@ -81,10 +88,14 @@ def run(plan, seconds):
     received.clear()
     del raw[:]
     extra[0] = 0
+    xruns[0] = 0
     state.update(seq=0, cycle=0, plan=plan)
     time.sleep(seconds)
     state["plan"] = None
     time.sleep(0.3)  # let the last events through
+    # Counted now: decoding below holds Python's GIL, which stalls this process's own JACK callbacks
+    # into xruns that have nothing to do with the run.
+    xruns_in_run[0] = xruns[0]
     for frame, data in list(raw):
         seq = decode(data)
         if seq is None:
@@ -109,26 +120,40 @@ with sender, receiver:
     rate = sender.samplerate
     print("period %d frames at %d Hz (%s)" % (period, rate, ", ".join(a + b)))
 
-    # Latency: one event per cycle at a moving offset.
+    # Latency: one event per cycle at a moving offset. A run disturbed by xruns (the server missing a
+    # deadline, which loses or repeats whole cycles for every client) is repeated, up to 5 tries, and
+    # the xruns are reported with the figures.
     count = args.latency_events
-    s, r = run(lambda cycle, frames: [(cycle * 37) % frames], count * period / rate)
+    for attempt in range(5):
+        s, r = run(lambda cycle, frames: [(cycle * 37) % frames], count * period / rate)
+        if xruns_in_run[0] == 0:
+            break
     latencies = sorted(r[k] - s[k] for k in s if k in r)
     lost = len(s) - len(latencies)
-    print("latency: %d events, lost %d, frames min %d median %d max %d (period %d)" % (
-        len(s), lost, latencies[0], statistics.median(latencies), latencies[-1], period))
+    latency_xruns = xruns_in_run[0]
+    print("latency: %d events, lost %d, frames min %d median %d max %d (period %d), xruns %d" % (
+        len(s), lost, latencies[0], statistics.median(latencies), latencies[-1], period, latency_xruns))
 
-    # Throughput: k events per cycle, evenly spread, for a few seconds each, until something is lost.
+    # Throughput: k events per cycle, evenly spread, for a few seconds each. A rate passes when a run
+    # loses and repeats nothing; a failing run that had xruns (the server missed a deadline: whole
+    # cycles lost or repeated for every client, Python peers included) is tried again, up to 3 times.
     best = 0
     for k in [1, 4, 16, 32, 64, 96, 128]:
         if k > period:
             break
-        s, r = run(lambda cycle, frames, k=k: [i * frames // k for i in range(k)], args.seconds)
-        lost = sum(1 for key in s if key not in r)
-        late = sum(1 for key in s if key in r and r[key] - s[key] != period)
-        print("throughput: %3d per cycle, %7.0f events/s offered, sent %d, lost %d, not at +1 period %d, duplicates %d" % (
-            k, k * rate / period, len(s), lost, late, extra[0]))
-        if lost or extra[0]:
+        passed = False
+        for attempt in range(3):
+            s, r = run(lambda cycle, frames, k=k: [i * frames // k for i in range(k)], args.seconds)
+            lost = sum(1 for key in s if key not in r)
+            late = sum(1 for key in s if key in r and r[key] - s[key] != period)
+            print("throughput: %3d per cycle, %7.0f events/s offered, sent %d, lost %d, not at +1 period %d, "
+                  "duplicates %d, xruns %d" % (k, k * rate / period, len(s), lost, late, extra[0], xruns_in_run[0]))
+            passed = lost == 0 and extra[0] == 0
+            if passed or xruns_in_run[0] == 0:
+                break
+        if not passed:
             break
         best = k * rate / period
-    print("RESULT period=%d latency_min=%d latency_median=%d latency_max=%d max_lossless_events_per_s=%.0f" % (
-        period, latencies[0], statistics.median(latencies), latencies[-1], best))
+    print("RESULT period=%d latency_min=%d latency_median=%d latency_max=%d latency_xruns=%d "
+          "max_lossless_events_per_s=%.0f" % (
+              period, latencies[0], statistics.median(latencies), latencies[-1], latency_xruns, best))
