@@ -12,6 +12,7 @@ final class ChildProcess: @unchecked Sendable {
     private var outLines: [String] = []
     private var errLines: [String] = []
     private var outEOF = false
+    private var errEOF = false
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         // A child that died must not take the test process with it when we write to its stdin.
@@ -39,7 +40,7 @@ final class ChildProcess: @unchecked Sendable {
                 condition.lock()
                 if chunk.isEmpty {
                     if !pending.isEmpty { append(String(decoding: pending, as: UTF8.self), isError: isError) }
-                    if !isError { outEOF = true }
+                    if isError { errEOF = true } else { outEOF = true }
                     condition.broadcast()
                     condition.unlock()
                     return
@@ -94,13 +95,19 @@ final class ChildProcess: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    /// Waits for exit; returns the status, or nil when it did not exit in time.
+    /// Waits for exit, and for its output to be read to the end (so `errorLines` is complete);
+    /// returns the status, or nil when it did not exit in time.
     func waitForExit(timeout: Double = 20) -> Int32? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning {
             if Date() > deadline { return nil }
             usleep(10_000)
         }
+        condition.lock()
+        // A grandchild holding the pipes open must not hang the test: the wait for EOF is bounded.
+        let drained = Date(timeIntervalSinceNow: 5)
+        while !(outEOF && errEOF) && condition.wait(until: drained) {}
+        condition.unlock()
         return process.terminationStatus
     }
 
