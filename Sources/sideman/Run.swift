@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
             preset's panic controller) silences everything too.
             """)
 
-    @Option(help: "jack, alsa or auto (auto: JACK).")
+    @Option(help: "jack, alsa or auto (auto: JACK if a server runs, else the ALSA sequencer if present, else wait for JACK).")
     var backend: BackendChoice = .auto
 
     @Option(help: "Preset name or path (default: the built-in MIDI thru).")
@@ -84,20 +84,15 @@ struct Run: ParsableCommand {
         // signal thread ever receives SIGINT/SIGTERM/SIGHUP.
         DaemonSignals.blockInThisThread()
         try reportingFailures {
-            if backend == .alsa {
-                throw Failure(
-                    "alsa", "the ALSA sequencer backend is not available in this build; use --backend jack",
-                    status: .unavailable)
-            }
             let settings = try settings()
             let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
-            let jack = JACKBackend(configuration: configuration)
+            let ports = try chooseBackend(configuration)
             let runner = EngineRunner(
                 engine: settings.engine.thru, panicController: settings.engine.panicController,
                 outputCount: settings.outputNames.count)
             let reload: (() throws -> DaemonSettings)? = settings.presetPath == nil ? nil : { try self.settings() }
             let daemon = Daemon(
-                backend: jack, runner: runner, connections: settings.connections, reloadSettings: reload)
+                backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload)
             let signals = DaemonSignals()
             signals.start(onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() })
             do {
@@ -105,6 +100,27 @@ struct Run: ParsableCommand {
             } catch let error as PortError {
                 throw Failure(error.subject, error.problem, status: error.isUnavailable ? .unavailable : .software)
             }
+        }
+    }
+
+    /// JACK when asked, or for `auto` when a JACK server answers; the ALSA sequencer when asked, or for
+    /// `auto` when no JACK server runs but /dev/snd/seq exists. With neither, `auto` chooses JACK and
+    /// waits for a server, as a service should.
+    func chooseBackend(_ configuration: PortConfiguration) throws -> any PortBackend {
+        switch backend {
+        case .jack:
+            return JACKBackend(configuration: configuration)
+        case .alsa:
+            guard ALSABackend.deviceExists else {
+                throw Failure(
+                    "alsa", "no ALSA sequencer: /dev/snd/seq does not exist (load the snd-seq kernel module, or use --backend jack)",
+                    status: .unavailable)
+            }
+            return ALSABackend(configuration: configuration)
+        case .auto:
+            let jack = JACKBackend(configuration: configuration)
+            if (try? jack.listPorts()) != nil || !ALSABackend.deviceExists { return jack }
+            return ALSABackend(configuration: configuration)
         }
     }
 
