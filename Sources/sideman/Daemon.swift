@@ -1,4 +1,5 @@
 import Ports
+import Service
 import Synchronization
 
 #if canImport(Glibc)
@@ -34,15 +35,42 @@ final class Daemon: @unchecked Sendable {
     /// retried every half second and reported only if it lasts `connectionGrace` seconds.
     private var failedConnections: [String: (since: Double, reported: Bool)] = [:]
     let connectionGrace = 2.0
+    /// The service manager (systemd), when one started us; does nothing otherwise.
+    let notifier: SystemdNotifier
+    /// What STATUS says about the preset, e.g. "preset default".
+    let presetDescription: String
+    private var lastHeartbeat: UInt64 = 0
+    private var lastWatchdogPing = 0.0
 
     init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
-        reloadSettings: (() throws -> DaemonSettings)?
+        reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
+        presetDescription: String = "built-in thru"
     ) {
         self.backend = backend
         self.runner = runner
         self.connections = connections
         self.reloadSettings = reloadSettings
+        self.notifier = notifier
+        self.presetDescription = presetDescription
+    }
+
+    /// Seconds between watchdog pings: half the manager's interval, and at most 5 s.
+    private var watchdogPeriod: Double {
+        notifier.watchdogIntervalMicroseconds.map { min(5, Double($0) / 2e6) } ?? 5
+    }
+
+    /// Feeds the watchdog when the engine thread has made progress since the last ping (or, while
+    /// there is no engine to run, when the control thread itself is alive and waiting for a server).
+    private func feedWatchdog(engineRunning: Bool) {
+        guard notifier.watchdogIntervalMicroseconds != nil else { return }
+        let beat = runner.heartbeat.load(ordering: .relaxed)
+        guard !engineRunning || beat != lastHeartbeat else { return }
+        let time = now()
+        guard time - lastWatchdogPing >= watchdogPeriod / 2 else { return }
+        lastHeartbeat = beat
+        lastWatchdogPing = time
+        notifier.watchdog()
     }
 
     /// Asks the control thread to read the preset again (SIGHUP); safe from any thread.
@@ -59,6 +87,8 @@ final class Daemon: @unchecked Sendable {
             log("SIGHUP: no preset file to reload (started without --preset)")
             return
         }
+        notifier.reloading()
+        defer { notifier.ready(status: readyStatus()) }
         do {
             let settings = try reloadSettings()
             if settings.clientName != backend.configuration.clientName
@@ -85,8 +115,11 @@ final class Daemon: @unchecked Sendable {
 
     private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
 
+    private var stoppingSent = false
+
     /// Runs until a stop is requested. Throws only for failures that retrying cannot cure.
     func run() throws(PortError) {
+        defer { if !stoppingSent { notifier.stopping() } }
         var backoff = initialBackoff
         var waitingSince: Double?
         var lostAt: Double?
@@ -95,8 +128,10 @@ final class Daemon: @unchecked Sendable {
             do {
                 try backend.open()
             } catch let error where error.isUnavailable {
+                feedWatchdog(engineRunning: false)
                 if waitingSince == nil {
                     waitingSince = now()
+                    notifier.status("waiting: \(error.problem)")
                     log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)")
                 }
                 _ = backend.waitForNotifications(seconds: backoff)
@@ -117,6 +152,7 @@ final class Daemon: @unchecked Sendable {
             if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }
             log(line)
             lostAt = nil
+            notifier.ready(status: readyStatus())
 
             let lost = superviseUntilStopOrLoss()
             if lost {
@@ -126,6 +162,8 @@ final class Daemon: @unchecked Sendable {
                 log("\(backend.backendName): server went away; reconnecting")
                 continue
             }
+            notifier.stopping()
+            stoppingSent = true
             engineThread.stop()  // the runner queues note-offs and CC 123 on its way out
             flushOutput()
             backend.close()
@@ -136,7 +174,8 @@ final class Daemon: @unchecked Sendable {
     private func superviseUntilStopOrLoss() -> Bool {
         var reported = backend.status()
         while !stopping {
-            let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? 5 : 0.5)
+            let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5)
+            feedWatchdog(engineRunning: true)
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
             reloadIfRequested()
@@ -213,6 +252,12 @@ final class Daemon: @unchecked Sendable {
     }
 
     private func log(_ line: String) { printToStandardError("sideman: \(line)") }
+
+    /// The one line `systemctl status` shows: the preset and the ports.
+    private func readyStatus() -> String {
+        let outputs = backend.outputPortNames.joined(separator: ", ")
+        return "\(presetDescription); \(backend.backendName) \(backend.inputPortName) -> \(outputs)"
+    }
 }
 
 func now() -> Double {

@@ -29,6 +29,8 @@ final class EngineRunner: @unchecked Sendable {
     private var pending: [ScheduledMessage] = []
     private var encoded: [UInt8] = []
     let stopping = Atomic<Bool>(false)
+    /// Counts passes of the engine loop: the watchdog is fed only while it moves.
+    let heartbeat = Atomic<UInt64>(0)
 
     init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int) {
         self.engine = engine
@@ -60,6 +62,7 @@ final class EngineRunner: @unchecked Sendable {
             backend.waitForCycle(seconds: 0.05)
             if backend.status().isLost { return }
             step(backend: backend)
+            heartbeat.add(1, ordering: .relaxed)
         }
         if !backend.status().isLost {
             step(backend: backend)

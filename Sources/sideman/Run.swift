@@ -92,7 +92,8 @@ struct Run: ParsableCommand {
                 outputCount: settings.outputNames.count)
             let reload: (() throws -> DaemonSettings)? = settings.presetPath == nil ? nil : { try self.settings() }
             let daemon = Daemon(
-                backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload)
+                backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload,
+                presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru")
             let signals = DaemonSignals()
             signals.start(onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() })
             do {
