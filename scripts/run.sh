@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# Runs Sideman as a musician starts it from a terminal. Until the daemon lands this shows the command
-# line and inspects the bundled example song.
+# Runs the Sideman daemon in the foreground on a preset (default: "default"), as `make run` does.
+# Sideman is a JACK client. When no JACK server is running, this starts one with the dummy driver so
+# the daemon comes up and can be connected to (jack_lsp, jack_connect); start your own server on your
+# sound card instead (e.g. `jackd -d alsa -d hw:0`) to hear it. Ctrl-C stops Sideman with all notes off.
 set -euo pipefail
-bin=$1
+bin=${1:-.build/release/sideman}
 preset=${2:-default}
 cd "$(dirname "$0")/.."
-"$bin" --help
-"$bin" inspect examples/twinkle.mid
+export JACK_NO_START_SERVER=1
+
+jackd_pid=""
+cleanup() {
+  if [ -n "$jackd_pid" ]; then kill "$jackd_pid" 2>/dev/null || true; wait "$jackd_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+if ! jack_lsp >/dev/null 2>&1; then
+  echo "run: no JACK server is running; starting one with the dummy driver (48 kHz, 128 frames)." >&2
+  echo "run: to hear Sideman, stop this and start jackd on your sound card, then run 'make run' again." >&2
+  jackd -d dummy -r 48000 -p 128 >/tmp/sideman-jackd.log 2>&1 &
+  jackd_pid=$!
+  for _ in $(seq 1 100); do jack_lsp >/dev/null 2>&1 && break; sleep 0.05; done
+fi
+
+echo "run: $bin run --preset $preset   (Ctrl-C to stop)" >&2
+"$bin" run --preset "$preset" &
+sideman_pid=$!
+trap 'kill -TERM $sideman_pid 2>/dev/null || true' INT TERM
+wait $sideman_pid || true
+wait $sideman_pid 2>/dev/null || true

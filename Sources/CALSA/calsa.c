@@ -18,12 +18,19 @@ const unsigned sideman_seq_cap_write = SND_SEQ_PORT_CAP_WRITE;
 const unsigned sideman_seq_cap_subs_read = SND_SEQ_PORT_CAP_SUBS_READ;
 const unsigned sideman_seq_cap_subs_write = SND_SEQ_PORT_CAP_SUBS_WRITE;
 const unsigned sideman_seq_cap_no_export = SND_SEQ_PORT_CAP_NO_EXPORT;
+const unsigned sideman_seq_type_hardware = SND_SEQ_PORT_TYPE_HARDWARE | SND_SEQ_PORT_TYPE_PORT;
 
 // Large enough for a long sysex dump in one decoded event.
 enum { CODEC_BUFFER = 65536 };
 
+// alsa-lib prints its own diagnostics to stderr; Sideman reports every failure itself, in one line.
+static void quiet_alsa_errors(const char *file, int line, const char *function, int err, const char *fmt, ...) {
+    (void)file; (void)line; (void)function; (void)err; (void)fmt;
+}
+
 int sideman_seq_open(const char *client_name, sideman_seq **out) {
     *out = NULL;
+    snd_lib_error_set_handler(quiet_alsa_errors);
     sideman_seq *seq = calloc(1, sizeof *seq);
     if (!seq) return -ENOMEM;
     int err = snd_seq_open(&seq->handle, "default", SND_SEQ_OPEN_DUPLEX, SND_SEQ_NONBLOCK);
@@ -130,7 +137,13 @@ int sideman_seq_wait_input(sideman_seq *seq, int timeout_ms) {
     return ready > 0 ? 1 : 0;
 }
 
-int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port) {
+int sideman_seq_watch_announcements(sideman_seq *seq, int my_port) {
+    return snd_seq_connect_from(seq->handle, my_port, SND_SEQ_CLIENT_SYSTEM, SND_SEQ_PORT_SYSTEM_ANNOUNCE);
+}
+
+int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port,
+                        int *announcement) {
+    *announcement = 0;
     if (snd_seq_event_input_pending(seq->handle, 1) <= 0) return 0;
     snd_seq_event_t *ev = NULL;
     int err = snd_seq_event_input(seq->handle, &ev);
@@ -138,6 +151,14 @@ int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint
     if (err < 0) return err;
     *at_ns = (uint64_t)ev->time.time.tv_sec * 1000000000ull + ev->time.time.tv_nsec;
     *port = ev->dest.port;
+    switch (ev->type) {
+    case SND_SEQ_EVENT_CLIENT_START: case SND_SEQ_EVENT_CLIENT_EXIT: case SND_SEQ_EVENT_PORT_START:
+    case SND_SEQ_EVENT_PORT_EXIT: case SND_SEQ_EVENT_PORT_CHANGE:
+        *announcement = 1;
+        return 0;
+    default:
+        break;
+    }
     snd_midi_event_reset_decode(seq->decoder);
     long n = snd_midi_event_decode(seq->decoder, buffer, (long)capacity, ev);
     if (n == -ENOENT) return 0;

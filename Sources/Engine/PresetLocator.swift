@@ -56,8 +56,10 @@ public struct PresetLocator {
         let binDir = executablePath.lastIndex(of: "/").map { String(executablePath[..<$0]) } ?? "."
         folders.append("\(binDir)/presets")
         folders.append("\(binDir)/../share/sideman/presets")
-        // A build tree: .build/<config>/sideman, with presets/ at the package root.
+        // A build tree: .build/<config>/sideman or, once symlinks are resolved,
+        // .build/<triple>/<config>/sideman, with presets/ at the package root.
         folders.append("\(binDir)/../../presets")
+        folders.append("\(binDir)/../../../presets")
         return PresetLocator(searchFolders: folders)
     }
 

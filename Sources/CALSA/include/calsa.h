@@ -35,8 +35,13 @@ int sideman_seq_wait_input(sideman_seq *seq, int timeout_ms);
 /// Takes one pending incoming event without waiting and decodes it to raw MIDI bytes. Returns the
 /// number of bytes, 0 when nothing is pending or the event carries no MIDI (subscription notices...),
 /// -ENOSPC when it does not fit `capacity`, or another -errno. `at_ns` receives the event's queue time,
-/// `port` the destination port.
-int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port);
+/// `port` the destination port; `announcement` is set to 1 when the event was the system announcing a
+/// client or port coming or going (connection patterns may match something new), else 0.
+int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port,
+                        int *announcement);
+
+/// Subscribes `my_port` to the system announce port, so port and client changes arrive as input.
+int sideman_seq_watch_announcements(sideman_seq *seq, int my_port);
 
 typedef void (*sideman_seq_port_visitor)(void *context, int client, int port, const char *client_name,
                                          const char *port_name, unsigned capabilities, unsigned type);
@@ -53,5 +58,7 @@ extern const unsigned sideman_seq_cap_write;
 extern const unsigned sideman_seq_cap_subs_read;
 extern const unsigned sideman_seq_cap_subs_write;
 extern const unsigned sideman_seq_cap_no_export;
+/// Port type bits of ports that stand for hardware (a keyboard, a synth module).
+extern const unsigned sideman_seq_type_hardware;
 
 #endif

@@ -1,0 +1,157 @@
+import Atomics
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Counters shared between the I/O thread (writer) and the control and engine threads (readers).
+/// Every field is an atomic created once; the struct itself is only pointers.
+struct CycleCounters: @unchecked Sendable {
+    // @unchecked: only UnsafeAtomic fields, each safe to touch from any thread; destroyed once by the
+    // owning backend after its I/O thread has stopped.
+    let cycles = UnsafeAtomic<UInt64>.create(0)
+    let xruns = UnsafeAtomic<UInt64>.create(0)
+    let late = UnsafeAtomic<UInt64>.create(0)
+    let dropped = UnsafeAtomic<UInt64>.create(0)
+    let cycleStart = UnsafeAtomic<UInt64>.create(0)
+    let cycleLength = UnsafeAtomic<Int>.create(0)
+    let sampleRate = UnsafeAtomic<Int>.create(0)
+    let bufferSize = UnsafeAtomic<Int>.create(0)
+    let lost = UnsafeAtomic<Bool>.create(false)
+    let notifications = UnsafeAtomic<Int>.create(0)
+    let ioPriority = UnsafeAtomic<Int>.create(0)
+
+    func destroy() {
+        for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.destroy() }
+        for atomic in [cycleLength, sampleRate, bufferSize, notifications, ioPriority] { atomic.destroy() }
+        lost.destroy()
+    }
+
+    func reset() {
+        for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.store(0, ordering: .relaxed) }
+        for atomic in [cycleLength, notifications] { atomic.store(0, ordering: .relaxed) }
+        lost.store(false, ordering: .relaxed)
+    }
+
+    func snapshot(connected: Bool) -> PortStatus {
+        var status = PortStatus()
+        status.sampleRate = sampleRate.load(ordering: .relaxed)
+        status.bufferSize = bufferSize.load(ordering: .relaxed)
+        status.cycles = cycles.load(ordering: .relaxed)
+        status.xruns = xruns.load(ordering: .relaxed)
+        status.lateEvents = late.load(ordering: .relaxed)
+        status.droppedEvents = dropped.load(ordering: .relaxed)
+        status.isLost = lost.load(ordering: .acquiring)
+        status.ioPriority = ioPriority.load(ordering: .relaxed)
+        status.isConnected = connected && !status.isLost
+        return status
+    }
+
+    /// Records notifications for the control thread; callable from any callback thread.
+    func notify(_ what: PortNotifications) {
+        _ = notifications.loadThenBitwiseOr(with: what.rawValue, ordering: .releasing)
+    }
+
+    func takeNotifications() -> PortNotifications {
+        PortNotifications(rawValue: notifications.exchange(0, ordering: .acquiringAndReleasing))
+    }
+}
+
+/// The part of a process cycle every backend shares: extend the 32-bit frame clock, queue input with
+/// absolute frames, and write due output at exact offsets. It runs on the I/O thread and therefore
+/// allocates nothing, takes no lock and makes no syscall besides `sem_post`.
+struct CycleCore: @unchecked Sendable {
+    // @unchecked: mutable fields (the frame extender, per-port offsets) are touched only by the I/O
+    // thread; everything shared goes through the rings and atomics.
+    let input: EventRing
+    let output: EventRing
+    let counters: CycleCounters
+    let engineWakeup: UnsafeMutablePointer<sem_t>
+    /// One event's bytes on their way from the output ring to a port buffer.
+    let scratch: UnsafeMutableRawPointer
+    /// The last offset written on each output port in this cycle: a port buffer must be in time order.
+    let lastOffsets: UnsafeMutablePointer<UInt32>
+    let outputCount: Int
+
+    private var frameHigh: UInt64 = 0
+    private var lastFrame: UInt32 = 0
+
+    init(ringCapacity: Int, outputCount: Int, engineWakeup: Wakeup, counters: CycleCounters) {
+        input = EventRing(capacity: ringCapacity)
+        output = EventRing(capacity: ringCapacity)
+        self.counters = counters
+        self.engineWakeup = engineWakeup.semaphore
+        scratch = .allocate(byteCount: output.maxEventSize, alignment: 16)
+        self.outputCount = outputCount
+        lastOffsets = .allocate(capacity: max(1, outputCount))
+        lastOffsets.initialize(repeating: 0, count: max(1, outputCount))
+    }
+
+    func deallocate() {
+        input.deallocate()
+        output.deallocate()
+        scratch.deallocate()
+        lastOffsets.deallocate()
+    }
+
+    /// Restarts the frame extender: a new server starts its clock again.
+    mutating func resetClock() {
+        frameHigh = 0
+        lastFrame = 0
+    }
+
+    /// Absolute frame of a 32-bit server frame, carrying across the wrap (every ~25 h at 48 kHz).
+    mutating func extend(_ frame: UInt32) -> UInt64 {
+        if frame < lastFrame && lastFrame - frame > UInt32.max / 2 { frameHigh += 1 << 32 }
+        lastFrame = frame
+        return frameHigh | UInt64(frame)
+    }
+
+    /// Marks the start of a cycle of `length` frames beginning at absolute `start`.
+    func begin(start: UInt64, length: Int) {
+        counters.cycleStart.store(start, ordering: .relaxed)
+        counters.cycleLength.store(length, ordering: .relaxed)
+        for port in 0..<outputCount { lastOffsets[port] = 0 }
+    }
+
+    /// Queues one received event for the engine.
+    func received(frame: UInt64, bytes: UnsafeRawBufferPointer) {
+        if !input.push(frame: frame, port: 0, bytes: bytes) {
+            counters.dropped.wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    /// Writes every queued output event due before `start + length` through `write(port, offset,
+    /// bytes)`, which returns false when the port buffer is full. Events not yet due stay queued.
+    func dispatch(
+        start: UInt64, length: Int, write: (Int, UInt32, UnsafeRawBufferPointer) -> Bool
+    ) {
+        let end = start + UInt64(length)
+        while let next = output.peek(), next.frame < end {
+            guard let event = output.pop(into: scratch) else { break }
+            var offset: UInt32 = 0
+            if event.frame < start {
+                counters.late.wrappingIncrement(ordering: .relaxed)
+            } else {
+                offset = UInt32(event.frame - start)
+            }
+            let port = Int(event.port)
+            guard port < outputCount else {
+                counters.dropped.wrappingIncrement(ordering: .relaxed)
+                continue
+            }
+            offset = max(offset, lastOffsets[port])
+            if write(port, offset, UnsafeRawBufferPointer(start: scratch, count: event.length)) {
+                lastOffsets[port] = offset
+            } else {
+                counters.dropped.wrappingIncrement(ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Ends the cycle and wakes the engine thread.
+    func end() {
+        counters.cycles.wrappingIncrement(ordering: .releasing)
+        sem_post(engineWakeup)
+    }
+}

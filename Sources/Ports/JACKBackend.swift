@@ -1,0 +1,219 @@
+import CJACK
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// MIDI through a JACK server: one input, one or more outputs, sample-accurate both ways.
+///
+/// The process callback runs on JACK's thread against a preallocated `JACKProcessState`; the engine
+/// thread talks to it only through the two rings; the control thread opens, connects and closes.
+public final class JACKBackend: PortBackend, @unchecked Sendable {
+    // @unchecked: `client` and the port names change only on the control thread (open/close), while
+    // the I/O and engine threads are stopped or not yet started; everything the other threads touch
+    // lives behind `state` and is synchronized by rings and atomics.
+
+    public let backendName = "jack"
+    public let configuration: PortConfiguration
+    private let state: UnsafeMutablePointer<JACKProcessState>
+    private let counters = CycleCounters()
+    private let engineWakeup = Wakeup()
+    private let controlWakeup = Wakeup()
+    private var client: OpaquePointer?
+    public private(set) var inputPortName = ""
+    public private(set) var outputPortNames: [String] = []
+
+    public init(configuration: PortConfiguration) {
+        self.configuration = configuration
+        let outputs = configuration.outputNames.count
+        state = .allocate(capacity: 1)
+        state.initialize(
+            to: JACKProcessState(
+                core: CycleCore(
+                    ringCapacity: configuration.ringCapacity, outputCount: outputs,
+                    engineWakeup: engineWakeup, counters: counters),
+                client: nil, inputPort: nil,
+                outputPorts: .allocate(capacity: max(1, outputs)),
+                outputBuffers: .allocate(capacity: max(1, outputs)),
+                controlWakeup: controlWakeup.semaphore))
+        state.pointee.outputPorts.initialize(repeating: nil, count: max(1, outputs))
+        state.pointee.outputBuffers.initialize(repeating: nil, count: max(1, outputs))
+    }
+
+    deinit {
+        close()
+        state.pointee.core.deallocate()
+        state.pointee.outputPorts.deallocate()
+        state.pointee.outputBuffers.deallocate()
+        state.deallocate()
+        counters.destroy()
+    }
+
+    // MARK: control thread
+
+    public func open() throws(PortError) {
+        close()
+        let opened = Self.openClient(configuration.clientName, server: configuration.serverName)
+        guard case .success(let client) = opened else {
+            if case .failure(let error) = opened { throw error }
+            return
+        }
+        counters.reset()
+        state.pointee.core.resetClock()
+        state.pointee.core.input.discardAll()
+        state.pointee.core.output.discardAll()
+        state.pointee.client = client
+        self.client = client
+
+        let midi = JACK_DEFAULT_MIDI_TYPE
+        guard let input = jack_port_register(client, configuration.inputName, midi, UInt(JackPortIsInput.rawValue), 0)
+        else {
+            close()
+            throw PortError("jack", "cannot register port \(configuration.inputName)")
+        }
+        state.pointee.inputPort = input
+        for (index, name) in configuration.outputNames.enumerated() {
+            guard let port = jack_port_register(client, name, midi, UInt(JackPortIsOutput.rawValue), 0) else {
+                close()
+                throw PortError("jack", "cannot register port \(name)")
+            }
+            state.pointee.outputPorts[index] = port
+        }
+        inputPortName = String(cString: jack_port_name(input))
+        outputPortNames = (0..<configuration.outputNames.count).map {
+            String(cString: jack_port_name(state.pointee.outputPorts[$0]))
+        }
+        counters.sampleRate.store(Int(jack_get_sample_rate(client)), ordering: .relaxed)
+        counters.bufferSize.store(Int(jack_get_buffer_size(client)), ordering: .relaxed)
+
+        let context = UnsafeMutableRawPointer(state)
+        jack_set_process_callback(client, jackProcess, context)
+        jack_set_buffer_size_callback(client, jackBufferSize, context)
+        jack_set_sample_rate_callback(client, jackSampleRate, context)
+        jack_set_xrun_callback(client, jackXrun, context)
+        jack_set_port_registration_callback(client, jackPortRegistration, context)
+        jack_on_info_shutdown(client, jackShutdown, context)
+        sideman_jack_probe_resolve()
+        guard jack_activate(client) == 0 else {
+            close()
+            throw PortError("jack", "cannot activate client \(configuration.clientName)")
+        }
+        let priority = jack_is_realtime(client) != 0 ? Int(jack_client_real_time_priority(client)) : 0
+        counters.ioPriority.store(max(0, priority), ordering: .relaxed)
+    }
+
+    public func close() {
+        guard let client else { return }
+        if !counters.lost.load(ordering: .acquiring) { jack_deactivate(client) }
+        jack_client_close(client)
+        self.client = nil
+        state.pointee.client = nil
+        state.pointee.inputPort = nil
+        for index in 0..<configuration.outputNames.count { state.pointee.outputPorts[index] = nil }
+        state.pointee.core.input.discardAll()
+        state.pointee.core.output.discardAll()
+    }
+
+    public func listPorts() throws(PortError) -> [PortInfo] {
+        if let client { return Self.ports(of: client) }
+        let opened = Self.openClient("sideman-ports", server: configuration.serverName)
+        switch opened {
+        case .failure(let error): throw error
+        case .success(let temporary):
+            defer { jack_client_close(temporary) }
+            return Self.ports(of: temporary)
+        }
+    }
+
+    public func connect(_ source: String, to destination: String) throws(PortError) {
+        guard let client, !counters.lost.load(ordering: .acquiring) else {
+            throw PortError("jack", "not connected to a server", isUnavailable: true)
+        }
+        let result = jack_connect(client, source, destination)
+        guard result == 0 || result == EEXIST else {
+            throw PortError(source, "cannot connect to \(destination)")
+        }
+    }
+
+    public func status() -> PortStatus { counters.snapshot(connected: client != nil) }
+
+    public func waitForNotifications(seconds: Double) -> PortNotifications {
+        let pending = counters.takeNotifications()
+        if !pending.isEmpty { return pending }
+        controlWakeup.wait(seconds: seconds)
+        return counters.takeNotifications()
+    }
+
+    public func interruptNotificationWait() { controlWakeup.post() }
+
+    // MARK: engine thread
+
+    public func waitForCycle(seconds: Double) { engineWakeup.wait(seconds: seconds) }
+
+    @discardableResult
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int {
+        let core = state.pointee.core
+        var received = 0
+        while let event = core.input.pop(into: receiveScratch) {
+            body(event.frame, UnsafeRawBufferPointer(start: receiveScratch, count: event.length))
+            received += 1
+        }
+        return received
+    }
+
+    private let receiveScratch = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
+
+    @discardableResult
+    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !counters.lost.load(ordering: .acquiring), port >= 0, port < configuration.outputNames.count else {
+            return false
+        }
+        if state.pointee.core.output.push(frame: frame, port: UInt8(port), bytes: bytes) { return true }
+        counters.dropped.wrappingIncrement(ordering: .relaxed)
+        return false
+    }
+
+    public var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
+    public var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
+    public var outputIsDrained: Bool { state.pointee.core.output.isEmpty }
+
+    // MARK: helpers
+
+    private static func openClient(_ name: String, server: String?) -> Result<OpaquePointer, PortError> {
+        var status = jack_status_t(0)
+        sideman_jack_set_quiet(1)
+        defer { sideman_jack_set_quiet(0) }
+        let options = jack_options_t(JackNoStartServer.rawValue)
+        guard let client = sideman_jack_client_open(name, options, &status, server) else {
+            let named = server ?? getenv("JACK_DEFAULT_SERVER").map { String(cString: $0) }
+            let where_ = named.map { "server \"\($0)\"" } ?? "the default server"
+            if status.rawValue & JackServerFailed.rawValue != 0 {
+                return .failure(PortError("jack", "no server running (\(where_) did not answer)", isUnavailable: true))
+            }
+            return .failure(
+                PortError("jack", "cannot open client \(name) on \(where_) (status 0x\(String(status.rawValue, radix: 16)))",
+                    isUnavailable: true))
+        }
+        return .success(client)
+    }
+
+    private static func ports(of client: OpaquePointer) -> [PortInfo] {
+        guard let names = jack_get_ports(client, nil, nil, 0) else { return [] }
+        defer { jack_free(names) }
+        var ports: [PortInfo] = []
+        var index = 0
+        while let cName = names[index] {
+            index += 1
+            guard let port = jack_port_by_name(client, cName) else { continue }
+            let flags = jack_port_flags(port)
+            let type = jack_port_type(port).map { String(cString: $0) } ?? "?"
+            ports.append(
+                PortInfo(
+                    name: String(cString: cName),
+                    type: type == JACK_DEFAULT_MIDI_TYPE ? "midi" : type == JACK_DEFAULT_AUDIO_TYPE ? "audio" : type,
+                    direction: flags & Int32(JackPortIsInput.rawValue) != 0 ? .input : .output,
+                    isPhysical: flags & Int32(JackPortIsPhysical.rawValue) != 0))
+        }
+        return ports
+    }
+}

@@ -1,0 +1,100 @@
+import CJACK
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything the JACK callbacks touch, in one preallocated block whose address is the callbacks'
+/// context pointer. No Swift class is reachable from here, so a cycle does no reference counting.
+struct JACKProcessState {
+    var core: CycleCore
+    var client: OpaquePointer?
+    var inputPort: OpaquePointer?
+    /// `core.outputCount` port handles, and the buffers fetched for them each cycle.
+    let outputPorts: UnsafeMutablePointer<OpaquePointer?>
+    let outputBuffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// Posted when the control thread has work: ports appeared, the server went away.
+    let controlWakeup: UnsafeMutablePointer<sem_t>
+}
+
+/// The process callback: timestamp input, write due output, wake the engine. Real-time safe.
+let jackProcess: JackProcessCallback = { frames, context in
+    sideman_jack_probe_enter()
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    guard let client = state.pointee.client else {
+        sideman_jack_probe_leave()
+        return 0
+    }
+    let start = state.pointee.core.extend(jack_last_frame_time(client))
+    let length = Int(frames)
+    let core = state.pointee.core
+    core.begin(start: start, length: length)
+
+    if let port = state.pointee.inputPort, let buffer = jack_port_get_buffer(port, frames) {
+        let count = jack_midi_get_event_count(buffer)
+        var event = jack_midi_event_t()
+        var index: UInt32 = 0
+        while index < count {
+            if jack_midi_event_get(&event, buffer, index) == 0, let data = event.buffer {
+                core.received(
+                    frame: start + UInt64(event.time),
+                    bytes: UnsafeRawBufferPointer(start: data, count: event.size))
+            }
+            index += 1
+        }
+    }
+
+    let outputs = state.pointee.outputBuffers
+    for index in 0..<core.outputCount {
+        let buffer = state.pointee.outputPorts[index].flatMap { jack_port_get_buffer($0, frames) }
+        if let buffer { jack_midi_clear_buffer(buffer) }
+        outputs[index] = buffer
+    }
+    if !core.counters.lost.load(ordering: .relaxed) {
+        core.dispatch(start: start, length: length) { port, offset, bytes in
+            // A full port buffer is checked here rather than left to jack_midi_event_write, which
+            // would report it through JACK's error callback: a formatted print on this thread.
+            guard let buffer = outputs[port], jack_midi_max_event_size(buffer) >= bytes.count else { return false }
+            return jack_midi_event_write(
+                buffer, offset, bytes.baseAddress!.assumingMemoryBound(to: jack_midi_data_t.self), bytes.count)
+                == 0
+        }
+    }
+    core.end()
+    sideman_jack_probe_leave()
+    return 0
+}
+
+let jackBufferSize: JackBufferSizeCallback = { frames, context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.bufferSize.store(Int(frames), ordering: .relaxed)
+    return 0
+}
+
+let jackSampleRate: JackSampleRateCallback = { rate, context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.sampleRate.store(Int(rate), ordering: .relaxed)
+    return 0
+}
+
+let jackXrun: JackXRunCallback = { context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.xruns.wrappingIncrement(ordering: .relaxed)
+    return 0
+}
+
+/// Runs on JACK's notification thread: only flags the change; the control thread reconnects.
+let jackPortRegistration: JackPortRegistrationCallback = { _, _, context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.notify(.portsChanged)
+    sem_post(state.pointee.controlWakeup)
+}
+
+/// The server is gone: the client must not be used for I/O any more. Flag it and wake both threads.
+let jackShutdown: JackInfoShutdownCallback = { _, _, context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.lost.store(true, ordering: .releasing)
+    state.pointee.core.counters.notify(.lost)
+    sem_post(state.pointee.controlWakeup)
+    sem_post(state.pointee.core.engineWakeup)
+}

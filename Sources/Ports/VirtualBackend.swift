@@ -1,0 +1,166 @@
+import Synchronization
+
+/// An in-process backend with a simulated clock, for tests and offline runs: the caller plays the
+/// server, feeding input with `play(frame:bytes:)` and running cycles with `runCycle()`; what the
+/// engine scheduled comes back from `takeDelivered()` with the frame it would have sounded at.
+///
+/// It shares the cycle logic (rings, frame offsets, late counting) with the JACK backend, so the
+/// engine sees exactly what it would see on a server.
+public final class VirtualBackend: PortBackend, @unchecked Sendable {
+    // @unchecked: `core` is used by one cycle-running thread at a time (the caller of `runCycle`), the
+    // engine talks to it only through its rings, and the shared lists are behind a Mutex.
+
+    public struct Delivered: Hashable, Sendable {
+        public var frame: UInt64
+        public var port: Int
+        public var bytes: [UInt8]
+    }
+
+    public let backendName = "virtual"
+    public let configuration: PortConfiguration
+    public let sampleRate: Int
+    public let bufferSize: Int
+    private var core: CycleCore
+    private let counters = CycleCounters()
+    private let engineWakeup = Wakeup()
+    private let controlWakeup = Wakeup()
+    private let pending = Mutex<[(frame: UInt64, bytes: [UInt8])]>([])
+    private let delivered = Mutex<[Delivered]>([])
+    private let connections = Mutex<[(String, String)]>([])
+    private let isOpen = Atomic<Bool>(false)
+    private var now: UInt64 = 0
+    private let receiveScratch = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
+
+    public init(configuration: PortConfiguration = PortConfiguration(), sampleRate: Int = 48000, bufferSize: Int = 128) {
+        self.configuration = configuration
+        self.sampleRate = sampleRate
+        self.bufferSize = bufferSize
+        core = CycleCore(
+            ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count,
+            engineWakeup: engineWakeup, counters: counters)
+    }
+
+    deinit {
+        core.deallocate()
+        counters.destroy()
+        receiveScratch.deallocate()
+    }
+
+    /// The frame the next cycle starts at.
+    public var frame: UInt64 { now }
+
+    /// Queues a player's event for the cycle that contains `frame`.
+    public func play(frame: UInt64, bytes: [UInt8]) {
+        pending.withLock { $0.append((frame, bytes)) }
+    }
+
+    /// Runs one cycle of `bufferSize` frames: due input reaches the engine's ring with its frame, due
+    /// output is collected at its frame (late output at the cycle start), the engine is woken.
+    public func runCycle() {
+        guard isOpen.load(ordering: .acquiring) else { return }
+        let start = now
+        let end = start + UInt64(bufferSize)
+        core.begin(start: start, length: bufferSize)
+        let due = pending.withLock { list -> [(frame: UInt64, bytes: [UInt8])] in
+            let due = list.filter { $0.frame < end }.sorted { $0.frame < $1.frame }
+            list.removeAll { $0.frame < end }
+            return due
+        }
+        for event in due {
+            event.bytes.withUnsafeBytes { core.received(frame: max(event.frame, start), bytes: $0) }
+        }
+        var written: [Delivered] = []
+        core.dispatch(start: start, length: bufferSize) { port, offset, bytes in
+            written.append(Delivered(frame: start + UInt64(offset), port: port, bytes: Array(bytes)))
+            return true
+        }
+        delivered.withLock { $0.append(contentsOf: written) }
+        now = end
+        core.end()
+    }
+
+    /// Everything written to the output ports so far, oldest first; clears the list.
+    public func takeDelivered() -> [Delivered] {
+        delivered.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+    }
+
+    /// Simulates the server going away under the client.
+    public func simulateLoss() {
+        counters.lost.store(true, ordering: .releasing)
+        counters.notify(.lost)
+        controlWakeup.post()
+        engineWakeup.post()
+    }
+
+    // MARK: PortBackend
+
+    public func open() throws(PortError) {
+        counters.reset()
+        counters.sampleRate.store(sampleRate, ordering: .relaxed)
+        counters.bufferSize.store(bufferSize, ordering: .relaxed)
+        core.input.discardAll()
+        core.output.discardAll()
+        isOpen.store(true, ordering: .releasing)
+    }
+
+    public func close() {
+        isOpen.store(false, ordering: .releasing)
+        core.input.discardAll()
+        core.output.discardAll()
+    }
+
+    public var inputPortName: String { "\(configuration.clientName):\(configuration.inputName)" }
+    public var outputPortNames: [String] { configuration.outputNames.map { "\(configuration.clientName):\($0)" } }
+
+    public func listPorts() throws(PortError) -> [PortInfo] {
+        [PortInfo(name: inputPortName, type: "midi", direction: .input, isPhysical: false)]
+            + outputPortNames.map { PortInfo(name: $0, type: "midi", direction: .output, isPhysical: false) }
+    }
+
+    public func connect(_ source: String, to destination: String) throws(PortError) {
+        connections.withLock { $0.append((source, destination)) }
+    }
+
+    /// Connections made so far, as (source, destination).
+    public var connectionList: [(String, String)] { connections.withLock { $0 } }
+
+    public func status() -> PortStatus { counters.snapshot(connected: isOpen.load(ordering: .acquiring)) }
+
+    public func waitForNotifications(seconds: Double) -> PortNotifications {
+        let pending = counters.takeNotifications()
+        if !pending.isEmpty { return pending }
+        controlWakeup.wait(seconds: seconds)
+        return counters.takeNotifications()
+    }
+
+    public func interruptNotificationWait() { controlWakeup.post() }
+
+    public func waitForCycle(seconds: Double) { engineWakeup.wait(seconds: seconds) }
+
+    @discardableResult
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int {
+        var count = 0
+        while let event = core.input.pop(into: receiveScratch) {
+            body(event.frame, UnsafeRawBufferPointer(start: receiveScratch, count: event.length))
+            count += 1
+        }
+        return count
+    }
+
+    @discardableResult
+    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !counters.lost.load(ordering: .acquiring), port >= 0, port < configuration.outputNames.count else {
+            return false
+        }
+        if core.output.push(frame: frame, port: UInt8(port), bytes: bytes) { return true }
+        counters.dropped.wrappingIncrement(ordering: .relaxed)
+        return false
+    }
+
+    public var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
+    public var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
+    public var outputIsDrained: Bool { core.output.isEmpty }
+}

@@ -1,0 +1,273 @@
+import Ports
+import Service
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `sideman run` was asked to connect: patterns for the input, and per output port.
+struct DaemonConnections: Sendable {
+    var input: [PortPattern] = []
+    /// (output index, pattern).
+    var outputs: [(Int, PortPattern)] = []
+}
+
+/// The daemon's control thread: brings the backend up (waiting with backoff while there is no server),
+/// keeps connections applied as ports come and go, restarts after server loss, and on a stop signal
+/// silences every sounding note, lets it reach the wire, and closes.
+final class Daemon: @unchecked Sendable {
+    // @unchecked: all mutable state is used by the control thread only; the signal thread touches
+    // `stopRequested` (atomic) and the backend's notification wake-up (a semaphore).
+
+    let backend: any PortBackend
+    let runner: EngineRunner
+    private var connections: DaemonConnections
+    /// Reads the preset again for SIGHUP; nil when the daemon runs without a preset file.
+    private let reloadSettings: (() throws -> DaemonSettings)?
+    let reloadRequested = Atomic<Bool>(false)
+    let stopRequested = Atomic<Bool>(false)
+    /// Reconnection backoff: first retry after `initialBackoff`, doubling up to `maxBackoff` seconds.
+    let initialBackoff = 0.1
+    let maxBackoff = 1.0
+    /// Connections that failed while both ports existed, with when they first failed. JACK refuses
+    /// to connect a client that has registered its ports but not activated yet, so a failure is
+    /// retried every half second and reported only if it lasts `connectionGrace` seconds.
+    private var failedConnections: [String: (since: Double, reported: Bool)] = [:]
+    let connectionGrace = 2.0
+    /// The service manager (systemd), when one started us; does nothing otherwise.
+    let notifier: SystemdNotifier
+    /// What STATUS says about the preset, e.g. "preset default".
+    let presetDescription: String
+    private var lastHeartbeat: UInt64 = 0
+    private var lastWatchdogPing = 0.0
+
+    init(
+        backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
+        reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
+        presetDescription: String = "built-in thru"
+    ) {
+        self.backend = backend
+        self.runner = runner
+        self.connections = connections
+        self.reloadSettings = reloadSettings
+        self.notifier = notifier
+        self.presetDescription = presetDescription
+    }
+
+    /// Seconds between watchdog pings: half the manager's interval, and at most 5 s.
+    private var watchdogPeriod: Double {
+        notifier.watchdogIntervalMicroseconds.map { min(5, Double($0) / 2e6) } ?? 5
+    }
+
+    /// Feeds the watchdog when the engine thread has made progress since the last ping (or, while
+    /// there is no engine to run, when the control thread itself is alive and waiting for a server).
+    private func feedWatchdog(engineRunning: Bool) {
+        guard notifier.watchdogIntervalMicroseconds != nil else { return }
+        let beat = runner.heartbeat.load(ordering: .relaxed)
+        guard !engineRunning || beat != lastHeartbeat else { return }
+        let time = now()
+        guard time - lastWatchdogPing >= watchdogPeriod / 2 else { return }
+        lastHeartbeat = beat
+        lastWatchdogPing = time
+        notifier.watchdog()
+    }
+
+    /// Asks the control thread to read the preset again (SIGHUP); safe from any thread.
+    func requestReload() {
+        reloadRequested.store(true, ordering: .releasing)
+        backend.interruptNotificationWait()
+    }
+
+    /// Applies a re-read preset without dropping ports: new engine settings (after silencing what
+    /// sounds) and new connection patterns. Client and port names change only at restart.
+    private func reloadIfRequested() {
+        guard reloadRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard let reloadSettings else {
+            log("SIGHUP: no preset file to reload (started without --preset)")
+            return
+        }
+        notifier.reloading()
+        defer { notifier.ready(status: readyStatus()) }
+        do {
+            let settings = try reloadSettings()
+            if settings.clientName != backend.configuration.clientName
+                || settings.outputNames != backend.configuration.outputNames
+            {
+                log("\(settings.presetPath ?? "preset"): client and port names change at the next restart")
+            }
+            connections = settings.connections
+            runner.replace(engine: settings.engine.thru, panicController: settings.engine.panicController)
+            if backend.status().isConnected { applyConnections() }
+            log("\(settings.presetPath ?? "preset"): reloaded")
+        } catch let failure as Failure {
+            log("\(failure.subject): \(failure.problem); keeping the running preset")
+        } catch {
+            log("reload: \(error); keeping the running preset")
+        }
+    }
+
+    /// Asks the control thread to stop; safe from any thread.
+    func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        backend.interruptNotificationWait()
+    }
+
+    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
+
+    private var stoppingSent = false
+
+    /// Runs until a stop is requested. Throws only for failures that retrying cannot cure.
+    func run() throws(PortError) {
+        defer { if !stoppingSent { notifier.stopping() } }
+        var backoff = initialBackoff
+        var waitingSince: Double?
+        var lostAt: Double?
+        while !stopping {
+            reloadIfRequested()
+            do {
+                try backend.open()
+            } catch let error where error.isUnavailable {
+                feedWatchdog(engineRunning: false)
+                if waitingSince == nil {
+                    waitingSince = now()
+                    notifier.status("waiting: \(error.problem)")
+                    log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)")
+                }
+                _ = backend.waitForNotifications(seconds: backoff)
+                backoff = min(backoff * 2, maxBackoff)
+                continue
+            }
+            backoff = initialBackoff
+            waitingSince = nil
+            let status = backend.status()
+            applyConnections()
+            let engineThread = EngineThread(runner: runner, backend: backend)
+            // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
+            // must not wait behind ordinary work either.
+            let priority = Int32(max(1, status.ioPriority - 1))
+            if let warning = engineThread.start(priority: priority) { log("engine: \(warning)") }
+            let outputs = backend.outputPortNames.joined(separator: ", ")
+            var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
+            if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }
+            log(line)
+            lostAt = nil
+            notifier.ready(status: readyStatus())
+
+            let lost = superviseUntilStopOrLoss()
+            if lost {
+                lostAt = now()
+                engineThread.stop()
+                backend.close()
+                log("\(backend.backendName): server went away; reconnecting")
+                continue
+            }
+            notifier.stopping()
+            stoppingSent = true
+            engineThread.stop()  // the runner queues note-offs and CC 123 on its way out
+            flushOutput()
+            backend.close()
+        }
+    }
+
+    /// Waits for notifications; returns true when the server was lost, false when asked to stop.
+    private func superviseUntilStopOrLoss() -> Bool {
+        var reported = backend.status()
+        while !stopping {
+            let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5)
+            feedWatchdog(engineRunning: true)
+            if notes.contains(.lost) || backend.status().isLost { return true }
+            if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
+            reloadIfRequested()
+            let status = backend.status()
+            if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents
+                || status.droppedEvents > reported.droppedEvents
+            {
+                log(
+                    "\(backend.backendName): \(status.xruns) xruns, \(status.lateEvents) late events, \(status.droppedEvents) dropped events so far"
+                )
+                reported = status
+            }
+        }
+        return false
+    }
+
+    /// Waits until everything queued has been written to a port buffer and two more cycles have run,
+    /// so the last events have left the client before it deactivates. Bounded: a stalled server must
+    /// not hang the stop.
+    private func flushOutput() {
+        let deadline = now() + 2
+        while !backend.outputIsDrained && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        let target = backend.status().cycles + 2
+        while backend.status().cycles < target && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+    }
+
+    /// Connects every port matching the patterns; already-made connections are left alone. A failure
+    /// is retried and reported once per connection if it lasts, not at every port change.
+    private func applyConnections() {
+        guard !connections.input.isEmpty || !connections.outputs.isEmpty else { return }
+        let ports: [PortInfo]
+        do { ports = try backend.listPorts() } catch { return }
+        let own = backend.configuration.clientName
+        defer {
+            // Forget failures of pairs no pattern selects any more (a port went away).
+            failedConnections = failedConnections.filter { attempted.contains($0.key) }
+        }
+        attempted.removeAll()
+        for pattern in connections.input {
+            for source in pattern.select(from: ports, direction: .output, ownClient: own) {
+                connect(source.name, backend.inputPortName)
+            }
+        }
+        for (index, pattern) in connections.outputs where index < backend.outputPortNames.count {
+            for destination in pattern.select(from: ports, direction: .input, ownClient: own) {
+                connect(backend.outputPortNames[index], destination.name)
+            }
+        }
+    }
+
+    private var attempted = Set<String>()
+
+    private func connect(_ source: String, _ destination: String) {
+        let key = "\(source) -> \(destination)"
+        attempted.insert(key)
+        do {
+            try backend.connect(source, to: destination)
+            failedConnections[key] = nil
+        } catch {
+            // A port that went away between listing and connecting (a client closing) is no failure.
+            let names = (try? backend.listPorts())?.map(\.name) ?? []
+            guard names.contains(source) && names.contains(destination) else {
+                failedConnections[key] = nil
+                return
+            }
+            let failure = failedConnections[key] ?? (now(), false)
+            if !failure.reported && now() - failure.since >= connectionGrace {
+                log("\(error.subject): \(error.problem)")
+                failedConnections[key] = (failure.since, true)
+            } else {
+                failedConnections[key] = failure
+            }
+        }
+    }
+
+    private func log(_ line: String) { printToStandardError("sideman: \(line)") }
+
+    /// The one line `systemctl status` shows: the preset and the ports.
+    private func readyStatus() -> String {
+        let outputs = backend.outputPortNames.joined(separator: ", ")
+        return "\(presetDescription); \(backend.backendName) \(backend.inputPortName) -> \(outputs)"
+    }
+}
+
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+func sleepSeconds(_ seconds: Double) {
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}

@@ -1,0 +1,205 @@
+import MIDI
+import Ports
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The engine side of the daemon: reads the input ring, runs the engine, keeps every sent note in a
+/// tracker, and schedules output. Lives across reconnections (the tracker remembers notes sent to a
+/// server that died, so they can be ended on the next one); one `EngineThread` at a time drives it.
+final class EngineRunner: @unchecked Sendable {
+    // @unchecked: all mutable state is used only by the engine thread that currently runs `loop`, and
+    // threads hand over by join (`EngineThread.stop`), which orders their memory accesses.
+
+    private var engine: any PerformanceEngine
+    /// A controller that means panic besides CC 120 and CC 123.
+    private var panicController: UInt8?
+    /// An engine handed over by the control thread (preset reload), taken at the next step.
+    private let replacement = Mutex<(engine: any PerformanceEngine, panicController: UInt8?)?>(nil)
+    private var parser = MIDIStreamParser(maxSysexLength: 4096)
+    /// Everything sent, per output port: the note-offs (and pedal-up, CC 123 per used channel) that
+    /// silencing needs.
+    private var trackers: [NoteTracker]
+    private var input: [TimedMIDIMessage] = []
+    private var produced: [ScheduledMessage] = []
+    /// Produced but not yet due: released into the output ring a little ahead of their cycle, so a
+    /// far-future event never blocks a nearer one behind it in the ring.
+    private var pending: [ScheduledMessage] = []
+    private var encoded: [UInt8] = []
+    let stopping = Atomic<Bool>(false)
+    /// Counts passes of the engine loop: the watchdog is fed only while it moves.
+    let heartbeat = Atomic<UInt64>(0)
+
+    init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int) {
+        self.engine = engine
+        self.panicController = panicController
+        trackers = Array(repeating: NoteTracker(), count: outputCount)
+        input.reserveCapacity(1024)
+        produced.reserveCapacity(1024)
+        encoded.reserveCapacity(4096)
+    }
+
+    /// True when no note sent is still sounding.
+    var isSilent: Bool { trackers.allSatisfy(\.isSilent) }
+
+    /// The engine thread's body: runs until `stopping` is set or the backend is lost.
+    func loop(backend: any PortBackend) {
+        pending.removeAll()
+        parser = MIDIStreamParser(maxSysexLength: 4096)
+        // Notes left sounding on a previous server (a synth behind a bridge may still hold them) end
+        // first, once the new server has run a cycle and the clock means something.
+        if !isSilent {
+            var waited = 0
+            while backend.status().cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
+                backend.waitForCycle(seconds: 0.01)
+                waited += 1
+            }
+            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        }
+        while !stopping.load(ordering: .acquiring) {
+            backend.waitForCycle(seconds: 0.05)
+            if backend.status().isLost { return }
+            step(backend: backend)
+            heartbeat.add(1, ordering: .relaxed)
+        }
+        if !backend.status().isLost {
+            step(backend: backend)
+            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        }
+    }
+
+    /// Hands a new engine to the engine thread (control thread). Everything sounding is ended first:
+    /// the new engine knows nothing of the old one's notes.
+    func replace(engine: any PerformanceEngine, panicController: UInt8?) {
+        replacement.withLock { $0 = (engine, panicController) }
+    }
+
+    /// One pass: input in, engine, output scheduled.
+    func step(backend: any PortBackend) {
+        if let next = replacement.withLock({ slot -> (engine: any PerformanceEngine, panicController: UInt8?)? in
+            defer { slot = nil }
+            return slot
+        }) {
+            pending.removeAll()
+            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+            engine = next.engine
+            panicController = next.panicController
+        }
+        input.removeAll(keepingCapacity: true)
+        backend.receive { frame, bytes in
+            parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
+        }
+        let status = backend.status()
+        let clock = EngineClock(
+            cycleStart: backend.cycleStart, cycleLength: max(1, backend.cycleLength), sampleRate: status.sampleRate)
+        produced.removeAll(keepingCapacity: true)
+        engine.process(input, clock: clock, output: &produced)
+        if !produced.isEmpty {
+            pending.append(contentsOf: produced)
+            pending.sort { $0.frame < $1.frame }
+        }
+        if let panic = input.first(where: { isPanic($0.message) }) {
+            pending.removeAll()
+            silence(backend: backend, at: panic.time + UInt64(clock.cycleLength))
+        }
+        let horizon = clock.cycleStart + 3 * UInt64(clock.cycleLength)
+        var released = 0
+        while released < pending.count, pending[released].frame < horizon {
+            send(pending[released], backend: backend)
+            released += 1
+        }
+        if released > 0 { pending.removeFirst(released) }
+    }
+
+    /// The player asked for silence: All Sound Off or All Notes Off on any channel, or the preset's
+    /// panic controller pressed (value above 0; a button's release sends 0).
+    func isPanic(_ message: MIDIMessage) -> Bool {
+        guard case .controlChange(_, let controller, let value) = message else { return false }
+        if controller == ControllerNumber.allSoundOff || controller == ControllerNumber.allNotesOff { return true }
+        return controller == panicController && value > 0
+    }
+
+    /// Ends every note sent and not yet ended, then pedal up and CC 123 on every channel each port
+    /// has used (the tracker's `silenceAll`, which also forgets them).
+    func silence(backend: any PortBackend, at frame: UInt64) {
+        for port in trackers.indices {
+            for message in trackers[port].silenceAll() {
+                send(ScheduledMessage(frame: frame, port: port, message: message), backend: backend, track: false)
+            }
+        }
+    }
+
+    private func send(_ event: ScheduledMessage, backend: any PortBackend, track: Bool = true) {
+        guard event.port >= 0, event.port < trackers.count else { return }
+        encoded.removeAll(keepingCapacity: true)
+        event.message.encode(into: &encoded)
+        let sent = encoded.withUnsafeBytes { backend.schedule(frame: event.frame, port: event.port, bytes: $0) }
+        // A note-on the ring refused never sounds; a note-off it refused must stay tracked.
+        guard sent, track else { return }
+        trackers[event.port].observe(event.message)
+    }
+}
+
+/// A plain pthread running an `EngineRunner`, at SCHED_FIFO when the system allows it: the engine
+/// must not wait behind ordinary threads, and Swift concurrency's pool gives no such guarantee.
+final class EngineThread: @unchecked Sendable {
+    // @unchecked: `thread` is written once by `start` and read by `stop` on the same control thread.
+    private var thread: pthread_t?
+    private let runner: EngineRunner
+    private let backend: any PortBackend
+
+    private final class Context {
+        let runner: EngineRunner
+        let backend: any PortBackend
+        init(runner: EngineRunner, backend: any PortBackend) {
+            self.runner = runner
+            self.backend = backend
+        }
+    }
+
+    init(runner: EngineRunner, backend: any PortBackend) {
+        self.runner = runner
+        self.backend = backend
+    }
+
+    /// Starts the thread. Returns a warning to print when real-time scheduling was refused.
+    func start(priority: Int32) -> String? {
+        runner.stopping.store(false, ordering: .releasing)
+        let context = Unmanaged.passRetained(Context(runner: runner, backend: backend)).toOpaque()
+        let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { raw in
+            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+            context.runner.loop(backend: context.backend)
+            return nil
+        }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setinheritsched(&attributes, Int32(PTHREAD_EXPLICIT_SCHED))
+        pthread_attr_setschedpolicy(&attributes, SCHED_FIFO)
+        var parameters = sched_param(sched_priority: priority)
+        pthread_attr_setschedparam(&attributes, &parameters)
+        var handle = pthread_t()
+        var warning: String?
+        var result = pthread_create(&handle, &attributes, body, context)
+        if result != 0 {
+            warning = "engine thread runs without real-time priority (SCHED_FIFO \(priority) refused: \(String(cString: strerror(result))))"
+            result = pthread_create(&handle, nil, body, context)
+        }
+        guard result == 0 else {
+            Unmanaged<Context>.fromOpaque(context).release()
+            return "cannot start the engine thread: \(String(cString: strerror(result)))"
+        }
+        thread = handle
+        return warning
+    }
+
+    /// Asks the runner to finish (it silences what it sent, unless the backend is lost) and joins.
+    func stop() {
+        guard let thread else { return }
+        runner.stopping.store(true, ordering: .releasing)
+        pthread_join(thread, nil)
+        self.thread = nil
+    }
+}

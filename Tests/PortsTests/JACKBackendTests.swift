@@ -1,0 +1,157 @@
+import Foundation
+import Ports
+import Testing
+
+/// The JACK backend in this process against a private jackd and python3-jack-client peers.
+@Suite(.serialized, .enabled(if: TestPaths.jackMissing == nil, "needs jackd and python3-jack-client (scripts/setup.sh)"))
+struct JACKBackendTests {
+    /// Offsets from a base frame, chosen to hit cycle starts, ends and the middle at period 128.
+    let offsets: [UInt64] = [0, 1, 37, 127, 128, 129, 500, 1000, 1001, 2047, 2048]
+
+    func openBackend(on server: JackServer, name: String = "smtest") throws -> JACKBackend {
+        let backend = JACKBackend(configuration: PortConfiguration(clientName: name, serverName: server.name))
+        try backend.open()
+        return backend
+    }
+
+    /// Collects input until `count` events arrived or 20 s passed.
+    func receive(_ count: Int, from backend: JACKBackend) -> [(frame: UInt64, bytes: [UInt8])] {
+        var events: [(frame: UInt64, bytes: [UInt8])] = []
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while events.count < count && Date() < deadline {
+            backend.waitForCycle(seconds: 0.05)
+            backend.receive { events.append(($0, Array($1))) }
+        }
+        return events
+    }
+
+    func waitForCycles(_ backend: JACKBackend) {
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while backend.status().cycles < 4 && Date() < deadline { backend.waitForCycle(seconds: 0.05) }
+    }
+
+    @Test func notesFromAnExternalClientArriveAtTheirAbsoluteFrames() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        let sender = try JackPeer(name: "sender", server: server)
+        defer { sender.stop() }
+        try sender.connect("sender:out", backend.inputPortName)
+
+        let base = try sender.now() + 4800  // 100 ms ahead: every event is written on time
+        for (index, offset) in offsets.enumerated() { sender.send([0x90, UInt8(48 + index), 100], at: base + offset) }
+        let events = receive(offsets.count, from: backend)
+        let written = try sender.written()
+
+        #expect(written.map(\.written) == written.map(\.asked), "the sender itself was late")
+        #expect(events.map(\.frame) == offsets.map { base + $0 })
+        #expect(events.map(\.bytes) == offsets.indices.map { [0x90, UInt8(48 + $0), 100] })
+        #expect(backend.status().droppedEvents == 0)
+    }
+
+    @Test func scheduledOutputReachesAnExternalClientAtItsFrames() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        let receiver = try JackPeer(name: "receiver", server: server)
+        defer { receiver.stop() }
+        try receiver.connect(backend.outputPortNames[0], "receiver:in")
+        waitForCycles(backend)
+
+        let base = backend.cycleStart + 4800
+        for (index, offset) in offsets.enumerated() {
+            let bytes: [UInt8] = [0x91, UInt8(60 + index), 90]
+            #expect(bytes.withUnsafeBytes { backend.schedule(frame: base + offset, port: 0, bytes: $0) })
+        }
+        let events = try receiver.waitForReceived { $0.count >= offsets.count }
+        #expect(events.map(\.frame) == offsets.map { base + $0 })
+        #expect(events.map(\.bytes) == offsets.indices.map { [0x91, UInt8(60 + $0), 90] })
+        #expect(backend.status().lateEvents == 0)
+    }
+
+    @Test(arguments: [64, 128])
+    func aSelfLoopRoundTripIsExactlyOnePeriod(period: Int) throws {
+        let server = try JackServer(period: period)
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        try backend.connect(backend.outputPortNames[0], to: backend.inputPortName)
+        waitForCycles(backend)
+        #expect(backend.status().bufferSize == period)
+
+        let base = backend.cycleStart + 4800
+        let sent = offsets.map { base + $0 }
+        for (index, frame) in sent.enumerated() {
+            [0x90, UInt8(40 + index), 64].withUnsafeBytes { _ = backend.schedule(frame: frame, port: 0, bytes: $0) }
+        }
+        let events = receive(sent.count, from: backend)
+        #expect(events.map(\.frame) == sent.map { $0 + UInt64(period) })
+        #expect(events.map(\.bytes) == sent.indices.map { [0x90, UInt8(40 + $0), 64] })
+    }
+
+    @Test func aBufferSizeChangeIsFollowedAndTheRoundTripIsTheNewPeriod() throws {
+        let server = try JackServer(period: 128)
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        try backend.connect(backend.outputPortNames[0], to: backend.inputPortName)
+        waitForCycles(backend)
+        let change = try ChildProcess("/usr/bin/jack_bufsize", ["64"], environment: server.environment)
+        #expect(change.waitForExit() == 0)
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while (backend.status().bufferSize != 64 || backend.cycleLength != 64) && Date() < deadline {
+            backend.waitForCycle(seconds: 0.05)
+        }
+        #expect(backend.status().bufferSize == 64)
+
+        let frame = backend.cycleStart + 4800 + 17
+        [0x90, 60, 64].withUnsafeBytes { _ = backend.schedule(frame: frame, port: 0, bytes: $0) }
+        let events = receive(1, from: backend)
+        #expect(events.map(\.frame) == [frame + 64])
+    }
+
+    @Test func serverLossIsReportedAndTheBackendReopensOnANewServer() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        waitForCycles(backend)
+        server.stop(signal: SIGKILL)
+        var notes = PortNotifications()
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while !notes.contains(.lost) && Date() < deadline { notes.formUnion(backend.waitForNotifications(seconds: 0.1)) }
+        #expect(notes.contains(.lost))
+        #expect(backend.status().isLost)
+        #expect(![0x90, 60, 1].withUnsafeBytes { backend.schedule(frame: 0, port: 0, bytes: $0) })
+        backend.close()
+
+        try server.start()
+        try backend.open()
+        waitForCycles(backend)
+        #expect(backend.status().isConnected)
+        #expect(server.portNames()?.contains(backend.inputPortName) == true)
+    }
+
+    @Test func listingShowsTheServersPortsWithTypeAndDirection() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let backend = try openBackend(on: server)
+        defer { backend.close() }
+        let ports = try backend.listPorts()
+        #expect(ports.contains(PortInfo(name: "smtest:in", type: "midi", direction: .input, isPhysical: false)))
+        #expect(ports.contains(PortInfo(name: "smtest:out", type: "midi", direction: .output, isPhysical: false)))
+        #expect(ports.contains(PortInfo(name: "system:capture_1", type: "audio", direction: .output, isPhysical: true)))
+    }
+
+    @Test func openingWithoutAServerFailsAsUnavailable() {
+        let backend = JACKBackend(
+            configuration: PortConfiguration(serverName: "sideman-no-such-server-\(getpid())"))
+        #expect {
+            try backend.open()
+        } throws: { error in
+            (error as? PortError)?.isUnavailable == true
+        }
+    }
+}

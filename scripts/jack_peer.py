@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""An external JACK MIDI client that Sideman's tests and benchmarks drive over stdin/stdout.
+
+It owns `NAME:out` and `NAME:in`. Commands, one per line; every command but `at` answers one line
+(`recv` and `written` follow it with their records):
+  at FRAME HEX        queue the bytes HEX (e.g. 903c64) for absolute frame FRAME (no answer)
+  now                 -> now FRAME_TIME LAST_FRAME_TIME BLOCKSIZE SAMPLERATE XRUNS
+  connect SRC DST     -> ok | error TEXT
+  recv                -> recv N, then N lines "FRAME HEX": everything received, with absolute frames
+  written             -> written N, then N lines "FRAME_WRITTEN FRAME_ASKED"
+  pending             -> pending N: events queued and not yet written
+  quit
+Needs /usr/bin/python3 with python3-jack-client (`import jack`).
+"""
+import argparse
+import bisect
+import sys
+import threading
+
+import jack
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--name", required=True)
+parser.add_argument("--server", default=None)
+parser.add_argument("--delay-activation", type=float, default=0,
+                    help="register the ports, say `registered`, and activate only this many seconds later")
+args = parser.parse_args()
+
+client = jack.Client(args.name, no_start_server=True, servername=args.server)
+outport = client.midi_outports.register("out")
+inport = client.midi_inports.register("in")
+lock = threading.Lock()
+queue = []  # sorted (frame, seq, bytes)
+received = []  # (frame, bytes)
+written = []  # (frame written, frame asked)
+xruns = [0]
+sequence = [0]
+
+
+@client.set_process_callback
+def process(frames):
+    start = client.last_frame_time
+    outport.clear_buffer()
+    for offset, data in inport.incoming_midi_events():
+        received.append((start + offset, bytes(data)))
+    end = start + frames
+    with lock:
+        while queue and queue[0][0] < end:
+            frame, _, data = queue.pop(0)
+            offset = max(0, frame - start)
+            outport.write_midi_event(offset, data)
+            written.append((start + offset, frame))
+
+
+@client.set_xrun_callback
+def xrun(delay):
+    xruns[0] += 1
+
+
+def answer(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+if args.delay_activation:
+    answer("registered")
+    import time
+    time.sleep(args.delay_activation)
+
+with client:
+    answer("ready %d %d" % (client.samplerate, client.blocksize))
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        command = parts[0]
+        if command == "at":
+            with lock:
+                sequence[0] += 1
+                bisect.insort(queue, (int(parts[1]), sequence[0], bytes.fromhex(parts[2])))
+        elif command == "now":
+            answer("now %d %d %d %d %d" % (client.frame_time, client.last_frame_time, client.blocksize,
+                                           client.samplerate, xruns[0]))
+        elif command == "connect":
+            try:
+                client.connect(parts[1], parts[2])
+                answer("ok")
+            except jack.JackError as error:
+                answer("error %s" % str(error).replace("\n", " "))
+        elif command == "recv":
+            events = list(received)
+            answer("recv %d" % len(events))
+            sys.stdout.write("".join("%d %s\n" % (frame, data.hex()) for frame, data in events))
+            sys.stdout.flush()
+        elif command == "written":
+            events = list(written)
+            answer("written %d" % len(events))
+            sys.stdout.write("".join("%d %d\n" % event for event in events))
+            sys.stdout.flush()
+        elif command == "pending":
+            with lock:
+                answer("pending %d" % len(queue))
+        elif command == "quit":
+            break
+        else:
+            answer("error unknown command %s" % command)
