@@ -2,29 +2,41 @@ import MIDI
 
 /// A message the engine wants played: on output port `port` (an index into the client's outputs) at
 /// absolute frame `frame`.
-struct ScheduledMessage: Hashable, Sendable {
-    var frame: UInt64
-    var port: Int
-    var message: MIDIMessage
+public struct ScheduledMessage: Hashable, Sendable {
+    public var frame: UInt64
+    public var port: Int
+    public var message: MIDIMessage
+
+    public init(frame: UInt64, port: Int, message: MIDIMessage) {
+        self.frame = frame
+        self.port = port
+        self.message = message
+    }
 }
 
 /// What the engine knows about the clock when it is called: the cycle the backend is in now.
-struct EngineClock: Sendable {
+public struct EngineClock: Sendable {
     /// First frame of the most recent cycle.
-    var cycleStart: UInt64
+    public var cycleStart: UInt64
     /// Frames per cycle (the JACK period).
-    var cycleLength: Int
-    var sampleRate: Int
+    public var cycleLength: Int
+    public var sampleRate: Int
+
+    public init(cycleStart: UInt64, cycleLength: Int, sampleRate: Int) {
+        self.cycleStart = cycleStart
+        self.cycleLength = cycleLength
+        self.sampleRate = sampleRate
+    }
 
     /// The earliest frame an event decided now can still be written at exactly: the cycle after the
     /// one whose input is being handled.
-    var nextWritable: UInt64 { cycleStart + UInt64(cycleLength) }
+    public var nextWritable: UInt64 { cycleStart + UInt64(cycleLength) }
 }
 
 /// The seam where the musical engine plugs into the daemon. Called on the engine thread once per
 /// backend cycle (and when input arrives), never concurrently; it may keep any state it likes.
 /// Silencing, panic and note tracking are the daemon's job, not the engine's.
-protocol PerformanceEngine: Sendable {
+public protocol PerformanceEngine: Sendable {
     /// `input`: the player's events since the last call, with absolute frames, oldest first.
     /// Append what to play to `output` (any order: the daemon sorts and schedules).
     mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage])
@@ -33,17 +45,24 @@ protocol PerformanceEngine: Sendable {
 /// The engine until the musical one lands: MIDI thru, optionally moved to one channel and transposed.
 /// Every event leaves exactly one period after it arrived, at the same offset: a fixed, jitter-free
 /// latency of one period on top of JACK's own.
-struct ThruEngine: PerformanceEngine {
+public struct ThruEngine: PerformanceEngine {
     /// False: the player's notes are not echoed (a preset whose parts do all the playing).
-    var enabled = true
+    public var enabled = true
     /// The player's channel (0...15); channel messages on other channels are not echoed. nil: all.
-    var inputChannel: MIDIChannel?
+    public var inputChannel: MIDIChannel?
     /// Output channel (0...15), or nil to keep each event's channel.
-    var channel: MIDIChannel?
+    public var channel: MIDIChannel?
     /// Semitones added to notes; notes pushed outside 0...127 are dropped.
-    var transpose = 0
+    public var transpose = 0
 
-    mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
+    public init(enabled: Bool = true, inputChannel: MIDIChannel? = nil, channel: MIDIChannel? = nil, transpose: Int = 0) {
+        self.enabled = enabled
+        self.inputChannel = inputChannel
+        self.channel = channel
+        self.transpose = transpose
+    }
+
+    public mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
         guard enabled else { return }
         for event in input {
             guard let message = mapped(event.message) else { continue }
@@ -51,7 +70,7 @@ struct ThruEngine: PerformanceEngine {
         }
     }
 
-    func mapped(_ message: MIDIMessage) -> MIDIMessage? {
+    public func mapped(_ message: MIDIMessage) -> MIDIMessage? {
         if let inputChannel, let channel = message.channel, channel != inputChannel { return nil }
         var result = message
         if let channel, message.channel != nil { result = result.onChannel(channel) }
