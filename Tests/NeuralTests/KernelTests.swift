@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import Neural
+
+@Suite struct KernelTests {
+    /// Shapes with row counts off the 4-row blocks and columns off the 16-lane strides.
+    static let shapes = [(1, 1), (3, 17), (4, 16), (7, 33), (130, 256), (64, 5), (1024, 512)]
+
+    @Test(arguments: shapes) func matrixVectorMatchesPlainSum(rows: Int, columns: Int) {
+        var rng = SeededRandom(seed: UInt64(rows * 1000 + columns))
+        var m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: columns)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
+        for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
+        let expected = (0..<rows).map { r in (0..<columns).reduce(Double(0)) { $0 + Double(m[r, $1]) * Double(x[$1]) } }
+        let y = AlignedBuffer<Float>(count: rows)
+        m.multiply(x.base, into: y.base, accumulate: false)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) < 1e-4 * Double(columns).squareRoot()) }
+        // Accumulating adds onto what is there.
+        m.multiply(x.base, into: y.base, accumulate: true)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - 2 * expected[r]) < 2e-4 * Double(columns).squareRoot()) }
+        // Half storage: the same product on the weights rounded to fp16.
+        m.prepare(.fp16)
+        let rounded = (0..<rows).map { r in
+            (0..<columns).reduce(Double(0)) { $0 + Double(Float(Float16(m[r, $1]))) * Double(x[$1]) }
+        }
+        m.multiply(x.base, into: y.base, accumulate: false)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - rounded[r]) < 1e-4 * Double(columns).squareRoot()) }
+    }
+
+    @Test func gatherSumsTheSelectedColumnsWithTheirValues() {
+        let layer = SparseLinear(inputs: 50, outputs: 37)
+        var rng = SeededRandom(seed: 9)
+        layer.randomize(&rng)
+        var x = FeatureList(oneHot: 3)
+        x.append(40, value: -1)
+        x.append(49, value: 0.5)
+        let y = AlignedBuffer<Float>(count: 37)
+        layer.forward(x, into: y.base)
+        let expected = layer.reference(x.dense(size: 50))
+        #expect(maxAbsDifference(y.array, expected) < 1e-6)
+    }
+
+    @Test func vectorExpSigmoidTanhAgreeWithLibmEverywhere() {
+        var worstExp: Float = 0, worstSigmoid: Float = 0, worstTanh: Float = 0
+        var x: Float = -120
+        while x < 120 {
+            var v = SIMD16<Float>()
+            for i in 0..<16 { v[i] = x + Float(i) * 0.0037 }
+            let e = exp16(v), s = sigmoid16(v), t = tanh16(v)
+            for i in 0..<16 {
+                #expect(e[i].isFinite && s[i].isFinite && t[i].isFinite)
+                let ref = expf(v[i])
+                // Below -87 the vector exp clamps (at the edge of normal floats); above 88.3 both overflow.
+                if v[i] > -87 && v[i] < 88.3 { worstExp = max(worstExp, abs(e[i] - ref) / ref) }
+                worstSigmoid = max(worstSigmoid, abs(s[i] - Float(1 / (1 + Foundation.exp(-Double(v[i]))))))
+                worstTanh = max(worstTanh, abs(t[i] - Float(Foundation.tanh(Double(v[i])))))
+            }
+            x += 0.0613
+        }
+        #expect(worstExp < 4e-7)
+        #expect(worstSigmoid < 2e-7)
+        #expect(worstTanh < 3e-7)
+    }
+
+    @Test func softmaxAndLogSoftmaxAreStableForHugeLogits() {
+        let logits: [Float] = [1000, 999, -1000, 0, 1000]
+        var p = [Float](repeating: 0, count: 5), lp = p
+        logits.withUnsafeBufferPointer { l in
+            softmax(l.baseAddress!, count: 5, into: &p)
+            logSoftmax(l.baseAddress!, count: 5, into: &lp)
+        }
+        #expect(p.allSatisfy { $0.isFinite })
+        #expect(abs(p.reduce(0, +) - 1) < 1e-6)
+        #expect(abs(p[0] - p[4]) < 1e-7 && p[2] == 0)
+        #expect(abs(lp[0] - Float(-Foundation.log(2 + Foundation.exp(-1.0)))) < 1e-5)
+        #expect(lp[2] < -1999 && lp[2].isFinite)
+    }
+
+    @Test func lstmGatesFollowPyTorchOrder() {
+        let hidden = 3, stride = 16
+        let z = AlignedBuffer<Float>(count: 4 * stride), c = AlignedBuffer<Float>(count: stride)
+        let h = AlignedBuffer<Float>(count: stride)
+        let gates: [[Float]] = [[0.5, -1, 2], [1, 0.2, -3], [-0.7, 0.1, 4], [2, -2, 0.3]]  // i, f, g, o
+        for g in 0..<4 { for j in 0..<hidden { z[g * stride + j] = gates[g][j] } }
+        for j in 0..<hidden { c[j] = Float(j) - 1 }
+        lstmGates(z.base, hidden: hidden, stride: stride, cell: c.base, output: h.base)
+        for j in 0..<hidden {
+            let s = { (x: Float) in 1 / (1 + Foundation.exp(-x)) }
+            let cell = s(gates[1][j]) * (Float(j) - 1) + s(gates[0][j]) * Foundation.tanh(gates[2][j])
+            #expect(abs(c[j] - cell) < 1e-6)
+            #expect(abs(h[j] - s(gates[3][j]) * Foundation.tanh(cell)) < 1e-6)
+        }
+        #expect(c[hidden] == 0 && h[hidden] == 0)
+    }
+}
