@@ -24,7 +24,9 @@ let package = Package(
         // MIDI messages, the port byte-stream parser, serializer, note tracker, Standard MIDI Files.
         .target(name: "MIDI"),
         // Kernels, layers with forward and backward, streaming models, safetensors, training.
-        .target(name: "Neural", swiftSettings: numericFlags),
+        .target(name: "Neural", dependencies: ["CNeuralKernels"], swiftSettings: numericFlags),
+        // The int8 matrix-vector kernel: AVX-512 VNNI chosen at run time, which Swift cannot express.
+        .target(name: "CNeuralKernels"),
         // C shims for system libraries whose entry points Swift cannot call directly (variadic
         // jack_client_open, the snd_seq_ev_set_* macros).
         .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
@@ -46,7 +48,7 @@ let package = Package(
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),

@@ -28,14 +28,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed warm steps.") var steps: Int = 5000
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 1000
     @Option(help: "Timed cold steps.") var coldSteps: Int = 300
-    @Option(help: "Weight storage for the step: fp32 or fp16.") var precision: String = "fp32"
+    @Option(help: "Weight storage for the step: fp32, fp16 or int8.") var precision: String = "fp32"
     @Option(help: "Seed of the random weights and inputs.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         try reportingFailures {
             guard let precision = Precision(rawValue: precision) else {
-                throw Failure("bench", "--precision must be fp32 or fp16", status: .usage)
+                throw Failure("bench", "--precision must be fp32, fp16 or int8", status: .usage)
             }
             guard steps > 0, warmup >= 0, coldSteps >= 0 else {
                 throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
@@ -44,7 +44,8 @@ struct Bench: ParsableCommand {
             var rng = SeededRandom(seed: seed &+ 0x5EED)
             let inputs = (0..<(warmup + steps + coldSteps)).map { _ in input(for: model, &rng) }
             let result = measure(model, inputs)
-            report(result, label: label, model: model, precision: precision)
+            let drift = precision == .fp32 ? nil : try compare(model, with: makeModel(.fp32).0, inputs)
+            report(result, drift, label: label, model: model, precision: precision)
         }
     }
 
@@ -104,6 +105,54 @@ struct Bench: ParsableCommand {
 
     private enum StepInput { case features(FeatureList), event(Int) }
 
+    /// How far reduced-precision storage moves the outputs: the largest logit difference and the mean
+    /// KL(fp32 ‖ reduced) per step, which is the expected NLL increase (nats per step) if the fp32 model's
+    /// distribution were the truth. Measured over the warm-up steps from zero state.
+    struct Drift { var maxLogit: Double; var meanKL: Double; var steps: Int }
+
+    private func compare(_ model: any StreamingModel, with reference: any StreamingModel, _ inputs: [StepInput]) -> Drift {
+        let n = min(max(warmup, 200), inputs.count)
+        model.reset()
+        reference.reset()
+        var maxLogit = 0.0, kl = 0.0
+        for k in 0..<n {
+            let a = Array(step(reference, inputs[k])), b = Array(step(model, inputs[k]))
+            for i in a.indices { maxLogit = max(maxLogit, Double(abs(a[i] - b[i]))) }
+            kl += divergence(a, b, head: model.head)
+        }
+        model.reset()
+        return Drift(maxLogit: maxLogit, meanKL: kl / Double(n), steps: n)
+    }
+
+    /// KL(p ‖ q) of the distributions two logit vectors stand for (per-unit Bernoulli sums for multi-hot).
+    private func divergence(_ p: [Float], _ q: [Float], head: OutputHead) -> Double {
+        switch head {
+        case .softmax:
+            func logSoftmax(_ x: [Float]) -> [Double] {
+                let m = Double(x.max()!)
+                let lse = m + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
+                return x.map { Double($0) - lse }
+            }
+            let lp = logSoftmax(p), lq = logSoftmax(q)
+            return zip(lp, lq).reduce(0.0) { $0 + Foundation.exp($1.0) * ($1.0 - $1.1) }
+        case .multiHot:
+            return zip(p, q).reduce(0.0) { total, pair in
+                let a = 1 / (1 + Foundation.exp(-Double(pair.0))), b = 1 / (1 + Foundation.exp(-Double(pair.1)))
+                let on = a * Foundation.log(max(a, 1e-300) / max(b, 1e-300))
+                let off = (1 - a) * Foundation.log(max(1 - a, 1e-300) / max(1 - b, 1e-300))
+                return total + on + off
+            }
+        }
+    }
+
+    @discardableResult @inline(__always)
+    private func step(_ model: any StreamingModel, _ x: StepInput) -> UnsafeBufferPointer<Float> {
+        switch x {
+        case .features(let f): model.step(f)
+        case .event(let e): model.step(event: e)
+        }
+    }
+
     private func input(for model: any StreamingModel, _ rng: inout SeededRandom) -> StepInput {
         if reference != nil {
             var x = FeatureList(oneHot: Int(rng.next() % 128))
@@ -120,12 +169,7 @@ struct Bench: ParsableCommand {
     }
 
     private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
-        @inline(__always) func step(_ x: StepInput) {
-            switch x {
-            case .features(let f): model.step(f)
-            case .event(let e): model.step(event: e)
-            }
-        }
+        @inline(__always) func step(_ x: StepInput) { self.step(model, x) }
         model.reset()
         for k in 0..<warmup { step(inputs[k]) }
         var warm = [Double](repeating: 0, count: steps)
@@ -176,11 +220,11 @@ struct Bench: ParsableCommand {
         }
     }
 
-    private func report(_ result: Result, label: String, model: any StreamingModel, precision: Precision) {
+    private func report(_ result: Result, _ drift: Drift?, label: String, model: any StreamingModel, precision: Precision) {
         let w = Summary(result.warm), c = Summary(result.cold)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
-            let fields: [(String, String)] = [
+            var fields: [(String, String)] = [
                 ("model", "\"\(label)\""), ("family", "\"\(model.family.rawValue)\""),
                 ("precision", "\"\(precision.rawValue)\""),
                 ("median_us", f(w.median)), ("p99_us", f(w.p99)), ("max_us", f(w.max)), ("min_us", f(w.min)),
@@ -188,11 +232,19 @@ struct Bench: ParsableCommand {
                 ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
                 ("cold_steps", "\(coldSteps)"), ("cold_flush_bytes", "\(32 << 20)"),
             ]
+            if let drift {
+                fields += [("vs_fp32_max_abs_logit", String(format: "%.3g", drift.maxLogit)),
+                           ("vs_fp32_mean_kl_nats", String(format: "%.3g", drift.meanKL)), ("vs_fp32_steps", "\(drift.steps)")]
+            }
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs")
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
+            if let drift {
+                print(String(format: "vs fp32: max |logit difference| %.3g, mean KL %.3g nats/step (%d steps)",
+                             drift.maxLogit, drift.meanKL, drift.steps))
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CNeuralKernels
 import Testing
 @testable import Neural
 
@@ -92,5 +93,65 @@ import Testing
             #expect(abs(h[j] - s(gates[3][j]) * Foundation.tanh(cell)) < 1e-6)
         }
         #expect(c[hidden] == 0 && h[hidden] == 0)
+    }
+}
+
+@Suite struct Int8KernelTests {
+    /// The int8 product against fp32: the error is bounded by the weight and input quantisation steps
+    /// (half a step of each per term), so it is checked against that bound, not a guess.
+    @Test(arguments: [(4, 16), (7, 33), (130, 256), (1024, 512), (3, 100)])
+    func int8ProductStaysWithinItsQuantisationBound(rows: Int, columns: Int) {
+        var rng = SeededRandom(seed: UInt64(rows + 31 * columns))
+        var m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: columns)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
+        for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
+        let exact = AlignedBuffer<Float>(count: rows), approx = AlignedBuffer<Float>(count: rows)
+        m.multiply(x.base, into: exact.base, accumulate: false)
+        m.prepare(.int8)
+        m.multiply(x.base, into: approx.base, accumulate: false)
+        let xMax = (0..<columns).map { abs(x[$0]) }.max()!
+        for r in 0..<rows {
+            let wMax = (0..<columns).map { abs(m[r, $0]) }.max()!
+            let rowAbs = (0..<columns).reduce(Float(0)) { $0 + abs(m[r, $1]) }
+            let xAbs = (0..<columns).reduce(Float(0)) { $0 + abs(x[$1]) }
+            let bound = 0.5 * (wMax / 127) * xAbs + 0.5 * (xMax / 127) * rowAbs + 0.25 * wMax * xMax / (127 * 127) * Float(columns)
+            #expect(abs(approx[r] - exact[r]) <= bound * 1.001 + 1e-6)
+        }
+        // A zero input gives exactly zero, and accumulate adds.
+        let zero = AlignedBuffer<Float>(count: columns)
+        approx.base.update(repeating: 2, count: rows)
+        m.multiply(zero.base, into: approx.base, accumulate: true)
+        #expect((0..<rows).allSatisfy { approx[$0] == 2 })
+    }
+
+    @Test func int8ModelsStayCloseToFullPrecision() {
+        let model = AttentionRNN(config: AttentionRNNConfig(inputSize: 40, hidden: 64, layers: 2, window: 8, outputs: 40), seed: 13)
+        let inputs = randomInputs(60, size: 40, oneHot: 40, extra: 0, seed: 14)
+        let full = inputs.map { Array(model.step($0)) }
+        model.prepare(.int8)
+        model.reset()
+        let reduced = inputs.map { Array(model.step($0)) }
+        let worst = zip(full, reduced).map { maxAbsDifference($0, $1) }.max()!
+        #expect(worst > 0 && worst < 0.05)
+    }
+}
+
+extension Int8KernelTests {
+    /// Integer dot products are exact, so the VNNI kernel and the portable loop must agree bit for bit.
+    @Test func vnniAndPortableLoopAgreeExactly() {
+        var rng = SeededRandom(seed: 21)
+        var m = Matrix(rows: 67, columns: 200)
+        let x = AlignedBuffer<Float>(count: 200)
+        for r in 0..<67 { for c in 0..<200 { m[r, c] = rng.normal() } }
+        for c in 0..<200 { x[c] = rng.normal() }
+        m.prepare(.int8)
+        let q = m.quantized!
+        let a = AlignedBuffer<Float>(count: 67), b = AlignedBuffer<Float>(count: 67)
+        m.multiply(x.base, into: a.base, accumulate: false)
+        sideman_matvec_int8_portable(q.weights.base, 67, Int32(q.stride), 200, x.base, q.scales.base, q.rowSums.base,
+                                     q.scratch.base, b.base, 0)
+        #expect(a.array == b.array)
+        print("Int8KernelTests: AVX-512 VNNI kernel \(sideman_int8_vnni_available() == 1 ? "used" : "not available, portable loop used")")
     }
 }
