@@ -23,4 +23,16 @@ void sideman_matvec_int8_portable(const int8_t *w, int rows, int stride, int col
                                   const float *scale, const int32_t *rowsum, uint8_t *scratch, float *y,
                                   int accumulate);
 
+// AVX-512 forms of the step's transcendental loops (16 lanes per instruction, reciprocal estimates instead of
+// divisions). Each returns 0 without touching its outputs when the CPU lacks AVX-512; the caller then runs
+// its Swift loop. All lengths are multiples of 16 (padded buffers).
+int sideman_avx512_available(void);
+
+// u[i] = sum_j v[j] * tanh(keys[i][j] + q[j]) for i < window; keys rows `stride` floats apart.
+int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
+                             float *u);
+
+// LSTM cell update on gate pre-activations z = [i; f; g; o], each block `stride` long (PyTorch order).
+int sideman_lstm_gates(const float *z, int stride, float *c, float *h);
+
 #endif

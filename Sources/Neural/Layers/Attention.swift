@@ -1,3 +1,4 @@
+import CNeuralKernels
 import Foundation
 
 /// Additive attention over the last n top-layer outputs (Magenta's AttentionCellWrapper, DESIGN §5):
@@ -113,19 +114,20 @@ public struct Attention {
     /// u_i = vᵀ tanh(K_i + q) for every slot, then softmax into `weights` (slot order does not matter).
     @inline(never) func scores() {
         let n = window
-        var best = -Float.infinity
-        for i in 0..<n {
-            let k = keys.base + i * hs
-            var acc = SIMD16<Float>()
-            var j = 0
-            while j < hs {
-                acc = acc.addingProduct(tanh16(load16(k + j) + load16(q.base + j)), load16(score.base + j))
-                j &+= 16
+        if sideman_attention_scores(keys.base, Int32(n), Int32(hs), q.base, score.base, weights.base) == 0 {
+            for i in 0..<n {
+                let k = keys.base + i * hs
+                var acc = SIMD16<Float>()
+                var j = 0
+                while j < hs {
+                    acc = acc.addingProduct(tanh16(load16(k + j) + load16(q.base + j)), load16(score.base + j))
+                    j &+= 16
+                }
+                weights[i] = acc.sum()
             }
-            let u = acc.sum()
-            weights[i] = u
-            best = max(best, u)
         }
+        var best = -Float.infinity
+        for i in 0..<n { best = max(best, weights[i]) }
         var total: Float = 0
         for i in 0..<n {
             let a = expf(weights[i] - best)
