@@ -9,7 +9,7 @@ import Testing
 
     @Test(arguments: shapes) func matrixVectorMatchesPlainSum(rows: Int, columns: Int) {
         var rng = SeededRandom(seed: UInt64(rows * 1000 + columns))
-        var m = Matrix(rows: rows, columns: columns)
+        let m = Matrix(rows: rows, columns: columns)
         let x = AlignedBuffer<Float>(count: columns)
         for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
         for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
@@ -102,7 +102,7 @@ import Testing
     @Test(arguments: [(4, 16), (7, 33), (130, 256), (1024, 512), (3, 100)])
     func int8ProductStaysWithinItsQuantisationBound(rows: Int, columns: Int) {
         var rng = SeededRandom(seed: UInt64(rows + 31 * columns))
-        var m = Matrix(rows: rows, columns: columns)
+        let m = Matrix(rows: rows, columns: columns)
         let x = AlignedBuffer<Float>(count: columns)
         for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
         for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
@@ -141,7 +141,7 @@ extension Int8KernelTests {
     /// Integer dot products are exact, so the VNNI kernel and the portable loop must agree bit for bit.
     @Test func vnniAndPortableLoopAgreeExactly() {
         var rng = SeededRandom(seed: 21)
-        var m = Matrix(rows: 71, columns: 200)
+        let m = Matrix(rows: 71, columns: 200)
         let x = AlignedBuffer<Float>(count: 200)
         for r in 0..<71 { for c in 0..<200 { m[r, c] = rng.normal() } }
         for c in 0..<200 { x[c] = rng.normal() }

@@ -12,12 +12,12 @@ public struct Attention {
     public let window: Int
     let hs: Int
     /// W1 (keys) and W2 (query), [H, H], no bias.
-    public var key: Linear
-    public var query: Linear
+    public let key: Linear
+    public let query: Linear
     /// v [H].
     public let score: AlignedBuffer<Float>
     /// W_o on [h_t; d] → H, with bias.
-    public var output: Linear
+    public let output: Linear
 
     /// Ring of cached keys W1·h_i and values h_i, one padded row each.
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
@@ -84,7 +84,7 @@ public struct Attention {
         set.tensors["attention.output.bias"] = Tensor(shape: [hidden], values: output.bias.array)
     }
 
-    public mutating func prepare(_ precision: Precision) {
+    public func prepare(_ precision: Precision) {
         key.prepare(precision)
         query.prepare(precision)
         output.prepare(precision)

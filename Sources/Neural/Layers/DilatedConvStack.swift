@@ -12,7 +12,7 @@ public struct DilatedConvStack {
     public let gate: Int
     public let skipChannels: Int
     public let dilations: [Int]
-    public private(set) var layers: [GatedResidualLayer]
+    public let layers: [GatedResidualLayer]
     /// The running residual stream x and the summed skip output.
     public let stream: AlignedBuffer<Float>
     public let skip: AlignedBuffer<Float>
@@ -51,8 +51,8 @@ public struct DilatedConvStack {
         for layer in layers { for j in 0..<skipChannels { skipBiasSum[j] += layer.skipBias[j] } }
     }
 
-    public mutating func prepare(_ precision: Precision) {
-        for l in layers.indices { layers[l].prepare(precision) }
+    public func prepare(_ precision: Precision) {
+        for layer in layers { layer.prepare(precision) }
     }
 
     public func reset() {
@@ -79,10 +79,10 @@ public struct GatedResidualLayer {
     public let residual: Int, gate: Int, skipChannels: Int, dilation: Int
     let rs: Int, gs: Int, ss: Int
     /// [W_past | W_now] on [x_{t-d}; x_t] → [filter (gs rows); gate (gs rows)].
-    public var dilated: Matrix
+    public let dilated: Matrix
     public let dilatedBias: AlignedBuffer<Float>
     /// [W_s (ss rows); W_r (rs rows)] on the gated vector.
-    public var outputs: Matrix
+    public let outputs: Matrix
     public let skipBias: AlignedBuffer<Float>, residualBias: AlignedBuffer<Float>
     /// Ring of the last `dilation` inputs, and the [x_{t-d}; x_t] vector the product reads.
     let queue: AlignedBuffer<Float>, window: AlignedBuffer<Float>
@@ -173,7 +173,7 @@ public struct GatedResidualLayer {
         set.tensors["\(prefix).skip.bias"] = Tensor(shape: [skipChannels], values: skipBias.array)
     }
 
-    mutating func prepare(_ precision: Precision) {
+    func prepare(_ precision: Precision) {
         dilated.prepare(precision)
         outputs.prepare(precision)
     }

@@ -16,9 +16,9 @@ public struct LSTMLayer {
     /// Sparse input: W_ihᵀ [I][4·hs].
     let inputColumns: Matrix?
     /// Sparse input: W_hh [4·hs][H].
-    var recurrent: Matrix?
+    let recurrent: Matrix?
     /// Dense input: [W_ih | W_hh] [4·hs][xs + hs].
-    var fused: Matrix?
+    let fused: Matrix?
     /// b_ih and b_hh as trained and saved; their sum is what the step adds.
     let biasIH: AlignedBuffer<Float>, biasHH: AlignedBuffer<Float>, bias: AlignedBuffer<Float>
 
@@ -122,7 +122,7 @@ public struct LSTMLayer {
 
     /// The input side gathered from a sparse input stays fp32 (a few contiguous rows per step); the dense
     /// products take the chosen storage.
-    public mutating func prepare(_ precision: Precision) {
+    public func prepare(_ precision: Precision) {
         recurrent?.prepare(precision)
         fused?.prepare(precision)
     }

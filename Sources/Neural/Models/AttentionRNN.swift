@@ -43,10 +43,10 @@ public final class AttentionRNN: StreamingModel {
     public let config: AttentionRNNConfig
     /// W_in split at the step: the sparse x columns gathered, the dense d part multiplied.
     let mixInput: SparseLinear
-    var mixRead: Linear
-    var lstm: LSTMStack
-    var attention: Attention
-    var output: Linear
+    let mixRead: Linear
+    let lstm: LSTMStack
+    let attention: Attention
+    let output: Linear
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
 

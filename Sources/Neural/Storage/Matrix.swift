@@ -49,13 +49,17 @@ public struct QuantizedRows: @unchecked Sendable {
 /// equals the product over the real columns, provided the vector's padding is zero too (AlignedBuffer keeps it so).
 /// With `.fp16` the rows are also held as Float16, which is what the step reads; the fp32 copy stays the
 /// master values for saving and for the plain reference forward.
-public struct Matrix: @unchecked Sendable {
+public final class Matrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let stride: Int
     public let values: AlignedBuffer<Float>
     public private(set) var half: AlignedBuffer<Float16>?
     public private(set) var quantized: QuantizedRows?
+    // Raw views of the chosen storage for the step: reading them takes no reference counting.
+    private var halfBase: UnsafeMutablePointer<Float16>?
+    private var q8: (weights: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>,
+                     sums: UnsafeMutablePointer<Int32>, scratch: UnsafeMutablePointer<UInt8>, stride: Int32)?
 
     public init(rows: Int, columns: Int) {
         self.rows = rows
@@ -67,7 +71,7 @@ public struct Matrix: @unchecked Sendable {
     /// Element (r, c) of the logical matrix.
     @inline(__always) public subscript(r: Int, c: Int) -> Float {
         get { values.base[r * stride + c] }
-        nonmutating set { values.base[r * stride + c] = newValue }
+        set { values.base[r * stride + c] = newValue }
     }
 
     @inline(__always) public func row(_ r: Int) -> UnsafeMutablePointer<Float> { values.base + r * stride }
@@ -90,30 +94,35 @@ public struct Matrix: @unchecked Sendable {
     }
 
     /// Chooses the storage the step reads; call after the values are final (load or training).
-    public mutating func prepare(_ precision: Precision) {
+    public func prepare(_ precision: Precision) {
         half = nil
         quantized = nil
+        halfBase = nil
+        q8 = nil
         switch precision {
         case .fp32:
             break
         case .int8:
-            quantized = QuantizedRows(self)
+            let q = QuantizedRows(self)
+            quantized = q
+            q8 = (q.weights.base, q.scales.base, q.rowSums.base, q.scratch.base, Int32(q.stride))
         case .fp16:
             let h = AlignedBuffer<Float16>(count: rows * stride)
             for i in 0..<(rows * stride) { h.base[i] = Float16(values.base[i]) }
             half = h
+            halfBase = h.base
         }
     }
 
     /// y = W·x (or y += W·x), reading whichever storage `prepare` chose. x must hold `stride` readable floats.
     @inline(__always)
     public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        if let quantized {
+        if let q8 {
             sideman_matvec_int8(
-                quantized.weights.base, Int32(rows), Int32(quantized.stride), Int32(columns), x,
-                quantized.scales.base, quantized.rowSums.base, quantized.scratch.base, y, accumulate ? 1 : 0)
-        } else if let half {
-            matVecHalf(half.base, rows: rows, stride: stride, x, y, accumulate: accumulate)
+                q8.weights, Int32(rows), q8.stride, Int32(columns), x, q8.scales, q8.sums, q8.scratch, y,
+                accumulate ? 1 : 0)
+        } else if let halfBase {
+            matVecHalf(halfBase, rows: rows, stride: stride, x, y, accumulate: accumulate)
         } else {
             matVec(values.base, rows: rows, stride: stride, x, y, accumulate: accumulate)
         }
