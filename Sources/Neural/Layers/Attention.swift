@@ -3,6 +3,7 @@ import Foundation
 
 /// Additive attention over the last n top-layer outputs (Magenta's AttentionCellWrapper, DESIGN §5):
 /// u_i = vᵀ tanh(W1 h_i + W2 c_t), a = softmax(u), d = Σ a_i h_i, out = W_o [h_t; d] + b_o.
+/// The step leaves [h_t; d] in `joined`; the owner applies W_o (folded into its head, see AttentionRNN).
 ///
 /// W1 h_i is computed once, when h_i enters the window, and kept in a ring beside h_i, so a step costs one
 /// W2 product, n dot products and one W1 product for the newest entry. The window starts as n zero entries
@@ -23,8 +24,6 @@ public struct Attention {
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
     /// [h_t; d]: the projection's input; d doubles as the attention read the next step mixes into its input.
     public let joined: AlignedBuffer<Float>
-    /// W_o [h_t; d] + b_o.
-    public let result: AlignedBuffer<Float>
     let q: AlignedBuffer<Float>, e: AlignedBuffer<Float>, weights: AlignedBuffer<Float>
     private let cursor: AlignedBuffer<Int>
 
@@ -40,7 +39,6 @@ public struct Attention {
         keys = AlignedBuffer(count: window * hs)
         values = AlignedBuffer(count: window * hs)
         joined = AlignedBuffer(count: 2 * hs)
-        result = AlignedBuffer(count: hidden)
         q = AlignedBuffer(count: hs)
         e = AlignedBuffer(count: hs)
         weights = AlignedBuffer(count: window)
@@ -87,24 +85,21 @@ public struct Attention {
     public func prepare(_ precision: Precision) {
         key.prepare(precision)
         query.prepare(precision)
-        output.prepare(precision)
     }
 
     public func reset() {
         keys.zero()
         values.zero()
         joined.zero()
-        result.zero()
         cursor[0] = 0
     }
 
-    /// Attends with the top layer's h_t and c_t, writes W_o [h_t; d] + b_o to `result`, then pushes h_t.
+    /// Attends with the top layer's h_t and c_t, leaves [h_t; d] in `joined`, then pushes h_t.
     @inline(__always) public func step(h: UnsafePointer<Float>, c: UnsafePointer<Float>) {
         query.weight.multiply(c, into: q.base, accumulate: false)
         scores()
         joined.base.update(from: h, count: hs)
         weightedSum()
-        output.forward(joined.base, into: result.base)
         let slot = cursor[0]
         key.weight.multiply(h, into: keys.base + slot * hs, accumulate: false)
         (values.base + slot * hs).update(from: h, count: hs)
