@@ -220,13 +220,18 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Whether the C kernels' AVX-512 (and, for int8, VNNI) paths run here; otherwise the Swift / portable forms do.
+    private var avx512Kernels: Bool {
+        precision == "int8" ? KernelSupport.int8VNNI : KernelSupport.avx512
+    }
+
     private func report(_ result: Result, _ drift: Drift?, label: String, model: any StreamingModel, precision: Precision) {
         let w = Summary(result.warm), c = Summary(result.cold)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
             var fields: [(String, String)] = [
                 ("model", "\"\(label)\""), ("family", "\"\(model.family.rawValue)\""),
-                ("precision", "\"\(precision.rawValue)\""),
+                ("precision", "\"\(precision.rawValue)\""), ("avx512", "\(avx512Kernels)"),
                 ("median_us", f(w.median)), ("p99_us", f(w.p99)), ("max_us", f(w.max)), ("min_us", f(w.min)),
                 ("mean_us", f(w.mean)), ("steps", "\(steps)"), ("warmup", "\(warmup)"),
                 ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
@@ -238,7 +243,8 @@ struct Bench: ParsableCommand {
             }
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
-            print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs")
+            print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs, "
+                  + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)"))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             if let drift {

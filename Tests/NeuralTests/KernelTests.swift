@@ -155,3 +155,36 @@ extension Int8KernelTests {
         print("Int8KernelTests: AVX-512 VNNI kernel \(sideman_int8_vnni_available() == 1 ? "used" : "not available, portable loop used")")
     }
 }
+
+/// Where the CPU has AVX-512 the step's transcendental loops run in C; the Swift forms must agree with them.
+@Suite struct AVX512KernelTests {
+    @Test func lstmGatesAgreeWithTheSwiftForm() {
+        let stride = 64
+        let z = AlignedBuffer<Float>(count: 4 * stride)
+        var rng = SeededRandom(seed: 31)
+        for i in 0..<(4 * stride) { z[i] = rng.uniform(-12, 12) }
+        let c1 = AlignedBuffer<Float>(count: stride), c2 = AlignedBuffer<Float>(count: stride)
+        for j in 0..<stride { c1[j] = rng.uniform(-3, 3); c2[j] = c1[j] }
+        let h1 = AlignedBuffer<Float>(count: stride), h2 = AlignedBuffer<Float>(count: stride)
+        lstmGates(z.base, hidden: stride, stride: stride, cell: c1.base, output: h1.base)
+        lstmGatesPortable(z.base, stride: stride, cell: c2.base, output: h2.base)
+        #expect(maxAbsDifference(c1.array, c2.array) < 1e-6)
+        #expect(maxAbsDifference(h1.array, h2.array) < 1e-6)
+        print("AVX512KernelTests: AVX-512 \(sideman_avx512_available() == 1 ? "used" : "not available, both sides ran Swift")")
+    }
+
+    @Test func attentionScoresAgreeWithTheSwiftForm() {
+        let window = 7, stride = 48
+        let keys = AlignedBuffer<Float>(count: window * stride), q = AlignedBuffer<Float>(count: stride)
+        let v = AlignedBuffer<Float>(count: stride)
+        var rng = SeededRandom(seed: 32)
+        for i in 0..<(window * stride) { keys[i] = rng.uniform(-4, 4) }
+        for j in 0..<stride { q[j] = rng.uniform(-4, 4); v[j] = rng.uniform(-1, 1) }
+        let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
+        if sideman_attention_scores(keys.base, Int32(window), Int32(stride), q.base, v.base, a.base) == 0 {
+            attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: a.base)
+        }
+        attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: b.base)
+        #expect(maxAbsDifference(a.array, b.array) < 1e-5)
+    }
+}

@@ -110,16 +110,7 @@ public struct Attention {
     @inline(never) func scores() {
         let n = window
         if sideman_attention_scores(keys.base, Int32(n), Int32(hs), q.base, score.base, weights.base) == 0 {
-            for i in 0..<n {
-                let k = keys.base + i * hs
-                var acc = SIMD16<Float>()
-                var j = 0
-                while j < hs {
-                    acc = acc.addingProduct(tanh16(load16(k + j) + load16(q.base + j)), load16(score.base + j))
-                    j &+= 16
-                }
-                weights[i] = acc.sum()
-            }
+            attentionScoresPortable(keys.base, window: n, stride: hs, query: q.base, score: score.base, into: weights.base)
         }
         var best = -Float.infinity
         for i in 0..<n { best = max(best, weights[i]) }
@@ -143,5 +134,23 @@ public struct Attention {
             store16(acc, d + j)
             j &+= 16
         }
+    }
+}
+
+/// u_i = Σ_j v_j tanh(K_ij + q_j) in Swift SIMD: the form used where the CPU has no AVX-512.
+@inline(never)
+public func attentionScoresPortable(
+    _ keys: UnsafePointer<Float>, window: Int, stride: Int, query q: UnsafePointer<Float>,
+    score v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>
+) {
+    for i in 0..<window {
+        let k = keys + i * stride
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j < stride {
+            acc = acc.addingProduct(tanh16(load16(k + j) + load16(q + j)), load16(v + j))
+            j &+= 16
+        }
+        u[i] = acc.sum()
     }
 }
