@@ -166,6 +166,9 @@ struct Bench: ParsableCommand {
     struct Result {
         var warm: [Double]
         var cold: [Double]
+        /// Cold steps whose weights were touched (untimed, `prefetch()`) after the cache walk, as the daemon
+        /// can do in the idle time before a step boundary.
+        var prefetched: [Double]
     }
 
     private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
@@ -185,14 +188,18 @@ struct Bench: ParsableCommand {
         flush.initialize(repeating: 0, count: flushBytes)
         defer { flush.deallocate() }
         var cold = [Double](repeating: 0, count: coldSteps)
-        for k in 0..<coldSteps {
+        var prefetched = [Double](repeating: 0, count: coldSteps)
+        for k in 0..<(2 * coldSteps) {
             var line = 0
             while line < flushBytes { flush[line] &+= 1; line += 64 }
+            // Alternate plain and prefetched cold steps so both see the same conditions.
+            if k % 2 == 1 { model.prefetch() }
             let t0 = nanoseconds()
-            step(inputs[warmup + steps + k])
-            cold[k] = Double(nanoseconds() - t0) / 1000
+            step(inputs[warmup + steps + k / 2])
+            let us = Double(nanoseconds() - t0) / 1000
+            if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
-        return Result(warm: warm, cold: cold)
+        return Result(warm: warm, cold: cold, prefetched: prefetched)
     }
 
     private func nanoseconds() -> UInt64 {
@@ -226,7 +233,7 @@ struct Bench: ParsableCommand {
     }
 
     private func report(_ result: Result, _ drift: Drift?, label: String, model: any StreamingModel, precision: Precision) {
-        let w = Summary(result.warm), c = Summary(result.cold)
+        let w = Summary(result.warm), c = Summary(result.cold), pc = Summary(result.prefetched)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
             var fields: [(String, String)] = [
@@ -235,7 +242,9 @@ struct Bench: ParsableCommand {
                 ("median_us", f(w.median)), ("p99_us", f(w.p99)), ("max_us", f(w.max)), ("min_us", f(w.min)),
                 ("mean_us", f(w.mean)), ("steps", "\(steps)"), ("warmup", "\(warmup)"),
                 ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
-                ("cold_steps", "\(coldSteps)"), ("cold_flush_bytes", "\(32 << 20)"),
+                ("cold_steps", "\(coldSteps)"),
+                ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
+                ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
             ]
             if let drift {
                 fields += [("vs_fp32_max_abs_logit", String(format: "%.3g", drift.maxLogit)),
@@ -247,6 +256,7 @@ struct Bench: ParsableCommand {
                   + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)"))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
+            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")
             if let drift {
                 print(String(format: "vs fp32: max |logit difference| %.3g, mean KL %.3g nats/step (%d steps)",
                              drift.maxLogit, drift.meanKL, drift.steps))

@@ -55,6 +55,13 @@ public struct DilatedConvStack {
         for layer in layers { layer.prepare(precision) }
     }
 
+    public func prefetch() {
+        for layer in layers {
+            layer.dilated.touch()
+            layer.outputs.touch()
+        }
+    }
+
     public func reset() {
         for layer in layers { layer.reset() }
         stream.zero()

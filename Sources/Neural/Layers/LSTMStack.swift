@@ -35,6 +35,13 @@ public struct LSTMStack {
         for layer in layers { layer.prepare(precision) }
     }
 
+    public func prefetch() {
+        for layer in layers {
+            layer.recurrent?.touch()
+            layer.fused?.touch()
+        }
+    }
+
     public func reset() { for layer in layers { layer.reset() } }
 
     @inline(__always) public func step(_ x: FeatureList) {

@@ -135,6 +135,14 @@ public final class AttentionRNN: StreamingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
+    public func prefetch() {
+        mixRead.weight.touch()
+        lstm.prefetch()
+        attention.query.weight.touch()
+        attention.key.weight.touch()
+        projectedHead.weight.touch()
+    }
+
     public func prepare(_ precision: Precision) {
         mixRead.prepare(precision)
         lstm.prepare(precision)

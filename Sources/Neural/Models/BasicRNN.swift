@@ -72,6 +72,11 @@ public final class BasicRNN: StreamingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
+    public func prefetch() {
+        lstm.prefetch()
+        output.weight.touch()
+    }
+
     public func prepare(_ precision: Precision) {
         lstm.prepare(precision)
         output.prepare(precision)

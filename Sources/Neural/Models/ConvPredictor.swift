@@ -111,6 +111,12 @@ public final class ConvPredictor: StreamingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
+    public func prefetch() {
+        stack.prefetch()
+        hidden.weight.touch()
+        output.weight.touch()
+    }
+
     public func prepare(_ precision: Precision) {
         stack.prepare(precision)
         hidden.prepare(precision)

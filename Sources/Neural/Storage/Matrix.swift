@@ -114,6 +114,35 @@ public final class Matrix: @unchecked Sendable {
         }
     }
 
+    /// Reads one byte per cache line of the storage the step uses, so that a step after an idle wait finds
+    /// its weights in cache instead of memory. Allocation-free; meant for the idle time before a step.
+    public func touch() {
+        let base: UnsafeRawPointer, bytes: Int
+        if let q8 {
+            base = UnsafeRawPointer(q8.weights)
+            bytes = rows * Int(q8.stride)
+            touchLines(UnsafeRawPointer(q8.scales), rows * 4)
+            touchLines(UnsafeRawPointer(q8.sums), rows * 4)
+        } else if let halfBase {
+            (base, bytes) = (UnsafeRawPointer(halfBase), rows * stride * 2)
+        } else {
+            (base, bytes) = (UnsafeRawPointer(values.base), rows * stride * 4)
+        }
+        touchLines(base, bytes)
+    }
+
+    private var touched: UInt8 = 0
+
+    private func touchLines(_ base: UnsafeRawPointer, _ bytes: Int) {
+        var sink: UInt8 = 0
+        var offset = 0
+        while offset < bytes {
+            sink &+= base.load(fromByteOffset: offset, as: UInt8.self)
+            offset &+= 64
+        }
+        touched &+= sink  // a stored result, so the loads cannot be dropped
+    }
+
     /// y = W·x (or y += W·x), reading whichever storage `prepare` chose. x must hold `stride` readable floats.
     @inline(__always)
     public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
