@@ -40,6 +40,21 @@ import Testing
         layer.forward(x, into: y.base)
         let expected = layer.reference(x.dense(size: 50))
         #expect(maxAbsDifference(y.array, expected) < 1e-6)
+        // An index past the inputs is ignored rather than read out of bounds; a full list refuses more.
+        var bad = x
+        bad.append(50)
+        bad.append(1 << 30)
+        layer.forward(bad, into: y.base)
+        #expect(maxAbsDifference(y.array, expected) < 1e-6)
+        var full = FeatureList()
+        var accepted = 0
+        for i in 0..<FeatureList.capacity where full.append(i) { accepted += 1 }
+        #expect(accepted == FeatureList.capacity)
+        let overflow = full.append(0)
+        #expect(!overflow && full.count == FeatureList.capacity)
+        var empty = FeatureList()
+        let negative = empty.append(-1)
+        #expect(!negative && empty.count == 0)
     }
 
     @Test func vectorExpSigmoidTanhAgreeWithLibmEverywhere() {

@@ -137,7 +137,7 @@ public struct LSTMLayer {
     /// One step on a sparse input.
     @inline(__always) public func step(_ x: FeatureList) {
         z.base.update(from: bias.base, count: 4 * hs)
-        gatherColumns(inputColumns!.values.base, stride: 4 * hs, x, into: z.base)
+        gatherColumns(inputColumns!.values.base, rows: inputs, stride: 4 * hs, x, into: z.base)
         recurrent!.multiply(state.base, into: z.base, accumulate: true)
         lstmGates(z.base, hidden: hidden, stride: hs, cell: cell.base, output: state.base)
     }

@@ -88,7 +88,7 @@ public struct SparseLinear {
     /// y = b + Σ value·column over the active features.
     @inline(__always) public func forward(_ x: FeatureList, into y: UnsafeMutablePointer<Float>) {
         y.update(from: bias.base, count: columns.stride)
-        gatherColumns(columns.values.base, stride: columns.stride, x, into: y)
+        gatherColumns(columns.values.base, rows: inputs, stride: columns.stride, x, into: y)
     }
 
     public func reference(_ x: [Float]) -> [Float] {
