@@ -9,11 +9,13 @@ struct Bench: ParsableCommand {
         commandName: "bench",
         abstract: "Measure per-step latency of a streaming model (median, p99, max in microseconds).",
         discussion: """
-            Pick the model with --model FILE, --family F [--hidden H --layers L --window N], or
-            --reference lstm|attn|wavenet (the shapes of ../shared/reference, random weights, inputs one-hot of
-            128 plus 3 of 64). Warm steps run back to back after warm-up; each cold step follows a walk that
-            writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from
-            memory or a far cache as after an idle wait.
+            Pick the model with --model FILE, --family F [--hidden H --layers L --window N], or \
+            --reference lstm|attn|wavenet (the shapes of ../shared/reference, random weights, inputs one-hot of \
+            128 plus 3 of 64). Warm steps run back to back after warm-up. Each cold step follows a walk that \
+            writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
+            memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
+            (untimed) after the walk. With --precision other than fp32 the bench also reports how far the \
+            logits move from an fp32 copy of the same model.
             """)
 
     enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet }
@@ -27,7 +29,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Attention window (attention, attn).") var window: Int = 32
     @Option(help: "Timed warm steps.") var steps: Int = 5000
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 1000
-    @Option(help: "Timed cold steps.") var coldSteps: Int = 300
+    @Option(help: "Timed cold steps (and as many prefetched cold steps).") var coldSteps: Int = 300
     @Option(help: "Weight storage for the step: fp32, fp16 or int8.") var precision: String = "fp32"
     @Option(help: "Seed of the random weights and inputs.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
