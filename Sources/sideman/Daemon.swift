@@ -1,3 +1,4 @@
+import Logging
 import Ports
 import Service
 import Synchronization
@@ -41,6 +42,7 @@ final class Daemon: @unchecked Sendable {
     let presetDescription: String
     private var lastHeartbeat: UInt64 = 0
     private var lastWatchdogPing = 0.0
+    private let logger = Logger(label: "sideman.daemon")
 
     init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
@@ -84,7 +86,7 @@ final class Daemon: @unchecked Sendable {
     private func reloadIfRequested() {
         guard reloadRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
         guard let reloadSettings else {
-            log("SIGHUP: no preset file to reload (started without --preset)")
+            log("SIGHUP: no preset file to reload (started without --preset)", .notice)
             return
         }
         notifier.reloading()
@@ -94,16 +96,16 @@ final class Daemon: @unchecked Sendable {
             if settings.clientName != backend.configuration.clientName
                 || settings.outputNames != backend.configuration.outputNames
             {
-                log("\(settings.presetPath ?? "preset"): client and port names change at the next restart")
+                log("\(settings.presetPath ?? "preset"): client and port names change at the next restart", .notice)
             }
             connections = settings.connections
             runner.replace(engine: settings.engine.thru, panicController: settings.engine.panicController)
             if backend.status().isConnected { applyConnections() }
             log("\(settings.presetPath ?? "preset"): reloaded")
         } catch let failure as Failure {
-            log("\(failure.subject): \(failure.problem); keeping the running preset")
+            log("\(failure.subject): \(failure.problem); keeping the running preset", .error)
         } catch {
-            log("reload: \(error); keeping the running preset")
+            log("reload: \(error); keeping the running preset", .error)
         }
     }
 
@@ -132,7 +134,7 @@ final class Daemon: @unchecked Sendable {
                 if waitingSince == nil {
                     waitingSince = now()
                     notifier.status("waiting: \(error.problem)")
-                    log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)")
+                    log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)", .warning)
                 }
                 _ = backend.waitForNotifications(seconds: backoff)
                 backoff = min(backoff * 2, maxBackoff)
@@ -146,11 +148,12 @@ final class Daemon: @unchecked Sendable {
             // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
             // must not wait behind ordinary work either.
             let priority = Int32(max(1, status.ioPriority - 1))
-            if let warning = engineThread.start(priority: priority) { log("engine: \(warning)") }
+            if let warning = engineThread.start(priority: priority) { log("engine: \(warning)", .warning) }
             let outputs = backend.outputPortNames.joined(separator: ", ")
             var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
             if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }
             log(line)
+            metricsConnected(reconnected: lostAt != nil)
             lostAt = nil
             notifier.ready(status: readyStatus())
 
@@ -158,14 +161,16 @@ final class Daemon: @unchecked Sendable {
             if lost {
                 lostAt = now()
                 engineThread.stop()
+                metricsDisconnected()
                 backend.close()
-                log("\(backend.backendName): server went away; reconnecting")
+                log("\(backend.backendName): server went away; reconnecting", .warning)
                 continue
             }
             notifier.stopping()
             stoppingSent = true
             engineThread.stop()  // the runner queues note-offs and CC 123 on its way out
             flushOutput()
+            metricsDisconnected()
             backend.close()
         }
     }
@@ -176,6 +181,7 @@ final class Daemon: @unchecked Sendable {
         while !stopping {
             let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5)
             feedWatchdog(engineRunning: true)
+            metricsAbsorb()
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
             reloadIfRequested()
@@ -184,7 +190,7 @@ final class Daemon: @unchecked Sendable {
                 || status.droppedEvents > reported.droppedEvents
             {
                 log(
-                    "\(backend.backendName): \(status.xruns) xruns, \(status.lateEvents) late events, \(status.droppedEvents) dropped events so far"
+                    "\(backend.backendName): \(status.xruns) xruns, \(status.lateEvents) late events, \(status.droppedEvents) dropped events so far", .warning
                 )
                 reported = status
             }
@@ -243,7 +249,7 @@ final class Daemon: @unchecked Sendable {
             }
             let failure = failedConnections[key] ?? (now(), false)
             if !failure.reported && now() - failure.since >= connectionGrace {
-                log("\(error.subject): \(error.problem)")
+                log("\(error.subject): \(error.problem)", .warning)
                 failedConnections[key] = (failure.since, true)
             } else {
                 failedConnections[key] = failure
@@ -251,7 +257,7 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
-    private func log(_ line: String) { printToStandardError("sideman: \(line)") }
+    private func log(_ line: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(line)") }
 
     /// The one line `systemctl status` shows: the preset and the ports.
     private func readyStatus() -> String {

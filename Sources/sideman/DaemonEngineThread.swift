@@ -22,7 +22,7 @@ final class EngineRunner: @unchecked Sendable {
     private var parser = MIDIStreamParser(maxSysexLength: 4096)
     /// Everything sent, per output port: the note-offs (and pedal-up, CC 123 per used channel) that
     /// silencing needs.
-    private var trackers: [NoteTracker]
+    private(set) var trackers: [NoteTracker]
     private var input: [TimedMIDIMessage] = []
     private var produced: [ScheduledMessage] = []
     /// Produced but not yet due: released into the output ring a little ahead of their cycle, so a
@@ -64,6 +64,7 @@ final class EngineRunner: @unchecked Sendable {
             if backend.status().isLost { return }
             step(backend: backend)
             heartbeat.add(1, ordering: .relaxed)
+            publishMetrics()
         }
         if !backend.status().isLost {
             step(backend: backend)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
 import MIDI
 import Ports
 
@@ -63,6 +64,8 @@ struct Run: ParsableCommand {
     @Option(help: "Thru: transpose notes by this many semitones (-48...48; negative as --transpose=-12).")
     var transpose: Int?
 
+    @OptionGroup(title: "Service") var service: ServiceOptions
+
     enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
         case jack, alsa, auto
     }
@@ -83,6 +86,7 @@ struct Run: ParsableCommand {
         // First, before any thread exists: every thread inherits the blocked mask, so only the
         // signal thread ever receives SIGINT/SIGTERM/SIGHUP.
         DaemonSignals.blockInThisThread()
+        service.bootstrapLogging()
         try reportingFailures {
             let settings = try settings()
             let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
@@ -94,6 +98,8 @@ struct Run: ParsableCommand {
             let daemon = Daemon(
                 backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload,
                 presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru")
+            let metricsServer = try service.startMetrics(logger: Logger(label: "sideman"))
+            defer { metricsServer?.stop() }
             let signals = DaemonSignals()
             signals.start(onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() })
             do {
