@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""A JACK MIDI client that floods its `out` port with random byte strings and watches its `in` port as a
+synth would, for Sideman's robustness tests. Owns `NAME:out` and `NAME:in`. Commands on stdin:
+  flood BYTES SEED    send BYTES random bytes as events of 1..MAX bytes, as many per cycle as the port
+                      buffer takes; answers `flooded BYTES EVENTS SECONDS` when done
+  probe HEX           send the bytes HEX as one event at the next cycle (no answer)
+  seen HEX            -> seen 0|1: whether an event with exactly these bytes arrived since the last `probe`
+  state               -> state EVENTS BYTES STUCK: events and bytes received, then the keys (channel:note,
+                      comma-separated, or -) whose last note message was a note-on: notes left sounding
+  quit
+Needs /usr/bin/python3 with python3-jack-client.
+"""
+import argparse
+import random
+import sys
+import threading
+import time
+
+import jack
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--name", required=True)
+parser.add_argument("--server", default=None)
+parser.add_argument("--max-event", type=int, default=48)
+parser.add_argument("--events-per-cycle", type=int, default=64)
+args = parser.parse_args()
+
+client = jack.Client(args.name, no_start_server=True, servername=args.server)
+outport = client.midi_outports.register("out")
+inport = client.midi_inports.register("in")
+lock = threading.Lock()
+flood = {"left": 0, "rng": None, "events": 0, "bytes": 0, "start": 0.0, "done": threading.Event()}
+probes = []
+received = {"events": 0, "bytes": 0, "since_probe": set()}
+sounding = {}  # (channel, note) -> True while the last note message for it was a note-on
+
+
+def watch(data):
+    """Running status does not apply: a JACK MIDI event is one complete message."""
+    received["events"] += 1
+    received["bytes"] += len(data)
+    received["since_probe"].add(bytes(data))
+    if len(data) == 3 and data[0] & 0xF0 in (0x80, 0x90):
+        key = (data[0] & 0x0F, data[1])
+        sounding[key] = data[0] & 0xF0 == 0x90 and data[2] > 0
+
+
+@client.set_process_callback
+def process(frames):
+    outport.clear_buffer()
+    for _, data in inport.incoming_midi_events():
+        watch(data)
+    with lock:
+        while probes:
+            outport.write_midi_event(0, probes.pop(0))
+        if flood["left"] <= 0:
+            return
+        rng = flood["rng"]
+        for index in range(args.events_per_cycle):
+            size = min(flood["left"], rng.randint(1, args.max_event))
+            data = rng.randbytes(size)
+            try:
+                outport.write_midi_event(index * frames // args.events_per_cycle, data)
+            except jack.JackError:
+                break  # the port buffer is full for this cycle
+            flood["left"] -= size
+            flood["events"] += 1
+            flood["bytes"] += size
+            if flood["left"] <= 0:
+                flood["done"].set()
+                break
+
+
+def answer(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+with client:
+    answer("ready %d %d" % (client.samplerate, client.blocksize))
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "flood":
+            with lock:
+                flood.update(left=int(parts[1]), rng=random.Random(int(parts[2])), events=0, bytes=0)
+                flood["done"].clear()
+                start = time.monotonic()
+            flood["done"].wait()
+            answer("flooded %d %d %.3f" % (flood["bytes"], flood["events"], time.monotonic() - start))
+        elif parts[0] == "probe":
+            with lock:
+                received["since_probe"] = set()
+                probes.append(bytes.fromhex(parts[1]))
+        elif parts[0] == "seen":
+            answer("seen %d" % (1 if bytes.fromhex(parts[1]) in received["since_probe"] else 0))
+        elif parts[0] == "state":
+            stuck = ",".join("%d:%d" % key for key, on in sorted(sounding.items()) if on) or "-"
+            answer("state %d %d %s" % (received["events"], received["bytes"], stuck))
+        elif parts[0] == "quit":
+            break
+        else:
+            answer("error unknown command %s" % parts[0])
