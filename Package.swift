@@ -60,7 +60,7 @@ let package = Package(
             name: "MIDITests",
             dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
-        .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport"]),
+        .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(

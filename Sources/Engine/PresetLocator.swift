@@ -124,11 +124,12 @@ func readTextFile(_ path: String) throws -> String {
     while true {
         let n = fread(&chunk, 1, chunk.count, file)
         if n > 0 { bytes.append(contentsOf: chunk[..<n]) }
-        if bytes.count > 1 << 20 { throw PresetLoadError.unreadable(path: path, reason: "larger than 1 MiB, not a preset") }
+        // Bad contents are bad data (exit 65), not a file that cannot be read (66).
+        if bytes.count > 1 << 20 { throw PresetLoadError.invalid(path: path, error: PresetError(keyPath: "", problem: "larger than 1 MiB, not a preset")) }
         if n < chunk.count { break }
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
-        throw PresetLoadError.unreadable(path: path, reason: "not UTF-8 text")
+        throw PresetLoadError.invalid(path: path, error: PresetError(keyPath: "", problem: "not UTF-8 text"))
     }
     return text
 }

@@ -1,0 +1,97 @@
+import Engine
+import Foundation
+import MIDI
+import Ports
+import Testing
+
+/// A simulated hour at the keyboard on the virtual backend's clock: 10^6 engine steps of the daemon's
+/// loop (input ring -> parser -> thru engine -> scheduled output -> note tracker), with memory
+/// sampled from /proc/self/statm. Runs in a few seconds: nothing waits for real time.
+@Suite(.serialized)
+struct RobustnessSessionTests {
+    /// Resident set size in bytes (statm's second field is resident pages).
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    /// One engine pass the way the daemon's `EngineRunner.step` makes it, with its preallocated buffers.
+    struct EnginePass {
+        var engine = ThruEngine(channel: 3, transpose: 5)
+        var parser = MIDIStreamParser(maxSysexLength: 4096)
+        var tracker = NoteTracker()
+        var input: [TimedMIDIMessage] = []
+        var produced: [ScheduledMessage] = []
+        var encoded: [UInt8] = []
+        var sent = 0
+
+        init() {
+            input.reserveCapacity(1024)
+            produced.reserveCapacity(1024)
+            encoded.reserveCapacity(64)
+        }
+
+        mutating func run(_ backend: VirtualBackend) {
+            input.removeAll(keepingCapacity: true)
+            backend.receive { frame, bytes in
+                parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
+            }
+            produced.removeAll(keepingCapacity: true)
+            let clock = EngineClock(cycleStart: backend.cycleStart, cycleLength: backend.cycleLength, sampleRate: 48000)
+            engine.process(input, clock: clock, output: &produced)
+            for event in produced {
+                encoded.removeAll(keepingCapacity: true)
+                event.message.encode(into: &encoded)
+                if encoded.withUnsafeBytes({ backend.schedule(frame: event.frame, port: event.port, bytes: $0) }) {
+                    tracker.observe(event.message)
+                    sent += 1
+                }
+            }
+        }
+    }
+
+    @Test func aMillionEngineStepsKeepMemoryFlatAndEveryNoteEnded() throws {
+        let backend = VirtualBackend(sampleRate: 48000, bufferSize: 128)
+        try backend.open()
+        var pass = EnginePass()
+        var delivered = 0
+        var played = 0
+        let steps = 1_000_000
+        let warmUp = 20_000
+        var startRSS = 0
+        // The player: a note every 24 cycles (64 ms), held 12 cycles, with a pedal and a controller
+        // now and then, so the parser, engine, rings and tracker all work the whole hour.
+        func playerStep(_ cycle: Int) {
+            let frame = backend.frame + UInt64((cycle * 37) % 128)
+            let note = UInt8(36 + (cycle / 24) % 60)
+            switch cycle % 24 {
+            case 0: backend.play(frame: frame, bytes: [0x90, note, UInt8(1 + cycle % 126)]); played += 1
+            case 12: backend.play(frame: frame, bytes: [0x80, note, 0]); played += 1
+            case 5 where cycle % 480 == 5: backend.play(frame: frame, bytes: [0xB0, 64, 127]); played += 1
+            case 17 where cycle % 480 == 17: backend.play(frame: frame, bytes: [0xB0, 64, 0]); played += 1
+            default: break
+            }
+        }
+        for cycle in 0..<steps {
+            if cycle == warmUp { startRSS = Self.residentBytes() }
+            playerStep(cycle)
+            backend.runCycle()
+            pass.run(backend)
+            delivered += backend.takeDelivered().count
+        }
+        let endRSS = Self.residentBytes()
+        // Two more cycles deliver what the last pass scheduled.
+        backend.runCycle()
+        backend.runCycle()
+        delivered += backend.takeDelivered().count
+        let growth = endRSS - startRSS
+        print("session: \(steps) engine steps, \(played) events played, \(delivered) delivered; RSS \(startRSS / 1024) KiB after \(warmUp) steps, \(endRSS / 1024) KiB at the end (growth \(growth / 1024) KiB)")
+        #expect(delivered == played, "thru delivers every event the player played")
+        #expect(pass.sent == played)
+        #expect(pass.tracker.isSilent, "the player ended every note, so nothing sent may still sound")
+        #expect(backend.status().droppedEvents == 0 && backend.status().lateEvents == 0)
+        #expect(startRSS > 0)
+        #expect(growth < 8 << 20, "RSS grew by \(growth / 1024) KiB over \(steps) steps")
+    }
+}
