@@ -6,7 +6,8 @@ synth would, for Sideman's robustness tests. Owns `NAME:out` and `NAME:in`. Comm
   probe HEX           send the bytes HEX as one event at the next cycle (no answer)
   seen HEX            -> seen 0|1: whether an event with exactly these bytes arrived since the last `probe`
   state               -> state EVENTS BYTES STUCK: events and bytes received, then the keys (channel:note,
-                      comma-separated, or -) whose last note message was a note-on: notes left sounding
+                      comma-separated, or -) still sounding: the last note message was a note-on and no
+                      All Notes Off / All Sound Off on its channel or System Reset came after it
   quit
 Needs /usr/bin/python3 with python3-jack-client.
 """
@@ -31,18 +32,27 @@ inport = client.midi_inports.register("in")
 lock = threading.Lock()
 flood = {"left": 0, "rng": None, "events": 0, "bytes": 0, "start": 0.0, "done": threading.Event()}
 probes = []
-received = {"events": 0, "bytes": 0, "since_probe": set()}
+received = {"events": 0, "bytes": 0, "since_probe": set(), "probing": False}
 sounding = {}  # (channel, note) -> True while the last note message for it was a note-on
 
 
 def watch(data):
     """Running status does not apply: a JACK MIDI event is one complete message."""
+    data = bytes(data)
     received["events"] += 1
     received["bytes"] += len(data)
-    received["since_probe"].add(bytes(data))
+    if received["probing"]:
+        received["since_probe"].add(bytes(data))
     if len(data) == 3 and data[0] & 0xF0 in (0x80, 0x90):
         key = (data[0] & 0x0F, data[1])
         sounding[key] = data[0] & 0xF0 == 0x90 and data[2] > 0
+    elif len(data) == 3 and data[0] & 0xF0 == 0xB0 and data[1] in (120, 123):
+        # All Sound Off / All Notes Off end every note on the channel.
+        for key in [key for key in sounding if key[0] == data[0] & 0x0F]:
+            sounding[key] = False
+    elif data == b"\xff":
+        # System Reset: back to the power-up state, nothing sounds.
+        sounding.clear()
 
 
 @client.set_process_callback
@@ -92,6 +102,7 @@ with client:
         elif parts[0] == "probe":
             with lock:
                 received["since_probe"] = set()
+                received["probing"] = True
                 probes.append(bytes.fromhex(parts[1]))
         elif parts[0] == "seen":
             answer("seen %d" % (1 if bytes.fromhex(parts[1]) in received["since_probe"] else 0))

@@ -72,6 +72,19 @@ struct CycleCore: @unchecked Sendable {
     /// The last offset written on each output port in this cycle: a port buffer must be in time order.
     let lastOffsets: UnsafeMutablePointer<UInt32>
     let outputCount: Int
+    /// An event a full port buffer refused, kept for the next cycle instead of dropped: a refused
+    /// note-off (a panic or a stop silencing hundreds of notes at once) would leave a note stuck.
+    let carry: UnsafeMutableRawPointer
+    let carried: UnsafeMutablePointer<CarriedEvent>
+    /// True while `carried` holds an event, for the control thread's `outputIsDrained`.
+    let carrying = UnsafeAtomic<Bool>.create(false)
+
+    struct CarriedEvent {
+        var frame: UInt64 = 0
+        var port = 0
+        /// 0: nothing carried.
+        var length = 0
+    }
 
     private var frameHigh: UInt64 = 0
     private var lastFrame: UInt32 = 0
@@ -85,6 +98,9 @@ struct CycleCore: @unchecked Sendable {
         self.outputCount = outputCount
         lastOffsets = .allocate(capacity: max(1, outputCount))
         lastOffsets.initialize(repeating: 0, count: max(1, outputCount))
+        carry = .allocate(byteCount: output.maxEventSize, alignment: 16)
+        carried = .allocate(capacity: 1)
+        carried.initialize(to: CarriedEvent())
     }
 
     func deallocate() {
@@ -92,6 +108,15 @@ struct CycleCore: @unchecked Sendable {
         output.deallocate()
         scratch.deallocate()
         lastOffsets.deallocate()
+        carry.deallocate()
+        carried.deallocate()
+        carrying.destroy()
+    }
+
+    /// Forgets a carried event (with the rings' `discardAll`, while no cycle runs).
+    func discardCarried() {
+        carried.pointee.length = 0
+        carrying.store(false, ordering: .releasing)
     }
 
     /// Restarts the frame extender: a new server starts its clock again.
@@ -122,31 +147,46 @@ struct CycleCore: @unchecked Sendable {
     }
 
     /// Writes every queued output event due before `start + length` through `write(port, offset,
-    /// bytes)`, which returns false when the port buffer is full. Events not yet due stay queued.
+    /// bytes)`, which returns false when the port buffer is full. Events not yet due stay queued. An
+    /// event the port buffer refuses is carried to the next cycle (written first there, late) and
+    /// nothing more is written this cycle, so events keep their order and none is lost.
     func dispatch(
         start: UInt64, length: Int, write: (Int, UInt32, UnsafeRawBufferPointer) -> Bool
     ) {
         let end = start + UInt64(length)
+        if carried.pointee.length > 0 {
+            let event = carried.pointee
+            guard deliver(frame: event.frame, port: event.port, UnsafeRawBufferPointer(start: carry, count: event.length), start: start, write)
+            else { return }
+            discardCarried()
+        }
         while let next = output.peek(), next.frame < end {
             guard let event = output.pop(into: scratch) else { break }
-            var offset: UInt32 = 0
-            if event.frame < start {
-                counters.late.wrappingIncrement(ordering: .relaxed)
-            } else {
-                offset = UInt32(event.frame - start)
-            }
             let port = Int(event.port)
             guard port < outputCount else {
                 counters.dropped.wrappingIncrement(ordering: .relaxed)
                 continue
             }
-            offset = max(offset, lastOffsets[port])
-            if write(port, offset, UnsafeRawBufferPointer(start: scratch, count: event.length)) {
-                lastOffsets[port] = offset
-            } else {
-                counters.dropped.wrappingIncrement(ordering: .relaxed)
+            if !deliver(frame: event.frame, port: port, UnsafeRawBufferPointer(start: scratch, count: event.length), start: start, write) {
+                carry.copyMemory(from: scratch, byteCount: event.length)
+                carried.pointee = CarriedEvent(frame: event.frame, port: port, length: event.length)
+                carrying.store(true, ordering: .releasing)
+                return
             }
         }
+    }
+
+    /// Writes one event at its offset (offset 0 when its frame has passed, counted late), never
+    /// before the port's previous event. False when the port buffer is full.
+    private func deliver(
+        frame: UInt64, port: Int, _ bytes: UnsafeRawBufferPointer, start: UInt64,
+        _ write: (Int, UInt32, UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
+        let offset = max(frame < start ? 0 : UInt32(frame - start), lastOffsets[port])
+        guard write(port, offset, bytes) else { return false }
+        lastOffsets[port] = offset
+        if frame < start { counters.late.wrappingIncrement(ordering: .relaxed) }
+        return true
     }
 
     /// Ends the cycle and wakes the engine thread.

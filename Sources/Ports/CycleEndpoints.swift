@@ -30,11 +30,13 @@ final class CycleEndpoints: @unchecked Sendable {
         counters.reset()
         core.input.discardAll()
         core.output.discardAll()
+        core.discardCarried()
     }
 
     func discardQueued() {
         core.input.discardAll()
         core.output.discardAll()
+        core.discardCarried()
     }
 
     func waitForNotifications(seconds: Double) -> PortNotifications {
@@ -64,5 +66,5 @@ final class CycleEndpoints: @unchecked Sendable {
 
     var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
     var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
-    var outputIsDrained: Bool { core.output.isEmpty }
+    var outputIsDrained: Bool { core.output.isEmpty && !core.carrying.load(ordering: .acquiring) }
 }

@@ -30,12 +30,13 @@ struct RobustnessJackTests {
         throw HarnessError("connections \(connections) did not appear")
     }
 
-    /// 10^7 random bytes, as random JACK MIDI events (1 to 48 bytes, up to 64 per cycle: running status,
+    /// LONG (about 40 s: the python peer makes ~300 KB/s). 10^7 random bytes, as random JACK MIDI events
+    /// (1 to 48 bytes, up to 256 per 1024-frame cycle, as many as the port buffer takes: running status,
     /// sysex fragments, stray data and real-time bytes), through the daemon's input; the daemon's thru
     /// feeds the flood client's input, which tracks notes the way a synth would. Afterwards a note must
     /// still pass, and after SIGTERM no note may sound at the receiver.
     @Test func tenMillionRandomBytesLeaveTheDaemonAnsweringAndNoNoteSounding() throws {
-        let server = try JackServer(period: 256)
+        let server = try JackServer(period: 1024)
         defer { server.stop() }
         let daemon = try ChildProcess(
             TestPaths.sideman,
@@ -45,7 +46,8 @@ struct RobustnessJackTests {
         let port = try Self.metricsPort(daemon)
         try #require(daemon.waitForError(containing: "ready as") != nil)
         let flood = try ChildProcess(
-            TestPaths.python, [Self.floodScript, "--name", "flood", "--server", server.name], environment: server.environment)
+            TestPaths.python, [Self.floodScript, "--name", "flood", "--server", server.name, "--events-per-cycle", "256"],
+            environment: server.environment)
         defer { flood.stop() }
         try #require(flood.nextLine()?.hasPrefix("ready ") == true, "flood: \(flood.errorLines)")
         try Self.waitFor(["flood:out>sideman:in", "sideman:out>flood:in"], on: server)
