@@ -6,7 +6,7 @@ import Synchronization
 public final class ServiceMetrics: Sendable {
     public static let shared = ServiceMetrics()
 
-    /// Passes of the daemon's engine loop: one per backend cycle it processed.
+    /// Passes of the daemon's engine loop: one per backend cycle, more when input wakes it early.
     public let engineSteps = MetricCounter()
     /// Wall time of one model step of one part (the engine records it around `model.step`).
     public let modelStepLatency = LatencyHistogram()
@@ -67,7 +67,7 @@ public final class ServiceMetrics: Sendable {
     public func exposition() -> String {
         collector.withLock { $0 }?()
         var text = PrometheusText()
-        text.counter("sideman_engine_steps_total", "Passes of the engine loop, one per backend cycle.", engineSteps.value)
+        text.counter("sideman_engine_steps_total", "Passes of the engine loop (one per backend cycle, more when input wakes it early).", engineSteps.value)
         text.histogram(
             "sideman_model_step_seconds", "Duration of one model step of one part.", modelStepLatency.snapshot())
         text.counter("sideman_late_events_total", "Output events written after their frame had passed.", lateEvents.value)

@@ -1,10 +1,9 @@
 import Logging
+import Service
 import Synchronization
 
-/// swift-log's handler for the daemon: one line per event on stderr, written with a single write(2)
-/// so lines from different threads never interleave:
-/// `sideman: <level>: <message> key=value ...`. No timestamp: journald (or the terminal's user)
-/// adds its own. Values with spaces, quotes or `=` are quoted.
+/// swift-log's handler for the daemon: one `LogLine` per event on stderr, written with a single
+/// write(2) so lines from different threads never interleave.
 struct StandardErrorLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
@@ -26,24 +25,8 @@ struct StandardErrorLogHandler: LogHandler {
 
     /// The line for one event (no newline).
     static func line(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var text = "sideman: \(level.rawValue): \(message.replacingLineBreaks())"
-        for key in metadata.keys.sorted() {
-            text += " \(key)=\(quoted("\(metadata[key]!)"))"
-        }
-        return text
+        LogLine.format(level: level.rawValue, message: message, metadata: metadata.mapValues { "\($0)" })
     }
-
-    private static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && !value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline })
-        if plain { return value }
-        let escaped = value.replacingLineBreaks().replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-        return "\"\(escaped)\""
-    }
-}
-
-extension String {
-    /// A log event is one line: a message with line breaks would look like several events.
-    fileprivate func replacingLineBreaks() -> String { String(map { $0.isNewline ? " " : $0 }) }
 }
 
 /// Installs the handler once per process (swift-log allows one bootstrap); later calls only change
