@@ -86,7 +86,7 @@ struct Run: ParsableCommand {
         // First, before any thread exists: every thread inherits the blocked mask, so only the
         // signal thread ever receives SIGINT/SIGTERM/SIGHUP.
         DaemonSignals.blockInThisThread()
-        service.bootstrapLogging()
+        service.prepare()
         try reportingFailures {
             let settings = try settings()
             let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)

@@ -28,8 +28,12 @@ struct ServiceOptions: ParsableArguments {
         }
     }
 
-    /// Installs the stderr log handler at the chosen level.
-    func bootstrapLogging() { DaemonLogging.bootstrap(level: logLevel) }
+    /// Installs the stderr log handler at the chosen level, and creates the metrics registry now: the
+    /// engine thread records into it and must not be the one that first allocates it.
+    func prepare() {
+        DaemonLogging.bootstrap(level: logLevel)
+        _ = ServiceMetrics.shared
+    }
 
     /// Starts the metrics server when asked; a port that cannot be bound is a failure (exit 69).
     func startMetrics(logger: Logger) throws -> MetricsServer? {
