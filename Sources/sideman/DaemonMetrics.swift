@@ -12,9 +12,9 @@ extension Daemon {
         let metrics = ServiceMetrics.shared
         if reconnected { metrics.reconnects.add() }
         metrics.up.set(1)
-        let backend = self.backend
-        nonisolated(unsafe) let unsafeBackend = backend
-        metrics.setCollector { metrics.absorb(unsafeBackend.status().serviceCounters) }
+        // The scrape thread reads only the backend's atomic counters (`status()`).
+        nonisolated(unsafe) let backend = self.backend
+        metrics.setCollector { metrics.absorb(backend.status().serviceCounters) }
     }
 
     /// Folds the backend's counters in now (the control thread's regular pass, and before a close,
