@@ -1,0 +1,29 @@
+import Foundation
+
+/// The LSTM cell update after the gate pre-activations are summed, fused into one pass over the state.
+///
+/// `z` holds 4H pre-activations in PyTorch order (input i, forget f, cell g, output o), each block `stride`
+/// apart (H padded to 16). c ← σ(f)·c + σ(i)·tanh(g); h ← σ(o)·tanh(c), written through `h`.
+@inline(never)
+public func lstmGates(
+    _ z: UnsafePointer<Float>, hidden: Int, stride: Int,
+    cell c: UnsafeMutablePointer<Float>, output h: UnsafeMutablePointer<Float>
+) {
+    var j = 0
+    while j < stride {
+        let i = sigmoid16(load16(z + j))
+        let f = sigmoid16(load16(z + stride + j))
+        let g = tanh16(load16(z + 2 * stride + j))
+        let o = sigmoid16(load16(z + 3 * stride + j))
+        let cNew = f * load16(c + j) + i * g
+        store16(cNew, c + j)
+        store16(o * tanh16(cNew), h + j)
+        j &+= 16
+    }
+    // The padding lanes computed σ(0)·tanh(...) of zero pre-activations; clear them so padded vectors stay
+    // zero for the next product.
+    for k in hidden..<stride {
+        c[k] = 0
+        h[k] = 0
+    }
+}
