@@ -91,7 +91,7 @@ public final class Trainer {
 
     /// Trains until the epochs are done, patience runs out, or the time limit passes. `checkpoint` is called
     /// after every epoch with the state to save.
-    public func run(progress: (TrainingProgress) -> Void = { _ in }, checkpoint: (WeightSet) throws -> Void = { _ in }) rethrows {
+    public func run(progress: (TrainingProgress) -> Void = { _ in }, checkpoint: (WeightSet) throws -> Void = { _ in }) throws {
         let start = Date()
         var stop = false
         while epoch < options.epochs, epochsSinceBest < options.patience, !stop {
