@@ -24,14 +24,15 @@ struct OpenBLAS: @unchecked Sendable {
     static let shared: OpenBLAS? = load()
 
     private static func load() -> OpenBLAS? {
-        if getenv("OPENBLAS_CORETYPE") == nil, cpuHasAVX512() { setenv("OPENBLAS_CORETYPE", "SkylakeX", 0) }
-        // Training runs its own batch in one thread; the other core belongs to whoever else is running.
-        if getenv("OPENBLAS_NUM_THREADS") == nil { setenv("OPENBLAS_NUM_THREADS", "1", 0) }
+        // Read by the library's constructor during dlopen; a value already in the environment is the user's choice.
+        if let core = recommendedCoreType { setenv("OPENBLAS_CORETYPE", core, 0) }
         let names = ["libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first,
               let gemm = dlsym(handle, "cblas_sgemm")
         else { return nil }
         let threads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+        // Training batches are sized for one thread; the other core belongs to whoever else is running.
+        if getenv("OPENBLAS_NUM_THREADS") == nil { threads?(1) }
         var config = "OpenBLAS"
         if let f = dlsym(handle, "openblas_get_config") {
             typealias GetConfig = @convention(c) () -> UnsafePointer<CChar>?
@@ -44,7 +45,11 @@ struct OpenBLAS: @unchecked Sendable {
         return OpenBLAS(sgemm: unsafeBitCast(gemm, to: SGEMM.self), setThreads: threads, configuration: config)
     }
 
-    /// True when /proc/cpuinfo lists avx512f: only then is the SkylakeX kernel safe to force.
+    /// The core type to force through OPENBLAS_CORETYPE: SkylakeX where /proc/cpuinfo lists avx512f (only
+    /// then is that kernel safe), else none.
+    static var recommendedCoreType: String? { cpuHasAVX512() ? "SkylakeX" : nil }
+
+    /// True when /proc/cpuinfo lists avx512f.
     private static func cpuHasAVX512() -> Bool {
         guard let file = fopen("/proc/cpuinfo", "r") else { return false }
         defer { fclose(file) }

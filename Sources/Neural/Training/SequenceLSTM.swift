@@ -212,8 +212,11 @@ public final class SequenceLSTMLayer {
         let dz = dGates.base
         Gemm.multiply(transA: true, m: G, n: hidden, k: rows, dz, lda: G, hPrev.base, ldb: hidden, beta: 1,
                       weightHH.grad.base, ldc: hidden)
-        TrainMath.sumRows(dz, rows: rows, G, into: biasIH.grad.base)
-        TrainMath.sumRows(dz, rows: rows, G, into: biasHH.grad.base)
+        // Both biases get the same gradient: sum once, add twice.
+        bias.zero()
+        TrainMath.sumRows(dz, rows: rows, G, into: bias.base)
+        TrainMath.add(bias.base, into: biasIH.grad.base, G)
+        TrainMath.add(bias.base, into: biasHH.grad.base, G)
         if let x = sparse {
             let dwT = weightIH.grad.base
             for r in 0..<rows {

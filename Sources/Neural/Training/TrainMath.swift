@@ -5,7 +5,9 @@ import Foundation
 enum TrainMath {
     /// e^x to ~2 ulp: Cody–Waite reduction, degree-6 polynomial, 2^n built in the exponent bits.
     @inline(__always) static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let xc = x.clamped(lowerBound: SIMD16(repeating: -87.0), upperBound: SIMD16(repeating: 88.0))
+        // Explicit selects: the generic `clamped` is not specialised here and cost a call per vector.
+        var xc = x.replacing(with: -87, where: x .< -87)
+        xc = xc.replacing(with: 88, where: xc .> 88)
         let shifter = SIMD16<Float>(repeating: 12_582_912)
         let shifted = xc * 1.442_695_04 + shifter
         let n = shifted - shifter

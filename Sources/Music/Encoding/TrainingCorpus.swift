@@ -1,0 +1,88 @@
+import Foundation
+
+/// A data file turned into what the sequence models train on: melody event lines (class indices of
+/// EventVocabulary) or note-set frames (units of the 88-key piano range, 0 = MIDI 21).
+public struct TrainingCorpus: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// Folk melodies, JSON Lines (data/folk): one event line per tune.
+        case folk
+        /// JSB chorales, SATB voices at 16th steps: the sounding voices of each step as one frame.
+        case jsbSATB = "jsb-satb"
+        /// JSB chorales, quarter-note piano rolls: the classic frame benchmark.
+        case jsbPianoRoll = "jsb-pianoroll"
+    }
+
+    public enum Content: Sendable {
+        case events([[Int]])
+        case frames([[[Int]]])
+    }
+
+    public var format: Format
+    public var content: Content
+
+    public var pieceCount: Int {
+        switch content {
+        case .events(let e): e.count
+        case .frames(let f): f.count
+        }
+    }
+
+    public static let pianoUnits = 88
+
+    /// Reads `path` in `format`, or in the format its name and contents show.
+    public static func load(path: String, format: Format? = nil) throws -> TrainingCorpus {
+        let chosen = try format ?? detect(path: path)
+        switch chosen {
+        case .folk:
+            let tunes = try FolkCorpus.load(path: path)
+            return TrainingCorpus(format: .folk, content: .events(tunes.map { EventVocabulary.indices($0.melody) }))
+        case .jsbPianoRoll:
+            let rolls = try JSBCorpus.loadPianoRoll(path: path)
+            return TrainingCorpus(format: .jsbPianoRoll, content: .frames(try rolls.enumerated().map { i, roll in
+                try pianoUnits(roll.frames, file: path, piece: i)
+            }))
+        case .jsbSATB:
+            let chorales = try JSBCorpus.loadSATB(path: path)
+            return TrainingCorpus(format: .jsbSATB, content: .frames(try chorales.enumerated().map { i, chorale in
+                let frames = (0..<chorale.stepCount).map { s in chorale.voices.compactMap { $0[s] } }
+                return try pianoUnits(frames, file: path, piece: i)
+            }))
+        }
+    }
+
+    static func pianoUnits(_ frames: [[UInt8]], file: String, piece: Int) throws -> [[Int]] {
+        try frames.map { frame in
+            try Array(Set(frame)).sorted().map { p in
+                guard PianoRoll.pianoRange.contains(p) else {
+                    throw CorpusError(file: file, problem: "piece \(piece): pitch \(p) is outside the piano range 21...108")
+                }
+                return Int(p - PianoRoll.pianoRange.lowerBound)
+            }
+        }
+    }
+
+    /// .jsonl is folk; a .json file is SATB when every step of its first chorale holds four voices from the top
+    /// down (-1 for silence), otherwise a piano roll.
+    public static func detect(path: String) throws -> Format {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CorpusError(file: path, problem: "no such file")
+        }
+        if isDirectory.boolValue {
+            throw CorpusError(file: path, problem: "folders of .mid files need the Standard MIDI File reader, which this build lacks")
+        }
+        let name = (path as NSString).lastPathComponent.lowercased()
+        if name.hasSuffix(".jsonl") { return .folk }
+        if name.contains("satb") { return .jsbSATB }
+        if name.contains("pianoroll") || name.contains("piano-roll") { return .jsbPianoRoll }
+        guard name.hasSuffix(".json") else {
+            throw CorpusError(file: path, problem: "unknown data format (expected .jsonl folk tunes or .json JSB chorales; or give --format)")
+        }
+        let pieces: [[[Int]]] = try decodeJSON(path: path)
+        guard let first = pieces.first, !first.isEmpty else { throw CorpusError(file: path, problem: "holds no chorales") }
+        let satb = first.allSatisfy { step in
+            step.count == 4 && zip(step, step.dropFirst()).allSatisfy { $0 == -1 || $1 == -1 || $0 >= $1 }
+        }
+        return satb ? .jsbSATB : .jsbPianoRoll
+    }
+}
