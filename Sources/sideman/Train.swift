@@ -39,6 +39,7 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Resume from this checkpoint.") var resume: String?
     @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
+    @Option(help: "Matrix products on openblas or builtin (default: OpenBLAS when it loads).") var gemm: Gemm.Backend?
     @Flag(help: "Measure GEMM GFLOP/s and training sample-steps/s, then exit.") var benchmark = false
     @Flag(help: "With --benchmark: print one JSON object.") var json = false
 
@@ -60,6 +61,7 @@ struct Train: ParsableCommand {
     }
 
     private func train() throws {
+        if let gemm { Gemm.backend = gemm }
         let out = out!
         let trainData = try TrainingData.load(data!, format: format)
         let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format)

@@ -38,4 +38,5 @@ struct TrainingData {
 extension TrainingCorpus.Format: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument {}
 extension Family: ExpressibleByArgument {}
+extension Gemm.Backend: ExpressibleByArgument {}
 

@@ -73,6 +73,12 @@ import Testing
         _ = logits.withUnsafeBufferPointer { l in
             grad.withUnsafeMutableBufferPointer { head.loss(l.baseAddress!, rows: 3, outputs: outputs, targets: targets, present: present, scale: 1, grad: $0.baseAddress!) }
         }
+        // The trainer writes the gradient over the logits: the loss it returns must be the same.
+        var aliased = logits
+        let inPlace = aliased.withUnsafeMutableBufferPointer {
+            head.loss($0.baseAddress!, rows: 3, outputs: outputs, targets: targets, present: present, scale: 1, grad: $0.baseAddress!)
+        }
+        #expect(Swift.abs(inPlace - loss(logits)) < 1e-9)
         for i in logits.indices {
             let keep = logits[i]
             logits[i] = keep + 1e-2

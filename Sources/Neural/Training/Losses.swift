@@ -15,7 +15,7 @@ public enum HeadKind: String, Sendable, CaseIterable {
     /// Logit count for `units` target classes or units.
     public func outputs(units: Int) -> Int { self == .pitchChain ? units + 1 : units }
 
-    /// Summed NLL of the rows, with gradients into `grad` (may alias nothing; same shape as logits).
+    /// Summed NLL of the rows, with gradients into `grad` (same shape as the logits; may be the logits themselves).
     public func loss(
         _ logits: UnsafePointer<Float>, rows: Int, outputs: Int, targets: SparseRows, present: [Bool], scale: Float,
         grad: UnsafeMutablePointer<Float>?
@@ -47,11 +47,13 @@ public enum HeadKind: String, Sendable, CaseIterable {
         var sum = 0.0
         for j in 0..<n { sum += Foundation.exp(Double(l[j] - m)) }
         let logZ = Double(m) + Foundation.log(sum)
+        let nll = logZ - Double(l[target])
+        // g may alias l: the loss is read out before the gradient overwrites the logits.
         if let g {
             for j in 0..<n { g[j] = Float(Foundation.exp(Double(l[j]) - logZ)) * scale }
             g[target] -= scale
         }
-        return logZ - Double(l[target])
+        return nll
     }
 
     static func sigmoidRow(_ l: UnsafePointer<Float>, _ n: Int, _ on: ArraySlice<Int32>, _ scale: Float, _ g: UnsafeMutablePointer<Float>?) -> Double {
