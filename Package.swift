@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(
             name: "MusicTests",
-            dependencies: ["Music", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["Music", "MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
     ]

@@ -26,7 +26,7 @@ int sideman_seq_open(const char *client_name, sideman_seq **out) {
     *out = NULL;
     sideman_seq *seq = calloc(1, sizeof *seq);
     if (!seq) return -ENOMEM;
-    int err = snd_seq_open(&seq->handle, "default", SND_SEQ_OPEN_DUPLEX, 0);
+    int err = snd_seq_open(&seq->handle, "default", SND_SEQ_OPEN_DUPLEX, SND_SEQ_NONBLOCK);
     if (err < 0) { free(seq); return err; }
     snd_seq_set_client_name(seq->handle, client_name);
     seq->queue = snd_seq_alloc_named_queue(seq->handle, client_name);
@@ -120,17 +120,18 @@ int sideman_seq_drop_pending(sideman_seq *seq) {
     return snd_seq_remove_events(seq->handle, remove);
 }
 
-int sideman_seq_receive(sideman_seq *seq, int timeout_ms, uint8_t *buffer, size_t capacity,
-                        uint64_t *at_ns, int *port) {
-    if (snd_seq_event_input_pending(seq->handle, 1) == 0) {
-        int count = snd_seq_poll_descriptors_count(seq->handle, POLLIN);
-        if (count <= 0 || count > 8) return -EINVAL;
-        struct pollfd fds[8];
-        snd_seq_poll_descriptors(seq->handle, fds, (unsigned)count, POLLIN);
-        int ready = poll(fds, (nfds_t)count, timeout_ms);
-        if (ready < 0) return errno == EINTR ? 0 : -errno;
-        if (ready == 0) return 0;
-    }
+int sideman_seq_wait_input(sideman_seq *seq, int timeout_ms) {
+    struct pollfd fds[8];
+    int count = snd_seq_poll_descriptors_count(seq->handle, POLLIN);
+    if (count <= 0 || count > 8) return -EINVAL;
+    snd_seq_poll_descriptors(seq->handle, fds, (unsigned)count, POLLIN);
+    int ready = poll(fds, (nfds_t)count, timeout_ms);
+    if (ready < 0) return errno == EINTR ? 0 : -errno;
+    return ready > 0 ? 1 : 0;
+}
+
+int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port) {
+    if (snd_seq_event_input_pending(seq->handle, 1) <= 0) return 0;
     snd_seq_event_t *ev = NULL;
     int err = snd_seq_event_input(seq->handle, &ev);
     if (err == -EAGAIN) return 0;
@@ -139,8 +140,9 @@ int sideman_seq_receive(sideman_seq *seq, int timeout_ms, uint8_t *buffer, size_
     *port = ev->dest.port;
     snd_midi_event_reset_decode(seq->decoder);
     long n = snd_midi_event_decode(seq->decoder, buffer, (long)capacity, ev);
-    if (n == -ENOENT) return 0;  // a sequencer event with no MIDI form (port subscriptions, ...)
-    return n < 0 ? (int)n : (int)n;
+    if (n == -ENOENT) return 0;
+    if (n == -ENOMEM) return -ENOSPC;
+    return (int)n;
 }
 
 int sideman_seq_list_ports(sideman_seq *seq, sideman_seq_port_visitor visit, void *context) {

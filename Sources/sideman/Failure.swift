@@ -1,4 +1,5 @@
 import ArgumentParser
+import MIDI
 
 /// The sysexits codes of the command-line contract (DESIGN.md §8).
 enum ExitStatus: Int32 {
@@ -45,5 +46,17 @@ func reportingFailures(_ body: () throws -> Void) throws {
         throw exit
     } catch {
         throw Failure("internal", "\(error)", status: .software).report()
+    }
+}
+
+extension Failure {
+    /// A MIDI file that could not be used: 66 when it cannot be read at all, 65 when its bytes are bad.
+    init(midiLoad error: MIDIFileLoadError) {
+        switch error {
+        case .unreadable(let path, let reason): self.init(path, reason, status: .noInput)
+        case .corrupt(let path, let error): self.init(path, error.description, status: .dataError)
+        case .tooLarge(let path, _):
+            self.init(path, String(error.description.dropFirst(path.count + 2)), status: .dataError)
+        }
     }
 }

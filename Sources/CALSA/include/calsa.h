@@ -28,11 +28,15 @@ int sideman_seq_flush(sideman_seq *seq);
 /// Removes events not yet delivered from the output queue (used before sending note-offs on stop).
 int sideman_seq_drop_pending(sideman_seq *seq);
 
-/// Waits up to timeout_ms for one incoming event and decodes it to raw MIDI bytes. Returns the number
-/// of bytes (0 when the wait timed out or the event carries no MIDI), or -errno. `at_ns` receives the
-/// event's queue time, `port` the destination port.
-int sideman_seq_receive(sideman_seq *seq, int timeout_ms, uint8_t *buffer, size_t capacity,
-                        uint64_t *at_ns, int *port);
+/// Waits up to timeout_ms until input is pending. Returns 1 when it is, 0 on timeout, or -errno.
+/// Only polls the client's descriptors, so it may run while another thread sends.
+int sideman_seq_wait_input(sideman_seq *seq, int timeout_ms);
+
+/// Takes one pending incoming event without waiting and decodes it to raw MIDI bytes. Returns the
+/// number of bytes, 0 when nothing is pending or the event carries no MIDI (subscription notices...),
+/// -ENOSPC when it does not fit `capacity`, or another -errno. `at_ns` receives the event's queue time,
+/// `port` the destination port.
+int sideman_seq_receive(sideman_seq *seq, uint8_t *buffer, size_t capacity, uint64_t *at_ns, int *port);
 
 typedef void (*sideman_seq_port_visitor)(void *context, int client, int port, const char *client_name,
                                          const char *port_name, unsigned capabilities, unsigned type);
