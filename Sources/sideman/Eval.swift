@@ -15,7 +15,8 @@ struct Eval: ParsableCommand {
 
     @Option(help: "Model (.safetensors written by `sideman train`).") var model: String
     @Option(help: "Data to evaluate on.") var data: String
-    @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll (default: detected).") var format: TrainingCorpus.Format?
+    @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
+    @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Option(help: "Parallel sequences per batch.") var batch = 32
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -34,7 +35,7 @@ struct Eval: ParsableCommand {
             } catch let error as WeightsError {
                 throw Failure(model, error.description, status: .dataError)
             }
-            let corpus = try TrainingData.load(data, format: format)
+            let corpus = try TrainingData.load(data, format: format, part: part)
             guard corpus.kind == config.data, corpus.units == config.units else {
                 throw Failure(data, "holds \(corpus.kind.rawValue) with \(corpus.units) classes; the model predicts \(config.data.rawValue) with \(config.units)",
                               status: .dataError)

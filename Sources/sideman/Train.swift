@@ -8,7 +8,7 @@ import Neural
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model on a corpus (folk JSONL, JSB SATB or piano-roll JSON).",
+        abstract: "Train a model on a corpus (folk JSONL, JSB SATB or piano-roll JSON, band grooves, a folder of .mid files).",
         discussion: """
             Truncated BPTT with Adam, global-norm gradient clipping, dropout, random transposition and early
             stopping on validation NLL. A checkpoint (model, optimizer state, epoch) is written after every epoch
@@ -20,7 +20,8 @@ struct Train: ParsableCommand {
     @Option(help: "Training data.") var data: String?
     @Option(help: "Validation data (same format).") var valid: String?
     @Option(help: "Where to write the model (.safetensors).") var out: String?
-    @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll (default: detected).") var format: TrainingCorpus.Format?
+    @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
+    @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Option(help: "Output head: softmax (events), multi_hot or pitch_chain (frames).") var head: HeadKind?
     @Option(help: "LSTM units per layer.") var hidden = 256
     @Option(help: "LSTM layers.") var layers = 2
@@ -63,8 +64,8 @@ struct Train: ParsableCommand {
     private func train() throws {
         if let gemm { Gemm.backend = gemm }
         let out = out!
-        let trainData = try TrainingData.load(data!, format: format)
-        let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format)
+        let trainData = try TrainingData.load(data!, format: format, part: part)
+        let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format, part: part)
         guard validData.kind == trainData.kind else {
             throw Failure(valid!, "holds \(validData.kind.rawValue), the training data \(trainData.kind.rawValue)", status: .dataError)
         }

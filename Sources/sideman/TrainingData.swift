@@ -18,10 +18,11 @@ struct TrainingData {
     var units: Int { kind == .events ? EventVocabulary.classes : TrainingCorpus.pianoUnits }
     var firstPitchIndex: Int { kind == .events ? EventVocabulary.firstPitchIndex : 0 }
 
-    static func load(_ path: String, format: TrainingCorpus.Format?) throws -> TrainingData {
+    static func load(_ path: String, format: TrainingCorpus.Format?, part: TrainingCorpus.BandPart) throws -> TrainingData {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure(path, "no such file", status: .noInput) }
         do {
-            let corpus = try TrainingCorpus.load(path: path, format: format)
+            let corpus = try TrainingCorpus.load(path: path, format: format, part: part)
+            for line in corpus.skipped { printToStandardError("sideman: skipped \(line)") }
             let pieces: [TrainingPiece]
             switch corpus.content {
             case .events(let lines): pieces = lines.map { TrainingPiece(events: $0) }
@@ -36,6 +37,7 @@ struct TrainingData {
 }
 
 extension TrainingCorpus.Format: ExpressibleByArgument {}
+extension TrainingCorpus.BandPart: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument {}
 extension Family: ExpressibleByArgument {}
 extension Gemm.Backend: ExpressibleByArgument {}

@@ -10,6 +10,20 @@ public struct TrainingCorpus: Sendable {
         case jsbSATB = "jsb-satb"
         /// JSB chorales, quarter-note piano rolls: the classic frame benchmark.
         case jsbPianoRoll = "jsb-pianoroll"
+        /// Band grooves: a manifest (data/band/*.jsonl) naming .mid files and their tracks' roles.
+        case band
+        /// A folder of .mid files: each pitched track's top line as melody events.
+        case midiFolder = "midi-folder"
+    }
+
+    /// Which part of a band song becomes the training sequence.
+    public enum BandPart: String, Sendable, CaseIterable {
+        /// The bass line, as melody events.
+        case bass
+        /// The comping tracks' sounding notes, as frames.
+        case chord
+        /// The kit pieces struck on each step, as frames (GM drum notes in the same 88 units).
+        case drums
     }
 
     public enum Content: Sendable {
@@ -19,6 +33,8 @@ public struct TrainingCorpus: Sendable {
 
     public var format: Format
     public var content: Content
+    /// Files skipped while reading a folder, `path: problem` each.
+    public var skipped: [String] = []
 
     public var pieceCount: Int {
         switch content {
@@ -29,10 +45,28 @@ public struct TrainingCorpus: Sendable {
 
     public static let pianoUnits = 88
 
-    /// Reads `path` in `format`, or in the format its name and contents show.
-    public static func load(path: String, format: Format? = nil) throws -> TrainingCorpus {
+    /// Reads `path` in `format`, or in the format its name and contents show; `part` picks the band part.
+    public static func load(path: String, format: Format? = nil, part: BandPart = .bass) throws -> TrainingCorpus {
         let chosen = try format ?? detect(path: path)
         switch chosen {
+        case .band:
+            let songs = try BandCorpus.load(manifestPath: path)
+            switch part {
+            case .bass:
+                return TrainingCorpus(format: .band, content: .events(songs.compactMap(\.bass).map(EventVocabulary.indices)))
+            case .chord:
+                return TrainingCorpus(format: .band, content: .frames(try songs.enumerated().map { i, song in
+                    try pianoUnits(song.chords.frames, file: path, piece: i)
+                }))
+            case .drums:
+                return TrainingCorpus(format: .band, content: .frames(try songs.enumerated().compactMap { i, song in
+                    song.drums.frames.allSatisfy(\.isEmpty) ? nil : try pianoUnits(song.drums.frames, file: path, piece: i)
+                }))
+            }
+        case .midiFolder:
+            let result = try MIDIFolderCorpus.load(folder: path)
+            let lines = result.tracks.filter { !$0.isDrums }.map { EventVocabulary.indices($0.melody) }.filter { $0.count >= 2 }
+            return TrainingCorpus(format: .midiFolder, content: .events(lines), skipped: result.skipped)
         case .folk:
             let tunes = try FolkCorpus.load(path: path)
             return TrainingCorpus(format: .folk, content: .events(tunes.map { EventVocabulary.indices($0.melody) }))
@@ -61,18 +95,16 @@ public struct TrainingCorpus: Sendable {
         }
     }
 
-    /// .jsonl is folk; a .json file is SATB when every step of its first chorale holds four voices from the top
+    /// A folder is .mid files; .jsonl is a band manifest or folk tunes (by its first line); a .json file is SATB when every step of its first chorale holds four voices from the top
     /// down (-1 for silence), otherwise a piano roll.
     public static func detect(path: String) throws -> Format {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CorpusError(file: path, problem: "no such file")
         }
-        if isDirectory.boolValue {
-            throw CorpusError(file: path, problem: "folders of .mid files need the Standard MIDI File reader, which this build lacks")
-        }
+        if isDirectory.boolValue { return .midiFolder }
         let name = (path as NSString).lastPathComponent.lowercased()
-        if name.hasSuffix(".jsonl") { return .folk }
+        if name.hasSuffix(".jsonl") { return isBandManifest(path) ? .band : .folk }
         if name.contains("satb") { return .jsbSATB }
         if name.contains("pianoroll") || name.contains("piano-roll") { return .jsbPianoRoll }
         guard name.hasSuffix(".json") else {
@@ -84,5 +116,16 @@ public struct TrainingCorpus: Sendable {
             step.count == 4 && zip(step, step.dropFirst()).allSatisfy { $0 == -1 || $1 == -1 || $0 >= $1 }
         }
         return satb ? .jsbSATB : .jsbPianoRoll
+    }
+
+    /// True when the first line of a .jsonl file is a band manifest entry (it names a file and its tracks).
+    static func isBandManifest(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = handle.readData(ofLength: 8192)
+        guard let firstLine = head.split(separator: UInt8(ascii: "\n")).first,
+              let object = try? JSONSerialization.jsonObject(with: Data(firstLine)) as? [String: Any]
+        else { return false }
+        return object["file"] != nil && object["tracks"] != nil
     }
 }
