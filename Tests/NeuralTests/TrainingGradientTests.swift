@@ -54,6 +54,14 @@ import Testing
         check(config, steps: 6)
     }
 
+    @Test func attentionAndConvWithDropoutActive() {
+        check(TrainingModelConfig(family: .attention, data: .events, units: 6, hidden: 4, layers: 1, head: .softmax, window: 2,
+                                  dropout: 0.3), steps: 5, training: true)
+        var config = TrainingModelConfig(family: .conv, data: .frames, units: 6, hidden: 1, layers: 1, head: .pitchChain, dropout: 0.3)
+        (config.residual, config.gate, config.skip, config.layersPerStack, config.stacks, config.headHidden) = (3, 4, 5, 2, 1, 4)
+        check(config, steps: 6, training: true)
+    }
+
     /// The heads alone, on random logits: softmax, sigmoid and the pitch chain.
     @Test(arguments: [HeadKind.softmax, .multiHot, .pitchChain])
     func headGradients(_ head: HeadKind) {

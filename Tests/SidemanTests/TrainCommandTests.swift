@@ -88,6 +88,27 @@ struct TrainCommandTests {
         }
     }
 
+    /// A folder of the user's .mid files (the example in examples/) trains as melody lines.
+    @Test func trainsOnAFolderOfMIDIFiles() throws {
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) { root.deleteLastPathComponent() }
+        let example = root.appendingPathComponent("examples/twinkle.mid")
+        try #require(FileManager.default.fileExists(atPath: example.path))
+        try Self.inFolder { dir in
+            let songs = dir.appendingPathComponent("songs")
+            try FileManager.default.createDirectory(at: songs, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: example, to: songs.appendingPathComponent("twinkle.mid"))
+            let model = dir.appendingPathComponent("m.safetensors").path
+            let run = try Self.sideman(["train", "--data", songs.path, "--valid", songs.path, "--out", model] + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            let eval = try Self.sideman(["eval", "--model", model, "--data", songs.path, "--json"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect((object["pieces"] as? Int ?? 0) >= 1)
+            #expect((object["steps"] as? Int ?? 0) > 0)
+        }
+    }
+
     @Test func missingDataExits66AndBadDataExits65() throws {
         try Self.inFolder { dir in
             let missing = dir.appendingPathComponent("nothing.jsonl").path

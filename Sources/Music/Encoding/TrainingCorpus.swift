@@ -55,12 +55,11 @@ public struct TrainingCorpus: Sendable {
             case .bass:
                 return TrainingCorpus(format: .band, content: .events(songs.compactMap(\.bass).map(EventVocabulary.indices)))
             case .chord:
-                return TrainingCorpus(format: .band, content: .frames(try songs.enumerated().map { i, song in
-                    try pianoUnits(song.chords.frames, file: path, piece: i)
-                }))
+                return TrainingCorpus(format: .band, content: .frames(songs.map { $0.chords.pianoUnitFrames }))
             case .drums:
-                return TrainingCorpus(format: .band, content: .frames(try songs.enumerated().compactMap { i, song in
-                    song.drums.frames.allSatisfy(\.isEmpty) ? nil : try pianoUnits(song.drums.frames, file: path, piece: i)
+                // Grooves without drums would only teach silence.
+                return TrainingCorpus(format: .band, content: .frames(songs.compactMap { song in
+                    song.drums.frames.allSatisfy(\.isEmpty) ? nil : song.drums.pianoUnitFrames
                 }))
             }
         case .midiFolder:
@@ -84,6 +83,8 @@ public struct TrainingCorpus: Sendable {
         }
     }
 
+    /// Frames in piano units; a pitch outside the 88 keys is an error in the JSB files (none occur there). MIDI
+    /// parts use PianoRoll.pianoUnitFrames instead, which drops such notes (a comping voice below A0).
     static func pianoUnits(_ frames: [[UInt8]], file: String, piece: Int) throws -> [[Int]] {
         try frames.map { frame in
             try Array(Set(frame)).sorted().map { p in
@@ -95,8 +96,9 @@ public struct TrainingCorpus: Sendable {
         }
     }
 
-    /// A folder is .mid files; .jsonl is a band manifest or folk tunes (by its first line); a .json file is SATB when every step of its first chorale holds four voices from the top
-    /// down (-1 for silence), otherwise a piano roll.
+    /// A folder holds .mid files; .jsonl is a band manifest or folk tunes (by its first line); a .json file
+    /// is SATB when every step of its first chorale holds four voices from the top down (-1 for silence),
+    /// otherwise a piano roll.
     public static func detect(path: String) throws -> Format {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

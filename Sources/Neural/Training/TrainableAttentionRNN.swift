@@ -11,6 +11,8 @@ public final class TrainableAttentionRNN: TrainableModel {
     let key: Parameter, query: Parameter, score: Parameter
     let lstm: [SequenceLSTMLayer]
     let projection: SequenceLinear, head: SequenceLinear
+    /// Dropout on the projected output, before the head.
+    let dropout: Dropout
     let batch: Int, window: Int
     let mixed: TrainingBuffer, readPrev: TrainingBuffer, read: TrainingBuffer, carriedRead: TrainingBuffer
     /// [history (window steps); this chunk] of the top outputs and their keys W_k h.
@@ -38,6 +40,7 @@ public final class TrainableAttentionRNN: TrainableModel {
         }
         projection = SequenceLinear("attention.output", inputs: 2 * H, outputs: H, maxRows: maxRows)
         head = SequenceLinear("head", inputs: H, outputs: config.outputs, maxRows: maxRows)
+        dropout = Dropout(rate: config.dropout, maxCount: maxRows * H)
         mixed = TrainingBuffer(count: maxRows * I)
         readPrev = TrainingBuffer(count: maxRows * H)
         read = TrainingBuffer(count: maxRows * H)
@@ -133,7 +136,7 @@ public final class TrainableAttentionRNN: TrainableModel {
         carriedRead.base.update(from: read.base + (rows - B) * H, count: B * H)
         shiftPending = rows
         projection.forward(joined.base, rows: rows)
-        head.forward(projection.output.base, rows: rows)
+        head.forward(dropout.forward(projection.output.base, count: rows * H, training: training, &rng), rows: rows)
         return head.output.base
     }
 
@@ -173,6 +176,7 @@ public final class TrainableAttentionRNN: TrainableModel {
         let rows = chunk.rows
         let top = lstm[lstm.count - 1]
         head.backward(dLogits)
+        dropout.backward(head.dInput.base, count: rows * H)
         projection.backward(head.dInput.base)
         for r in 0..<rows {
             (dTop.base + r * H).update(from: projection.dInput.base + r * 2 * H, count: H)

@@ -12,6 +12,8 @@ public final class TrainableConvPredictor: TrainableModel {
     let batch: Int, maxRows: Int
     let skip: TrainingBuffer, skipReLU: TrainingBuffer, dSkip: TrainingBuffer, dStream: TrainingBuffer
     let headReLU: TrainingBuffer
+    /// Dropout on the rectified skip sum, before the head.
+    let dropout: Dropout
     private var chunk = TrainingChunk(steps: 0, batch: 0)
 
     final class ConvLayer {
@@ -59,6 +61,7 @@ public final class TrainableConvPredictor: TrainableModel {
         dSkip = TrainingBuffer(count: maxRows * s)
         dStream = TrainingBuffer(count: maxRows * r)
         headReLU = TrainingBuffer(count: maxRows * config.headHidden)
+        dropout = Dropout(rate: config.dropout, maxCount: maxRows * s)
         let inBound = 1 / Float(config.inputSize).squareRoot()
         inputWeight.randomize(bound: inBound, &rng)
         inputBias.randomize(bound: inBound, &rng)
@@ -134,7 +137,7 @@ public final class TrainableConvPredictor: TrainableModel {
             }
         }
         for i in 0..<(rows * S) { skipReLU[i] = max(skip[i], 0) }
-        hiddenHead.forward(skipReLU.base, rows: rows)
+        hiddenHead.forward(dropout.forward(skipReLU.base, count: rows * S, training: training, &rng), rows: rows)
         let H = configuration.headHidden
         for i in 0..<(rows * H) { headReLU[i] = max(hiddenHead.output[i], 0) }
         outputHead.forward(headReLU.base, rows: rows)
@@ -155,6 +158,7 @@ public final class TrainableConvPredictor: TrainableModel {
         let dh = hiddenHead.output  // reuse: gradient wrt hidden pre-ReLU
         for i in 0..<(rows * H) { dh[i] = hiddenHead.output[i] > 0 ? outputHead.dInput[i] : 0 }
         hiddenHead.backward(dh.base)
+        dropout.backward(hiddenHead.dInput.base, count: rows * S)
         for i in 0..<(rows * S) { dSkip[i] = skip[i] > 0 ? hiddenHead.dInput[i] : 0 }
         // dStream: the gradient wrt the residual stream entering the layer above (none above the last layer).
         dStream.zero()
