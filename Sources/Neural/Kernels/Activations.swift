@@ -6,7 +6,7 @@ import Foundation
 /// e^x for 16 lanes: Cody–Waite range reduction x = n·ln2 + r, a degree-6 polynomial for e^r, and 2^n
 /// assembled in the exponent bits. Inputs are clamped to the range whose result is a normal float.
 @inline(__always) public func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let xc = x.clamped(lowerBound: SIMD16(repeating: -87.33), upperBound: SIMD16(repeating: 88.37))
+    let xc = pointwiseMin(pointwiseMax(x, SIMD16(repeating: -87.33)), SIMD16(repeating: 88.37))
     // n = round(x / ln2) using the 1.5·2^23 shifter: adding it leaves n in the low mantissa bits.
     let shifter = SIMD16<Float>(repeating: 12_582_912)
     let shifted = xc * 1.442_695_04 + shifter
@@ -15,7 +15,7 @@ import Foundation
     r = r + n * 2.121_944_4e-4
     var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
+    p = p * r + 8.333_351_9e-3
     p = p * r + 4.166_579_59e-2
     p = p * r + 1.666_666_55e-1
     p = p * r + 5.000_000_12e-1
@@ -38,7 +38,9 @@ import Foundation
 @inline(__always) public func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let t = exp16(-2 * abs(x))
     let magnitude = (1 - t) / (1 + t)
-    return magnitude.replacing(with: -magnitude, where: x .< 0)
+    // Copy x's sign bit onto the magnitude (bit operations: the stdlib's masked replace is not vectorised).
+    let sign = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
+    return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<UInt32>.self) | sign, to: SIMD16<Float>.self)
 }
 
 @inline(__always) func abs(_ x: SIMD16<Float>) -> SIMD16<Float> {

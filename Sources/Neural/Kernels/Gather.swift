@@ -2,14 +2,20 @@
 // values. Weights for sparse inputs are stored transposed (one contiguous padded row per input feature), so
 // each selected column is one contiguous run instead of a strided walk over the whole matrix.
 
-/// y[0..<stride] += Σ_k value_k · Wᵀ[index_k, :] for the active features of `input`.
+/// y[0..<stride] += Σ_k value_k · Wᵀ[index_k, :] for the active features of `input`. Features outside the
+/// `rows` inputs are ignored: a bad index must not read outside the weights.
 @inline(never)
 public func gatherColumns(
-    _ wt: UnsafePointer<Float>, stride: Int, _ input: FeatureList, into y: UnsafeMutablePointer<Float>
+    _ wt: UnsafePointer<Float>, rows: Int, stride: Int, _ input: FeatureList, into y: UnsafeMutablePointer<Float>
 ) {
     var k = 0
     while k < input.count {
-        let column = wt + Int(input.indices[k]) * stride
+        let index = Int(input.indices[k])
+        if index >= rows {
+            k &+= 1
+            continue
+        }
+        let column = wt + index * stride
         let value = SIMD16<Float>(repeating: input.values[k])
         var c = 0
         while c < stride {

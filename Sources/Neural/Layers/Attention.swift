@@ -1,7 +1,9 @@
+import CNeuralKernels
 import Foundation
 
 /// Additive attention over the last n top-layer outputs (Magenta's AttentionCellWrapper, DESIGN §5):
 /// u_i = vᵀ tanh(W1 h_i + W2 c_t), a = softmax(u), d = Σ a_i h_i, out = W_o [h_t; d] + b_o.
+/// The step leaves [h_t; d] in `joined`; the owner applies W_o (folded into its head, see AttentionRNN).
 ///
 /// W1 h_i is computed once, when h_i enters the window, and kept in a ring beside h_i, so a step costs one
 /// W2 product, n dot products and one W1 product for the newest entry. The window starts as n zero entries
@@ -11,19 +13,17 @@ public struct Attention {
     public let window: Int
     let hs: Int
     /// W1 (keys) and W2 (query), [H, H], no bias.
-    public var key: Linear
-    public var query: Linear
+    public let key: Linear
+    public let query: Linear
     /// v [H].
     public let score: AlignedBuffer<Float>
     /// W_o on [h_t; d] → H, with bias.
-    public var output: Linear
+    public let output: Linear
 
     /// Ring of cached keys W1·h_i and values h_i, one padded row each.
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
     /// [h_t; d]: the projection's input; d doubles as the attention read the next step mixes into its input.
     public let joined: AlignedBuffer<Float>
-    /// W_o [h_t; d] + b_o.
-    public let result: AlignedBuffer<Float>
     let q: AlignedBuffer<Float>, e: AlignedBuffer<Float>, weights: AlignedBuffer<Float>
     private let cursor: AlignedBuffer<Int>
 
@@ -39,7 +39,6 @@ public struct Attention {
         keys = AlignedBuffer(count: window * hs)
         values = AlignedBuffer(count: window * hs)
         joined = AlignedBuffer(count: 2 * hs)
-        result = AlignedBuffer(count: hidden)
         q = AlignedBuffer(count: hs)
         e = AlignedBuffer(count: hs)
         weights = AlignedBuffer(count: window)
@@ -83,27 +82,24 @@ public struct Attention {
         set.tensors["attention.output.bias"] = Tensor(shape: [hidden], values: output.bias.array)
     }
 
-    public mutating func prepare(_ precision: Precision) {
+    public func prepare(_ precision: Precision) {
         key.prepare(precision)
         query.prepare(precision)
-        output.prepare(precision)
     }
 
     public func reset() {
         keys.zero()
         values.zero()
         joined.zero()
-        result.zero()
         cursor[0] = 0
     }
 
-    /// Attends with the top layer's h_t and c_t, writes W_o [h_t; d] + b_o to `result`, then pushes h_t.
+    /// Attends with the top layer's h_t and c_t, leaves [h_t; d] in `joined`, then pushes h_t.
     @inline(__always) public func step(h: UnsafePointer<Float>, c: UnsafePointer<Float>) {
         query.weight.multiply(c, into: q.base, accumulate: false)
         scores()
         joined.base.update(from: h, count: hs)
         weightedSum()
-        output.forward(joined.base, into: result.base)
         let slot = cursor[0]
         key.weight.multiply(h, into: keys.base + slot * hs, accumulate: false)
         (values.base + slot * hs).update(from: h, count: hs)
@@ -113,19 +109,11 @@ public struct Attention {
     /// u_i = vᵀ tanh(K_i + q) for every slot, then softmax into `weights` (slot order does not matter).
     @inline(never) func scores() {
         let n = window
-        var best = -Float.infinity
-        for i in 0..<n {
-            let k = keys.base + i * hs
-            var acc = SIMD16<Float>()
-            var j = 0
-            while j < hs {
-                acc = acc.addingProduct(tanh16(load16(k + j) + load16(q.base + j)), load16(score.base + j))
-                j &+= 16
-            }
-            let u = acc.sum()
-            weights[i] = u
-            best = max(best, u)
+        if sideman_attention_scores(keys.base, Int32(n), Int32(hs), q.base, score.base, weights.base) == 0 {
+            attentionScoresPortable(keys.base, window: n, stride: hs, query: q.base, score: score.base, into: weights.base)
         }
+        var best = -Float.infinity
+        for i in 0..<n { best = max(best, weights[i]) }
         var total: Float = 0
         for i in 0..<n {
             let a = expf(weights[i] - best)
@@ -146,5 +134,23 @@ public struct Attention {
             store16(acc, d + j)
             j &+= 16
         }
+    }
+}
+
+/// u_i = Σ_j v_j tanh(K_ij + q_j) in Swift SIMD: the form used where the CPU has no AVX-512.
+@inline(never)
+public func attentionScoresPortable(
+    _ keys: UnsafePointer<Float>, window: Int, stride: Int, query q: UnsafePointer<Float>,
+    score v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>
+) {
+    for i in 0..<window {
+        let k = keys + i * stride
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j < stride {
+            acc = acc.addingProduct(tanh16(load16(k + j) + load16(q + j)), load16(v + j))
+            j &+= 16
+        }
+        u[i] = acc.sum()
     }
 }

@@ -12,7 +12,7 @@ public struct DilatedConvStack {
     public let gate: Int
     public let skipChannels: Int
     public let dilations: [Int]
-    public private(set) var layers: [GatedResidualLayer]
+    public let layers: [GatedResidualLayer]
     /// The running residual stream x and the summed skip output.
     public let stream: AlignedBuffer<Float>
     public let skip: AlignedBuffer<Float>
@@ -48,11 +48,18 @@ public struct DilatedConvStack {
     /// The skip biases are constant per step, so they are added once as their sum.
     private func sumSkipBiases() {
         skipBiasSum.zero()
-        for layer in layers { for j in 0..<skipChannels { skipBiasSum[j] += layer.skip.bias[j] } }
+        for layer in layers { for j in 0..<skipChannels { skipBiasSum[j] += layer.skipBias[j] } }
     }
 
-    public mutating func prepare(_ precision: Precision) {
-        for l in layers.indices { layers[l].prepare(precision) }
+    public func prepare(_ precision: Precision) {
+        for layer in layers { layer.prepare(precision) }
+    }
+
+    public func prefetch() {
+        for layer in layers {
+            layer.dilated.touch()
+            layer.outputs.touch()
+        }
     }
 
     public func reset() {
@@ -72,31 +79,39 @@ public struct DilatedConvStack {
 }
 
 /// One gated residual layer of a dilated causal conv stack, with its queue of past inputs.
+///
+/// The skip and residual 1x1 convs read the same gated vector, so the step keeps them as one matrix
+/// [W_s; W_r] and does one product (one pass over the input, one quantisation in int8) for both.
 public struct GatedResidualLayer {
-    public let residual: Int, gate: Int, dilation: Int
-    let rs: Int, gs: Int
+    public let residual: Int, gate: Int, skipChannels: Int, dilation: Int
+    let rs: Int, gs: Int, ss: Int
     /// [W_past | W_now] on [x_{t-d}; x_t] → [filter (gs rows); gate (gs rows)].
-    public var dilated: Matrix
+    public let dilated: Matrix
     public let dilatedBias: AlignedBuffer<Float>
-    public var residualOut: Linear
-    public var skip: Linear
+    /// [W_s (ss rows); W_r (rs rows)] on the gated vector.
+    public let outputs: Matrix
+    public let skipBias: AlignedBuffer<Float>, residualBias: AlignedBuffer<Float>
     /// Ring of the last `dilation` inputs, and the [x_{t-d}; x_t] vector the product reads.
     let queue: AlignedBuffer<Float>, window: AlignedBuffer<Float>
-    let z: AlignedBuffer<Float>
+    let z: AlignedBuffer<Float>, y: AlignedBuffer<Float>
 
     init(residual: Int, gate: Int, skip: Int, dilation: Int) {
         self.residual = residual
         self.gate = gate
+        skipChannels = skip
         self.dilation = dilation
         rs = padded16(residual)
         gs = padded16(gate)
+        ss = padded16(skip)
         dilated = Matrix(rows: 2 * gs, columns: 2 * rs)
         dilatedBias = AlignedBuffer(count: 2 * gs)
-        residualOut = Linear(inputs: gate, outputs: residual)
-        self.skip = Linear(inputs: gate, outputs: skip)
+        outputs = Matrix(rows: ss + rs, columns: gate)
+        skipBias = AlignedBuffer(count: skip)
+        residualBias = AlignedBuffer(count: residual)
         queue = AlignedBuffer(count: dilation * rs)
         window = AlignedBuffer(count: 2 * rs)
         z = AlignedBuffer(count: 2 * gs)
+        y = AlignedBuffer(count: ss + rs)
     }
 
     /// Output channel o of the saved [2G, R, 2] weight, in the padded [filter; gate] row layout.
@@ -111,8 +126,15 @@ public struct GatedResidualLayer {
             }
             dilatedBias[row(o)] = rng.uniform(-bound, bound)
         }
-        residualOut.randomize(&rng)
-        skip.randomize(&rng)
+        let b = 1 / Float(gate).squareRoot()
+        for r in 0..<residual {
+            for c in 0..<gate { outputs[ss + r, c] = rng.uniform(-b, b) }
+            residualBias[r] = rng.uniform(-b, b)
+        }
+        for r in 0..<skipChannels {
+            for c in 0..<gate { outputs[r, c] = rng.uniform(-b, b) }
+            skipBias[r] = rng.uniform(-b, b)
+        }
     }
 
     func load(_ reader: WeightReader, _ prefix: String) throws(WeightsError) {
@@ -125,8 +147,14 @@ public struct GatedResidualLayer {
             }
             dilatedBias[row(o)] = b[o]
         }
-        try residualOut.load(reader, "\(prefix).residual")
-        try skip.load(reader, "\(prefix).skip")
+        let wr = try reader.take("\(prefix).residual.weight", shape: [residual, gate])
+        residualBias.copy(from: try reader.take("\(prefix).residual.bias", shape: [residual]))
+        let ws = try reader.take("\(prefix).skip.weight", shape: [skipChannels, gate])
+        skipBias.copy(from: try reader.take("\(prefix).skip.bias", shape: [skipChannels]))
+        for c in 0..<gate {
+            for r in 0..<residual { outputs[ss + r, c] = wr[r * gate + c] }
+            for r in 0..<skipChannels { outputs[r, c] = ws[r * gate + c] }
+        }
     }
 
     func save(_ set: inout WeightSet, _ prefix: String) {
@@ -141,14 +169,20 @@ public struct GatedResidualLayer {
         }
         set.tensors["\(prefix).dilated.weight"] = Tensor(shape: [2 * gate, residual, 2], values: w)
         set.tensors["\(prefix).dilated.bias"] = Tensor(shape: [2 * gate], values: b)
-        residualOut.save(&set, "\(prefix).residual")
-        skip.save(&set, "\(prefix).skip")
+        var wr = [Float](repeating: 0, count: residual * gate), ws = [Float](repeating: 0, count: skipChannels * gate)
+        for c in 0..<gate {
+            for r in 0..<residual { wr[r * gate + c] = outputs[ss + r, c] }
+            for r in 0..<skipChannels { ws[r * gate + c] = outputs[r, c] }
+        }
+        set.tensors["\(prefix).residual.weight"] = Tensor(shape: [residual, gate], values: wr)
+        set.tensors["\(prefix).residual.bias"] = Tensor(shape: [residual], values: residualBias.array)
+        set.tensors["\(prefix).skip.weight"] = Tensor(shape: [skipChannels, gate], values: ws)
+        set.tensors["\(prefix).skip.bias"] = Tensor(shape: [skipChannels], values: skipBias.array)
     }
 
-    mutating func prepare(_ precision: Precision) {
+    func prepare(_ precision: Precision) {
         dilated.prepare(precision)
-        residualOut.prepare(precision)
-        skip.prepare(precision)
+        outputs.prepare(precision)
     }
 
     func reset() {
@@ -164,9 +198,10 @@ public struct GatedResidualLayer {
         z.base.update(from: dilatedBias.base, count: 2 * gs)
         dilated.multiply(window.base, into: z.base, accumulate: true)
         gatedActivation(z.base, count: gs)
-        skip.weight.multiply(z.base, into: s, accumulate: true)
-        residualOut.weight.multiply(z.base, into: x, accumulate: true)
-        addBias(residualOut.bias.base, to: x, count: rs)
+        outputs.multiply(z.base, into: y.base, accumulate: false)
+        addVectors(y.base, to: s, count: ss)
+        addVectors(y.base + ss, to: x, count: rs)
+        addVectors(residualBias.base, to: x, count: rs)
     }
 }
 
@@ -179,7 +214,7 @@ public struct GatedResidualLayer {
     }
 }
 
-@inline(__always) func addBias(_ b: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, count n: Int) {
+@inline(__always) func addVectors(_ b: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, count n: Int) {
     var j = 0
     while j < n {
         store16(load16(x + j) + load16(b + j), x + j)

@@ -15,11 +15,15 @@ public struct FeatureList: Sendable, Equatable {
 
     public init(_ indices: [Int]) { for i in indices { append(i) } }
 
-    public mutating func append(_ index: Int, value: Float = 1) {
-        precondition(count < Self.capacity, "more than \(Self.capacity) active features")
+    /// Adds a feature; returns false (and drops it) when the list is full or the index cannot be one, so a
+    /// bad input never becomes a write out of bounds (the module is built without runtime checks).
+    @discardableResult
+    public mutating func append(_ index: Int, value: Float = 1) -> Bool {
+        guard count < Self.capacity, index >= 0, index <= Int(Int32.max) else { return false }
         indices[count] = Int32(index)
         values[count] = value
         count += 1
+        return true
     }
 
     public var activeIndices: [Int] { (0..<count).map { Int(indices[$0]) } }

@@ -16,9 +16,9 @@ public struct LSTMLayer {
     /// Sparse input: W_ihᵀ [I][4·hs].
     let inputColumns: Matrix?
     /// Sparse input: W_hh [4·hs][H].
-    var recurrent: Matrix?
+    let recurrent: Matrix?
     /// Dense input: [W_ih | W_hh] [4·hs][xs + hs].
-    var fused: Matrix?
+    let fused: Matrix?
     /// b_ih and b_hh as trained and saved; their sum is what the step adds.
     let biasIH: AlignedBuffer<Float>, biasHH: AlignedBuffer<Float>, bias: AlignedBuffer<Float>
 
@@ -122,7 +122,7 @@ public struct LSTMLayer {
 
     /// The input side gathered from a sparse input stays fp32 (a few contiguous rows per step); the dense
     /// products take the chosen storage.
-    public mutating func prepare(_ precision: Precision) {
+    public func prepare(_ precision: Precision) {
         recurrent?.prepare(precision)
         fused?.prepare(precision)
     }
@@ -137,7 +137,7 @@ public struct LSTMLayer {
     /// One step on a sparse input.
     @inline(__always) public func step(_ x: FeatureList) {
         z.base.update(from: bias.base, count: 4 * hs)
-        gatherColumns(inputColumns!.values.base, stride: 4 * hs, x, into: z.base)
+        gatherColumns(inputColumns!.values.base, rows: inputs, stride: 4 * hs, x, into: z.base)
         recurrent!.multiply(state.base, into: z.base, accumulate: true)
         lstmGates(z.base, hidden: hidden, stride: hs, cell: cell.base, output: state.base)
     }

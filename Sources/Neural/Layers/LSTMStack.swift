@@ -4,7 +4,7 @@
 public struct LSTMStack {
     public let inputs: Int
     public let hidden: Int
-    public private(set) var layers: [LSTMLayer]
+    public let layers: [LSTMLayer]
 
     public init(inputs: Int, hidden: Int, layers count: Int, sparseInput: Bool) {
         precondition(count >= 1)
@@ -31,8 +31,15 @@ public struct LSTMStack {
         for (k, layer) in layers.enumerated() { layer.save(&set, layer: k) }
     }
 
-    public mutating func prepare(_ precision: Precision) {
-        for k in layers.indices { layers[k].prepare(precision) }
+    public func prepare(_ precision: Precision) {
+        for layer in layers { layer.prepare(precision) }
+    }
+
+    public func prefetch() {
+        for layer in layers {
+            layer.recurrent?.touch()
+            layer.fused?.touch()
+        }
     }
 
     public func reset() { for layer in layers { layer.reset() } }

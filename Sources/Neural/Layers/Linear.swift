@@ -3,7 +3,7 @@
 public struct Linear {
     public let inputs: Int
     public let outputs: Int
-    public var weight: Matrix
+    public let weight: Matrix
     public let bias: AlignedBuffer<Float>
 
     public init(inputs: Int, outputs: Int) {
@@ -32,7 +32,7 @@ public struct Linear {
         if hasBias { set.tensors["\(prefix).bias"] = Tensor(shape: [outputs], values: bias.array) }
     }
 
-    public mutating func prepare(_ precision: Precision) { weight.prepare(precision) }
+    public func prepare(_ precision: Precision) { weight.prepare(precision) }
 
     /// y = W·x + b; x needs `padded16(inputs)` readable floats with zero padding.
     @inline(__always) public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
@@ -88,7 +88,7 @@ public struct SparseLinear {
     /// y = b + Σ value·column over the active features.
     @inline(__always) public func forward(_ x: FeatureList, into y: UnsafeMutablePointer<Float>) {
         y.update(from: bias.base, count: columns.stride)
-        gatherColumns(columns.values.base, stride: columns.stride, x, into: y)
+        gatherColumns(columns.values.base, rows: inputs, stride: columns.stride, x, into: y)
     }
 
     public func reference(_ x: [Float]) -> [Float] {

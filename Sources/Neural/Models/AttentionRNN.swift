@@ -43,10 +43,13 @@ public final class AttentionRNN: StreamingModel {
     public let config: AttentionRNNConfig
     /// W_in split at the step: the sparse x columns gathered, the dense d part multiplied.
     let mixInput: SparseLinear
-    var mixRead: Linear
-    var lstm: LSTMStack
-    var attention: Attention
-    var output: Linear
+    let mixRead: Linear
+    let lstm: LSTMStack
+    let attention: Attention
+    let output: Linear
+    /// W_out·W_o on [h_t; d] with bias W_out·b_o + b_out: projection and head have no nonlinearity between
+    /// them, so the step applies them as one product ([outputs, 2H] streams fewer bytes than [H, 2H] + [outputs, H]).
+    let projectedHead: Linear
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
 
@@ -58,6 +61,7 @@ public final class AttentionRNN: StreamingModel {
         lstm = LSTMStack(inputs: i, hidden: h, layers: config.layers, sparseInput: false)
         attention = Attention(hidden: h, window: config.window)
         output = Linear(inputs: h, outputs: config.outputs)
+        projectedHead = Linear(inputs: 2 * padded16(h), outputs: config.outputs)
         out = AlignedBuffer(count: config.outputs)
         sampler = Sampler(count: config.outputs)
         var rng = SeededRandom(seed: seed)
@@ -70,6 +74,23 @@ public final class AttentionRNN: StreamingModel {
         lstm.randomize(&rng)
         attention.randomize(&rng)
         output.randomize(&rng)
+        composeHead()
+    }
+
+    /// Recomputes the folded head from W_o, b_o, W_out and b_out (in double precision).
+    func composeHead() {
+        let (h, columns) = (config.hidden, 2 * padded16(config.hidden))
+        let wo = attention.output
+        for r in 0..<config.outputs {
+            for c in 0..<columns {
+                var s = 0.0
+                for k in 0..<h { s += Double(output.weight[r, k]) * Double(wo.weight[k, c]) }
+                projectedHead.weight[r, c] = Float(s)
+            }
+            var b = Double(output.bias[r])
+            for k in 0..<h { b += Double(output.weight[r, k]) * Double(wo.bias[k]) }
+            projectedHead.bias[r] = Float(b)
+        }
     }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
@@ -88,6 +109,7 @@ public final class AttentionRNN: StreamingModel {
         try attention.load(reader)
         try output.load(reader, "head")
         try reader.finish()
+        composeHead()
     }
 
     public var family: Family { .attention }
@@ -107,17 +129,26 @@ public final class AttentionRNN: StreamingModel {
         mixRead.weight.multiply(attention.read, into: x, accumulate: true)
         lstm.step()
         attention.step(h: lstm.top, c: lstm.topCell)
-        output.forward(attention.result.base, into: out.base)
+        projectedHead.forward(attention.joined.base, into: out.base)
         return logits
     }
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
+    public func prefetch() {
+        mixRead.weight.touch()
+        lstm.prefetch()
+        attention.query.weight.touch()
+        attention.key.weight.touch()
+        projectedHead.weight.touch()
+    }
+
     public func prepare(_ precision: Precision) {
         mixRead.prepare(precision)
         lstm.prepare(precision)
         attention.prepare(precision)
-        output.prepare(precision)
+        composeHead()
+        projectedHead.prepare(precision)
     }
 
     public func weights() -> WeightSet {

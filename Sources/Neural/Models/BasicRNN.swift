@@ -30,8 +30,8 @@ public struct BasicRNNConfig: Sendable, Equatable {
 /// Melody RNN's Basic RNN: the previous event one-hot, an LSTM stack, logits over the events.
 public final class BasicRNN: StreamingModel {
     public let config: BasicRNNConfig
-    var lstm: LSTMStack
-    var output: Linear
+    let lstm: LSTMStack
+    let output: Linear
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
 
@@ -71,6 +71,11 @@ public final class BasicRNN: StreamingModel {
     }
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
+
+    public func prefetch() {
+        lstm.prefetch()
+        output.weight.touch()
+    }
 
     public func prepare(_ precision: Precision) {
         lstm.prepare(precision)

@@ -56,9 +56,9 @@ public struct ConvPredictorConfig: Sendable, Equatable {
 public final class ConvPredictor: StreamingModel {
     public let config: ConvPredictorConfig
     let input: SparseLinear
-    var stack: DilatedConvStack
-    var hidden: Linear
-    var output: Linear
+    let stack: DilatedConvStack
+    let hidden: Linear
+    let output: Linear
     let headState: AlignedBuffer<Float>
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
@@ -110,6 +110,12 @@ public final class ConvPredictor: StreamingModel {
     }
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
+
+    public func prefetch() {
+        stack.prefetch()
+        hidden.weight.touch()
+        output.weight.touch()
+    }
 
     public func prepare(_ precision: Precision) {
         stack.prepare(precision)

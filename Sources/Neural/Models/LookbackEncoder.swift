@@ -34,6 +34,8 @@ public struct LookbackEncoder: Sendable {
 
     /// Appends the event at the next position and returns that position's input features.
     public mutating func encode(_ event: Int) -> FeatureList {
+        // An event outside the classes would alias into the lookback blocks; it is read as NO_EVENT.
+        let event = (0..<classes).contains(event) ? event : noEvent
         position += 1
         let t = position
         history[t % history.count] = event

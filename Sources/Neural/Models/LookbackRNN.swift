@@ -43,6 +43,8 @@ public final class LookbackRNN: StreamingModel {
 
     public func prepare(_ precision: Precision) { core.prepare(precision) }
 
+    public func prefetch() { core.prefetch() }
+
     public func weights() -> WeightSet {
         var set = core.weights()
         set.metadata = config.metadata

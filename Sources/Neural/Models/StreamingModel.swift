@@ -21,6 +21,9 @@ public protocol StreamingModel: AnyObject {
     @discardableResult func step(_ input: FeatureList) -> UnsafeBufferPointer<Float>
     /// One step on the previous event, encoded by the family's own encoder (one-hot, or Lookback features).
     @discardableResult func step(event: Int) -> UnsafeBufferPointer<Float>
+    /// Brings the dense step weights into cache (one read per line), for the idle time before a step: a step
+    /// after a long wait otherwise pays for cache misses. Never allocates.
+    func prefetch()
     /// Chooses the storage of the dense step weights.
     func prepare(_ precision: Precision)
     /// Parameters in the saved (PyTorch) layout, with the configuration in the metadata.
