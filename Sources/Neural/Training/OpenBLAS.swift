@@ -6,7 +6,8 @@ import Darwin
 
 /// OpenBLAS's sgemm, found at run time with dlopen rather than linked, so that the core type can be chosen
 /// before the library initialises: Debian's 0.3.21 does not recognise these CPUs and falls back to its
-/// Prescott kernel (~36 GFLOP/s) unless OPENBLAS_CORETYPE is in the environment when it loads (DESIGN §12).
+/// Prescott kernel (~36 GFLOP/s) unless OPENBLAS_CORETYPE is in the environment when it loads (DESIGN §12);
+/// measured here: SkylakeX ~235 GFLOP/s, Haswell ~100, Prescott ~48 on one core.
 /// Loading late also lets a machine without the library train on the built-in kernel instead of failing to start.
 struct OpenBLAS: @unchecked Sendable {
     typealias SGEMM = @convention(c) (
@@ -24,8 +25,12 @@ struct OpenBLAS: @unchecked Sendable {
     static let shared: OpenBLAS? = load()
 
     private static func load() -> OpenBLAS? {
-        // Read by the library's constructor during dlopen; a value already in the environment is the user's choice.
-        if let core = recommendedCoreType { setenv("OPENBLAS_CORETYPE", core, 0) }
+        // Read by the library's constructor during dlopen. An inherited OPENBLAS_CORETYPE is often set for other
+        // programs (this machine's environment pins Haswell, half the speed here); sideman's own choice goes
+        // through SIDEMAN_OPENBLAS_CORETYPE, else the best kernel the CPU can run.
+        if let core = getenv("SIDEMAN_OPENBLAS_CORETYPE").map({ String(cString: $0) }) ?? recommendedCoreType {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+        }
         let names = ["libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first,
               let gemm = dlsym(handle, "cblas_sgemm")
