@@ -25,7 +25,9 @@ let package = Package(
         // MIDI messages, the port byte-stream parser, serializer, note tracker, Standard MIDI Files.
         .target(name: "MIDI"),
         // Kernels, layers with forward and backward, streaming models, safetensors, training.
-        .target(name: "Neural", swiftSettings: numericFlags),
+        .target(name: "Neural", dependencies: ["CNeuralKernels"], swiftSettings: numericFlags),
+        // The int8 matrix-vector kernel: AVX-512 VNNI chosen at run time, which Swift cannot express.
+        .target(name: "CNeuralKernels"),
         // C shims for system libraries whose entry points Swift cannot call directly (variadic
         // jack_client_open, the snd_seq_ev_set_* macros).
         .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
@@ -48,14 +50,14 @@ let package = Package(
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "MIDI", "Neural", "Ports", "Service", "Engine",
+                "MIDI", "Music", "Neural", "Ports", "Service", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),

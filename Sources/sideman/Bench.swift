@@ -1,7 +1,268 @@
 import ArgumentParser
+import Foundation
+import Neural
 
-// Placeholder until its issue lands; replaced by the real command.
+/// `sideman bench`: per-step latency of a streaming model, warm (back-to-back steps) and cold (each step
+/// after a 32 MiB buffer walk has pushed the weights out of the caches, as after the daemon's idle wait).
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not yet available)")
-    func run() throws { throw Failure("bench", "not yet available in this build", status: .unavailable).report() }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure per-step latency of a streaming model (median, p99, max in microseconds).",
+        discussion: """
+            Pick the model with --model FILE, --family F [--hidden H --layers L --window N], or \
+            --reference lstm|attn|wavenet (the shapes of ../shared/reference, random weights, inputs one-hot of \
+            128 plus 3 of 64). Warm steps run back to back after warm-up. Each cold step follows a walk that \
+            writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
+            memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
+            (untimed) after the walk. With --precision other than fp32 the bench also reports how far the \
+            logits move from an fp32 copy of the same model.
+            """)
+
+    enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet }
+
+    @Option(help: "A safetensors model file.") var model: String?
+    @Option(help: "Model family with random weights: basic, lookback, attention, conv.") var family: String?
+    @Option(help: "A reference shape with random weights: lstm, attn, wavenet.") var reference: ReferenceShape?
+    @Option(help: "LSTM hidden size (conv: residual and gate channels; skip and head get twice that).")
+    var hidden: Int = 256
+    @Option(help: "LSTM layers (conv: layers per stack of 2).") var layers: Int = 2
+    @Option(help: "Attention window (attention, attn).") var window: Int = 32
+    @Option(help: "Timed warm steps.") var steps: Int = 5000
+    @Option(help: "Untimed warm-up steps.") var warmup: Int = 1000
+    @Option(help: "Timed cold steps (and as many prefetched cold steps).") var coldSteps: Int = 300
+    @Option(help: "Weight storage for the step: fp32, fp16 or int8.") var precision: String = "fp32"
+    @Option(help: "Seed of the random weights and inputs.") var seed: UInt64 = 1
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        try reportingFailures {
+            guard let precision = Precision(rawValue: precision) else {
+                throw Failure("bench", "--precision must be fp32, fp16 or int8", status: .usage)
+            }
+            guard steps > 0, warmup >= 0, coldSteps >= 0 else {
+                throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
+            }
+            let (model, label) = try makeModel(precision)
+            var rng = SeededRandom(seed: seed &+ 0x5EED)
+            let inputs = (0..<(warmup + steps + coldSteps)).map { _ in input(for: model, &rng) }
+            let result = measure(model, inputs)
+            let drift = precision == .fp32 ? nil : try compare(model, with: makeModel(.fp32).0, inputs)
+            report(result, drift, label: label, model: model, precision: precision)
+        }
+    }
+
+    private func makeModel(_ precision: Precision) throws -> (any StreamingModel, String) {
+        let chosen = [model != nil, family != nil, reference != nil].filter { $0 }.count
+        guard chosen == 1 else { throw Failure("bench", "give exactly one of --model, --family, --reference", status: .usage) }
+        guard (1...8192).contains(hidden), (1...16).contains(layers), (1...4096).contains(window) else {
+            throw Failure("bench", "--hidden 1...8192, --layers 1...16, --window 1...4096", status: .usage)
+        }
+        if let path = model {
+            guard FileManager.default.fileExists(atPath: path) else { throw Failure(path, "no such file", status: .noInput) }
+            do { return (try loadModel(path: path, precision: precision), path) } catch {
+                throw Failure(path, error.description, status: .dataError)
+            }
+        }
+        let built: any StreamingModel
+        let label: String
+        if let reference {
+            // ../shared/reference: 192 inputs (one-hot 128 + multi-hot 64), 130 logits.
+            switch reference {
+            case .lstm:
+                built = BasicRNN(config: BasicRNNConfig(inputSize: 192, hidden: hidden, layers: 2, outputs: 130), seed: seed)
+                label = "reference lstm H\(hidden)"
+            case .attn:
+                built = AttentionRNN(
+                    config: AttentionRNNConfig(inputSize: 192, hidden: hidden, layers: 2, window: window, outputs: 130), seed: seed)
+                label = "reference attn H\(hidden) L\(window)"
+            case .wavenet:
+                built = ConvPredictor(config: ConvPredictorConfig(inputSize: 192, outputs: 130), seed: seed)
+                label = "reference wavenet"
+            }
+        } else {
+            // Melody events: NO_EVENT, NOTE_OFF and 128 pitches.
+            let events = 130
+            switch Family(rawValue: family!) {
+            case .basic:
+                built = BasicRNN(config: BasicRNNConfig(inputSize: events, hidden: hidden, layers: layers, outputs: events), seed: seed)
+            case .lookback:
+                built = LookbackRNN(config: LookbackRNNConfig(eventClasses: events, hidden: hidden, layers: layers), seed: seed)
+            case .attention:
+                built = AttentionRNN(
+                    config: AttentionRNNConfig(inputSize: events, hidden: hidden, layers: layers, window: window, outputs: events),
+                    seed: seed)
+            case .conv:
+                built = ConvPredictor(
+                    config: ConvPredictorConfig(inputSize: events, residual: hidden, gate: hidden, skip: 2 * hidden,
+                                                layersPerStack: min(layers, 12), headHidden: 2 * hidden, outputs: events),
+                    seed: seed)
+            case nil:
+                throw Failure("bench", "--family must be basic, lookback, attention or conv", status: .usage)
+            }
+            label = "\(family!) H\(hidden) layers \(layers)"
+        }
+        built.prepare(precision)
+        return (built, label)
+    }
+
+    private enum StepInput { case features(FeatureList), event(Int) }
+
+    /// How far reduced-precision storage moves the outputs: the largest logit difference and the mean
+    /// KL(fp32 ‖ reduced) per step, which is the expected NLL increase (nats per step) if the fp32 model's
+    /// distribution were the truth. Measured over the warm-up steps from zero state.
+    struct Drift { var maxLogit: Double; var meanKL: Double; var steps: Int }
+
+    private func compare(_ model: any StreamingModel, with reference: any StreamingModel, _ inputs: [StepInput]) -> Drift {
+        let n = min(max(warmup, 200), inputs.count)
+        model.reset()
+        reference.reset()
+        var maxLogit = 0.0, kl = 0.0
+        for k in 0..<n {
+            let a = Array(step(reference, inputs[k])), b = Array(step(model, inputs[k]))
+            for i in a.indices { maxLogit = max(maxLogit, Double(abs(a[i] - b[i]))) }
+            kl += divergence(a, b, head: model.head)
+        }
+        model.reset()
+        return Drift(maxLogit: maxLogit, meanKL: kl / Double(n), steps: n)
+    }
+
+    /// KL(p ‖ q) of the distributions two logit vectors stand for (per-unit Bernoulli sums for multi-hot).
+    private func divergence(_ p: [Float], _ q: [Float], head: OutputHead) -> Double {
+        switch head {
+        case .softmax:
+            func logSoftmax(_ x: [Float]) -> [Double] {
+                let m = Double(x.max()!)
+                let lse = m + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
+                return x.map { Double($0) - lse }
+            }
+            let lp = logSoftmax(p), lq = logSoftmax(q)
+            return zip(lp, lq).reduce(0.0) { $0 + Foundation.exp($1.0) * ($1.0 - $1.1) }
+        case .multiHot:
+            return zip(p, q).reduce(0.0) { total, pair in
+                let a = 1 / (1 + Foundation.exp(-Double(pair.0))), b = 1 / (1 + Foundation.exp(-Double(pair.1)))
+                let on = a * Foundation.log(max(a, 1e-300) / max(b, 1e-300))
+                let off = (1 - a) * Foundation.log(max(1 - a, 1e-300) / max(1 - b, 1e-300))
+                return total + on + off
+            }
+        }
+    }
+
+    @discardableResult @inline(__always)
+    private func step(_ model: any StreamingModel, _ x: StepInput) -> UnsafeBufferPointer<Float> {
+        switch x {
+        case .features(let f): model.step(f)
+        case .event(let e): model.step(event: e)
+        }
+    }
+
+    private func input(for model: any StreamingModel, _ rng: inout SeededRandom) -> StepInput {
+        if reference != nil {
+            var x = FeatureList(oneHot: Int(rng.next() % 128))
+            for _ in 0..<3 { x.append(128 + Int(rng.next() % 64)) }
+            return .features(x)
+        }
+        if model.family == .lookback { return .event(Int(rng.next() % UInt64(model.outputSize))) }
+        return .features(FeatureList(oneHot: Int(rng.next() % UInt64(model.inputSize))))
+    }
+
+    struct Result {
+        var warm: [Double]
+        var cold: [Double]
+        /// Cold steps whose weights were touched (untimed, `prefetch()`) after the cache walk, as the daemon
+        /// can do in the idle time before a step boundary.
+        var prefetched: [Double]
+    }
+
+    private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
+        @inline(__always) func step(_ x: StepInput) { self.step(model, x) }
+        model.reset()
+        for k in 0..<warmup { step(inputs[k]) }
+        var warm = [Double](repeating: 0, count: steps)
+        for k in 0..<steps {
+            let t0 = nanoseconds()
+            step(inputs[warmup + k])
+            warm[k] = Double(nanoseconds() - t0) / 1000
+        }
+        // The walk writes one byte per 64-byte line of a buffer the size of L3, evicting the weights from L1,
+        // L2 and most of L3 before each cold step.
+        let flushBytes = 32 << 20
+        let flush = UnsafeMutablePointer<UInt8>.allocate(capacity: flushBytes)
+        flush.initialize(repeating: 0, count: flushBytes)
+        defer { flush.deallocate() }
+        var cold = [Double](repeating: 0, count: coldSteps)
+        var prefetched = [Double](repeating: 0, count: coldSteps)
+        for k in 0..<(2 * coldSteps) {
+            var line = 0
+            while line < flushBytes { flush[line] &+= 1; line += 64 }
+            // Alternate plain and prefetched cold steps so both see the same conditions.
+            if k % 2 == 1 { model.prefetch() }
+            let t0 = nanoseconds()
+            step(inputs[warmup + steps + k / 2])
+            let us = Double(nanoseconds() - t0) / 1000
+            if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
+        }
+        return Result(warm: warm, cold: cold, prefetched: prefetched)
+    }
+
+    private func nanoseconds() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
+    struct Summary {
+        var median, p99, max, min, mean: Double
+        init(_ samples: [Double]) {
+            let s = samples.sorted()
+            guard !s.isEmpty else { median = 0; p99 = 0; max = 0; min = 0; mean = 0; return }
+            func percentile(_ q: Double) -> Double {
+                // Linear interpolation between closest ranks, as numpy.percentile does.
+                let pos = q * Double(s.count - 1)
+                let lo = Int(pos.rounded(.down)), hi = Swift.min(lo + 1, s.count - 1)
+                return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+            }
+            median = percentile(0.5)
+            p99 = percentile(0.99)
+            max = s.last!
+            min = s.first!
+            mean = s.reduce(0, +) / Double(s.count)
+        }
+    }
+
+    /// Whether the C kernels' AVX-512 (and, for int8, VNNI) paths run here; otherwise the Swift / portable forms do.
+    private var avx512Kernels: Bool {
+        precision == "int8" ? KernelSupport.int8VNNI : KernelSupport.avx512
+    }
+
+    private func report(_ result: Result, _ drift: Drift?, label: String, model: any StreamingModel, precision: Precision) {
+        let w = Summary(result.warm), c = Summary(result.cold), pc = Summary(result.prefetched)
+        func f(_ x: Double) -> String { String(format: "%.2f", x) }
+        if json {
+            var fields: [(String, String)] = [
+                ("model", "\"\(label)\""), ("family", "\"\(model.family.rawValue)\""),
+                ("precision", "\"\(precision.rawValue)\""), ("avx512", "\(avx512Kernels)"),
+                ("median_us", f(w.median)), ("p99_us", f(w.p99)), ("max_us", f(w.max)), ("min_us", f(w.min)),
+                ("mean_us", f(w.mean)), ("steps", "\(steps)"), ("warmup", "\(warmup)"),
+                ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
+                ("cold_steps", "\(coldSteps)"),
+                ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
+                ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
+            ]
+            if let drift {
+                fields += [("vs_fp32_max_abs_logit", String(format: "%.3g", drift.maxLogit)),
+                           ("vs_fp32_mean_kl_nats", String(format: "%.3g", drift.meanKL)), ("vs_fp32_steps", "\(drift.steps)")]
+            }
+            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        } else {
+            print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs, "
+                  + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)"))
+            print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
+            print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
+            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")
+            if let drift {
+                print(String(format: "vs fp32: max |logit difference| %.3g, mean KL %.3g nats/step (%d steps)",
+                             drift.maxLogit, drift.meanKL, drift.steps))
+            }
+        }
+    }
 }

@@ -1,0 +1,101 @@
+/// Basic RNN configuration: one-hot (or any sparse) input → LSTM stack → output head.
+public struct BasicRNNConfig: Sendable, Equatable {
+    public var inputSize: Int
+    public var hidden: Int
+    public var layers: Int
+    public var outputs: Int
+    public var head: OutputHead
+
+    public init(inputSize: Int, hidden: Int, layers: Int, outputs: Int, head: OutputHead = .softmax) {
+        self.inputSize = inputSize
+        self.hidden = hidden
+        self.layers = layers
+        self.outputs = outputs
+        self.head = head
+    }
+
+    public var metadata: [String: String] {
+        ["family": Family.basic.rawValue, "input_size": "\(inputSize)", "hidden": "\(hidden)",
+         "layers": "\(layers)", "outputs": "\(outputs)", "head": head.rawValue]
+    }
+
+    init(_ r: WeightReader) throws(WeightsError) {
+        self.init(inputSize: try r.size("input_size"), hidden: try r.size("hidden"),
+                  layers: try r.integer("layers", in: 1...16), outputs: try r.size("outputs"), head: try r.head())
+    }
+
+    var parameterCount: Int { lstmParameters(inputs: inputSize, hidden: hidden, layers: layers) + outputs * (hidden + 1) }
+}
+
+/// Melody RNN's Basic RNN: the previous event one-hot, an LSTM stack, logits over the events.
+public final class BasicRNN: StreamingModel {
+    public let config: BasicRNNConfig
+    let lstm: LSTMStack
+    let output: Linear
+    let out: AlignedBuffer<Float>
+    public let sampler: Sampler
+
+    public init(config: BasicRNNConfig, seed: UInt64) {
+        self.config = config
+        lstm = LSTMStack(inputs: config.inputSize, hidden: config.hidden, layers: config.layers, sparseInput: true)
+        output = Linear(inputs: config.hidden, outputs: config.outputs)
+        out = AlignedBuffer(count: config.outputs)
+        sampler = Sampler(count: config.outputs)
+        var rng = SeededRandom(seed: seed)
+        lstm.randomize(&rng)
+        output.randomize(&rng)
+    }
+
+    public convenience init(weights set: WeightSet) throws(WeightsError) {
+        let reader = WeightReader(set)
+        let config = try BasicRNNConfig(reader)
+        try reader.expectParameters(config.parameterCount, in: set)
+        self.init(config: config, seed: 0)
+        try lstm.load(reader)
+        try output.load(reader, "head")
+        try reader.finish()
+    }
+
+    public var family: Family { .basic }
+    public var inputSize: Int { config.inputSize }
+    public var outputSize: Int { config.outputs }
+    public var head: OutputHead { config.head }
+    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: out.base, count: config.outputs) }
+
+    public func reset() { lstm.reset() }
+
+    @discardableResult public func step(_ input: FeatureList) -> UnsafeBufferPointer<Float> {
+        lstm.step(input)
+        output.forward(lstm.top, into: out.base)
+        return logits
+    }
+
+    @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
+
+    public func prefetch() {
+        lstm.prefetch()
+        output.weight.touch()
+    }
+
+    public func prepare(_ precision: Precision) {
+        lstm.prepare(precision)
+        output.prepare(precision)
+    }
+
+    public func weights() -> WeightSet {
+        var set = WeightSet(metadata: config.metadata)
+        lstm.save(&set)
+        output.save(&set, "head")
+        return set
+    }
+
+    public func sequenceForward(_ inputs: [FeatureList]) -> [[Float]] {
+        let set = weights()
+        let (layers, hidden) = (config.layers, config.hidden)
+        var h = [[Float]](repeating: Plain.zeros(hidden), count: layers), c = h
+        return inputs.map { x in
+            Plain.lstmStep(set, layers: layers, hidden: hidden, x: x.dense(size: config.inputSize), h: &h, c: &c)
+            return Plain.affine(set.tensors["head.weight"]!, set.tensors["head.bias"]!, h[layers - 1])
+        }
+    }
+}

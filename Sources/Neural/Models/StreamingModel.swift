@@ -1,0 +1,54 @@
+/// The model families.
+public enum Family: String, Sendable, CaseIterable {
+    case basic, lookback, attention, conv
+}
+
+/// The seam every model family sits behind: the daemon, the bench and the tests drive any family the same
+/// way. Layers are sized when the model is built; `reset`, `step` and `sample` never allocate.
+public protocol StreamingModel: AnyObject {
+    var family: Family { get }
+    /// Width of the (sparse) input vector a FeatureList indexes into.
+    var inputSize: Int { get }
+    var outputSize: Int { get }
+    var head: OutputHead { get }
+    /// The logits of the last step.
+    var logits: UnsafeBufferPointer<Float> { get }
+    var sampler: Sampler { get }
+
+    /// Back to the state before the first step (zero state, empty windows and queues, encoder history).
+    func reset()
+    /// One step on an already encoded input; returns the logits (valid until the next step).
+    @discardableResult func step(_ input: FeatureList) -> UnsafeBufferPointer<Float>
+    /// One step on the previous event, encoded by the family's own encoder (one-hot, or Lookback features).
+    @discardableResult func step(event: Int) -> UnsafeBufferPointer<Float>
+    /// Brings the dense step weights into cache (one read per line), for the idle time before a step: a step
+    /// after a long wait otherwise pays for cache misses. Never allocates.
+    func prefetch()
+    /// Chooses the storage of the dense step weights.
+    func prepare(_ precision: Precision)
+    /// Parameters in the saved (PyTorch) layout, with the configuration in the metadata.
+    func weights() -> WeightSet
+    /// The plain full-sequence forward from zero state: scalar, unrolled, no SIMD, no caches, reading the
+    /// saved parameters. The streaming step must agree with it; training builds on it.
+    func sequenceForward(_ inputs: [FeatureList]) -> [[Float]]
+}
+
+extension StreamingModel {
+    /// Draws the next output from the last step's logits: for a softmax head a list holding one event, for
+    /// a multi-hot head the units switched on.
+    public func sample(temperature: Float, topP: Float = 1, rng: inout SeededRandom) -> FeatureList {
+        let base = logits.baseAddress!
+        switch head {
+        case .softmax:
+            return FeatureList(oneHot: sampler.sampleEvent(base, temperature: temperature, topP: topP, rng: &rng))
+        case .multiHot:
+            return sampler.sampleSet(base, temperature: temperature, rng: &rng)
+        }
+    }
+
+    /// Encodes a sampled output back into the next step's input: one event for softmax heads, the set of units
+    /// for multi-hot heads.
+    @discardableResult public func step(sample: FeatureList) -> UnsafeBufferPointer<Float> {
+        head == .softmax ? step(event: Int(sample.indices[0])) : step(sample)
+    }
+}

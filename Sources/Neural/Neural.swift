@@ -1,2 +1,0 @@
-/// Neural: kernels, layers, streaming models, safetensors, training.
-public enum NeuralModule {}

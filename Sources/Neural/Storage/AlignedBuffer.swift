@@ -1,0 +1,41 @@
+/// Fixed-size, 64-byte aligned, zero-initialised storage for the streaming step.
+///
+/// The count is rounded up to a whole number of 16-lane vectors and the padding stays zero, so the SIMD kernels
+/// can run every loop in full 16-lane strides without tail handling and without reading past the allocation.
+/// A class only so that the memory is released when the last layer holding it goes away; its contents are
+/// reached through `base`, never copied.
+public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
+    public let count: Int
+    /// `count` rounded up to a multiple of 16: the number of initialised, addressable elements.
+    public let paddedCount: Int
+    public let base: UnsafeMutablePointer<Element>
+
+    public init(count: Int) {
+        precondition(count >= 0)
+        self.count = count
+        paddedCount = max(16, (count + 15) & ~15)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: paddedCount * MemoryLayout<Element>.stride, alignment: 64)
+        base = raw.bindMemory(to: Element.self, capacity: paddedCount)
+        base.initialize(repeating: 0, count: paddedCount)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always) public subscript(index: Int) -> Element {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+
+    public func zero() { base.update(repeating: 0, count: paddedCount) }
+
+    public var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    public func copy(from values: [Element]) {
+        precondition(values.count == count)
+        values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: count) }
+    }
+}
+
+/// Rounds a length up to whole 16-lane vectors: the stride of every padded row and vector.
+@inline(__always) public func padded16(_ n: Int) -> Int { (n + 15) & ~15 }

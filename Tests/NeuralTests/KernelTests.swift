@@ -1,0 +1,205 @@
+import Foundation
+import CNeuralKernels
+import Testing
+@testable import Neural
+
+@Suite struct KernelTests {
+    /// Shapes with row counts off the 4-row blocks and columns off the 16-lane strides.
+    static let shapes = [(1, 1), (3, 17), (4, 16), (7, 33), (130, 256), (64, 5), (1024, 512)]
+
+    @Test(arguments: shapes) func matrixVectorMatchesPlainSum(rows: Int, columns: Int) {
+        var rng = SeededRandom(seed: UInt64(rows * 1000 + columns))
+        let m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: columns)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
+        for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
+        let expected = (0..<rows).map { r in (0..<columns).reduce(Double(0)) { $0 + Double(m[r, $1]) * Double(x[$1]) } }
+        let y = AlignedBuffer<Float>(count: rows)
+        m.multiply(x.base, into: y.base, accumulate: false)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - expected[r]) < 1e-4 * Double(columns).squareRoot()) }
+        // Accumulating adds onto what is there.
+        m.multiply(x.base, into: y.base, accumulate: true)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - 2 * expected[r]) < 2e-4 * Double(columns).squareRoot()) }
+        // Half storage: the same product on the weights rounded to fp16.
+        m.prepare(.fp16)
+        let rounded = (0..<rows).map { r in
+            (0..<columns).reduce(Double(0)) { $0 + Double(Float(Float16(m[r, $1]))) * Double(x[$1]) }
+        }
+        m.multiply(x.base, into: y.base, accumulate: false)
+        for r in 0..<rows { #expect(abs(Double(y[r]) - rounded[r]) < 1e-4 * Double(columns).squareRoot()) }
+    }
+
+    @Test func gatherSumsTheSelectedColumnsWithTheirValues() {
+        let layer = SparseLinear(inputs: 50, outputs: 37)
+        var rng = SeededRandom(seed: 9)
+        layer.randomize(&rng)
+        var x = FeatureList(oneHot: 3)
+        x.append(40, value: -1)
+        x.append(49, value: 0.5)
+        let y = AlignedBuffer<Float>(count: 37)
+        layer.forward(x, into: y.base)
+        let expected = layer.reference(x.dense(size: 50))
+        #expect(maxAbsDifference(y.array, expected) < 1e-6)
+        // An index past the inputs is ignored rather than read out of bounds; a full list refuses more.
+        var bad = x
+        bad.append(50)
+        bad.append(1 << 30)
+        layer.forward(bad, into: y.base)
+        #expect(maxAbsDifference(y.array, expected) < 1e-6)
+        var full = FeatureList()
+        var accepted = 0
+        for i in 0..<FeatureList.capacity where full.append(i) { accepted += 1 }
+        #expect(accepted == FeatureList.capacity)
+        let overflow = full.append(0)
+        #expect(!overflow && full.count == FeatureList.capacity)
+        var empty = FeatureList()
+        let negative = empty.append(-1)
+        #expect(!negative && empty.count == 0)
+    }
+
+    @Test func vectorExpSigmoidTanhAgreeWithLibmEverywhere() {
+        var worstExp: Float = 0, worstSigmoid: Float = 0, worstTanh: Float = 0
+        var x: Float = -120
+        while x < 120 {
+            var v = SIMD16<Float>()
+            for i in 0..<16 { v[i] = x + Float(i) * 0.0037 }
+            let e = exp16(v), s = sigmoid16(v), t = tanh16(v)
+            for i in 0..<16 {
+                #expect(e[i].isFinite && s[i].isFinite && t[i].isFinite)
+                let ref = expf(v[i])
+                // Below -87 the vector exp clamps (at the edge of normal floats); above 88.3 both overflow.
+                if v[i] > -87 && v[i] < 88.3 { worstExp = max(worstExp, abs(e[i] - ref) / ref) }
+                worstSigmoid = max(worstSigmoid, abs(s[i] - Float(1 / (1 + Foundation.exp(-Double(v[i]))))))
+                worstTanh = max(worstTanh, abs(t[i] - Float(Foundation.tanh(Double(v[i])))))
+            }
+            x += 0.0613
+        }
+        #expect(worstExp < 4e-7)
+        #expect(worstSigmoid < 2e-7)
+        #expect(worstTanh < 3e-7)
+    }
+
+    @Test func softmaxAndLogSoftmaxAreStableForHugeLogits() {
+        let logits: [Float] = [1000, 999, -1000, 0, 1000]
+        var p = [Float](repeating: 0, count: 5), lp = p
+        logits.withUnsafeBufferPointer { l in
+            softmax(l.baseAddress!, count: 5, into: &p)
+            logSoftmax(l.baseAddress!, count: 5, into: &lp)
+        }
+        #expect(p.allSatisfy { $0.isFinite })
+        #expect(abs(p.reduce(0, +) - 1) < 1e-6)
+        #expect(abs(p[0] - p[4]) < 1e-7 && p[2] == 0)
+        #expect(abs(lp[0] - Float(-Foundation.log(2 + Foundation.exp(-1.0)))) < 1e-5)
+        #expect(lp[2] < -1999 && lp[2].isFinite)
+    }
+
+    @Test func lstmGatesFollowPyTorchOrder() {
+        let hidden = 3, stride = 16
+        let z = AlignedBuffer<Float>(count: 4 * stride), c = AlignedBuffer<Float>(count: stride)
+        let h = AlignedBuffer<Float>(count: stride)
+        let gates: [[Float]] = [[0.5, -1, 2], [1, 0.2, -3], [-0.7, 0.1, 4], [2, -2, 0.3]]  // i, f, g, o
+        for g in 0..<4 { for j in 0..<hidden { z[g * stride + j] = gates[g][j] } }
+        for j in 0..<hidden { c[j] = Float(j) - 1 }
+        lstmGates(z.base, hidden: hidden, stride: stride, cell: c.base, output: h.base)
+        for j in 0..<hidden {
+            let s = { (x: Float) in 1 / (1 + Foundation.exp(-x)) }
+            let cell = s(gates[1][j]) * (Float(j) - 1) + s(gates[0][j]) * Foundation.tanh(gates[2][j])
+            #expect(abs(c[j] - cell) < 1e-6)
+            #expect(abs(h[j] - s(gates[3][j]) * Foundation.tanh(cell)) < 1e-6)
+        }
+        #expect(c[hidden] == 0 && h[hidden] == 0)
+    }
+}
+
+@Suite struct Int8KernelTests {
+    /// The int8 product against fp32: the error is bounded by the weight and input quantisation steps
+    /// (half a step of each per term), so it is checked against that bound, not a guess.
+    @Test(arguments: [(4, 16), (7, 33), (130, 256), (1024, 512), (3, 100)])
+    func int8ProductStaysWithinItsQuantisationBound(rows: Int, columns: Int) {
+        var rng = SeededRandom(seed: UInt64(rows + 31 * columns))
+        let m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: columns)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.uniform(-1, 1) } }
+        for c in 0..<columns { x[c] = rng.uniform(-1, 1) }
+        let exact = AlignedBuffer<Float>(count: rows), approx = AlignedBuffer<Float>(count: rows)
+        m.multiply(x.base, into: exact.base, accumulate: false)
+        m.prepare(.int8)
+        m.multiply(x.base, into: approx.base, accumulate: false)
+        let xMax = (0..<columns).map { abs(x[$0]) }.max()!
+        for r in 0..<rows {
+            let wMax = (0..<columns).map { abs(m[r, $0]) }.max()!
+            let rowAbs = (0..<columns).reduce(Float(0)) { $0 + abs(m[r, $1]) }
+            let xAbs = (0..<columns).reduce(Float(0)) { $0 + abs(x[$1]) }
+            let bound = 0.5 * (wMax / 127) * xAbs + 0.5 * (xMax / 127) * rowAbs + 0.25 * wMax * xMax / (127 * 127) * Float(columns)
+            #expect(abs(approx[r] - exact[r]) <= bound * 1.001 + 1e-6)
+        }
+        // A zero input gives exactly zero, and accumulate adds.
+        let zero = AlignedBuffer<Float>(count: columns)
+        approx.base.update(repeating: 2, count: rows)
+        m.multiply(zero.base, into: approx.base, accumulate: true)
+        #expect((0..<rows).allSatisfy { approx[$0] == 2 })
+    }
+
+    @Test func int8ModelsStayCloseToFullPrecision() {
+        let model = AttentionRNN(config: AttentionRNNConfig(inputSize: 40, hidden: 64, layers: 2, window: 8, outputs: 40), seed: 13)
+        let inputs = randomInputs(60, size: 40, oneHot: 40, extra: 0, seed: 14)
+        let full = inputs.map { Array(model.step($0)) }
+        model.prepare(.int8)
+        model.reset()
+        let reduced = inputs.map { Array(model.step($0)) }
+        let worst = zip(full, reduced).map { maxAbsDifference($0, $1) }.max()!
+        #expect(worst > 0 && worst < 0.05)
+    }
+}
+
+extension Int8KernelTests {
+    /// Integer dot products are exact, so the VNNI kernel and the portable loop must agree bit for bit.
+    @Test func vnniAndPortableLoopAgreeExactly() {
+        var rng = SeededRandom(seed: 21)
+        let m = Matrix(rows: 71, columns: 200)
+        let x = AlignedBuffer<Float>(count: 200)
+        for r in 0..<71 { for c in 0..<200 { m[r, c] = rng.normal() } }
+        for c in 0..<200 { x[c] = rng.normal() }
+        m.prepare(.int8)
+        let q = m.quantized!
+        let a = AlignedBuffer<Float>(count: 71), b = AlignedBuffer<Float>(count: 71)
+        m.multiply(x.base, into: a.base, accumulate: false)
+        sideman_matvec_int8_portable(q.weights.base, 71, Int32(q.stride), 200, x.base, q.scales.base, q.rowSums.base,
+                                     q.scratch.base, b.base, 0)
+        #expect(a.array == b.array)
+        print("Int8KernelTests: AVX-512 VNNI kernel \(sideman_int8_vnni_available() == 1 ? "used" : "not available, portable loop used")")
+    }
+}
+
+/// Where the CPU has AVX-512 the step's transcendental loops run in C; the Swift forms must agree with them.
+@Suite struct AVX512KernelTests {
+    @Test func lstmGatesAgreeWithTheSwiftForm() {
+        let stride = 64
+        let z = AlignedBuffer<Float>(count: 4 * stride)
+        var rng = SeededRandom(seed: 31)
+        for i in 0..<(4 * stride) { z[i] = rng.uniform(-12, 12) }
+        let c1 = AlignedBuffer<Float>(count: stride), c2 = AlignedBuffer<Float>(count: stride)
+        for j in 0..<stride { c1[j] = rng.uniform(-3, 3); c2[j] = c1[j] }
+        let h1 = AlignedBuffer<Float>(count: stride), h2 = AlignedBuffer<Float>(count: stride)
+        lstmGates(z.base, hidden: stride, stride: stride, cell: c1.base, output: h1.base)
+        lstmGatesPortable(z.base, stride: stride, cell: c2.base, output: h2.base)
+        #expect(maxAbsDifference(c1.array, c2.array) < 1e-6)
+        #expect(maxAbsDifference(h1.array, h2.array) < 1e-6)
+        print("AVX512KernelTests: AVX-512 \(sideman_avx512_available() == 1 ? "used" : "not available, both sides ran Swift")")
+    }
+
+    @Test func attentionScoresAgreeWithTheSwiftForm() {
+        let window = 7, stride = 48
+        let keys = AlignedBuffer<Float>(count: window * stride), q = AlignedBuffer<Float>(count: stride)
+        let v = AlignedBuffer<Float>(count: stride)
+        var rng = SeededRandom(seed: 32)
+        for i in 0..<(window * stride) { keys[i] = rng.uniform(-4, 4) }
+        for j in 0..<stride { q[j] = rng.uniform(-4, 4); v[j] = rng.uniform(-1, 1) }
+        let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
+        if sideman_attention_scores(keys.base, Int32(window), Int32(stride), q.base, v.base, a.base) == 0 {
+            attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: a.base)
+        }
+        attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: b.base)
+        #expect(maxAbsDifference(a.array, b.array) < 1e-5)
+    }
+}

@@ -1,0 +1,102 @@
+import Testing
+@testable import Neural
+
+/// The streaming step (SIMD kernels, caches, rings, queues) against the plain full-sequence forward, for
+/// every family, on sizes off the 16-lane padding.
+@Suite struct StreamingEquivalenceTests {
+    func check(_ model: any StreamingModel, _ inputs: [FeatureList], tolerance: Float = 1e-5) {
+        let expected = model.sequenceForward(inputs)
+        for pass in 0..<2 {  // the second pass checks that reset() really clears every state
+            model.reset()
+            var worst: Float = 0
+            for (t, x) in inputs.enumerated() {
+                if pass == 1 { model.prefetch() }  // touching the weights must not change anything
+                worst = max(worst, maxAbsDifference(Array(model.step(x)), expected[t]))
+            }
+            #expect(worst < tolerance, "pass \(pass): max |streaming - full sequence| = \(worst)")
+        }
+    }
+
+    @Test func basicRNN() {
+        let model = BasicRNN(config: BasicRNNConfig(inputSize: 45, hidden: 20, layers: 3, outputs: 38), seed: 1)
+        check(model, randomInputs(40, size: 45, oneHot: 38, extra: 2, seed: 2))
+    }
+
+    @Test func basicRNNMultiHotHead() {
+        let model = BasicRNN(config: BasicRNNConfig(inputSize: 12, hidden: 33, layers: 1, outputs: 9, head: .multiHot), seed: 3)
+        check(model, randomInputs(30, size: 12, oneHot: 9, extra: 3, seed: 4))
+    }
+
+    @Test func lookbackRNN() {
+        let config = LookbackRNNConfig(eventClasses: 14, stepsPerBar: 4, hidden: 24, layers: 2)
+        let model = LookbackRNN(config: config, seed: 5)
+        var encoder = LookbackEncoder(classes: 14, stepsPerBar: 4)
+        var rng = SeededRandom(seed: 6)
+        // A melody with repeats, so the repeat flags fire.
+        let motif = (0..<8).map { _ in Int(rng.next() % 14) }
+        let events = (0..<48).map { t in t % 16 < 8 ? motif[t % 8] : Int(rng.next() % 14) }
+        let inputs = events.map { encoder.encode($0) }
+        check(model, inputs)
+        // The family's own encoder gives the same logits as the explicitly encoded features.
+        let expected = model.sequenceForward(inputs)
+        model.reset()
+        var worst: Float = 0
+        for (t, e) in events.enumerated() { worst = max(worst, maxAbsDifference(Array(model.step(event: e)), expected[t])) }
+        #expect(worst < 1e-5)
+    }
+
+    @Test func attentionRNN() {
+        let config = AttentionRNNConfig(inputSize: 30, hidden: 20, layers: 2, window: 5, outputs: 26)
+        let model = AttentionRNN(config: config, seed: 7)
+        check(model, randomInputs(25, size: 30, oneHot: 26, extra: 2, seed: 8))
+    }
+
+    @Test func causalConvPredictor() {
+        let config = ConvPredictorConfig(inputSize: 21, residual: 12, gate: 10, skip: 18, layersPerStack: 4, stacks: 2,
+                                         headHidden: 14, outputs: 17)
+        let model = ConvPredictor(config: config, seed: 9)
+        // Longer than the receptive field (31), so every queue wraps.
+        check(model, randomInputs(70, size: 21, oneHot: 17, extra: 2, seed: 10))
+    }
+
+    @Test func halfPrecisionStaysCloseToFullPrecision() {
+        let model = BasicRNN(config: BasicRNNConfig(inputSize: 40, hidden: 64, layers: 2, outputs: 40), seed: 11)
+        let inputs = randomInputs(50, size: 40, oneHot: 40, extra: 0, seed: 12)
+        let full = inputs.map { Array(model.step($0)) }
+        model.prepare(.fp16)
+        model.reset()
+        let half = inputs.map { Array(model.step($0)) }
+        let worst = zip(full, half).map { maxAbsDifference($0, $1) }.max()!
+        #expect(worst > 0 && worst < 1e-2)
+    }
+}
+
+@Suite struct LookbackEncoderTests {
+    @Test func featuresFollowMagentasLookbackEncoding() {
+        let classes = 5, bar = 2
+        var encoder = LookbackEncoder(classes: classes, stepsPerBar: bar)
+        let events = [3, 4, 3, 1, 3, 4]
+        let lists = events.map { encoder.encode($0) }
+        // Offsets: event [0,5), 1 bar back [5,10), 2 bars back [10,15), clock [15,20), repeat flags 20, 21.
+        func dense(_ t: Int) -> [Float] { lists[t].dense(size: LookbackEncoder.inputSize(classes: classes)) }
+        // t = 2: event 3; next position 3 looks back to position 3 - 2 = 1 (event 4) and 3 - 4 < 0 (NO_EVENT).
+        let x2 = dense(2)
+        #expect(x2[3] == 1 && x2[5 + 4] == 1 && x2[10 + 0] == 1)
+        // Clock of position 3 = 0b00011.
+        #expect(Array(x2[15..<20]) == [1, 1, -1, -1, -1])
+        // Event 3 at t = 2 repeats t = 0 (1 bar before); nothing 2 bars before.
+        #expect(x2[20] == 1 && x2[21] == 0)
+        // t = 0: nothing before the start; lookbacks are NO_EVENT (0) and no repeat flag.
+        let x0 = dense(0)
+        #expect(x0[3] == 1 && x0[5 + 0] == 1 && x0[10 + 0] == 1 && x0[20] == 0 && x0[21] == 0)
+        #expect(Array(x0[15..<20]) == [1, -1, -1, -1, -1])
+        // t = 4: event 3; next position 5 looks back to 3 (event 1) and 1 (event 4); 3 repeats t = 2 and t = 0.
+        let x4 = dense(4)
+        #expect(x4[3] == 1 && x4[5 + 1] == 1 && x4[10 + 4] == 1)
+        #expect(x4[20] == 1 && x4[21] == 1)
+        #expect(lists[4].count == 10)
+        #expect(lists.allSatisfy { $0.count <= 10 })
+        encoder.reset()
+        #expect(encoder.encode(3) == lists[0])
+    }
+}
