@@ -9,6 +9,7 @@ public struct Preset: Equatable, Sendable {
     public var listener = ListenerSettings()
     public var thru = ThruSettings()
     public var controls = ControlMap()
+    public var performance = PerformanceSettings()
     public var parts: [PartSettings] = []
 
     public init(name: String) {
@@ -92,7 +93,31 @@ public struct ControlMap: Equatable, Sendable {
     public var panic: UInt8? = 24
     public var nextSection: UInt8? = 25
     public var fill: UInt8? = 26
+    /// Pressed: the player's phrase ends now (the continuation answers without waiting for silence).
+    public var phraseEnd: UInt8? = 27
     public var learn: UInt8? = nil
+    public init() {}
+}
+
+/// Which parts play when: the continuation answers the player's phrases, the accompaniment plays along.
+public enum PerformanceMode: String, Equatable, Sendable, CaseIterable {
+    case callAndResponse = "call-and-response"
+    case accompaniment
+    case both
+
+    public var answers: Bool { self != .accompaniment }
+    public var accompanies: Bool { self != .callAndResponse }
+}
+
+/// How the generated parts behave as a whole (the preset's `performance` section).
+public struct PerformanceSettings: Equatable, Sendable {
+    public var mode = PerformanceMode.both
+    /// Bars the continuation plays after the player's phrase ends (unless the player comes back first).
+    public var continuationBars = 2
+    /// Seeds every part's sampler (part k draws from seed + k): the same seed and input give the same notes.
+    public var seed: UInt64 = 1
+    /// Folder the daemon writes its session recording to (SIGUSR1 and stop), nil for none.
+    public var recordFolder: String? = nil
     public init() {}
 }
 

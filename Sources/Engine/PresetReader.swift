@@ -44,6 +44,9 @@ public enum PresetReader {
         if let node = top.take("controls") {
             preset.controls = try readControls(Fields(node, path: "controls"))
         }
+        if let node = top.take("performance") {
+            preset.performance = try readPerformance(Fields(node, path: "performance"))
+        }
         if let node = top.take("parts") {
             guard case .sequence(let list) = node else {
                 throw PresetError(keyPath: "parts", problem: "must be a list of parts", line: line(node))
@@ -125,9 +128,23 @@ public enum PresetReader {
         c.panic = try f.controller("panic", default: c.panic)
         c.nextSection = try f.controller("next_section", default: c.nextSection)
         c.fill = try f.controller("fill", default: c.fill)
+        c.phraseEnd = try f.controller("phrase_end", default: c.phraseEnd)
         c.learn = try f.controller("learn", default: c.learn)
         try f.finish()
         return c
+    }
+
+    private static func readPerformance(_ f: Fields) throws -> PerformanceSettings {
+        var p = PerformanceSettings()
+        p.mode = try f.choice("mode", PerformanceMode.self) ?? p.mode
+        p.continuationBars = try f.integer("continuation_bars", in: 1...64) ?? p.continuationBars
+        p.seed = UInt64(try f.integer("seed", in: 0...Int(Int32.max)) ?? Int(p.seed))
+        if let folder = try f.string("record") {
+            guard !folder.isEmpty else { throw f.error("record", "must name a folder") }
+            p.recordFolder = folder
+        }
+        try f.finish()
+        return p
     }
 
     private static func readPart(_ f: Fields) throws -> PartSettings {
