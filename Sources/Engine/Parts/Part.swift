@@ -22,6 +22,9 @@ public final class Part: @unchecked Sendable {
     let classWeights: UnsafeMutablePointer<Float>
     /// Frame of each sounding pitch's note-on: a note-off is never written at or before it.
     let onFrames: UnsafeMutablePointer<UInt64>
+    /// Frame of each pitch's latest note-off: its next note-on comes after it, whatever order a scheduler
+    /// keeps for messages at one frame.
+    let offFrames: UnsafeMutablePointer<UInt64>
     let seed: UInt64
     var rng: SeededRandom
     var humanizer: Humanizer
@@ -56,6 +59,8 @@ public final class Part: @unchecked Sendable {
         classWeights.initialize(repeating: 0, count: 12)
         onFrames = .allocate(capacity: 128)
         onFrames.initialize(repeating: 0, count: 128)
+        offFrames = .allocate(capacity: 128)
+        offFrames.initialize(repeating: 0, count: 128)
         rng = SeededRandom(seed: seed)
         humanizer = Humanizer(settings: settings.humanize, grid: settings.grid, sampleRate: sampleRate, seed: seed)
         reset()
@@ -66,6 +71,7 @@ public final class Part: @unchecked Sendable {
         biased.deallocate()
         classWeights.deallocate()
         onFrames.deallocate()
+        offFrames.deallocate()
     }
 
     public func use(sampleRate: Double) { humanizer.use(sampleRate: sampleRate) }
@@ -212,13 +218,14 @@ public final class Part: @unchecked Sendable {
         while let p = starting.lowest {
             starting.remove(p)
             var at = humanizer.onFrame(step: step, frame: stepFrame, framesPerStep: framesPerStep, earliest: earliest)
-            at = max(at, offFrame + 1)
+            if offFrames[Int(p)] >= at { at = offFrames[Int(p)] + 1 }
             let v = humanizer.velocity(velocity)
             out.append(ScheduledMessage(frame: at, port: port, message: .noteOn(channel: channel, note: p, velocity: v)))
             onFrames[Int(p)] = at
             if role == .drums {
                 let length = UInt64(max(1, framesPerStep * Double(settings.grid.stepsOfSixteenth) / 2))
                 out.append(ScheduledMessage(frame: at + length, port: port, message: .noteOff(channel: channel, note: p, velocity: 0)))
+                offFrames[Int(p)] = at + length
             } else {
                 sounding.insert(p)
                 startedOnStep.insert(p)
@@ -231,6 +238,7 @@ public final class Part: @unchecked Sendable {
         guard sounding.contains(pitch) else { return }
         let at = max(frame, onFrames[Int(pitch)] + 1)
         out.append(ScheduledMessage(frame: at, port: port, message: .noteOff(channel: channel, note: pitch, velocity: 0)))
+        offFrames[Int(pitch)] = at
         sounding.remove(pitch)
     }
 
