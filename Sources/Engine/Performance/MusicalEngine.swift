@@ -33,6 +33,7 @@ public struct MusicalEngine: PerformanceEngine {
     var nextStep: Int64 = 0
     var decidedStep: Int64 = .min
     var decidedFrame: UInt64 = 0
+    /// Program changes sent (with the first step).
     var started = false
     /// Steps of continuation left to play; 0 while it listens.
     public private(set) var continuationLeft = 0
@@ -117,14 +118,6 @@ public struct MusicalEngine: PerformanceEngine {
     public mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
         prepare(clock)
         let earliest = clock.nextWritable
-        if !started {
-            started = true
-            for part in parts {
-                if let program = part.settings.program {
-                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: .programChange(channel: part.channel, program: program)))
-                }
-            }
-        }
         for event in input {
             drainBoundaries(through: event.time, earliest: earliest, output: &output)
             if thru.enabled, let echoed = thru.mapped(event.message) {
@@ -294,6 +287,15 @@ public struct MusicalEngine: PerformanceEngine {
         let fps = transport.framesPerStep
         let meter = preset.transport.meter
         let downbeat = step % Int64(meter.stepsPerBar) == 0
+        if !started {
+            // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.
+            started = true
+            for part in parts {
+                if let program = part.settings.program {
+                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: .programChange(channel: part.channel, program: program)))
+                }
+            }
+        }
         decidedStep = step
         decidedFrame = max(stepFrame, earliest)
         decidedSteps += 1
