@@ -138,6 +138,56 @@ struct DaemonBandTests {
     }
 }
 
+
+extension DaemonBandTests {
+    /// SIGHUP with one part changed: that part starts over under its new settings; the others play on
+    /// without a silence (no CC 123 anywhere) on the same grid.
+    @Test func sighupReplacesOnlyTheChangedPart() throws {
+        let folder = try Self.bandFolder()
+        func write(altoVelocity: Int) throws {
+            try """
+                name: band
+                thru: {enabled: false}
+                transport: {bpm: 120}
+                performance: {mode: accompaniment}
+                parts:
+                  - {name: bass, role: bass, model: melody.safetensors, channel: 3, range: [36, 55], grid: 8th}
+                  - {name: alto, role: counter-melody, model: melody.safetensors, channel: 5, range: [55, 72], velocity: {base: \(altoVelocity), follow_player: 0}}
+
+                """.write(toFile: "\(folder)/reload.yaml", atomically: true, encoding: .utf8)
+        }
+        try write(altoVelocity: 100)
+        let server = try JackServer()
+        defer { server.stop() }
+        let rig = try DaemonTests.Rig(server: server, arguments: ["--preset", "\(folder)/reload.yaml"])
+        defer { rig.stop() }
+        let rate = UInt64(rig.sender.sampleRate)
+        let period = UInt64(rig.sender.blockSize)
+        let fps = rate * 60 / 120 / 4
+        let base = try rig.sender.now() + rate / 5
+        for k in 0..<48 {
+            let on = base + UInt64(k) * 2 * fps
+            rig.sender.send([0x90, 60 + UInt8(k % 8), 100], at: on)
+            rig.sender.send([0x80, 60 + UInt8(k % 8), 0], at: on + 2 * fps - period)
+        }
+        _ = try rig.receiver.waitForReceived { $0.last.map { $0.frame > base + 16 * fps } ?? false }
+        try write(altoVelocity: 40)
+        rig.daemon.signal(SIGHUP)
+        #expect(rig.daemon.waitForError(containing: "reloaded") != nil)
+        let reloadedAt = try rig.sender.now()
+        let events = try rig.receiver.waitForReceived { $0.last.map { $0.frame > reloadedAt + 24 * fps } ?? false }
+        #expect(!events.contains { $0.bytes.count == 3 && $0.bytes[0] & 0xF0 == 0xB0 && $0.bytes[1] == 123 }, "a reload silenced everything")
+        let alto = events.filter { $0.bytes.count == 3 && $0.bytes[0] == 0x94 && $0.bytes[2] > 0 }
+        #expect(alto.contains { $0.frame < reloadedAt && $0.bytes[2] == 100 })
+        #expect(alto.contains { $0.frame > reloadedAt + 2 * fps && $0.bytes[2] == 40 })
+        #expect(!alto.contains { $0.frame > reloadedAt + 2 * fps && $0.bytes[2] != 40 })
+        // The bass kept its grid across the reload.
+        let bass = noteOns(events, channel: 2).filter { $0 > reloadedAt }
+        #expect(!bass.isEmpty)
+        for frame in bass { #expect((frame - base) % (2 * fps) <= period) }
+    }
+}
+
 enum MIDIStreamParserCheck {
     static func messages(_ bytes: [UInt8]) -> [MIDIMessage] {
         var parser = MIDIStreamParser()
