@@ -117,7 +117,8 @@ struct Train: ParsableCommand {
             try save(trainer.best, to: out)
             try save(state, to: checkpointPath)
         })
-        if trainer.history.count == reported, trainer.epoch == 0 { try save(trainer.best, to: out) }
+        // Also when a resumed run had no epochs left: --out always ends up holding the best weights.
+        try save(trainer.best, to: out)
         let best = trainer.bestValidNLL
         print(String(format: "best valid NLL per step %.4f after %d epochs; model written to %@", best, trainer.epoch, out))
     }
