@@ -62,12 +62,11 @@ struct Train: ParsableCommand {
     func run() throws {
         try reportingFailures {
             if benchmark { return try TrainBenchmark(hidden: hidden, layers: layers, batch: batch, steps: seqLen, json: json).run() }
-            try train()
+            try Gemm.$backend.withValue(gemm ?? Gemm.backend) { try train() }
         }
     }
 
     private func train() throws {
-        if let gemm { Gemm.backend = gemm }
         let out = out!
         let trainData = try TrainingData.load(data!, format: format, part: part)
         let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format, part: part)
