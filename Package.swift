@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "MIDI"),
         // Kernels, layers with forward and backward, streaming models, safetensors, training.
         .target(name: "Neural", dependencies: ["CNeuralKernels"], swiftSettings: numericFlags),
-        // The int8 matrix-vector kernel: AVX-512 VNNI chosen at run time, which Swift cannot express.
+        // Step kernels needing AVX-512 / VNNI chosen at run time (Swift has no per-function CPU targets).
         .target(name: "CNeuralKernels"),
         // C shims for system libraries whose entry points Swift cannot call directly (variadic
         // jack_client_open, the snd_seq_ev_set_* macros).

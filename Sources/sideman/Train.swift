@@ -10,10 +10,11 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a corpus (folk JSONL, JSB SATB or piano-roll JSON, band grooves, a folder of .mid files).",
         discussion: """
-            Truncated BPTT with Adam, global-norm gradient clipping, dropout, random transposition and early
-            stopping on validation NLL. A checkpoint (model, optimizer state, epoch) is written after every epoch
-            beside --out; --resume continues from it exactly. `--benchmark` measures GEMM and training speed on
-            synthetic data instead of training.
+            Truncated BPTT with Adam, global-norm gradient clipping, dropout, random transposition and early \
+            stopping on validation NLL. A checkpoint (model, optimizer state, epoch) is written after every \
+            epoch beside --out; --resume continues from it exactly. --hidden and --layers size the LSTM \
+            families; --residual, --stacks and --layers-per-stack size the causal conv (gate = residual, skip \
+            and head = 2 × residual). --benchmark measures GEMM and training speed on synthetic data instead.
             """)
 
     @Option(help: "Model family: basic, lookback, attention or conv.") var family: Family = .basic
@@ -27,6 +28,9 @@ struct Train: ParsableCommand {
     @Option(help: "LSTM layers.") var layers = 2
     @Option(help: "Attention window (attention family).") var window = 32
     @Option(help: "Steps per bar for the Lookback encoding.") var stepsPerBar = 16
+    @Option(help: "Causal conv: residual channels.") var residual = 64
+    @Option(help: "Causal conv: stacks of dilated layers.") var stacks = 2
+    @Option(help: "Causal conv: layers per stack (dilations 1, 2, 4, ...).") var layersPerStack = 8
     @Option(help: "Epochs at most.") var epochs = 20
     @Option(help: "Parallel sequences per batch.") var batch = 64
     @Option(help: "Steps per truncated-BPTT chunk.") var seqLen = 64
@@ -47,7 +51,8 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
-              dropout >= 0, dropout < 1, lr > 0, clip > 0, transpose >= 0, transpose <= 24
+              dropout >= 0, dropout < 1, lr > 0, clip > 0, transpose >= 0, transpose <= 24,
+              residual >= 1, residual <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
         if !benchmark, data == nil || valid == nil || out == nil {
             throw ValidationError("--data, --valid and --out are required")
@@ -57,12 +62,11 @@ struct Train: ParsableCommand {
     func run() throws {
         try reportingFailures {
             if benchmark { return try TrainBenchmark(hidden: hidden, layers: layers, batch: batch, steps: seqLen, json: json).run() }
-            try train()
+            try Gemm.$backend.withValue(gemm ?? Gemm.backend) { try train() }
         }
     }
 
     private func train() throws {
-        if let gemm { Gemm.backend = gemm }
         let out = out!
         let trainData = try TrainingData.load(data!, format: format, part: part)
         let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format, part: part)
@@ -77,8 +81,13 @@ struct Train: ParsableCommand {
         guard family != .lookback || kind == .events else {
             throw Failure("--family", "lookback encodes melody events; \(data!) holds frames", status: .usage)
         }
-        let config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
+        var config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
                                          head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout)
+        if family == .conv {
+            (config.hidden, config.layers) = (1, 1)
+            (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
+            (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
+        }
         var options = TrainingOptions()
         options.epochs = epochs
         options.batch = batch
@@ -106,7 +115,8 @@ struct Train: ParsableCommand {
                 throw Failure(resume, error.description, status: .dataError)
             }
         }
-        printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), hidden \(hidden) × \(layers)) on "
+        let size = family == .conv ? "residual \(residual), \(stacks) × \(layersPerStack) layers" : "hidden \(hidden) × \(layers)"
+        printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
             + "\(trainData.pieces.count) pieces, validating on \(validData.pieces.count); GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
@@ -117,7 +127,8 @@ struct Train: ParsableCommand {
             try save(trainer.best, to: out)
             try save(state, to: checkpointPath)
         })
-        if trainer.history.count == reported, trainer.epoch == 0 { try save(trainer.best, to: out) }
+        // Also when a resumed run had no epochs left: --out always ends up holding the best weights.
+        try save(trainer.best, to: out)
         let best = trainer.bestValidNLL
         print(String(format: "best valid NLL per step %.4f after %d epochs; model written to %@", best, trainer.epoch, out))
     }

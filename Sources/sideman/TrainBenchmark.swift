@@ -39,10 +39,7 @@ struct TrainBenchmark {
         }
         if let description = Gemm.openBLASDescription, !json { print("OpenBLAS: \(description)") }
         for backend in backends {
-            let saved = Gemm.backend
-            Gemm.backend = backend
-            defer { Gemm.backend = saved }
-            let rate = trainingRate()
+            let rate = Gemm.$backend.withValue(backend) { trainingRate() }
             report["sample_steps_per_s_\(backend.rawValue)"] = rate.rounded()
             // Forward + backward of the LSTM and head: 6 flops per weight and sample-step, input gather excluded.
             let weights = Double(layers * g * hidden + (layers - 1) * g * hidden + 130 * hidden)

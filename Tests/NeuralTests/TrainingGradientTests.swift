@@ -20,10 +20,9 @@ import Testing
 
     /// Hidden 17 runs the 16-lane gate loops and their scalar tail; the built-in GEMM runs every product.
     @Test func wideLSTMOnBuiltInGemm() {
-        let saved = Gemm.backend
-        Gemm.backend = .builtIn
-        defer { Gemm.backend = saved }
-        check(TrainingModelConfig(family: .basic, data: .events, units: 9, hidden: 17, layers: 2, head: .softmax))
+        Gemm.$backend.withValue(.builtIn) {
+            check(TrainingModelConfig(family: .basic, data: .events, units: 9, hidden: 17, layers: 2, head: .softmax))
+        }
     }
 
     @Test func lstmWithDropoutActive() {

@@ -10,6 +10,18 @@ import Testing
         let batcher = StreamBatcher([piece], batch: 1, steps: piece.count)
         var rng = TrainingRandom(seed: 0)
         let chunk = batcher.chunks().next()!
+        // A few Adam steps first, so the weights compared are trained ones, not only the initialisation.
+        let adam = Adam(model.parameters, learningRate: 1e-2)
+        for _ in 0..<3 {
+            model.resetState()
+            model.zeroGradients()
+            let logits = model.forward(chunk, training: false, rng: &rng)
+            _ = config.head.loss(logits, rows: chunk.rows, outputs: config.outputs, targets: chunk.targets, present: chunk.present,
+                                 scale: 1 / Float(chunk.rows), grad: logits)
+            model.backward(logits)
+            adam.update()
+        }
+        model.resetState()
         let logits = model.forward(chunk, training: false, rng: &rng)
         let n = config.outputs
         return (model, (0..<piece.count).map { t in (0..<n).map { logits[t * n + $0] } })

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fixed-size, 64-byte aligned, zero-initialised storage for the streaming step.
 ///
 /// The count is rounded up to a whole number of 16-lane vectors and the padding stays zero, so the SIMD kernels
@@ -14,13 +16,29 @@ public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
         precondition(count >= 0)
         self.count = count
         paddedCount = max(16, (count + 15) & ~15)
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: paddedCount * MemoryLayout<Element>.stride, alignment: 64)
+        let bytes = paddedCount * MemoryLayout<Element>.stride
+        let raw: UnsafeMutableRawPointer
+        if bytes >= Self.hugePageThreshold {
+            // Large weight buffers on 2 MiB transparent huge pages: a step after an idle wait then misses the
+            // TLB once per buffer instead of once per 4 KiB page.
+            let rounded = (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage
+            var p: UnsafeMutableRawPointer?
+            if posix_memalign(&p, Self.hugePage, rounded) != 0 || p == nil { fatalError("out of memory") }
+            _ = madvise(p, rounded, MADV_HUGEPAGE)
+            raw = p!
+        } else {
+            var p: UnsafeMutableRawPointer?
+            if posix_memalign(&p, 64, bytes) != 0 || p == nil { fatalError("out of memory") }
+            raw = p!
+        }
         base = raw.bindMemory(to: Element.self, capacity: paddedCount)
         base.initialize(repeating: 0, count: paddedCount)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
+
+    static var hugePage: Int { 2 << 20 }
+    static var hugePageThreshold: Int { 128 << 10 }
 
     @inline(__always) public subscript(index: Int) -> Element {
         get { base[index] }

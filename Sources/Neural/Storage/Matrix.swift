@@ -47,8 +47,9 @@ public struct QuantizedRows: @unchecked Sendable {
 ///
 /// Rows are padded to a multiple of 16 columns (`stride`) with zeros, so a product over the padded length
 /// equals the product over the real columns, provided the vector's padding is zero too (AlignedBuffer keeps it so).
-/// With `.fp16` the rows are also held as Float16, which is what the step reads; the fp32 copy stays the
-/// master values for saving and for the plain reference forward.
+/// With `.fp16` the rows are also held as Float16, with `.int8` as QuantizedRows, and the step reads that copy;
+/// the fp32 values stay the master copy for saving, for the plain reference forward, and for re-preparing.
+/// A class so that layers can hold it by `let` and the step touches no reference counts.
 public final class Matrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int

@@ -5,8 +5,9 @@
 public enum Gemm {
     public enum Backend: String, Sendable { case openBLAS = "openblas", builtIn = "builtin" }
 
-    /// The backend the training layers use; OpenBLAS when available.
-    nonisolated(unsafe) public static var backend: Backend = OpenBLAS.shared == nil ? .builtIn : .openBLAS
+    /// The backend the training layers use: OpenBLAS when available. Scoped, not global, so a test or a
+    /// command can choose one with `Gemm.$backend.withValue(...)` without racing anything else.
+    @TaskLocal public static var backend: Backend = OpenBLAS.shared == nil ? .builtIn : .openBLAS
 
     /// Describes the loaded library (or says there is none), for reports.
     public static var openBLASDescription: String? { OpenBLAS.shared?.configuration }
