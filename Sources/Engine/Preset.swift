@@ -1,3 +1,5 @@
+import Neural
+
 /// Everything a musician sets for one way of playing with Sideman: how it connects, how it keeps time,
 /// how it listens, and which parts play. Read from YAML by `PresetReader`; every field has a default so
 /// a preset names only what it changes.
@@ -171,6 +173,8 @@ public struct PartSettings: Equatable, Sendable {
     public var velocityFollow = 0.5
     public var humanize = Humanize()
     public var muteCC: UInt8? = nil
+    /// How the model's step weights are stored: fp16 halves the bytes each step streams (same arithmetic).
+    public var precision = Precision.fp16
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

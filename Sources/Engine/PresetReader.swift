@@ -1,3 +1,4 @@
+import Neural
 import Yams
 
 /// A preset that cannot be used, with where in the file it went wrong: `parts[1].channel: ...`.
@@ -184,6 +185,7 @@ public enum PresetReader {
             try h.finish()
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
+        p.precision = try f.choice("precision", Precision.self) ?? p.precision
         try f.finish()
         return p
     }

@@ -102,7 +102,7 @@ public final class Part: @unchecked Sendable {
     func listen(_ playerEvent: Int) {
         input = FeatureList(oneHot: playerEvent)
         lastChoice = input
-        output = playerEvent >= PartVocabulary.firstPitchIndex ? PitchSet([UInt8(playerEvent - PartVocabulary.firstPitchIndex)]) : PitchSet()
+        output = playerEvent >= PartVocabulary.firstPitchIndex ? Self.single(playerEvent - PartVocabulary.firstPitchIndex) : PitchSet()
     }
 
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
@@ -165,6 +165,13 @@ public final class Part: @unchecked Sendable {
         return choice
     }
 
+    /// A set of one pitch, built without an array (this runs on every step).
+    static func single(_ pitch: Int) -> PitchSet {
+        var set = PitchSet()
+        set.insert(UInt8(pitch & 0x7F))
+        return set
+    }
+
     /// A pitch moved by octaves into low...high (clamped when the range is under an octave).
     static func fold(_ pitch: Int, _ low: Int, _ high: Int) -> Int {
         var p = pitch
@@ -180,7 +187,7 @@ public final class Part: @unchecked Sendable {
             let e = Int(choice.indices[0])
             if e == 0 { return sounding }
             if e == 1 { return PitchSet() }
-            return PitchSet([UInt8(e - PartVocabulary.firstPitchIndex)])
+            return Self.single(e - PartVocabulary.firstPitchIndex)
         case .noteSets:
             var set = PitchSet()
             for k in 0..<choice.count { set.insert(UInt8(Int(choice.indices[k]) + PartVocabulary.lowestPianoNote)) }

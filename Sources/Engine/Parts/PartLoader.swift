@@ -20,7 +20,7 @@ public enum PartLoader {
                 throw PartLoadError(path: path, problem: "no such model file (parts[\(k)].model)", isMissing: true)
             }
             do {
-                let model = try loadModel(path: path)
+                let model = try loadModel(path: path, precision: settings.precision)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
                 parts.append(try Part(settings: settings, model: model, port: port, seed: loaded.preset.performance.seed &+ UInt64(k)))
             } catch {
