@@ -116,6 +116,9 @@ public struct PerformanceSettings: Equatable, Sendable {
     public var mode = PerformanceMode.both
     /// Bars the continuation plays after the player's phrase ends (unless the player comes back first).
     public var continuationBars = 2
+    /// Bars of silence (no player, no answer) after which the band stops and waits for the player's next
+    /// note to start again; 0: it plays on.
+    public var idleBars = 4
     /// Seeds every part's sampler (part k draws from seed + k): the same seed and input give the same notes.
     public var seed: UInt64 = 1
     /// Folder the daemon writes its session recording to (SIGUSR1 and stop), nil for none.

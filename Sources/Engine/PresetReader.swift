@@ -139,6 +139,7 @@ public enum PresetReader {
         var p = PerformanceSettings()
         p.mode = try f.choice("mode", PerformanceMode.self) ?? p.mode
         p.continuationBars = try f.integer("continuation_bars", in: 1...64) ?? p.continuationBars
+        p.idleBars = try f.integer("idle_bars", in: 0...64) ?? p.idleBars
         p.seed = UInt64(try f.integer("seed", in: 0...Int(Int32.max)) ?? Int(p.seed))
         if let folder = try f.string("record") {
             guard !folder.isEmpty else { throw f.error("record", "must name a folder") }

@@ -161,4 +161,28 @@ import Testing
         #expect(changed.parts[1] !== old.parts[1])
         #expect(ending.allSatisfy { $0.message.isNoteOff && $0.message.channel == 2 })
     }
+
+    /// Four silent bars after the answer: the band stops (every note ends); the player's next note starts it.
+    @Test func theBandStopsAfterIdleBarsAndComesBackWithThePlayer() throws {
+        var rig = EngineRig(try engine())
+        let again = Self.start + 200 * Self.fps + 777
+        let comeback = playerNotes(start: again, framesPerStep: Self.fps, steps: [0, 2, 4, 6], pitches: [60, 64, 67, 72])
+        // Phrase steps 0-31; the answer runs from the phrase end (step 40) for 2 bars; 4 idle bars follow.
+        rig.run(until: Self.start + 190 * Self.fps, input: phrase + comeback)
+        #expect(!rig.engine.isRunning)
+        for part in rig.engine.parts { #expect(part.sounding.isEmpty) }
+        let stoppedBy = Self.start + (72 + 64 + 2) * Self.fps
+        for channel: MIDIChannel in [2, 3, 9] {
+            #expect(!rig.noteOns(channel: channel).contains { $0 > stoppedBy }, "channel \(channel + 1) played on")
+        }
+        rig.run(until: again + 16 * Self.fps, input: phrase + comeback)
+        #expect(rig.engine.isRunning)
+        #expect(rig.noteOns(channel: 9).contains { $0 >= again })
+        // The grid restarted at the player's note: the bass is on its 8th grid from there.
+        for frame in rig.noteOns(channel: 2) where frame >= again {
+            #expect((frame - again) % (2 * Self.fps) <= UInt64(rig.period))
+        }
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+    }
 }

@@ -44,6 +44,8 @@ public struct MusicalEngine: PerformanceEngine {
     var keep = 1.0
     var fillUntil: Int64 = .min
     var sectionPending = false
+    /// Steps with nothing from the player and no answer playing (the band stops after `idleBars` of them).
+    var idleSteps = 0
     /// Counts of reactions and decided steps, for tests and metrics.
     public private(set) var reactions = 0
     public private(set) var decidedSteps = 0
@@ -137,6 +139,8 @@ public struct MusicalEngine: PerformanceEngine {
         if isStrike, transport!.source == .fixed, !transport!.isRunning {
             transport!.start(at: event.time)
             nextStep = transport!.upcomingStep
+            // The band comes back in fresh, as at the top of a song.
+            for part in parts where part.role != .continuation { part.reset() }
         }
         transport!.receive(message, at: event.time)
         drainBoundaries(through: event.time, earliest: earliest, output: &output)
@@ -234,6 +238,14 @@ public struct MusicalEngine: PerformanceEngine {
         while let boundary = transport!.nextBoundary(through: frame) {
             let report = listener!.beginStep(boundary)
             if report.phraseEnded { startContinuation() }
+            idleSteps = report.inPhrase || continuationLeft > 0 || !listener!.soundingNow.isEmpty ? 0 : idleSteps + 1
+            let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
+            if idleLimit > 0, idleSteps >= idleLimit, transport!.source != .clock {
+                // Nobody has played for a while: the band stops (its notes end below) and waits.
+                transport!.stop(at: boundary.frame)
+                idleSteps = 0
+                break
+            }
             if boundary.step < decidedStep {
                 // The grid went back (restart, song position): the parts follow from here.
                 nextStep = boundary.step
