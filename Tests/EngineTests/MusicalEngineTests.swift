@@ -185,4 +185,26 @@ import Testing
         rig.finish()
         #expect(rig.tracker.isSilent)
     }
+
+    /// A count-in starts the grid at once with clicks on its beats; clock out sends 24 ticks a quarter
+    /// and start at position 0; the band comes in on the downbeat after the count-in.
+    @Test func countInClicksAndClockOutFollowTheGrid() throws {
+        var rig = EngineRig(try engine {
+            $0.transport.countInBars = 1
+            $0.transport.clockOut = true
+            $0.performance.mode = .accompaniment
+        })
+        rig.run(until: 40 * Self.fps)
+        let clicks = rig.output.filter { if case .noteOn(9, let n, _) = $0.message { return n == 76 || n == 77 } else { return false } }
+        let downbeat = try #require(clicks.first).frame + 16 * Self.fps
+        // Four clicks before the downbeat (the drum part may strike those notes itself afterwards).
+        #expect(clicks.filter { $0.frame < downbeat }.count == 4)
+        let ticks = rig.output.filter { $0.message == .clock }.map(\.frame)
+        #expect(ticks.count >= 24 * 8)
+        #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $1 - $0 >= 999 && $1 - $0 <= 1001 })
+        let start = try #require(rig.output.first { $0.message == .start })
+        #expect(start.frame == downbeat)
+        #expect(rig.noteOns(channel: 2).allSatisfy { $0 >= downbeat })
+        #expect(!rig.noteOns(channel: 2).isEmpty)
+    }
 }

@@ -29,6 +29,9 @@ public struct MusicalEngine: PerformanceEngine {
     var thru: ThruEngine
     var transport: Transport?
     var listener: Listener?
+    /// MIDI clock out (preset transport.clock_out, not in clock mode) and the count-in clicks.
+    var clockOut = ClockOut()
+    var metronome: Metronome?
     /// The next step the parts decide, and the last decided one with its frame.
     var nextStep: Int64 = 0
     var decidedStep: Int64 = .min
@@ -81,9 +84,37 @@ public struct MusicalEngine: PerformanceEngine {
         nextStep = 0
         decidedStep = .min
         for part in parts { part.use(sampleRate: rate) }
+        metronome = preset.transport.countInBars > 0 ? Metronome(sampleRate: rate) : nil
         if let startFrame, preset.transport.source == .fixed {
-            transport!.start(at: startFrame)
-            nextStep = transport!.upcomingStep
+            startGrid(at: startFrame)
+        } else if preset.transport.countInBars > 0, preset.transport.source == .fixed {
+            // A count-in is played at once: the player comes in on its downbeat.
+            startGrid(at: clock.nextWritable)
+        }
+    }
+
+    /// Starts the fixed grid at `frame` (after its count-in, if the preset has one).
+    private mutating func startGrid(at frame: UInt64) {
+        transport!.start(at: frame)
+        nextStep = transport!.upcomingStep
+        // The band comes in fresh, as at the top of a song.
+        for part in parts where part.role != .continuation { part.reset() }
+        if preset.transport.clockOut { clockOut.begin(at: frame, transport: transport!) }
+        metronome?.begin(transport: transport!)
+    }
+
+    /// Clock ticks and count-in clicks due before `end`, at their frames (never before `earliest`).
+    private mutating func tick(before end: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let transport else { return }
+        if preset.transport.clockOut, transport.source != .clock {
+            while let m = clockOut.next(before: end, transport: transport) {
+                output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+            }
+        }
+        if metronome != nil {
+            while let m = metronome!.next(before: end, transport: transport) {
+                output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+            }
         }
     }
 
@@ -129,6 +160,7 @@ public struct MusicalEngine: PerformanceEngine {
         }
         drainBoundaries(through: clock.cycleStart + UInt64(clock.cycleLength) - 1, earliest: earliest, output: &output)
         anticipate(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
+        tick(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
     }
 
     // MARK: - Input
@@ -136,12 +168,7 @@ public struct MusicalEngine: PerformanceEngine {
     private mutating func hear(_ event: TimedMIDIMessage, earliest: UInt64, output: inout [ScheduledMessage]) {
         let message = event.message
         let isStrike = message.isSoundingNoteOn && (preset.listener.inputChannel == nil || message.channel == preset.listener.inputChannel)
-        if isStrike, transport!.source == .fixed, !transport!.isRunning {
-            transport!.start(at: event.time)
-            nextStep = transport!.upcomingStep
-            // The band comes back in fresh, as at the top of a song.
-            for part in parts where part.role != .continuation { part.reset() }
-        }
+        if isStrike, transport!.source == .fixed, !transport!.isRunning { startGrid(at: event.time) }
         transport!.receive(message, at: event.time)
         drainBoundaries(through: event.time, earliest: earliest, output: &output)
         let heard = listener!.receive(message, at: event.time, transport: transport!)
@@ -243,6 +270,8 @@ public struct MusicalEngine: PerformanceEngine {
             if idleLimit > 0, idleSteps >= idleLimit, transport!.source != .clock {
                 // Nobody has played for a while: the band stops (its notes end below) and waits.
                 transport!.stop(at: boundary.frame)
+                clockOut.end(at: max(boundary.frame, earliest))
+                metronome?.end()
                 idleSteps = 0
                 break
             }
