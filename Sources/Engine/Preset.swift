@@ -97,6 +97,8 @@ public struct ControlMap: Equatable, Sendable {
     public var fill: UInt8? = 26
     /// Pressed: the player's phrase ends now (the continuation answers without waiting for silence).
     public var phraseEnd: UInt8? = 27
+    /// Taps (presses) steer the tempo in follow mode.
+    public var tap: UInt8? = nil
     public var learn: UInt8? = nil
     public init() {}
 }

@@ -130,6 +130,7 @@ public enum PresetReader {
         c.nextSection = try f.controller("next_section", default: c.nextSection)
         c.fill = try f.controller("fill", default: c.fill)
         c.phraseEnd = try f.controller("phrase_end", default: c.phraseEnd)
+        c.tap = try f.controller("tap", default: c.tap)
         c.learn = try f.controller("learn", default: c.learn)
         try f.finish()
         return c
@@ -193,6 +194,9 @@ public enum PresetReader {
 
     /// Two parts with one name could not be told apart by mute CCs or recordings.
     private static func checkPartsAgree(_ preset: Preset) throws {
+        if preset.parts.count > 16 {
+            throw PresetError(keyPath: "parts", problem: "at most 16 parts (one per MIDI channel), got \(preset.parts.count)")
+        }
         var seen: [String: Int] = [:]
         for (i, part) in preset.parts.enumerated() {
             if let first = seen[part.name] {

@@ -47,4 +47,15 @@ import Testing
         #expect(!PerformanceMode.accompaniment.answers && PerformanceMode.accompaniment.accompanies)
         #expect(PerformanceMode.both.answers && PerformanceMode.both.accompanies)
     }
+
+    @Test func atMostSixteenPartsAndATapController() throws {
+        let many = (0..<17).map { "  - {name: p\($0), role: voice, model: m.safetensors, channel: \($0 % 16 + 1)}" }.joined(separator: "\n")
+        do {
+            _ = try read("parts:\n" + many)
+            Issue.record("17 parts were accepted")
+        } catch let error as PresetError {
+            #expect(error.keyPath == "parts")
+        }
+        #expect(try read("controls: {tap: 64}").controls.tap == 64)
+    }
 }

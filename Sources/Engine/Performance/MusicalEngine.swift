@@ -77,7 +77,8 @@ public struct MusicalEngine: PerformanceEngine {
         if let transport, transport.sampleRate == Double(clock.sampleRate) { return }
         let rate = Double(clock.sampleRate)
         transport = Transport(
-            settings: preset.transport, sampleRate: rate, followChannel: preset.listener.inputChannel)
+            settings: preset.transport, sampleRate: rate, tapController: preset.controls.tap,
+            followChannel: preset.listener.inputChannel)
         listener = Listener(
             settings: preset.listener, sampleRate: rate, meter: preset.transport.meter,
             phraseEndController: preset.controls.phraseEnd)
