@@ -139,6 +139,9 @@ public struct MusicalEngine: PerformanceEngine {
         if old.preset.transport == preset.transport, old.preset.listener == preset.listener {
             transport = old.transport
             listener = old.listener
+            clockOut = old.clockOut
+            metronome = old.metronome
+            idleSteps = old.idleSteps
             nextStep = old.nextStep
             decidedStep = old.decidedStep
             decidedFrame = old.decidedFrame
