@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Sideman daemon in the foreground on a preset (default: "default"), as `make run` does.
+# The run command (README): installs what is missing, builds Sideman, and runs the daemon in the
+# foreground on a preset (default: "default"). Usage: scripts/run.sh [PRESET]
 # Sideman is a JACK client. When no JACK server is running, this starts one with the dummy driver so
 # the daemon comes up and can be connected to (jack_lsp, jack_connect); start your own server on your
 # sound card instead (e.g. `jackd -d alsa -d hw:0`) to hear it. Ctrl-C stops Sideman with all notes off.
 set -euo pipefail
-bin=${1:-.build/release/sideman}
-preset=${2:-default}
+preset=${1:-default}
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+swift build -c release --product sideman
+bin=.build/release/sideman
 export JACK_NO_START_SERVER=1
 
 jackd_pid=""
