@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 if ! jack_lsp >/dev/null 2>&1; then
   echo "run: no JACK server is running; starting one with the dummy driver (48 kHz, 128 frames)." >&2
-  echo "run: to hear Sideman, stop this and start jackd on your sound card, then run 'make run' again." >&2
+  echo "run: to hear Sideman, stop this and start jackd on your sound card, then run scripts/run.sh again." >&2
   jackd -d dummy -r 48000 -p 128 >/tmp/sideman-jackd.log 2>&1 &
   jackd_pid=$!
   for _ in $(seq 1 100); do jack_lsp >/dev/null 2>&1 && break; sleep 0.05; done
