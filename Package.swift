@@ -54,13 +54,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Helpers the test targets share: a seeded generator, a stand-in notify socket.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "MIDITests",
-            dependencies: ["MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
-        .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -25,11 +25,9 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
     public let lookahead: Int
 
     private let state: UnsafeMutablePointer<ALSAIOState>
-    private let counters = CycleCounters()
-    private let engineWakeup = Wakeup()
-    private let controlWakeup = Wakeup()
+    private let endpoints: CycleEndpoints
+    private var counters: CycleCounters { endpoints.counters }
     private var ioThread: pthread_t?
-    private let receiveScratch = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
     public private(set) var inputPortName = ""
     public private(set) var outputPortNames: [String] = []
 
@@ -39,13 +37,12 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
         self.period = period
         self.lookahead = lookahead
         let outputs = max(1, configuration.outputNames.count)
+        endpoints = CycleEndpoints(ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count)
         state = .allocate(capacity: 1)
         state.initialize(
             to: ALSAIOState(
-                core: CycleCore(
-                    ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count,
-                    engineWakeup: engineWakeup, counters: counters),
-                counters: counters, controlWakeup: controlWakeup.semaphore,
+                core: endpoints.core,
+                counters: endpoints.counters, controlWakeup: endpoints.controlWakeup.semaphore,
                 outputPorts: .allocate(capacity: outputs), sampleRate: sampleRate, period: period,
                 lookahead: lookahead))
         state.pointee.outputPorts.initialize(repeating: -1, count: outputs)
@@ -53,13 +50,10 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
 
     deinit {
         close()
-        state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.running.destroy()
         state.pointee.inputBuffer.deallocate()
         state.deallocate()
-        counters.destroy()
-        receiveScratch.deallocate()
     }
 
     /// True when this machine has a sequencer device at all.
@@ -70,9 +64,7 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
     public func open() throws(PortError) {
         close()
         let sequencer = try Self.openSequencer(configuration.clientName)
-        counters.reset()
-        state.pointee.core.input.discardAll()
-        state.pointee.core.output.discardAll()
+        endpoints.restart()
         state.pointee.sequencer = sequencer
         let input = sideman_seq_add_input_port(sequencer, configuration.inputName)
         guard input >= 0 else {
@@ -116,8 +108,7 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
             sideman_seq_close(sequencer)
             state.pointee.sequencer = nil
         }
-        state.pointee.core.input.discardAll()
-        state.pointee.core.output.discardAll()
+        endpoints.discardQueued()
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {
@@ -154,41 +145,26 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
     public func status() -> PortStatus { counters.snapshot(connected: state.pointee.sequencer != nil) }
 
     public func waitForNotifications(seconds: Double) -> PortNotifications {
-        let pending = counters.takeNotifications()
-        if !pending.isEmpty { return pending }
-        controlWakeup.wait(seconds: seconds)
-        return counters.takeNotifications()
+        endpoints.waitForNotifications(seconds: seconds)
     }
 
-    public func interruptNotificationWait() { controlWakeup.post() }
+    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
 
     // MARK: engine thread
 
-    public func waitForCycle(seconds: Double) { engineWakeup.wait(seconds: seconds) }
+    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
 
     @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int {
-        var received = 0
-        while let event = state.pointee.core.input.pop(into: receiveScratch) {
-            body(event.frame, UnsafeRawBufferPointer(start: receiveScratch, count: event.length))
-            received += 1
-        }
-        return received
-    }
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
 
     @discardableResult
     public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !counters.lost.load(ordering: .acquiring), port >= 0, port < configuration.outputNames.count else {
-            return false
-        }
-        if state.pointee.core.output.push(frame: frame, port: UInt8(port), bytes: bytes) { return true }
-        counters.dropped.wrappingIncrement(ordering: .relaxed)
-        return false
+        endpoints.schedule(frame: frame, port: port, bytes: bytes)
     }
 
-    public var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
-    public var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
-    public var outputIsDrained: Bool { state.pointee.core.output.isEmpty }
+    public var cycleStart: UInt64 { endpoints.cycleStart }
+    public var cycleLength: Int { endpoints.cycleLength }
+    public var outputIsDrained: Bool { endpoints.outputIsDrained }
 
     // MARK: helpers
 

@@ -16,9 +16,8 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
     public let backendName = "jack"
     public let configuration: PortConfiguration
     private let state: UnsafeMutablePointer<JACKProcessState>
-    private let counters = CycleCounters()
-    private let engineWakeup = Wakeup()
-    private let controlWakeup = Wakeup()
+    private let endpoints: CycleEndpoints
+    private var counters: CycleCounters { endpoints.counters }
     private var client: OpaquePointer?
     public private(set) var inputPortName = ""
     public private(set) var outputPortNames: [String] = []
@@ -26,27 +25,24 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
     public init(configuration: PortConfiguration) {
         self.configuration = configuration
         let outputs = configuration.outputNames.count
+        endpoints = CycleEndpoints(ringCapacity: configuration.ringCapacity, outputCount: outputs)
         state = .allocate(capacity: 1)
         state.initialize(
             to: JACKProcessState(
-                core: CycleCore(
-                    ringCapacity: configuration.ringCapacity, outputCount: outputs,
-                    engineWakeup: engineWakeup, counters: counters),
+                core: endpoints.core,
                 client: nil, inputPort: nil,
                 outputPorts: .allocate(capacity: max(1, outputs)),
                 outputBuffers: .allocate(capacity: max(1, outputs)),
-                controlWakeup: controlWakeup.semaphore))
+                controlWakeup: endpoints.controlWakeup.semaphore))
         state.pointee.outputPorts.initialize(repeating: nil, count: max(1, outputs))
         state.pointee.outputBuffers.initialize(repeating: nil, count: max(1, outputs))
     }
 
     deinit {
         close()
-        state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.outputBuffers.deallocate()
         state.deallocate()
-        counters.destroy()
     }
 
     // MARK: control thread
@@ -58,10 +54,8 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
             if case .failure(let error) = opened { throw error }
             return
         }
-        counters.reset()
+        endpoints.restart()
         state.pointee.core.resetClock()
-        state.pointee.core.input.discardAll()
-        state.pointee.core.output.discardAll()
         state.pointee.client = client
         self.client = client
 
@@ -110,8 +104,7 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
         state.pointee.client = nil
         state.pointee.inputPort = nil
         for index in 0..<configuration.outputNames.count { state.pointee.outputPorts[index] = nil }
-        state.pointee.core.input.discardAll()
-        state.pointee.core.output.discardAll()
+        endpoints.discardQueued()
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {
@@ -138,44 +131,26 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
     public func status() -> PortStatus { counters.snapshot(connected: client != nil) }
 
     public func waitForNotifications(seconds: Double) -> PortNotifications {
-        let pending = counters.takeNotifications()
-        if !pending.isEmpty { return pending }
-        controlWakeup.wait(seconds: seconds)
-        return counters.takeNotifications()
+        endpoints.waitForNotifications(seconds: seconds)
     }
 
-    public func interruptNotificationWait() { controlWakeup.post() }
+    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
 
     // MARK: engine thread
 
-    public func waitForCycle(seconds: Double) { engineWakeup.wait(seconds: seconds) }
+    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
 
     @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int {
-        let core = state.pointee.core
-        var received = 0
-        while let event = core.input.pop(into: receiveScratch) {
-            body(event.frame, UnsafeRawBufferPointer(start: receiveScratch, count: event.length))
-            received += 1
-        }
-        return received
-    }
-
-    private let receiveScratch = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
 
     @discardableResult
     public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !counters.lost.load(ordering: .acquiring), port >= 0, port < configuration.outputNames.count else {
-            return false
-        }
-        if state.pointee.core.output.push(frame: frame, port: UInt8(port), bytes: bytes) { return true }
-        counters.dropped.wrappingIncrement(ordering: .relaxed)
-        return false
+        endpoints.schedule(frame: frame, port: port, bytes: bytes)
     }
 
-    public var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
-    public var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
-    public var outputIsDrained: Bool { state.pointee.core.output.isEmpty }
+    public var cycleStart: UInt64 { endpoints.cycleStart }
+    public var cycleLength: Int { endpoints.cycleLength }
+    public var outputIsDrained: Bool { endpoints.outputIsDrained }
 
     // MARK: helpers
 

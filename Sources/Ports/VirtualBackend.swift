@@ -21,29 +21,20 @@ public final class VirtualBackend: PortBackend, @unchecked Sendable {
     public let sampleRate: Int
     public let bufferSize: Int
     private var core: CycleCore
-    private let counters = CycleCounters()
-    private let engineWakeup = Wakeup()
-    private let controlWakeup = Wakeup()
+    private let endpoints: CycleEndpoints
+    private var counters: CycleCounters { endpoints.counters }
     private let pending = Mutex<[(frame: UInt64, bytes: [UInt8])]>([])
     private let delivered = Mutex<[Delivered]>([])
     private let connections = Mutex<[(String, String)]>([])
     private let isOpen = Atomic<Bool>(false)
     private var now: UInt64 = 0
-    private let receiveScratch = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     public init(configuration: PortConfiguration = PortConfiguration(), sampleRate: Int = 48000, bufferSize: Int = 128) {
         self.configuration = configuration
         self.sampleRate = sampleRate
         self.bufferSize = bufferSize
-        core = CycleCore(
-            ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count,
-            engineWakeup: engineWakeup, counters: counters)
-    }
-
-    deinit {
-        core.deallocate()
-        counters.destroy()
-        receiveScratch.deallocate()
+        endpoints = CycleEndpoints(ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count)
+        core = endpoints.core
     }
 
     /// The frame the next cycle starts at.
@@ -91,25 +82,22 @@ public final class VirtualBackend: PortBackend, @unchecked Sendable {
     public func simulateLoss() {
         counters.lost.store(true, ordering: .releasing)
         counters.notify(.lost)
-        controlWakeup.post()
-        engineWakeup.post()
+        endpoints.controlWakeup.post()
+        endpoints.engineWakeup.post()
     }
 
     // MARK: PortBackend
 
     public func open() throws(PortError) {
-        counters.reset()
+        endpoints.restart()
         counters.sampleRate.store(sampleRate, ordering: .relaxed)
         counters.bufferSize.store(bufferSize, ordering: .relaxed)
-        core.input.discardAll()
-        core.output.discardAll()
         isOpen.store(true, ordering: .releasing)
     }
 
     public func close() {
         isOpen.store(false, ordering: .releasing)
-        core.input.discardAll()
-        core.output.discardAll()
+        endpoints.discardQueued()
     }
 
     public var inputPortName: String { "\(configuration.clientName):\(configuration.inputName)" }
@@ -130,37 +118,24 @@ public final class VirtualBackend: PortBackend, @unchecked Sendable {
     public func status() -> PortStatus { counters.snapshot(connected: isOpen.load(ordering: .acquiring)) }
 
     public func waitForNotifications(seconds: Double) -> PortNotifications {
-        let pending = counters.takeNotifications()
-        if !pending.isEmpty { return pending }
-        controlWakeup.wait(seconds: seconds)
-        return counters.takeNotifications()
+        endpoints.waitForNotifications(seconds: seconds)
     }
 
-    public func interruptNotificationWait() { controlWakeup.post() }
+    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
 
-    public func waitForCycle(seconds: Double) { engineWakeup.wait(seconds: seconds) }
+    // MARK: engine thread
+
+    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
 
     @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int {
-        var count = 0
-        while let event = core.input.pop(into: receiveScratch) {
-            body(event.frame, UnsafeRawBufferPointer(start: receiveScratch, count: event.length))
-            count += 1
-        }
-        return count
-    }
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
 
     @discardableResult
     public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !counters.lost.load(ordering: .acquiring), port >= 0, port < configuration.outputNames.count else {
-            return false
-        }
-        if core.output.push(frame: frame, port: UInt8(port), bytes: bytes) { return true }
-        counters.dropped.wrappingIncrement(ordering: .relaxed)
-        return false
+        endpoints.schedule(frame: frame, port: port, bytes: bytes)
     }
 
-    public var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
-    public var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
-    public var outputIsDrained: Bool { core.output.isEmpty }
+    public var cycleStart: UInt64 { endpoints.cycleStart }
+    public var cycleLength: Int { endpoints.cycleLength }
+    public var outputIsDrained: Bool { endpoints.outputIsDrained }
 }

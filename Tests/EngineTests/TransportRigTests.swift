@@ -1,4 +1,5 @@
 import MIDI
+import TestSupport
 import Testing
 
 @testable import Engine
@@ -40,20 +41,7 @@ struct TransportRig {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for jitter.
-struct SplitMixJitter {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in -1...1.
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
-}
+typealias SplitMixJitter = SplitMix64
 
 func transportSettings(_ source: TempoSource, bpm: Double, meter: Meter = .fourFour, countIn: Int = 0) -> TransportSettings {
     var s = TransportSettings()

@@ -1,22 +1,10 @@
+import TestSupport
 import Testing
 
 @testable import MIDI
 
-/// A small seeded generator (SplitMix64): the same seed gives the same file on every machine, so a
-/// failing case can be replayed from the seed in its message.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Seeded so a failing case can be replayed from the seed in its message.
+typealias SeededGenerator = SplitMix64
 
 /// Random but valid files holding every kind of event the model has.
 enum RandomMIDIFiles {

@@ -1,18 +1,7 @@
 import MIDI
+import TestSupport
 import Testing
 
-/// SplitMix64: a small seeded generator, so a failing fuzz run can be replayed exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The parser's rules restated the other way round, for whole streams: realtime bytes are taken out
 /// first, then the stream is cut into segments that each start at a status byte, and every segment is

@@ -25,11 +25,15 @@ struct OpenBLAS: @unchecked Sendable {
     static let shared: OpenBLAS? = load()
 
     private static func load() -> OpenBLAS? {
-        // Read by the library's constructor during dlopen. An inherited OPENBLAS_CORETYPE is often set for other
-        // programs (this machine's environment pins Haswell, half the speed here); sideman's own choice goes
-        // through SIDEMAN_OPENBLAS_CORETYPE, else the best kernel the CPU can run.
-        if let core = getenv("SIDEMAN_OPENBLAS_CORETYPE").map({ String(cString: $0) }) ?? recommendedCoreType {
+        // Read by the library's constructor during dlopen. An inherited OPENBLAS_CORETYPE wins: an
+        // administrator pins it where some kernel of an older OpenBLAS computes wrong results or crashes on
+        // the CPU, and we must not undo that (on these machines it pins Haswell, about half SkylakeX's
+        // speed). SIDEMAN_OPENBLAS_CORETYPE chooses for sideman alone; with neither set, the best kernel
+        // the CPU can run, since this OpenBLAS does not recognise newer CPUs and falls back to Prescott.
+        if let core = getenv("SIDEMAN_OPENBLAS_CORETYPE").map({ String(cString: $0) }) {
             setenv("OPENBLAS_CORETYPE", core, 1)
+        } else if getenv("OPENBLAS_CORETYPE") == nil, let core = recommendedCoreType {
+            setenv("OPENBLAS_CORETYPE", core, 0)
         }
         let names = ["libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first,

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// The unit files as systemd itself reads them: `systemd-analyze security --offline` scores the
+/// hardening, `systemd-analyze verify`-style parsing is left to that same tool.
+@Suite struct SystemdUnitTests {
+    static var packageRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        return "."
+    }
+
+    static let analyzer = "/usr/bin/systemd-analyze"
+
+    /// Runs systemd-analyze and returns its exit code and output.
+    static func analyze(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: analyzer)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyzer), "systemd-analyze is not installed"))
+    func systemServiceExposureIsAtMostTwo() throws {
+        let unit = "\(Self.packageRoot)/systemd/sideman.service"
+        let (status, output) = try Self.analyze(["security", "--offline=true", "--threshold=20", unit])
+        let line = try #require(output.split(separator: "\n").last { $0.contains("Overall exposure level") }, "\(output)")
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
+        #expect(score <= 2.0, "\(line)")
+        #expect(status == 0)
+    }
+
+    /// A hardened unit must still let the daemon do its job: realtime scheduling for the engine thread,
+    /// locked memory for the weights, AF_UNIX for JACK, the ALSA sequencer device, and sd_notify.
+    @Test func unitsGrantWhatTheDaemonNeeds() throws {
+        for path in ["systemd/sideman.service", "systemd/user/sideman.service"] {
+            let text = try String(contentsOfFile: "\(Self.packageRoot)/\(path)", encoding: .utf8)
+            for required in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "LimitRTPRIO=", "LimitMEMLOCK=", "RestrictAddressFamilies=AF_UNIX", "ExecReload=/bin/kill -HUP $MAINPID"] {
+                #expect(text.contains(required), "\(path) lacks \(required)")
+            }
+        }
+        let system = try String(contentsOfFile: "\(Self.packageRoot)/systemd/sideman.service", encoding: .utf8)
+        #expect(system.contains("DeviceAllow=char-alsa rw"))
+        #expect(system.contains("SupplementaryGroups=audio"))
+        #expect(!system.contains("PrivateDevices=yes"), "a private /dev would hide JACK's sockets in /dev/shm")
+    }
+}
