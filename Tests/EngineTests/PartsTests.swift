@@ -106,4 +106,35 @@ import Testing
         #expect(plain.onFrame(step: 2, frame: 5000, framesPerStep: 100, earliest: 6000) == 6000)
         #expect(plain.velocity(200) == 127)
     }
+
+    /// A chords part plays a pitch-chain model (88 units + END) as well as a multi-hot one.
+    @Test func aChordsPartPlaysAPitchChainModel() throws {
+        let config = TrainingModelConfig(family: .basic, data: .frames, units: 88, hidden: 16, layers: 1, head: .pitchChain)
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batch = 8
+        options.steps = 32
+        options.learningRate = 1e-2
+        options.transpose = 0
+        let trainer = Trainer(
+            model: config.makeModel(batch: 8, maxSteps: 32, seed: 2), encoding: SequenceEncoding(config, firstPitchIndex: 0),
+            train: TinyModels.chordPieces, valid: TinyModels.chordPieces, options: options)
+        try trainer.run()
+        let model = try makeModel(from: trainer.best)
+        #expect(try PartVocabulary.of(model) == .noteSets)
+        let part = try Part(settings: settings(.chords, channel: 4, range: 48...76), model: model, port: 0, seed: 4)
+        var out: [ScheduledMessage] = []
+        for step in 0..<48 {
+            part.advance()
+            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1, boost: 0)
+            for k in 0..<choice.count { #expect(choice.indices[k] < 88) }
+            part.render(choice, step: Int64(step), stepFrame: UInt64(step * 100 + 100), earliest: 0, framesPerStep: 100, velocity: 80, out: &out)
+            var left = part.sounding
+            while let p = left.lowest {
+                left.remove(p)
+                #expect((48...76).contains(p))
+            }
+        }
+        #expect(out.contains { $0.message.isSoundingNoteOn })
+    }
 }

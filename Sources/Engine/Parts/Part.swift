@@ -124,10 +124,13 @@ public final class Part: @unchecked Sendable {
                 biased[i] = raw[i] + b
             }
         case .noteSets:
-            for u in 0..<n {
+            let units = model.head.units(outputs: n)
+            for u in 0..<units {
                 let pitch = u + PartVocabulary.lowestPianoNote
                 biased[u] = raw[u] + classWeights[pitch % 12] + boost
             }
+            // A chain's END logit stays as the model made it.
+            for u in units..<n { biased[u] = raw[u] }
         }
         var choice = FeatureList()
         let t = Float(max(0.01, temperature))
@@ -143,7 +146,9 @@ public final class Part: @unchecked Sendable {
             }
             choice.append(event)
         case .noteSets:
-            let drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
+            let drawn = model.head == .pitchChain
+                ? sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+                : sampler.sampleSet(biased, temperature: t, rng: &rng)
             var taken = PitchSet()
             for k in 0..<drawn.count {
                 var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
