@@ -1,6 +1,5 @@
-# The two commands a newcomer needs (README): `make run` and `make test`. Both install what they need.
+# Shortcuts for the README's two commands, scripts/run.sh and scripts/test.sh, which need no make.
 SWIFT ?= swift
-RELEASE_BIN := .build/release/sideman
 PRESET ?= default
 
 .PHONY: setup build release run test bench clean
@@ -14,12 +13,12 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product sideman
 
-# Starts the daemon on the default preset.
-run: release
-	bash scripts/run.sh $(RELEASE_BIN) $(PRESET)
+# Starts the daemon on the default preset (same as scripts/run.sh).
+run:
+	bash scripts/run.sh $(PRESET)
 
-# Unit, property, fuzz and integration tests (real jackd, real external clients).
-test: setup
+# Unit, property, fuzz and integration tests (real jackd, real external clients); same as scripts/test.sh.
+test:
 	bash scripts/test.sh
 
 clean:

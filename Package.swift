@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "MIDI", "Neural", "Ports", "Service", "Engine",
+                "MIDI", "Music", "Neural", "Ports", "Service", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

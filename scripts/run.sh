@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the Sideman daemon in the foreground on a preset (default: "default"), as `make run` does.
+# The run command (README): installs what is missing, builds Sideman, and runs the daemon in the
+# foreground on a preset (default: "default"). Usage: scripts/run.sh [PRESET]
 # Sideman is a JACK client. When no JACK server is running, this starts one with the dummy driver so
 # the daemon comes up and can be connected to (jack_lsp, jack_connect); start your own server on your
 # sound card instead (e.g. `jackd -d alsa -d hw:0`) to hear it. Ctrl-C stops Sideman with all notes off.
 set -euo pipefail
-bin=${1:-.build/release/sideman}
-preset=${2:-default}
+preset=${1:-default}
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+swift build -c release --product sideman
+bin=.build/release/sideman
 export JACK_NO_START_SERVER=1
 
 jackd_pid=""
@@ -17,7 +20,7 @@ trap cleanup EXIT
 
 if ! jack_lsp >/dev/null 2>&1; then
   echo "run: no JACK server is running; starting one with the dummy driver (48 kHz, 128 frames)." >&2
-  echo "run: to hear Sideman, stop this and start jackd on your sound card, then run 'make run' again." >&2
+  echo "run: to hear Sideman, stop this and start jackd on your sound card, then run scripts/run.sh again." >&2
   jackd -d dummy -r 48000 -p 128 >/tmp/sideman-jackd.log 2>&1 &
   jackd_pid=$!
   for _ in $(seq 1 100); do jack_lsp >/dev/null 2>&1 && break; sleep 0.05; done

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Sideman needs on a fresh Debian machine: the JACK and ALSA headers, a JACK server and its
 # command-line clients for the tests, the Python JACK client, Python's mido for cross-checking the
-# Standard MIDI Files we write, and systemd-analyze to score the service unit. Idempotent: a second run
-# installs nothing.
+# Standard MIDI Files we write, OpenBLAS for training (loaded at run time; training falls back to its own
+# GEMM without it), and systemd-analyze to score the service unit. Idempotent: a second run installs
+# nothing.
 set -euo pipefail
 
-apt_packages=(libasound2-dev libjack-jackd2-dev jackd2 python3-jack-client python3-mido pkg-config systemd)
+apt_packages=(libasound2-dev libjack-jackd2-dev jackd2 python3-jack-client python3-mido pkg-config libopenblas-dev systemd)
 
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi

@@ -1,3 +1,5 @@
+import Neural
+
 /// Everything a musician sets for one way of playing with Sideman: how it connects, how it keeps time,
 /// how it listens, and which parts play. Read from YAML by `PresetReader`; every field has a default so
 /// a preset names only what it changes.
@@ -9,6 +11,7 @@ public struct Preset: Equatable, Sendable {
     public var listener = ListenerSettings()
     public var thru = ThruSettings()
     public var controls = ControlMap()
+    public var performance = PerformanceSettings()
     public var parts: [PartSettings] = []
 
     public init(name: String) {
@@ -92,7 +95,36 @@ public struct ControlMap: Equatable, Sendable {
     public var panic: UInt8? = 24
     public var nextSection: UInt8? = 25
     public var fill: UInt8? = 26
+    /// Pressed: the player's phrase ends now (the continuation answers without waiting for silence).
+    public var phraseEnd: UInt8? = 27
+    /// Taps (presses) steer the tempo in follow mode.
+    public var tap: UInt8? = nil
     public var learn: UInt8? = nil
+    public init() {}
+}
+
+/// Which parts play when: the continuation answers the player's phrases, the accompaniment plays along.
+public enum PerformanceMode: String, Equatable, Sendable, CaseIterable {
+    case callAndResponse = "call-and-response"
+    case accompaniment
+    case both
+
+    public var answers: Bool { self != .accompaniment }
+    public var accompanies: Bool { self != .callAndResponse }
+}
+
+/// How the generated parts behave as a whole (the preset's `performance` section).
+public struct PerformanceSettings: Equatable, Sendable {
+    public var mode = PerformanceMode.both
+    /// Bars the continuation plays after the player's phrase ends (unless the player comes back first).
+    public var continuationBars = 2
+    /// Bars of silence (no player, no answer) after which the band stops and waits for the player's next
+    /// note to start again; 0: it plays on.
+    public var idleBars = 4
+    /// Seeds every part's sampler (part k draws from seed + k): the same seed and input give the same notes.
+    public var seed: UInt64 = 1
+    /// Folder the daemon writes its session recording to (SIGUSR1 and stop), nil for none.
+    public var recordFolder: String? = nil
     public init() {}
 }
 
@@ -146,6 +178,8 @@ public struct PartSettings: Equatable, Sendable {
     public var velocityFollow = 0.5
     public var humanize = Humanize()
     public var muteCC: UInt8? = nil
+    /// How the model's step weights are stored: fp16 halves the bytes each step streams (same arithmetic).
+    public var precision = Precision.fp16
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

@@ -1,3 +1,4 @@
+import Neural
 import Yams
 
 /// A preset that cannot be used, with where in the file it went wrong: `parts[1].channel: ...`.
@@ -43,6 +44,9 @@ public enum PresetReader {
         if let node = top.take("thru") { preset.thru = try readThru(Fields(node, path: "thru")) }
         if let node = top.take("controls") {
             preset.controls = try readControls(Fields(node, path: "controls"))
+        }
+        if let node = top.take("performance") {
+            preset.performance = try readPerformance(Fields(node, path: "performance"))
         }
         if let node = top.take("parts") {
             guard case .sequence(let list) = node else {
@@ -125,9 +129,25 @@ public enum PresetReader {
         c.panic = try f.controller("panic", default: c.panic)
         c.nextSection = try f.controller("next_section", default: c.nextSection)
         c.fill = try f.controller("fill", default: c.fill)
+        c.phraseEnd = try f.controller("phrase_end", default: c.phraseEnd)
+        c.tap = try f.controller("tap", default: c.tap)
         c.learn = try f.controller("learn", default: c.learn)
         try f.finish()
         return c
+    }
+
+    private static func readPerformance(_ f: Fields) throws -> PerformanceSettings {
+        var p = PerformanceSettings()
+        p.mode = try f.choice("mode", PerformanceMode.self) ?? p.mode
+        p.continuationBars = try f.integer("continuation_bars", in: 1...64) ?? p.continuationBars
+        p.idleBars = try f.integer("idle_bars", in: 0...64) ?? p.idleBars
+        p.seed = UInt64(try f.integer("seed", in: 0...Int(Int32.max)) ?? Int(p.seed))
+        if let folder = try f.string("record") {
+            guard !folder.isEmpty else { throw f.error("record", "must name a folder") }
+            p.recordFolder = folder
+        }
+        try f.finish()
+        return p
     }
 
     private static func readPart(_ f: Fields) throws -> PartSettings {
@@ -167,12 +187,16 @@ public enum PresetReader {
             try h.finish()
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
+        p.precision = try f.choice("precision", Precision.self) ?? p.precision
         try f.finish()
         return p
     }
 
     /// Two parts with one name could not be told apart by mute CCs or recordings.
     private static func checkPartsAgree(_ preset: Preset) throws {
+        if preset.parts.count > 16 {
+            throw PresetError(keyPath: "parts", problem: "at most 16 parts (one per MIDI channel), got \(preset.parts.count)")
+        }
         var seen: [String: Int] = [:]
         for (i, part) in preset.parts.enumerated() {
             if let first = seen[part.name] {

@@ -129,7 +129,8 @@ struct Bench: ParsableCommand {
     /// KL(p ‖ q) of the distributions two logit vectors stand for (per-unit Bernoulli sums for multi-hot).
     private func divergence(_ p: [Float], _ q: [Float], head: OutputHead) -> Double {
         switch head {
-        case .softmax:
+        // For the chain, the first link: the softmax over every unit and END that picks the lowest note.
+        case .softmax, .pitchChain:
             func logSoftmax(_ x: [Float]) -> [Double] {
                 let m = Double(x.max()!)
                 let lse = m + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })

@@ -27,6 +27,9 @@ final class Daemon: @unchecked Sendable {
     /// Reads the preset again for SIGHUP; nil when the daemon runs without a preset file.
     private let reloadSettings: (() throws -> DaemonSettings)?
     let reloadRequested = Atomic<Bool>(false)
+    let recordingRequested = Atomic<Bool>(false)
+    /// Where the session recording is written (SIGUSR1 and stop), nil when not recording.
+    let recordingPath: String?
     let stopRequested = Atomic<Bool>(false)
     /// Reconnection backoff: first retry after `initialBackoff`, doubling up to `maxBackoff` seconds.
     let initialBackoff = 0.1
@@ -47,8 +50,9 @@ final class Daemon: @unchecked Sendable {
     init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
         reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
-        presetDescription: String = "built-in thru"
+        presetDescription: String = "built-in thru", recordingPath: String? = nil
     ) {
+        self.recordingPath = recordingPath
         self.backend = backend
         self.runner = runner
         self.connections = connections
@@ -99,7 +103,7 @@ final class Daemon: @unchecked Sendable {
                 log("\(settings.presetPath ?? "preset"): client and port names change at the next restart", .notice)
             }
             connections = settings.connections
-            runner.replace(engine: settings.engine.thru, panicController: settings.engine.panicController)
+            runner.replace(engine: settings.engine.makeEngine(), panicController: settings.engine.panicController)
             if backend.status().isConnected { applyConnections() }
             log("\(settings.presetPath ?? "preset"): reloaded")
         } catch let failure as Failure {
@@ -107,6 +111,32 @@ final class Daemon: @unchecked Sendable {
         } catch {
             log("reload: \(error); keeping the running preset", .error)
         }
+    }
+
+    /// Asks the control thread to write the session recording (SIGUSR1); safe from any thread.
+    func requestRecording() {
+        recordingRequested.store(true, ordering: .releasing)
+        backend.interruptNotificationWait()
+    }
+
+    private var recordingSampleRate = 48000
+
+    /// Writes everything recorded so far; the recording goes on.
+    private func writeRecording() {
+        guard let recordingPath, let recorder = runner.recorder else { return }
+        let rate = backend.status().sampleRate
+        if rate > 0 { recordingSampleRate = rate }
+        do {
+            try recorder.write(to: recordingPath, sampleRate: recordingSampleRate)
+            log("\(recordingPath): session written (\(recorder.eventCount) events)")
+        } catch {
+            log("\(recordingPath): cannot write the session: \(error)", .error)
+        }
+    }
+
+    private func writeRecordingIfRequested() {
+        guard recordingRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        writeRecording()
     }
 
     /// Asks the control thread to stop; safe from any thread.
@@ -170,6 +200,7 @@ final class Daemon: @unchecked Sendable {
             stoppingSent = true
             engineThread.stop()  // the runner queues note-offs and CC 123 on its way out
             flushOutput()
+            writeRecording()
             metricsDisconnected()
             backend.close()
         }
@@ -185,6 +216,7 @@ final class Daemon: @unchecked Sendable {
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
             reloadIfRequested()
+            writeRecordingIfRequested()
             let status = backend.status()
             if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents
                 || status.droppedEvents > reported.droppedEvents

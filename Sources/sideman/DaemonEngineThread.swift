@@ -29,12 +29,16 @@ final class EngineRunner: @unchecked Sendable {
     /// far-future event never blocks a nearer one behind it in the ring.
     private var pending: [ScheduledMessage] = []
     private var encoded: [UInt8] = []
+    /// The session recording, when asked for: every input and output message, and the tempo.
+    let recorder: SessionRecorder?
+    private var recordedTempo: Double = 0
     let stopping = Atomic<Bool>(false)
     /// Counts passes of the engine loop: the watchdog is fed only while it moves.
     let heartbeat = Atomic<UInt64>(0)
 
-    init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int) {
+    init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int, recorder: SessionRecorder? = nil) {
         self.engine = engine
+        self.recorder = recorder
         self.panicController = panicController
         trackers = Array(repeating: NoteTracker(), count: outputCount)
         input.reserveCapacity(1024)
@@ -85,8 +89,16 @@ final class EngineRunner: @unchecked Sendable {
             return slot
         }) {
             pending.removeAll()
-            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
-            engine = next.engine
+            let at = backend.cycleStart + UInt64(backend.cycleLength)
+            if var musical = next.engine as? MusicalEngine, let old = engine as? MusicalEngine {
+                // Only the parts that changed fall silent; the others play on. Notes the old engine left
+                // to the tracker alone (the thru's) are the player's, whose note-offs still come through.
+                for message in musical.takeOver(from: old, at: at) { send(message, backend: backend) }
+                engine = musical
+            } else {
+                silence(backend: backend, at: at)
+                engine = next.engine
+            }
             panicController = next.panicController
         }
         input.removeAll(keepingCapacity: true)
@@ -98,6 +110,13 @@ final class EngineRunner: @unchecked Sendable {
             cycleStart: backend.cycleStart, cycleLength: max(1, backend.cycleLength), sampleRate: status.sampleRate)
         produced.removeAll(keepingCapacity: true)
         engine.process(input, clock: clock, output: &produced)
+        if let recorder {
+            for event in input { recorder.player(event.message, at: event.time) }
+            if let bpm = engine.tempoBPM, bpm != recordedTempo {
+                recordedTempo = bpm
+                recorder.tempo(bpm, at: clock.cycleStart)
+            }
+        }
         if !produced.isEmpty {
             pending.append(contentsOf: produced)
             pending.sort { $0.frame < $1.frame }
@@ -139,7 +158,9 @@ final class EngineRunner: @unchecked Sendable {
         event.message.encode(into: &encoded)
         let sent = encoded.withUnsafeBytes { backend.schedule(frame: event.frame, port: event.port, bytes: $0) }
         // A note-on the ring refused never sounds; a note-off it refused must stay tracked.
-        guard sent, track else { return }
+        guard sent else { return }
+        recorder?.output(event.message, at: event.frame)
+        guard track else { return }
         trackers[event.port].observe(event.message)
     }
 }

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import MIDI
 import Ports
 
@@ -16,15 +17,31 @@ struct DaemonSettings {
         var thru = ThruEngine()
         /// A controller that means panic besides CC 120 and CC 123 (the preset's `controls.panic`).
         var panicController: UInt8?
+        /// A preset with parts: its parts, loaded; the musical engine plays them (and does the thru).
+        var preset: Preset?
+        var parts: [Part] = []
+
+        /// The engine to run: the musical engine when the preset has parts, else the thru; the thru
+        /// settings (with the command line's overrides) apply to both.
+        func makeEngine() -> any PerformanceEngine {
+            guard var preset, !parts.isEmpty else { return thru }
+            preset.thru.enabled = thru.enabled
+            preset.thru.channel = thru.channel
+            preset.thru.transpose = thru.transpose
+            return MusicalEngine(preset: preset, parts: parts)
+        }
     }
 
-    /// Loads `nameOrPath` the way `--preset` finds presets. Throws `Failure` with 66 when there is no
-    /// such preset or it cannot be read, 65 when it is invalid, 69 when it has parts (the engine that
-    /// plays them is not in this build).
-    static func load(preset nameOrPath: String, locator: PresetLocator) throws -> DaemonSettings {
-        let loaded: LoadedPreset
+    /// Where the session recording goes (--record or the preset's performance.record), nil for none.
+    var recordFolder: String?
+    /// Part names and channels, for the recording's tracks.
+    var partNames: [String] = []
+    var partChannels: [MIDIChannel] = []
+
+    /// Finds and reads a preset: 66 when there is none or it cannot be read, 65 when it is invalid.
+    static func locate(_ nameOrPath: String, locator: PresetLocator) throws -> LoadedPreset {
         do {
-            loaded = try locator.load(nameOrPath)
+            return try locator.load(nameOrPath)
         } catch let error as PresetLoadError {
             switch error {
             case .missing(let name, let searched):
@@ -33,13 +50,29 @@ struct DaemonSettings {
             case .invalid(let path, let problem): throw Failure(path, "\(problem)", status: .dataError)
             }
         }
-        let preset = loaded.preset
-        guard preset.parts.isEmpty else {
-            throw Failure(
-                loaded.path,
-                "has \(preset.parts.count) part(s); the musical engine that plays them is not in this build yet "
-                    + "(use a preset without parts, such as default)", status: .unavailable)
+    }
+
+    /// The preset lookup `--preset` uses: next to the binary, /etc/sideman, ~/.config/sideman.
+    static func standardLocator() -> PresetLocator {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return PresetLocator.standard(executablePath: executable, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// A preset's parts, loaded: 66 for a missing model file, 65 for an unusable one.
+    static func parts(for loaded: LoadedPreset) throws -> [Part] {
+        do {
+            return try PartLoader.parts(for: loaded)
+        } catch {
+            throw Failure(error.path, error.problem, status: error.isMissing ? .noInput : .dataError)
         }
+    }
+
+    /// Loads `nameOrPath` the way `--preset` finds presets. Throws `Failure` with 66 when there is no
+    /// such preset, it cannot be read or a part's model file is missing, 65 when it or a model is invalid.
+    static func load(preset nameOrPath: String, locator: PresetLocator) throws -> DaemonSettings {
+        let loaded = try locate(nameOrPath, locator: locator)
+        let preset = loaded.preset
+        let parts = try Self.parts(for: loaded)
         var settings = DaemonSettings()
         settings.presetPath = loaded.path
         settings.clientName = preset.ports.clientName
@@ -51,7 +84,12 @@ struct DaemonSettings {
             thru: ThruEngine(
                 enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel,
                 channel: preset.thru.channel, transpose: preset.thru.transpose),
-            panicController: preset.controls.panic)
+            panicController: preset.controls.panic, preset: preset, parts: parts)
+        settings.recordFolder = preset.performance.recordFolder.map { folder in
+            folder.hasPrefix("/") ? folder : "\(loaded.folder)/\(folder)"
+        }
+        settings.partNames = preset.parts.map(\.name)
+        settings.partChannels = preset.parts.map(\.channel)
         return settings
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// SIGINT, SIGTERM and SIGHUP, received by `sigwait` on an ordinary thread rather than in a handler:
+/// SIGINT, SIGTERM, SIGHUP and SIGUSR1 (write the session recording), received by `sigwait` on an ordinary thread rather than in a handler:
 /// the work a stop needs (silencing, flushing, closing) is not async-signal-safe.
 final class DaemonSignals: Sendable {
     /// The signal that asked the daemon to stop, or 0.
@@ -23,12 +23,17 @@ final class DaemonSignals: Sendable {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGUSR1)
         return set
     }
 
-    /// Starts the waiting thread; `onStop` runs on it after a stop signal, `onReload` after SIGHUP.
-    func start(onStop: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Handlers(signals: self, onStop: onStop, onReload: onReload)).toOpaque()
+    /// Starts the waiting thread; `onStop` runs on it after a stop signal, `onReload` after SIGHUP,
+    /// `onRecord` after SIGUSR1.
+    func start(
+        onStop: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void,
+        onRecord: @escaping @Sendable () -> Void = {}
+    ) {
+        let box = Unmanaged.passRetained(Handlers(signals: self, onStop: onStop, onReload: onReload, onRecord: onRecord)).toOpaque()
         var thread = pthread_t()
         let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { raw in
             let handlers = Unmanaged<Handlers>.fromOpaque(raw!).takeRetainedValue()
@@ -36,6 +41,10 @@ final class DaemonSignals: Sendable {
             var received: Int32 = 0
             while true {
                 guard sigwait(&set, &received) == 0 else { continue }
+                if received == SIGUSR1 {
+                    handlers.onRecord()
+                    continue
+                }
                 if received != SIGHUP { break }
                 handlers.onReload()
             }
@@ -44,7 +53,7 @@ final class DaemonSignals: Sendable {
             // A second stop signal while stopping ends the process at once: the user insists. The
             // signals stay blocked and waited for, so nothing races with the orderly exit.
             while true {
-                guard sigwait(&set, &received) == 0, received != SIGHUP else { continue }
+                guard sigwait(&set, &received) == 0, received != SIGHUP, received != SIGUSR1 else { continue }
                 _exit(128 + received)
             }
         }
@@ -56,10 +65,15 @@ final class DaemonSignals: Sendable {
         let signals: DaemonSignals
         let onStop: @Sendable () -> Void
         let onReload: @Sendable () -> Void
-        init(signals: DaemonSignals, onStop: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void) {
+        let onRecord: @Sendable () -> Void
+        init(
+            signals: DaemonSignals, onStop: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void,
+            onRecord: @escaping @Sendable () -> Void
+        ) {
             self.signals = signals
             self.onStop = onStop
             self.onReload = onReload
+            self.onRecord = onRecord
         }
     }
 }

@@ -11,10 +11,12 @@ struct Run: ParsableCommand {
         abstract: "Start the daemon: the player's MIDI in, Sideman's MIDI out.",
         discussion: """
             The preset (--preset NAME or PATH; without it, the built-in default: MIDI thru) says how \
-            Sideman connects and what it plays. Until the musical engine lands, the engine is the \
+            Sideman connects and what it plays. Without parts, the engine is the \
             preset's thru: every event goes out exactly one period after it came in, at the same \
             offset in the cycle, optionally moved to one channel and transposed. A preset with parts \
-            is refused with status 69. Options given here override the preset: --client-name, \
+            runs the musical engine: its parts accompany the player and answer their phrases (see \
+            `sideman accompany --help` for the controls). --record DIR (or the preset's \
+            performance.record) keeps a session recording, written on SIGUSR1 and at stop. Options given here override the preset: --client-name, \
             --output, --thru-channel, --transpose; --connect-in/--connect-out add to its patterns. \
             SIGHUP reads the preset file again without dropping ports: notes sounding are ended, \
             the new thru settings and connection patterns apply (client and port names at restart).
@@ -58,6 +60,9 @@ struct Run: ParsableCommand {
     @Option(help: "Connect Sideman's output to these ports (repeatable; NAME=PATTERN picks the output).")
     var connectOut: [String] = []
 
+    @Option(help: "Record the session into this folder (sideman-YYYYMMDD-HHMMSS.mid): written on SIGUSR1 and at stop.")
+    var record: String?
+
     @Option(help: "Thru: send everything on this channel (1-16) instead of the player's.")
     var thruChannel: Int?
 
@@ -91,23 +96,43 @@ struct Run: ParsableCommand {
             let settings = try settings()
             let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
             let ports = try chooseBackend(configuration)
+            var recorder: SessionRecorder?
+            var recordingPath: String?
+            if let folder = settings.recordFolder {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                recordingPath = "\(folder)/\(Self.sessionFileName())"
+                recorder = SessionRecorder(partNames: settings.partNames, partChannels: settings.partChannels)
+            }
             let runner = EngineRunner(
-                engine: settings.engine.thru, panicController: settings.engine.panicController,
-                outputCount: settings.outputNames.count)
+                engine: settings.engine.makeEngine(), panicController: settings.engine.panicController,
+                outputCount: settings.outputNames.count, recorder: recorder)
             let reload: (() throws -> DaemonSettings)? = settings.presetPath == nil ? nil : { try self.settings() }
             let daemon = Daemon(
                 backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload,
-                presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru")
+                presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru",
+                recordingPath: recordingPath)
             let metricsServer = try service.startMetrics(logger: Logger(label: "sideman"))
             defer { metricsServer?.stop() }
             let signals = DaemonSignals()
-            signals.start(onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() })
+            signals.start(
+                onStop: { daemon.requestStop() }, onReload: { daemon.requestReload() },
+                onRecord: { daemon.requestRecording() })
             do {
                 try daemon.run()
             } catch let error as PortError {
                 throw Failure(error.subject, error.problem, status: error.isUnavailable ? .unavailable : .software)
             }
         }
+    }
+
+    /// The recording's file name, from the local start time.
+    static func sessionFileName() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return String(
+            format: "sideman-%04d%02d%02d-%02d%02d%02d.mid", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     /// JACK when asked, or for `auto` when a JACK server answers; the ALSA sequencer when asked, or for
@@ -141,6 +166,7 @@ struct Run: ParsableCommand {
             settings = try DaemonSettings.load(preset: preset, locator: locator)
         }
         if let clientName { settings.clientName = clientName }
+        if let record { settings.recordFolder = record }
         if !output.isEmpty { settings.outputNames = output }
         if let thruChannel { settings.engine.thru.channel = MIDIChannel(thruChannel - 1) }
         if let transpose { settings.engine.thru.transpose = transpose }

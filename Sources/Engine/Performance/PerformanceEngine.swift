@@ -40,6 +40,12 @@ public protocol PerformanceEngine: Sendable {
     /// `input`: the player's events since the last call, with absolute frames, oldest first.
     /// Append what to play to `output` (any order: the daemon sorts and schedules).
     mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage])
+    /// The tempo the engine keeps, in quarter-note bpm, when it keeps one (a session recording's tempo map).
+    var tempoBPM: Double? { get }
+}
+
+extension PerformanceEngine {
+    public var tempoBPM: Double? { nil }
 }
 
 /// The engine until the musical one lands: MIDI thru, optionally moved to one channel and transposed.

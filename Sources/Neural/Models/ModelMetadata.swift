@@ -4,7 +4,7 @@ extension WeightReader {
 
     func head() throws(WeightsError) -> OutputHead {
         let text = try metadata("head")
-        guard let head = OutputHead(rawValue: text) else { throw WeightsError("metadata head = \(text) is not softmax or multi_hot") }
+        guard let head = OutputHead(rawValue: text) else { throw WeightsError("metadata head = \(text) is not softmax, multi_hot or pitch_chain") }
         return head
     }
 

@@ -6,6 +6,12 @@ public enum OutputHead: String, Sendable, CaseIterable {
     case softmax
     /// Each output an independent on/off (drum kit pieces): sigmoid per unit.
     case multiHot = "multi_hot"
+    /// A set of units drawn lowest to highest: one logit per unit plus END (the last output); each link of
+    /// the chain is a softmax over {units above the last one drawn, END}, so a set has an exact probability.
+    case pitchChain = "pitch_chain"
+
+    /// Units the head chooses among, given the model's output count (the chain's last output is END).
+    public func units(outputs: Int) -> Int { self == .pitchChain ? outputs - 1 : outputs }
 }
 
 /// Draws from a step's logits with temperature and nucleus (top-p) truncation, using preallocated scratch so
@@ -73,6 +79,84 @@ public final class Sampler {
             if on { chosen.append(i) }
         }
         return chosen
+    }
+
+    /// Ascending pitch chain: draws units lowest to highest, each link a softmax (with temperature and
+    /// top-p) over {units above the last drawn, END}, until END, the top unit, or FeatureList.capacity.
+    /// Temperature ≤ 0 takes the most likely choice at every link.
+    public func sampleChain(
+        _ logits: UnsafePointer<Float>, temperature: Float, topP: Float, rng: inout SeededRandom
+    ) -> FeatureList {
+        let end = count - 1
+        let p = probabilities.base
+        var chosen = FeatureList()
+        var first = 0
+        while first < end && chosen.count < FeatureList.capacity {
+            // Candidates: first..<end and END, written compactly into order[0...k-1].
+            var k = 0
+            for u in first..<end {
+                order[k] = Int32(u)
+                k += 1
+            }
+            order[k] = Int32(end)
+            k += 1
+            var pick: Int
+            if temperature <= 0 {
+                pick = Int(order[0])
+                for c in 1..<k where logits[Int(order[c])] > logits[pick] { pick = Int(order[c]) }
+            } else {
+                var m = -Float.infinity
+                for c in 0..<k { m = max(m, logits[Int(order[c])] / temperature) }
+                var total: Float = 0
+                for c in 0..<k {
+                    let e = exp(logits[Int(order[c])] / temperature - m)
+                    p[c] = e
+                    total += e
+                }
+                for c in 0..<k { p[c] /= total }
+                pick = drawNucleus(candidates: k, topP: topP, rng: &rng)
+            }
+            if pick == end { break }
+            chosen.append(pick)
+            first = pick + 1
+        }
+        return chosen
+    }
+
+    /// Draws one of the `k` candidates in order[0..<k] whose probabilities are p[0..<k], keeping the
+    /// smallest most likely subset whose mass reaches topP. Sorts candidates and probabilities in place.
+    private func drawNucleus(candidates k: Int, topP: Float, rng: inout SeededRandom) -> Int {
+        let p = probabilities.base
+        var kept = k
+        var mass: Float = 1
+        if topP < 1 {
+            // Insertion sort of the (candidate, probability) pairs by descending probability.
+            for i in 1..<max(k, 1) {
+                let item = order[i], value = p[i]
+                var j = i - 1
+                while j >= 0 && p[j] < value {
+                    order[j + 1] = order[j]
+                    p[j + 1] = p[j]
+                    j -= 1
+                }
+                order[j + 1] = item
+                p[j + 1] = value
+            }
+            mass = 0
+            kept = 0
+            while kept < k {
+                mass += p[kept]
+                kept += 1
+                if mass >= topP { break }
+            }
+        }
+        let u = rng.nextUnit() * mass
+        var acc: Float = 0
+        for c in 0..<kept {
+            acc += p[c]
+            if u < acc { return Int(order[c]) }
+        }
+        return Int(order[kept - 1])
     }
 
     /// Insertion sort of indices by descending probability, stable, in place: no allocation, and at the

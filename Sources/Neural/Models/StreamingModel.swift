@@ -43,6 +43,8 @@ extension StreamingModel {
             return FeatureList(oneHot: sampler.sampleEvent(base, temperature: temperature, topP: topP, rng: &rng))
         case .multiHot:
             return sampler.sampleSet(base, temperature: temperature, rng: &rng)
+        case .pitchChain:
+            return sampler.sampleChain(base, temperature: temperature, topP: topP, rng: &rng)
         }
     }
 

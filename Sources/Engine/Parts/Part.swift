@@ -1,0 +1,286 @@
+import MIDI
+import Neural
+
+/// One member of the band: its settings, its model and sampler, and the notes it has sounding.
+///
+/// A step goes: `advance()` feeds the model what happened on the part's previous step and keeps the
+/// logits; then either `choose` draws the part's own step (its output becomes the next input), or, for a
+/// continuation that is listening, `listen` makes the player's event the next input (priming). `render`
+/// turns a choice into note-ons and note-offs at frames; the part remembers what it has sounding, so mute,
+/// mode changes and stop end exactly those notes. Buffers are sized at init: nothing here allocates.
+public final class Part: @unchecked Sendable {
+    // @unchecked: a part is used only by the engine thread that owns its MusicalEngine.
+    public let settings: PartSettings
+    public let vocabulary: PartVocabulary
+    /// Output port index (0 with one port for all parts).
+    public let port: Int
+    let model: any StreamingModel
+    let sampler: Sampler
+    /// The model's logits for the step being decided, and the same after the context's bias.
+    let raw: UnsafeMutablePointer<Float>
+    let biased: UnsafeMutablePointer<Float>
+    let classWeights: UnsafeMutablePointer<Float>
+    /// Frame of each sounding pitch's note-on: a note-off is never written at or before it.
+    let onFrames: UnsafeMutablePointer<UInt64>
+    /// Frame of each pitch's latest note-off: its next note-on comes after it, whatever order a scheduler
+    /// keeps for messages at one frame.
+    let offFrames: UnsafeMutablePointer<UInt64>
+    let seed: UInt64
+    var rng: SeededRandom
+    var humanizer: Humanizer
+    /// What the model is fed at its next step.
+    var input = FeatureList()
+    public var muted = false
+    public private(set) var sounding = PitchSet()
+    /// The part's output on its latest step, and on the one before (what the other parts hear).
+    public private(set) var output = PitchSet()
+    public private(set) var previousOutput = PitchSet()
+    /// Notes started on the latest step (a reaction may take them back).
+    var startedOnStep = PitchSet()
+    public private(set) var lastChoice = FeatureList()
+
+    public init(settings: PartSettings, model: any StreamingModel, port: Int, seed: UInt64, sampleRate: Double = 48000) throws(WeightsError) {
+        vocabulary = try PartVocabulary.of(model)
+        let needed = PartVocabulary.required(by: settings.role)
+        guard vocabulary == needed else {
+            throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs a \(needed.rawValue) model")
+        }
+        self.settings = settings
+        self.model = model
+        self.port = port
+        self.seed = seed
+        let n = model.outputSize
+        sampler = Sampler(count: n)
+        raw = .allocate(capacity: n)
+        raw.initialize(repeating: 0, count: n)
+        biased = .allocate(capacity: n)
+        biased.initialize(repeating: 0, count: n)
+        classWeights = .allocate(capacity: 12)
+        classWeights.initialize(repeating: 0, count: 12)
+        onFrames = .allocate(capacity: 128)
+        onFrames.initialize(repeating: 0, count: 128)
+        offFrames = .allocate(capacity: 128)
+        offFrames.initialize(repeating: 0, count: 128)
+        rng = SeededRandom(seed: seed)
+        humanizer = Humanizer(settings: settings.humanize, grid: settings.grid, sampleRate: sampleRate, seed: seed)
+        reset()
+    }
+
+    deinit {
+        raw.deallocate()
+        biased.deallocate()
+        classWeights.deallocate()
+        onFrames.deallocate()
+        offFrames.deallocate()
+    }
+
+    public func use(sampleRate: Double) { humanizer.use(sampleRate: sampleRate) }
+
+    public var role: PartRole { settings.role }
+    public var channel: MIDIChannel { settings.channel }
+    /// True for the parts that follow the player's harmony (they react to an on-step note).
+    public var followsPlayer: Bool { role == .voice || role == .counterMelody || role == .bass || role == .chords }
+
+    /// Back to the start of a piece: zero model state, nothing fed yet (NO_EVENT for events, as a melody
+    /// starts; an empty frame for note sets, as training feeds before the first frame). Does not end notes.
+    public func reset() {
+        model.reset()
+        input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
+        lastChoice = input
+        output = PitchSet()
+        previousOutput = PitchSet()
+    }
+
+    /// Steps the model on its pending input and keeps the logits for this step.
+    func advance() {
+        let logits = vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+        raw.update(from: logits.baseAddress!, count: logits.count)
+        previousOutput = output
+    }
+
+    /// The player's event becomes the next input (a listening continuation, primed with the phrase).
+    func listen(_ playerEvent: Int) {
+        input = FeatureList(oneHot: playerEvent)
+        lastChoice = input
+        output = playerEvent >= PartVocabulary.firstPitchIndex ? Self.single(playerEvent - PartVocabulary.firstPitchIndex) : PitchSet()
+    }
+
+    /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
+    /// new note survives), folds pitches into the part's range, and makes the result the next input.
+    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float) -> FeatureList {
+        let n = model.outputSize
+        context.classWeights(for: role, into: classWeights)
+        let low = Int(settings.lowestNote), high = Int(settings.highestNote)
+        switch vocabulary {
+        case .events:
+            biased[0] = raw[0]
+            biased[1] = raw[1]
+            for i in PartVocabulary.firstPitchIndex..<n {
+                let pitch = i - PartVocabulary.firstPitchIndex
+                var b = classWeights[pitch % 12]
+                if role == .counterMelody, context.playerSounding.contains(UInt8(pitch)) || context.bandPrevious.contains(UInt8(pitch)) {
+                    b -= 3
+                }
+                biased[i] = raw[i] + b
+            }
+        case .noteSets:
+            let units = model.head.units(outputs: n)
+            for u in 0..<units {
+                let pitch = u + PartVocabulary.lowestPianoNote
+                biased[u] = raw[u] + classWeights[pitch % 12] + boost
+            }
+            // A chain's END logit stays as the model made it.
+            for u in units..<n { biased[u] = raw[u] }
+        }
+        var choice = FeatureList()
+        let t = Float(max(0.01, temperature))
+        switch vocabulary {
+        case .events:
+            var event = sampler.sampleEvent(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+            if event >= PartVocabulary.firstPitchIndex {
+                if keep < 1, Double(rng.nextUnit()) >= keep {
+                    event = 0
+                } else {
+                    event = PartVocabulary.firstPitchIndex + Self.fold(event - PartVocabulary.firstPitchIndex, low, high)
+                }
+            }
+            choice.append(event)
+        case .noteSets:
+            let drawn = model.head == .pitchChain
+                ? sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+                : sampler.sampleSet(biased, temperature: t, rng: &rng)
+            var taken = PitchSet()
+            for k in 0..<drawn.count {
+                var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
+                if role == .drums {
+                    guard pitch >= low, pitch <= high else { continue }
+                } else {
+                    pitch = Self.fold(pitch, low, high)
+                }
+                let isNew = role == .drums || !sounding.contains(UInt8(pitch))
+                if isNew, keep < 1, Double(rng.nextUnit()) >= keep { continue }
+                let unit = pitch - PartVocabulary.lowestPianoNote
+                guard unit >= 0, unit < PartVocabulary.pianoUnits, !taken.contains(UInt8(pitch)) else { continue }
+                taken.insert(UInt8(pitch))
+                choice.append(unit)
+            }
+        }
+        input = choice
+        lastChoice = choice
+        return choice
+    }
+
+    /// A set of one pitch, built without an array (this runs on every step).
+    static func single(_ pitch: Int) -> PitchSet {
+        var set = PitchSet()
+        set.insert(UInt8(pitch & 0x7F))
+        return set
+    }
+
+    /// A pitch moved by octaves into low...high (clamped when the range is under an octave).
+    static func fold(_ pitch: Int, _ low: Int, _ high: Int) -> Int {
+        var p = pitch
+        while p < low { p += 12 }
+        while p > high { p -= 12 }
+        return max(low, min(high, p))
+    }
+
+    /// The pitches a choice sounds from this step on (events: the note struck, the note held, or none).
+    func pitches(of choice: FeatureList) -> PitchSet {
+        switch vocabulary {
+        case .events:
+            let e = Int(choice.indices[0])
+            if e == 0 { return sounding }
+            if e == 1 { return PitchSet() }
+            return Self.single(e - PartVocabulary.firstPitchIndex)
+        case .noteSets:
+            var set = PitchSet()
+            for k in 0..<choice.count { set.insert(UInt8(Int(choice.indices[k]) + PartVocabulary.lowestPianoNote)) }
+            return set
+        }
+    }
+
+    /// Writes a choice as notes: what stops sounding ends at the step (one frame before it, so a pitch
+    /// struck again cannot lose its new note to its old note-off), new notes start at the humanized frame.
+    /// Drums are hits: each ends half a step later. `stepFrame` is the grid frame, `earliest` the first frame
+    /// that can still be written.
+    func render(
+        _ choice: FeatureList, step: Int64, stepFrame: UInt64, earliest: UInt64, framesPerStep: Double,
+        velocity: Double, out: inout [ScheduledMessage]
+    ) {
+        let next = pitches(of: choice)
+        var struck = PitchSet()
+        if vocabulary == .events {
+            let e = Int(choice.indices[0])
+            if e >= PartVocabulary.firstPitchIndex { struck = next }
+        } else if role == .drums {
+            struck = next
+        } else {
+            struck = next.subtracting(sounding)
+        }
+        let offFrame = max(earliest, stepFrame > 0 ? stepFrame - 1 : 0)
+        // What ends: notes not in the next set, and notes struck again.
+        var ending = sounding
+        while let p = ending.lowest {
+            ending.remove(p)
+            if !next.contains(p) || struck.contains(p) { end(p, at: offFrame, out: &out) }
+        }
+        startedOnStep = PitchSet()
+        var starting = struck
+        while let p = starting.lowest {
+            starting.remove(p)
+            var at = humanizer.onFrame(step: step, frame: stepFrame, framesPerStep: framesPerStep, earliest: earliest)
+            if offFrames[Int(p)] >= at { at = offFrames[Int(p)] + 1 }
+            let v = humanizer.velocity(velocity)
+            out.append(ScheduledMessage(frame: at, port: port, message: .noteOn(channel: channel, note: p, velocity: v)))
+            onFrames[Int(p)] = at
+            if role == .drums {
+                let length = UInt64(max(1, framesPerStep * Double(settings.grid.stepsOfSixteenth) / 2))
+                out.append(ScheduledMessage(frame: at + length, port: port, message: .noteOff(channel: channel, note: p, velocity: 0)))
+                offFrames[Int(p)] = at + length
+            } else {
+                sounding.insert(p)
+                startedOnStep.insert(p)
+            }
+        }
+        output = role == .drums ? next : sounding
+    }
+
+    private func end(_ pitch: UInt8, at frame: UInt64, out: inout [ScheduledMessage]) {
+        guard sounding.contains(pitch) else { return }
+        let at = max(frame, onFrames[Int(pitch)] + 1)
+        out.append(ScheduledMessage(frame: at, port: port, message: .noteOff(channel: channel, note: pitch, velocity: 0)))
+        offFrames[Int(pitch)] = at
+        sounding.remove(pitch)
+    }
+
+    /// Ends the notes the latest step started (a reaction replacing them).
+    func takeBackStep(at frame: UInt64, out: inout [ScheduledMessage]) {
+        var started = startedOnStep
+        while let p = started.lowest {
+            started.remove(p)
+            end(p, at: frame, out: &out)
+        }
+        startedOnStep = PitchSet()
+    }
+
+    /// Ends every note the part has sounding, at `frame` or later.
+    public func silence(at frame: UInt64, out: inout [ScheduledMessage]) {
+        var left = sounding
+        while let p = left.lowest {
+            left.remove(p)
+            end(p, at: frame, out: &out)
+        }
+        output = PitchSet()
+    }
+}
+
+extension PitchSet {
+    /// Pitches in self and not in `other`, as a set (no array).
+    func subtracting(_ other: PitchSet) -> PitchSet {
+        var result = PitchSet()
+        result.low = low & ~other.low
+        result.high = high & ~other.high
+        return result
+    }
+}

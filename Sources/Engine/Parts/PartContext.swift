@@ -1,0 +1,65 @@
+import Music
+
+/// What a part hears when it decides a step: the player through the current step and every other part
+/// through the previous one (DESIGN §5, multi-part conditioning).
+///
+/// The models `sideman train` makes are single-part sequence models: their input is their own previous
+/// event or frame and nothing else. So the conditioning enters where it can without inputs the weights do not
+/// know: as a bias on the step's logits before sampling — pitches that fit the player's chord and key are
+/// favoured, pitches outside the key discouraged, a counter-melody avoids the pitches the player and the band
+/// hold. The continuation is conditioned the direct way instead: it is primed with the player's phrase.
+public struct PartContext: Equatable, Sendable {
+    /// The player's strikes on the step being decided (so far).
+    public var playerStruck = PitchSet()
+    /// What the player holds now.
+    public var playerSounding = PitchSet()
+    /// Pitch classes of the listener's chord (bit k = class k), 0 when none is heard.
+    public var chordClasses: UInt16 = 0
+    /// The chord's bass pitch class.
+    public var chordBass: Int? = nil
+    /// Pitch classes of the listener's key, 0 when none is known yet.
+    public var keyClasses: UInt16 = 0
+    /// What all the other parts sounded in the previous step.
+    public var bandPrevious = PitchSet()
+
+    public init() {}
+
+    /// Scale classes of a key: major or natural minor.
+    public static func scaleClasses(_ key: Key) -> UInt16 {
+        let pattern: UInt32 = key.mode == .major ? 0xAB5 : 0x5AD
+        let rotated = (pattern << UInt32(key.tonic % 12)) | (pattern >> UInt32(12 - key.tonic % 12))
+        return UInt16(rotated & 0xFFF)
+    }
+
+    /// Logit bias per pitch class for a role, written into `weights` (12 entries). Values are in nats: +1
+    /// makes a pitch e (~2.7) times likelier.
+    func classWeights(for role: PartRole, into weights: UnsafeMutablePointer<Float>) {
+        let player = playerSounding.union(playerStruck).pitchClasses
+        let band = bandPrevious.pitchClasses
+        for pc in 0..<12 {
+            let bit = UInt16(1) << UInt16(pc)
+            var w: Float = 0
+            let inKey = keyClasses == 0 || keyClasses & bit != 0
+            switch role {
+            case .continuation:
+                if !inKey { w -= 0.5 }
+            case .voice, .counterMelody:
+                if chordClasses & bit != 0 { w += 1 }
+                if player & bit != 0 { w += 0.5 }
+                if band & bit != 0 { w += 0.25 }
+                if !inKey { w -= 1 }
+            case .bass:
+                if chordBass == pc { w += 2 } else if chordClasses & bit != 0 { w += 0.75 }
+                if player & bit != 0 { w += 0.25 }
+                if !inKey { w -= 1.5 }
+            case .chords:
+                if chordClasses & bit != 0 { w += 1 } else if chordClasses != 0 { w -= 0.5 }
+                if band & bit != 0 { w += 0.25 }
+                if !inKey { w -= 1.5 }
+            case .drums:
+                break
+            }
+            weights[pc] = w
+        }
+    }
+}

@@ -1,0 +1,412 @@
+import MIDI
+import Music
+import Neural
+
+/// The band: transport and listener driven by the input frames, and the preset's parts deciding their
+/// steps and scheduling notes at exact frames. The same code runs live (the daemon's engine thread) and
+/// offline (a virtual backend with a simulated clock).
+///
+/// When a step is decided (DESIGN §4):
+/// - anticipation: a step is decided in the last cycle whose output can still land exactly on its
+///   boundary, with the player as heard so far (a note early inside the on-step window counts for it);
+/// - reaction: a player's note heard inside the on-step window of a step not decided yet decides it at
+///   once; one heard just after its step was decided makes the parts that follow the player draw the step
+///   again from the same logits with the note in their context, and replace what they started if the draw
+///   differs — written at the first writable frame, so within one period of the note;
+/// - a step whose boundary the transport reports before it was decided (clock mode, or a late engine) is
+///   decided then and written at the first writable frame.
+///
+/// Modes: the continuation part listens while the player plays (its model is primed with the phrase) and
+/// answers for `continuationBars` bars when the phrase ends (silence or the phrase controller); the
+/// player's next note stops it at once. The other parts accompany all along. Notes each part starts are
+/// ended by that part (its grid, mute, mode change, panic, stop), so the daemon's tracker never has to.
+/// After the first step nothing here allocates: parts own their buffers, lists are fixed-size values.
+public struct MusicalEngine: PerformanceEngine {
+    public let preset: Preset
+    public private(set) var parts: [Part]
+    public private(set) var controls: PerformanceControls
+    public private(set) var mode: PerformanceMode
+    var thru: ThruEngine
+    var transport: Transport?
+    var listener: Listener?
+    /// MIDI clock out (preset transport.clock_out, not in clock mode) and the count-in clicks.
+    var clockOut = ClockOut()
+    var metronome: Metronome?
+    /// The next step the parts decide, and the last decided one with its frame.
+    var nextStep: Int64 = 0
+    var decidedStep: Int64 = .min
+    var decidedFrame: UInt64 = 0
+    /// Program changes sent (with the first step).
+    var started = false
+    /// Steps of continuation left to play; 0 while it listens.
+    public private(set) var continuationLeft = 0
+    var listening: [Bool]
+    var playerWasSounding = false
+    var playerVelocity: Double
+    var temperatureScale = 1.0
+    var keep = 1.0
+    var fillUntil: Int64 = .min
+    var sectionPending = false
+    /// Steps with nothing from the player and no answer playing (the band stops after `idleBars` of them).
+    var idleSteps = 0
+    /// Counts of reactions and decided steps, for tests and metrics.
+    public private(set) var reactions = 0
+    public private(set) var decidedSteps = 0
+
+    /// `parts` in the order of `preset.parts`.
+    public init(preset: Preset, parts: [Part]) {
+        self.preset = preset
+        self.parts = parts
+        controls = PerformanceControls(map: preset.controls, muteControllers: parts.map(\.settings.muteCC))
+        mode = preset.performance.mode
+        thru = ThruEngine(
+            enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel, channel: preset.thru.channel,
+            transpose: preset.thru.transpose)
+        listening = Array(repeating: true, count: parts.count)
+        playerVelocity = 90
+    }
+
+    public var tempoBPM: Double? { transport?.bpm }
+    /// Where the grid starts when the transport is fixed: nil to start at the player's first note; offline,
+    /// the file's first frame (so its bars are the grid's).
+    public var startFrame: UInt64? = nil
+    public var isRunning: Bool { transport?.isRunning ?? false }
+
+    /// Transport and listener are built at the first cycle, when the sample rate is known.
+    private mutating func prepare(_ clock: EngineClock) {
+        if let transport, transport.sampleRate == Double(clock.sampleRate) { return }
+        let rate = Double(clock.sampleRate)
+        transport = Transport(
+            settings: preset.transport, sampleRate: rate, tapController: preset.controls.tap,
+            followChannel: preset.listener.inputChannel)
+        listener = Listener(
+            settings: preset.listener, sampleRate: rate, meter: preset.transport.meter,
+            phraseEndController: preset.controls.phraseEnd)
+        nextStep = 0
+        decidedStep = .min
+        for part in parts { part.use(sampleRate: rate) }
+        metronome = preset.transport.countInBars > 0 ? Metronome(sampleRate: rate) : nil
+        if let startFrame, preset.transport.source == .fixed {
+            startGrid(at: startFrame)
+        } else if preset.transport.countInBars > 0, preset.transport.source == .fixed {
+            // A count-in is played at once: the player comes in on its downbeat.
+            startGrid(at: clock.nextWritable)
+        }
+    }
+
+    /// Starts the fixed grid at `frame` (after its count-in, if the preset has one).
+    private mutating func startGrid(at frame: UInt64) {
+        transport!.start(at: frame)
+        nextStep = transport!.upcomingStep
+        // The band comes in fresh, as at the top of a song.
+        for part in parts where part.role != .continuation { part.reset() }
+        if preset.transport.clockOut { clockOut.begin(at: frame, transport: transport!) }
+        metronome?.begin(transport: transport!)
+    }
+
+    /// Clock ticks and count-in clicks due before `end`, at their frames (never before `earliest`).
+    private mutating func tick(before end: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let transport else { return }
+        if preset.transport.clockOut, transport.source != .clock {
+            while let m = clockOut.next(before: end, transport: transport) {
+                output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+            }
+        }
+        if metronome != nil {
+            while let m = metronome!.next(before: end, transport: transport) {
+                output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+            }
+        }
+    }
+
+    /// Takes over from the engine a reload replaces: parts whose settings did not change keep playing as
+    /// they were (same model state, same sounding notes), and so do the grid and the listener when the
+    /// transport and listener settings are the same. Returns the messages that end the notes of the old
+    /// engine's parts that are gone or changed, at `frame`: only those are silenced.
+    public mutating func takeOver(from old: MusicalEngine, at frame: UInt64) -> [ScheduledMessage] {
+        var kept = Set<ObjectIdentifier>()
+        for (k, part) in parts.enumerated() {
+            // A continuation is always restarted: its answer belongs to the old engine's phrase.
+            if part.role != .continuation,
+                let same = old.parts.first(where: { $0.settings == part.settings && !kept.contains(ObjectIdentifier($0)) })
+            {
+                parts[k] = same
+                kept.insert(ObjectIdentifier(same))
+            }
+        }
+        var messages: [ScheduledMessage] = []
+        for part in old.parts where !kept.contains(ObjectIdentifier(part)) { part.silence(at: frame, out: &messages) }
+        if old.preset.transport == preset.transport, old.preset.listener == preset.listener {
+            transport = old.transport
+            listener = old.listener
+            clockOut = old.clockOut
+            metronome = old.metronome
+            idleSteps = old.idleSteps
+            nextStep = old.nextStep
+            decidedStep = old.decidedStep
+            decidedFrame = old.decidedFrame
+            playerVelocity = old.playerVelocity
+            playerWasSounding = old.playerWasSounding
+        }
+        started = false
+        return messages
+    }
+
+    public mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
+        prepare(clock)
+        let earliest = clock.nextWritable
+        for event in input {
+            drainBoundaries(through: event.time, earliest: earliest, output: &output)
+            if thru.enabled, let echoed = thru.mapped(event.message) {
+                output.append(ScheduledMessage(frame: event.time + UInt64(clock.cycleLength), port: 0, message: echoed))
+            }
+            hear(event, earliest: earliest, output: &output)
+        }
+        drainBoundaries(through: clock.cycleStart + UInt64(clock.cycleLength) - 1, earliest: earliest, output: &output)
+        anticipate(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
+        tick(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
+    }
+
+    // MARK: - Input
+
+    private mutating func hear(_ event: TimedMIDIMessage, earliest: UInt64, output: inout [ScheduledMessage]) {
+        let message = event.message
+        let isStrike = message.isSoundingNoteOn && (preset.listener.inputChannel == nil || message.channel == preset.listener.inputChannel)
+        if isStrike, transport!.source == .fixed, !transport!.isRunning { startGrid(at: event.time) }
+        transport!.receive(message, at: event.time)
+        drainBoundaries(through: event.time, earliest: earliest, output: &output)
+        let heard = listener!.receive(message, at: event.time, transport: transport!)
+        if case .controlChange(_, let controller, let value) = message, controller != preset.controls.phraseEnd {
+            control(controls.handle(controller: controller, value: value), earliest: earliest, output: &output)
+        }
+        if isStrike {
+            if case .noteOn(_, _, let v) = message { playerVelocity = 0.7 * playerVelocity + 0.3 * Double(v) }
+            // The player always wins: the answer stops the moment they play again.
+            if continuationLeft > 0 { stopContinuation(at: earliest, output: &output) }
+        }
+        if heard.phraseStarted { primeContinuation() }
+        if heard.phraseEnded { startContinuation() }
+        if let placement = heard.placement, placement.isOnStep, isStrike {
+            if placement.step == nextStep {
+                decide(through: placement.step, earliest: earliest, output: &output)
+            } else if placement.step == decidedStep {
+                react(step: placement.step, earliest: earliest, output: &output)
+            }
+        }
+    }
+
+    private mutating func control(_ action: PerformanceControls.Action, earliest: UInt64, output: inout [ScheduledMessage]) {
+        switch action {
+        case .none, .learning, .learned: break
+        case .temperature(let scale): temperatureScale = scale
+        case .density(let k): keep = k
+        case .mode(let newMode):
+            guard newMode != mode else { return }
+            mode = newMode
+            if !mode.answers, continuationLeft > 0 { stopContinuation(at: earliest, output: &output) }
+            if !mode.accompanies {
+                for part in parts where part.role != .continuation { part.silence(at: earliest, out: &output) }
+            }
+        case .panic:
+            continuationLeft = 0
+            for i in parts.indices {
+                parts[i].silence(at: earliest, out: &output)
+                listening[i] = true
+            }
+        case .nextSection: sectionPending = true
+        case .fill:
+            let meter = preset.transport.meter
+            let now = max(nextStep, 0)
+            fillUntil = (now / Int64(meter.stepsPerBar) + 2) * Int64(meter.stepsPerBar)
+        case .mute(let index, let muted):
+            guard parts[index].muted != muted else { return }
+            parts[index].muted = muted
+            if muted { parts[index].silence(at: earliest, out: &output) }
+        }
+    }
+
+    // MARK: - Continuation
+
+    private mutating func primeContinuation() {
+        for (i, part) in parts.enumerated() where part.role == .continuation {
+            part.reset()
+            listening[i] = true
+        }
+        playerWasSounding = false
+    }
+
+    private mutating func startContinuation() {
+        guard mode.answers, parts.contains(where: { $0.role == .continuation }) else { return }
+        continuationLeft = preset.performance.continuationBars * preset.transport.meter.stepsPerBar
+    }
+
+    private mutating func stopContinuation(at frame: UInt64, output: inout [ScheduledMessage]) {
+        continuationLeft = 0
+        for part in parts where part.role == .continuation { part.silence(at: frame, out: &output) }
+    }
+
+    /// The player's melody event on `step` as the continuation's vocabulary reads it: the highest note
+    /// struck, NOTE_OFF when the last note stopped sounding, NO_EVENT otherwise.
+    private mutating func playerEvent(at step: Int64) -> Int {
+        guard let notes = listener!.notes(atStep: step) else {
+            defer { playerWasSounding = false }
+            return playerWasSounding ? 1 : 0
+        }
+        defer { playerWasSounding = !notes.sounding.isEmpty }
+        var highest: UInt8? = nil
+        var struck = notes.struck
+        while let p = struck.lowest {
+            struck.remove(p)
+            highest = p
+        }
+        if let highest { return PartVocabulary.firstPitchIndex + Int(highest) }
+        return playerWasSounding && notes.sounding.isEmpty ? 1 : 0
+    }
+
+    // MARK: - Steps
+
+    private mutating func drainBoundaries(through frame: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        while let boundary = transport!.nextBoundary(through: frame) {
+            let report = listener!.beginStep(boundary)
+            if report.phraseEnded { startContinuation() }
+            idleSteps = report.inPhrase || continuationLeft > 0 || !listener!.soundingNow.isEmpty ? 0 : idleSteps + 1
+            let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
+            if idleLimit > 0, idleSteps >= idleLimit, transport!.source != .clock {
+                // Nobody has played for a while: the band stops (its notes end below) and waits.
+                transport!.stop(at: boundary.frame)
+                clockOut.end(at: max(boundary.frame, earliest))
+                metronome?.end()
+                idleSteps = 0
+                break
+            }
+            if boundary.step < decidedStep {
+                // The grid went back (restart, song position): the parts follow from here.
+                nextStep = boundary.step
+                decidedStep = .min
+            }
+            if boundary.step >= nextStep { decide(through: boundary.step, earliest: earliest, output: &output) }
+        }
+        if !transport!.isRunning, parts.contains(where: { !$0.sounding.isEmpty }) {
+            for part in parts { part.silence(at: earliest, out: &output) }
+        }
+    }
+
+    private mutating func anticipate(before limit: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let transport, transport.isRunning, transport.source != .clock else { return }
+        while transport.frame(ofStep: nextStep) < limit {
+            decide(through: nextStep, earliest: earliest, output: &output)
+        }
+    }
+
+    /// Decides every step from `nextStep` through `last`.
+    private mutating func decide(through last: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        while nextStep <= last {
+            let step = nextStep
+            nextStep += 1
+            guard step >= 0 else { continue }
+            decide(step: step, earliest: earliest, output: &output)
+        }
+    }
+
+    private func context(for step: Int64, excluding index: Int) -> PartContext {
+        var c = PartContext()
+        if let notes = listener!.notes(atStep: step) { c.playerStruck = notes.struck }
+        c.playerSounding = listener!.soundingNow
+        if let chord = listener!.chord {
+            c.chordClasses = chord.pitchClasses
+            c.chordBass = chord.bass
+        }
+        if let key = listener!.key { c.keyClasses = PartContext.scaleClasses(key) }
+        for (j, part) in parts.enumerated() where j != index { c.bandPrevious = c.bandPrevious.union(part.output) }
+        return c
+    }
+
+    private func velocity(for part: Part) -> Double {
+        let f = part.settings.velocityFollow
+        return Double(part.settings.velocity) * (1 - f) + playerVelocity * f
+    }
+
+    private mutating func decide(step: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        let transport = self.transport!
+        let stepFrame = transport.frame(ofStep: step)
+        let fps = transport.framesPerStep
+        let meter = preset.transport.meter
+        let downbeat = step % Int64(meter.stepsPerBar) == 0
+        if !started {
+            // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.
+            started = true
+            for part in parts {
+                if let program = part.settings.program {
+                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: .programChange(channel: part.channel, program: program)))
+                }
+            }
+        }
+        decidedStep = step
+        decidedFrame = max(stepFrame, earliest)
+        decidedSteps += 1
+        if sectionPending, downbeat {
+            sectionPending = false
+            for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
+        }
+        if continuationLeft > 0 { continuationLeft -= 1 }
+        // Every part hears the others as they were before this step: outputs are read before any changes.
+        var contexts = InlineArray<16, PartContext>(repeating: PartContext())
+        for i in parts.indices.prefix(16) { contexts[i] = context(for: step, excluding: i) }
+        for (i, part) in parts.enumerated().prefix(16) {
+            let grid = Int64(part.settings.grid.stepsOfSixteenth)
+            guard step % grid == 0 else { continue }
+            let playing: Bool
+            if part.role == .continuation {
+                playing = continuationLeft > 0 && mode.answers && !part.muted
+                if listening[i] { part.listen(playerEvent(at: step - grid)) }
+            } else {
+                playing = mode.accompanies && !part.muted
+                guard playing else { continue }
+            }
+            part.advance()
+            guard playing else {
+                // An answer that has run its bars ends on the grid.
+                if !listening[i] { part.silence(at: max(stepFrame, earliest), out: &output) }
+                listening[i] = true
+                continue
+            }
+            listening[i] = false
+            let boost: Float = part.role == .drums && step < fillUntil ? 1.5 : 0
+            let choice = part.choose(
+                context: contexts[i], temperature: part.settings.temperature * temperatureScale, keep: keep, boost: boost)
+            // A step that is already over is decided (the model stays in time) but not played.
+            guard Double(stepFrame) + fps * Double(grid) > Double(earliest) else { continue }
+            part.render(
+                choice, step: step, stepFrame: max(stepFrame, earliest), earliest: earliest, framesPerStep: fps,
+                velocity: velocity(for: part), out: &output)
+        }
+    }
+
+    /// A player's on-step note heard after its step was decided: the parts that follow the player draw
+    /// that step again with the note in their context.
+    private mutating func react(step: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard mode.accompanies, let transport else { return }
+        reactions += 1
+        let fps = transport.framesPerStep
+        for (i, part) in parts.enumerated() where part.followsPlayer && !part.muted {
+            let grid = Int64(part.settings.grid.stepsOfSixteenth)
+            guard step % grid == 0 else { continue }
+            let before = part.pitches(of: part.lastChoice)
+            var c = context(for: step, excluding: i)
+            c.bandPrevious = PitchSet()
+            for (j, other) in parts.enumerated() where j != i { c.bandPrevious = c.bandPrevious.union(other.previousOutput) }
+            let choice = part.choose(context: c, temperature: part.settings.temperature * temperatureScale, keep: keep, boost: 0)
+            guard part.pitches(of: choice) != before else { continue }
+            part.takeBackStep(at: earliest, out: &output)
+            part.render(
+                choice, step: step, stepFrame: earliest, earliest: earliest, framesPerStep: fps,
+                velocity: velocity(for: part), out: &output)
+        }
+    }
+
+    /// Ends every part's notes (the daemon calls this on stop and reload through its own tracker as well).
+    public mutating func silence(at frame: UInt64, output: inout [ScheduledMessage]) {
+        for part in parts { part.silence(at: frame, out: &output) }
+        continuationLeft = 0
+    }
+}

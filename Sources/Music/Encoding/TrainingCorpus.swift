@@ -1,0 +1,133 @@
+import Foundation
+
+/// A data file turned into what the sequence models train on: melody event lines (class indices of
+/// EventVocabulary) or note-set frames (units of the 88-key piano range, 0 = MIDI 21).
+public struct TrainingCorpus: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// Folk melodies, JSON Lines (data/folk): one event line per tune.
+        case folk
+        /// JSB chorales, SATB voices at 16th steps: the sounding voices of each step as one frame.
+        case jsbSATB = "jsb-satb"
+        /// JSB chorales, quarter-note piano rolls: the classic frame benchmark.
+        case jsbPianoRoll = "jsb-pianoroll"
+        /// Band grooves: a manifest (data/band/*.jsonl) naming .mid files and their tracks' roles.
+        case band
+        /// A folder of .mid files: each pitched track's top line as melody events.
+        case midiFolder = "midi-folder"
+    }
+
+    /// Which part of a band song becomes the training sequence.
+    public enum BandPart: String, Sendable, CaseIterable {
+        /// The bass line, as melody events.
+        case bass
+        /// The comping tracks' sounding notes, as frames.
+        case chord
+        /// The kit pieces struck on each step, as frames (GM drum notes in the same 88 units).
+        case drums
+    }
+
+    public enum Content: Sendable {
+        case events([[Int]])
+        case frames([[[Int]]])
+    }
+
+    public var format: Format
+    public var content: Content
+    /// Files skipped while reading a folder, `path: problem` each.
+    public var skipped: [String] = []
+
+    public var pieceCount: Int {
+        switch content {
+        case .events(let e): e.count
+        case .frames(let f): f.count
+        }
+    }
+
+    public static let pianoUnits = 88
+
+    /// Reads `path` in `format`, or in the format its name and contents show; `part` picks the band part.
+    public static func load(path: String, format: Format? = nil, part: BandPart = .bass) throws -> TrainingCorpus {
+        let chosen = try format ?? detect(path: path)
+        switch chosen {
+        case .band:
+            let songs = try BandCorpus.load(manifestPath: path)
+            switch part {
+            case .bass:
+                return TrainingCorpus(format: .band, content: .events(songs.compactMap(\.bass).map(EventVocabulary.indices)))
+            case .chord:
+                return TrainingCorpus(format: .band, content: .frames(songs.map { $0.chords.pianoUnitFrames }))
+            case .drums:
+                // Grooves without drums would only teach silence.
+                return TrainingCorpus(format: .band, content: .frames(songs.compactMap { song in
+                    song.drums.frames.allSatisfy(\.isEmpty) ? nil : song.drums.pianoUnitFrames
+                }))
+            }
+        case .midiFolder:
+            let result = try MIDIFolderCorpus.load(folder: path)
+            let lines = result.tracks.filter { !$0.isDrums }.map { EventVocabulary.indices($0.melody) }.filter { $0.count >= 2 }
+            return TrainingCorpus(format: .midiFolder, content: .events(lines), skipped: result.skipped)
+        case .folk:
+            let tunes = try FolkCorpus.load(path: path)
+            return TrainingCorpus(format: .folk, content: .events(tunes.map { EventVocabulary.indices($0.melody) }))
+        case .jsbPianoRoll:
+            let rolls = try JSBCorpus.loadPianoRoll(path: path)
+            return TrainingCorpus(format: .jsbPianoRoll, content: .frames(try rolls.enumerated().map { i, roll in
+                try pianoUnits(roll.frames, file: path, piece: i)
+            }))
+        case .jsbSATB:
+            let chorales = try JSBCorpus.loadSATB(path: path)
+            return TrainingCorpus(format: .jsbSATB, content: .frames(try chorales.enumerated().map { i, chorale in
+                let frames = (0..<chorale.stepCount).map { s in chorale.voices.compactMap { $0[s] } }
+                return try pianoUnits(frames, file: path, piece: i)
+            }))
+        }
+    }
+
+    /// Frames in piano units; a pitch outside the 88 keys is an error in the JSB files (none occur there). MIDI
+    /// parts use PianoRoll.pianoUnitFrames instead, which drops such notes (a comping voice below A0).
+    static func pianoUnits(_ frames: [[UInt8]], file: String, piece: Int) throws -> [[Int]] {
+        try frames.map { frame in
+            try Array(Set(frame)).sorted().map { p in
+                guard PianoRoll.pianoRange.contains(p) else {
+                    throw CorpusError(file: file, problem: "piece \(piece): pitch \(p) is outside the piano range 21...108")
+                }
+                return Int(p - PianoRoll.pianoRange.lowerBound)
+            }
+        }
+    }
+
+    /// A folder holds .mid files; .jsonl is a band manifest or folk tunes (by its first line); a .json file
+    /// is SATB when every step of its first chorale holds four voices from the top down (-1 for silence),
+    /// otherwise a piano roll.
+    public static func detect(path: String) throws -> Format {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CorpusError(file: path, problem: "no such file")
+        }
+        if isDirectory.boolValue { return .midiFolder }
+        let name = (path as NSString).lastPathComponent.lowercased()
+        if name.hasSuffix(".jsonl") { return isBandManifest(path) ? .band : .folk }
+        if name.contains("satb") { return .jsbSATB }
+        if name.contains("pianoroll") || name.contains("piano-roll") { return .jsbPianoRoll }
+        guard name.hasSuffix(".json") else {
+            throw CorpusError(file: path, problem: "unknown data format (expected .jsonl folk tunes or .json JSB chorales; or give --format)")
+        }
+        let pieces: [[[Int]]] = try decodeJSON(path: path)
+        guard let first = pieces.first, !first.isEmpty else { throw CorpusError(file: path, problem: "holds no chorales") }
+        let satb = first.allSatisfy { step in
+            step.count == 4 && zip(step, step.dropFirst()).allSatisfy { $0 == -1 || $1 == -1 || $0 >= $1 }
+        }
+        return satb ? .jsbSATB : .jsbPianoRoll
+    }
+
+    /// True when the first line of a .jsonl file is a band manifest entry (it names a file and its tracks).
+    static func isBandManifest(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = handle.readData(ofLength: 8192)
+        guard let firstLine = head.split(separator: UInt8(ascii: "\n")).first,
+              let object = try? JSONSerialization.jsonObject(with: Data(firstLine)) as? [String: Any]
+        else { return false }
+        return object["file"] != nil && object["tracks"] != nil
+    }
+}

@@ -1,0 +1,55 @@
+/// Row-major single-precision matrix product for training: C ← α·op(A)·op(B) + β·C, with op(X) = X or Xᵀ.
+///
+/// Runs on OpenBLAS when it can be loaded and on the built-in blocked SIMD kernel otherwise (or when asked),
+/// so training works everywhere and is fast where the library is present.
+public enum Gemm {
+    public enum Backend: String, Sendable { case openBLAS = "openblas", builtIn = "builtin" }
+
+    /// The backend the training layers use: OpenBLAS when available. Scoped, not global, so a test or a
+    /// command can choose one with `Gemm.$backend.withValue(...)` without racing anything else.
+    @TaskLocal public static var backend: Backend = OpenBLAS.shared == nil ? .builtIn : .openBLAS
+
+    /// Describes the loaded library (or says there is none), for reports.
+    public static var openBLASDescription: String? { OpenBLAS.shared?.configuration }
+    public static var openBLASAvailable: Bool { OpenBLAS.shared != nil }
+
+    /// C[m×n] ← α·op(A)·op(B) + β·C; op(A) is m×k, op(B) is k×n; lda/ldb/ldc are the row strides as stored.
+    @inline(__always)
+    public static func multiply(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, using chosen: Backend? = nil
+    ) {
+        if m == 0 || n == 0 { return }
+        switch chosen ?? backend {
+        case .openBLAS:
+            if let blas = OpenBLAS.shared {
+                blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
+                           a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+                return
+            }
+            fallthrough
+        case .builtIn:
+            SIMDGemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a, lda: lda, b, ldb: ldb,
+                              beta: beta, c, ldc: ldc)
+        }
+    }
+
+    /// The same product by the textbook triple loop in Double: the reference both backends are tested against.
+    public static func reference(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: [Float], lda: Int, _ b: [Float], ldb: Int,
+        beta: Float, _ c: inout [Float], ldc: Int
+    ) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let x = transA ? a[p * lda + i] : a[i * lda + p]
+                    let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    s += Double(x) * Double(y)
+                }
+                c[i * ldc + j] = Float(Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])))
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// The configuration of a model being trained, written to `__metadata__` in the keys the streaming families
+/// read (ModelMetadata.swift), plus the training-only keys `data` (what a step holds), `units` and `dropout`.
+public struct TrainingModelConfig: Sendable, Equatable {
+    /// What one step of the data is: a melody event (softmax over events) or a set of units (piano-roll frames).
+    public enum DataKind: String, Sendable { case events, frames }
+
+    public var family: Family
+    public var data: DataKind
+    /// Event classes (events) or units (frames): the size of one step's vocabulary.
+    public var units: Int
+    public var inputSize: Int
+    public var hidden: Int
+    public var layers: Int
+    public var head: HeadKind
+    /// Attention window (attention family).
+    public var window: Int
+    /// Bar length for the Lookback encoding.
+    public var stepsPerBar: Int
+    /// Causal conv sizes (conv family).
+    public var residual = 64, gate = 64, skip = 128, layersPerStack = 8, stacks = 2, headHidden = 128
+    public var dropout: Float
+
+    public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
+                stepsPerBar: Int = 16, dropout: Float = 0) {
+        self.family = family
+        self.data = data
+        self.units = units
+        self.hidden = hidden
+        self.layers = layers
+        self.head = head
+        self.window = window
+        self.stepsPerBar = stepsPerBar
+        self.dropout = dropout
+        inputSize = family == .lookback ? LookbackEncoder.inputSize(classes: units) : units
+    }
+
+    public var outputs: Int { head.outputs(units: units) }
+
+    public var metadata: [String: String] {
+        var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
+                                   "dropout": "\(dropout)"]
+        switch family {
+        case .basic:
+            m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "outputs": "\(outputs)"]) { $1 }
+        case .lookback:
+            m.merge(["event_classes": "\(units)", "steps_per_bar": "\(stepsPerBar)", "hidden": "\(hidden)", "layers": "\(layers)"]) { $1 }
+        case .attention:
+            m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "window": "\(window)",
+                     "outputs": "\(outputs)"]) { $1 }
+        case .conv:
+            m.merge(["input_size": "\(inputSize)", "residual": "\(residual)", "gate": "\(gate)", "skip": "\(skip)",
+                     "layers_per_stack": "\(layersPerStack)", "stacks": "\(stacks)", "head_hidden": "\(headHidden)",
+                     "outputs": "\(outputs)"]) { $1 }
+        }
+        return m
+    }
+
+    /// Reads a configuration back from metadata, refusing absurd sizes before anything is allocated.
+    public init(metadata m: [String: String]) throws(WeightsError) {
+        func text(_ k: String) throws(WeightsError) -> String {
+            guard let v = m[k] else { throw WeightsError("metadata lacks \(k)") }
+            return v
+        }
+        func int(_ k: String, _ range: ClosedRange<Int> = 1...65_536) throws(WeightsError) -> Int {
+            let t = try text(k)
+            guard let v = Int(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not an integer in \(range)") }
+            return v
+        }
+        guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention or conv") }
+        guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot or pitch_chain") }
+        let data = DataKind(rawValue: m["data"] ?? "events") ?? .events
+        let units = family == .lookback ? try int("event_classes") : try int("units")
+        let hidden = family == .conv ? 1 : try int("hidden")
+        let layers = family == .conv ? 1 : try int("layers", 1...16)
+        self.init(family: family, data: data, units: units, hidden: hidden, layers: layers, head: head,
+                  window: family == .attention ? try int("window", 1...4096) : 32,
+                  stepsPerBar: family == .lookback ? try int("steps_per_bar", 1...256) : 16,
+                  dropout: Float(m["dropout"] ?? "0") ?? 0)
+        if family == .conv {
+            residual = try int("residual"); gate = try int("gate"); skip = try int("skip")
+            layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
+            headHidden = try int("head_hidden")
+        }
+        if m["input_size"] != nil, family != .lookback {
+            let declared = try int("input_size")
+            guard declared == inputSize else { throw WeightsError("metadata input_size = \(declared) does not fit units = \(units)") }
+        }
+    }
+
+    /// Builds the trainable model for this configuration with seeded initial weights.
+    public func makeModel(batch: Int, maxSteps: Int, seed: UInt64) -> any TrainableModel {
+        var rng = TrainingRandom(seed: seed)
+        switch family {
+        case .basic, .lookback: return TrainableRNN(self, batch: batch, maxSteps: maxSteps, rng: &rng)
+        case .attention: return TrainableAttentionRNN(self, batch: batch, maxSteps: maxSteps, rng: &rng)
+        case .conv: return TrainableConvPredictor(self, batch: batch, maxSteps: maxSteps, rng: &rng)
+        }
+    }
+}

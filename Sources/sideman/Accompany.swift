@@ -1,0 +1,198 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MIDI
+import Ports
+
+/// `sideman accompany IN.mid -o OUT.mid --preset P`: the preset's band plays along with a MIDI file.
+struct Accompany: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accompany",
+        abstract: "Play a preset's parts along with a MIDI file; write the file plus a track per part.",
+        discussion: """
+            The input's first track with notes (or --player-track N, counting the file's tracks from 0) is the \
+            player. It is played, in its own time, through the same engine the daemon runs, on the virtual \
+            backend with a simulated clock (48 kHz, 256-frame periods): the grid starts at the file's start, at \
+            its first tempo and time signature. The output is the input with one track per part added, named \
+            after the part, on the part's channel. The same --seed (default: the preset's) gives the same file, \
+            byte for byte.
+
+            Controls the parts answer live (preset `controls`, defaults): temperature CC 21 (64 = as set, 0 \
+            calmer, 127 wilder), density CC 22 (share of new notes kept), mode CC 23 (0-42 call-and-response, \
+            43-84 accompaniment, 85-127 both), panic CC 24 (and CC 120/123), next section CC 25 (band parts \
+            start afresh at the next downbeat), fill CC 26 (drums denser to the end of the next bar), phrase \
+            end CC 27, a part's mute_cc (>= 64 mutes), learn (off by default: press, then touch controls to \
+            assign them in that order).
+            """)
+
+    @Argument(help: "The player's MIDI file.") var input: String
+    @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
+    @Option(help: "Preset name or path.") var preset: String
+    @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
+    @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
+
+    func run() throws {
+        try reportingFailures {
+            let session = try OfflineSession(presetName: preset, seed: seed)
+            guard !session.parts.isEmpty else {
+                throw Failure(session.loaded.path, "has no parts to accompany with", status: .dataError)
+            }
+            let song = try OfflineSong(path: input, playerTrack: playerTrack)
+            var preset = session.loaded.preset
+            if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
+            let played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
+            try song.write(adding: played, parts: session.parts, to: output)
+        }
+    }
+}
+
+/// A MIDI file as the player: its events on the simulated clock, and the way back from frames to ticks.
+struct OfflineSong {
+    let path: String
+    let file: MIDIFile
+    let tempoMap: TempoMap
+    let playerIndex: Int
+    /// Frames before the file's tick 0: the engine's first period decides the first step in time.
+    static let leadFrames: UInt64 = 1024
+
+    init(path: String, playerTrack: Int?) throws {
+        self.path = path
+        do {
+            file = try MIDIFileReader.read(path: path).file
+        } catch {
+            throw Failure(midiLoad: error)
+        }
+        guard case .ticksPerQuarter = file.division else {
+            throw Failure(path, "uses SMPTE time division; only ticks per quarter note are supported", status: .dataError)
+        }
+        tempoMap = TempoMap(file: file)
+        let hasNotes = { (t: MIDITrack) in t.events.contains { $0.message?.isSoundingNoteOn == true } }
+        if let playerTrack {
+            guard file.tracks.indices.contains(playerTrack) else {
+                throw Failure(path, "has no track \(playerTrack) (it has \(file.tracks.count))", status: .usage)
+            }
+            playerIndex = playerTrack
+        } else {
+            guard let first = file.tracks.firstIndex(where: hasNotes) else {
+                throw Failure(path, "has no notes to play", status: .dataError)
+            }
+            playerIndex = first
+        }
+    }
+
+    func frame(ofTick tick: Int, sampleRate: Int) -> UInt64 {
+        Self.leadFrames + UInt64((tempoMap.seconds(atTick: tick) * Double(sampleRate)).rounded())
+    }
+
+    func tick(ofFrame frame: UInt64, sampleRate: Int) -> Int {
+        let seconds = Double(frame > Self.leadFrames ? frame - Self.leadFrames : 0) / Double(sampleRate)
+        return Int(tempoMap.ticks(atSeconds: seconds).rounded())
+    }
+
+    /// The player's notes, pedal and controllers at their frames.
+    func playerEvents(sampleRate: Int) -> [TimedMIDIMessage] {
+        file.tracks[playerIndex].events.compactMap { e in
+            guard let m = e.message else { return nil }
+            switch m {
+            case .noteOn, .noteOff, .controlChange: return TimedMIDIMessage(time: frame(ofTick: e.tick, sampleRate: sampleRate), message: m)
+            default: return nil
+            }
+        }
+    }
+
+    var bpm: Double { tempoMap.segments.first?.beatsPerMinute ?? 120 }
+
+    /// The first time signature in the file, if any.
+    var meter: Meter? {
+        for track in file.tracks {
+            for e in track.events {
+                if case .meta(.timeSignature(let n, let power, _, _)) = e.kind, n > 0, power <= 5 {
+                    return Meter(beats: Int(n), beatUnit: 1 << Int(power))
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The input file with a track per part added (parts with nothing to say still get their track).
+    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String) throws {
+        var out = file
+        if out.format == .singleTrack { out.format = .simultaneousTracks }
+        for part in parts {
+            var track = MIDITrack(events: [SMFEvent(tick: 0, .text(.trackName, Array(part.settings.name.utf8)))])
+            for event in played where event.message.channel == part.channel {
+                track.events.append(SMFEvent(tick: tick(ofFrame: event.time, sampleRate: OfflineSession.sampleRate), event.message))
+            }
+            out.tracks.append(track)
+        }
+        let bytes = MIDIFileWriter.write(out)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw Failure(path, "cannot be written (\(error.localizedDescription))", status: .software)
+        }
+    }
+}
+
+/// The daemon's engine and runner on the virtual backend, driven cycle by cycle on this thread: the same
+/// code as live, on a simulated clock, so a seed decides every note.
+struct OfflineSession {
+    static let sampleRate = 48000
+    static let bufferSize = 256
+    let loaded: LoadedPreset
+    let parts: [Part]
+
+    init(presetName: String, seed: UInt64?) throws {
+        var loaded = try DaemonSettings.locate(presetName, locator: DaemonSettings.standardLocator())
+        if let seed { loaded.preset.performance.seed = seed }
+        self.loaded = loaded
+        parts = try DaemonSettings.parts(for: loaded)
+    }
+
+    /// Plays the song's player through the engine and returns what the parts played (frame order).
+    /// `phraseEndAtEnd`: the phrase-end controller is pressed right after the player's last event, so a
+    /// continuation answers at once.
+    func render(song: OfflineSong, preset original: Preset, extraBars: Int, phraseEndAtEnd: Bool) throws -> [TimedMIDIMessage] {
+        var preset = original
+        preset.thru.enabled = false
+        preset.listener.inputChannel = nil
+        preset.transport.source = .fixed
+        preset.transport.countInBars = 0
+        preset.transport.bpm = min(400, max(20, song.bpm))
+        if let meter = song.meter { preset.transport.meter = meter }
+        if phraseEndAtEnd, preset.controls.phraseEnd == nil { preset.controls.phraseEnd = 27 }
+        var engine = MusicalEngine(preset: preset, parts: parts)
+        engine.startFrame = OfflineSong.leadFrames
+        let outputs = preset.ports.outputs == .perPart ? parts.map(\.settings.name) : ["out"]
+        let backend = VirtualBackend(
+            configuration: PortConfiguration(clientName: "sideman-offline", outputNames: outputs),
+            sampleRate: Self.sampleRate, bufferSize: Self.bufferSize)
+        try? backend.open()
+        let runner = EngineRunner(engine: engine, panicController: nil, outputCount: outputs.count)
+        var events = song.playerEvents(sampleRate: Self.sampleRate)
+        let lastFrame = events.map(\.time).max() ?? OfflineSong.leadFrames
+        if phraseEndAtEnd, let cc = preset.controls.phraseEnd {
+            events.append(TimedMIDIMessage(time: lastFrame + 1, message: .controlChange(channel: 0, controller: cc, value: 127)))
+        }
+        var bytes: [UInt8] = []
+        for event in events {
+            bytes.removeAll(keepingCapacity: true)
+            event.message.encode(into: &bytes)
+            backend.play(frame: event.time, bytes: bytes)
+        }
+        let framesPerBar = 60.0 / preset.transport.bpm * Double(Self.sampleRate) * Double(preset.transport.meter.stepsPerBar) / 4
+        let end = lastFrame + UInt64(framesPerBar * Double(extraBars))
+        while backend.frame < end {
+            backend.runCycle()
+            runner.step(backend: backend)
+        }
+        runner.silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        for _ in 0..<4 { backend.runCycle() }
+        var played: [TimedMIDIMessage] = []
+        var parser = MIDIStreamParser()
+        for delivered in backend.takeDelivered() {
+            parser.parse(delivered.bytes) { played.append(TimedMIDIMessage(time: delivered.frame, message: $0)) }
+        }
+        return played
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import MIDI
+import Testing
+
+@testable import Engine
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The engine's per-step path allocates nothing after warm-up: the test bundle runs itself again with a
+/// malloc-counting library preloaded, and the child counts allocations inside `process` over thousands of
+/// steps with all five roles playing, reactions, a continuation answering and the player interrupting it.
+@Suite struct MusicalEngineAllocationTests {
+    static let counterSource = """
+        #define _GNU_SOURCE
+        #include <stddef.h>
+        #include <stdatomic.h>
+        extern void *__libc_malloc(size_t);
+        extern void *__libc_calloc(size_t, size_t);
+        extern void *__libc_realloc(void *, size_t);
+        extern void *__libc_memalign(size_t, size_t);
+        static __thread int inside __attribute__((tls_model("initial-exec")));
+        static atomic_long counted;
+        void sideman_alloc_probe(int entering) { inside = entering; }
+        long sideman_alloc_count(void) { return (long)counted; }
+        static void count(void) { if (inside) atomic_fetch_add(&counted, 1); }
+        void *malloc(size_t n) { count(); return __libc_malloc(n); }
+        void *calloc(size_t a, size_t b) { count(); return __libc_calloc(a, b); }
+        void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
+        void *memalign(size_t a, size_t n) { count(); return __libc_memalign(a, n); }
+        void *aligned_alloc(size_t a, size_t n) { count(); return __libc_memalign(a, n); }
+        int posix_memalign(void **out, size_t a, size_t n) {
+            count();
+            void *p = __libc_memalign(a, n);
+            if (!p) return 12;
+            *out = p;
+            return 0;
+        }
+        """
+
+    @Test func theEngineAllocatesNothingPerStepAfterWarmUp() throws {
+        let compilers = ["/opt/swift/usr/bin/clang", "/usr/bin/clang", "/usr/bin/cc", "/usr/bin/gcc"]
+        guard let compiler = compilers.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("skipped: no C compiler to build the allocation counter")
+            return
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-engine-alloc-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Self.counterSource.write(toFile: "\(folder)/counter.c", atomically: true, encoding: .utf8)
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: compiler)
+        build.arguments = ["-O2", "-shared", "-fPIC", "-o", "\(folder)/libcounter.so", "\(folder)/counter.c"]
+        try build.run()
+        build.waitUntilExit()
+        try #require(build.terminationStatus == 0)
+
+        let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: bundle)
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "MusicalEngineAllocationTests/countInChild"]
+        child.environment = ProcessInfo.processInfo.environment.merging(
+            ["LD_PRELOAD": "\(folder)/libcounter.so", "SIDEMAN_ENGINE_ALLOCATION_CHILD": "1"]) { $1 }
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        child.standardError = pipe
+        try child.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        let line = text.split(separator: "\n").first { $0.hasPrefix("engine allocations:") }
+        let report = try #require(line, "the child did not report: \(text.suffix(2000))")
+        #expect(report.hasPrefix("engine allocations: 0 in "), "\(report)")
+    }
+
+    /// The child's side (does nothing unless run by the test above).
+    @Test func countInChild() throws {
+        guard ProcessInfo.processInfo.environment["SIDEMAN_ENGINE_ALLOCATION_CHILD"] != nil else { return }
+        typealias Probe = @convention(c) (Int32) -> Void
+        typealias Count = @convention(c) () -> Int
+        let probe = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_probe")), to: Probe.self)
+        let count = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_count")), to: Count.self)
+        let preset = try PresetReader.read(yaml: TinyModels.bandYAML, defaultName: "band")
+        let parts = try preset.parts.enumerated().map { k, s in try TinyModels.part(s, seed: UInt64(k)) }
+        var engine = MusicalEngine(preset: preset, parts: parts)
+        let fps: UInt64 = 6000
+        // Phrases of 8 eighth notes with a bar's rest after each: the continuation answers in the rests and
+        // the next phrase interrupts it.
+        var input: [TimedMIDIMessage] = []
+        for phrase in 0..<60 {
+            for k in 0..<8 {
+                let on = 4800 + UInt64(phrase) * 32 * fps + UInt64(k) * 2 * fps
+                let pitch = UInt8(60 + (phrase + k) % 12)
+                input.append(TimedMIDIMessage(time: on, message: .noteOn(channel: 0, note: pitch, velocity: 90)))
+                input.append(TimedMIDIMessage(time: on + 2 * fps - 300, message: .noteOff(channel: 0, note: pitch, velocity: 0)))
+            }
+        }
+        var output: [ScheduledMessage] = []
+        output.reserveCapacity(4096)
+        var cycle: [TimedMIDIMessage] = []
+        cycle.reserveCapacity(64)
+        var next = 0
+        var now: UInt64 = 0
+        let start = count()
+        var probed = 0
+        while now < 4800 + 60 * 32 * fps {
+            cycle.removeAll(keepingCapacity: true)
+            while next < input.count, input[next].time < now + 128 {
+                cycle.append(input[next])
+                next += 1
+            }
+            output.removeAll(keepingCapacity: true)
+            let warm = now > 64 * fps
+            if warm { probe(1) }
+            engine.process(cycle, clock: EngineClock(cycleStart: now, cycleLength: 128, sampleRate: 48000), output: &output)
+            if warm {
+                probe(0)
+                probed += 1
+            }
+            now += 128
+        }
+        print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions")
+    }
+}

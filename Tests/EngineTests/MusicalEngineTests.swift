@@ -1,0 +1,210 @@
+import MIDI
+import Neural
+import Testing
+
+@testable import Engine
+
+@Suite struct MusicalEngineTests {
+    static let fps: UInt64 = 6000  // a 16th at 120 bpm, 48 kHz
+    static let start: UInt64 = 4800
+
+    func engine(yaml: String = TinyModels.bandYAML, seed: UInt64? = nil, edit: (inout Preset) -> Void = { _ in }) throws -> MusicalEngine {
+        var preset = try PresetReader.read(yaml: yaml, defaultName: "band")
+        if let seed { preset.performance.seed = seed }
+        edit(&preset)
+        let parts = try preset.parts.enumerated().map { k, s in try TinyModels.part(s, seed: preset.performance.seed &+ UInt64(k)) }
+        return MusicalEngine(preset: preset, parts: parts)
+    }
+
+    /// Two bars of 8th notes from `start` (on steps 0, 2, 4, ...).
+    var phrase: [TimedMIDIMessage] {
+        playerNotes(start: Self.start, framesPerStep: Self.fps, steps: Array(stride(from: 0, to: 32, by: 2)),
+                    pitches: [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 67])
+    }
+
+    @Test func theBandPlaysAlongOnThePresetsChannelsOnTheGridAndEndsEveryNote() throws {
+        var rig = EngineRig(try engine())
+        rig.run(until: Self.start + 40 * Self.fps, input: phrase)
+        rig.finish()
+        for channel: MIDIChannel in [2, 3, 4, 9, 4] {  // bass, counter-melody, keys, drums (0-based)
+            #expect(!rig.noteOns(channel: channel).isEmpty, "no notes on channel \(channel + 1)")
+        }
+        // Program changes go out once, for the parts that name one.
+        #expect(rig.output.filter { if case .programChange(2, 32) = $0.message { return true } else { return false } }.count == 1)
+        // Bass (no humanize): every note on the 8th grid — exactly when anticipated, within one period when
+        // it answers a note of the player's on its step (the first step, and reactions).
+        var exact = 0
+        for frame in rig.noteOns(channel: 2) {
+            let offset = (frame - Self.start) % (2 * Self.fps)
+            #expect(offset <= UInt64(rig.period))
+            if offset == 0 { exact += 1 }
+        }
+        #expect(exact > 0)
+        #expect(rig.tracker.isSilent, "a note was left sounding")
+        #expect(rig.engine.decidedSteps >= 40)
+    }
+
+    @Test func theSameSeedPlaysTheSameNotesAndAnotherSeedOthers() throws {
+        func run(_ seed: UInt64) throws -> [ScheduledMessage] {
+            var rig = EngineRig(try engine(seed: seed))
+            rig.run(until: Self.start + 48 * Self.fps, input: phrase)
+            return rig.output
+        }
+        let a = try run(11), b = try run(11), c = try run(12)
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    /// Call and response: the answer starts once the phrase has been silent for phrase_end_beats (2 beats
+    /// = 8 steps), within a step of that, and stops within one step when the player comes back.
+    @Test func theContinuationAnswersAfterTheSilenceAndYieldsWhenThePlayerReturns() throws {
+        var rig = EngineRig(try engine { $0.performance.mode = .callAndResponse })
+        let phrase = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 2, 4, 6, 8, 10, 12, 14],
+                                 pitches: [60, 62, 64, 65, 67, 65, 64, 62])
+        // The last note sounds on steps 14 and 15; silence from step 16; the phrase ends at step 24.
+        let returnStep: UInt64 = 36
+        let comeback = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [Int(returnStep)], pitches: [60], length: 4)
+        rig.run(until: Self.start + 24 * Self.fps - UInt64(2 * rig.period), input: phrase + comeback)
+        #expect(rig.engine.continuationLeft == 0, "the answer began before the silence was long enough")
+        rig.run(until: Self.start + 25 * Self.fps + UInt64(rig.period), input: phrase + comeback)
+        #expect(rig.engine.continuationLeft > 0, "the answer had not begun a step after the phrase ended")
+        rig.run(until: Self.start + 48 * Self.fps, input: phrase + comeback)
+        rig.finish()
+        let answer = rig.noteOns(channel: 1)
+        #expect(!answer.isEmpty, "the continuation never answered")
+        let firstAnswer = try #require(answer.first)
+        #expect(firstAnswer >= Self.start + 24 * Self.fps)
+        let comebackFrame = Self.start + returnStep * Self.fps
+        #expect(!answer.contains { $0 > comebackFrame + UInt64(rig.period) }, "the answer went on after the player came back")
+        // Its last note ends within one step of the player's return.
+        let offs = rig.output.filter { $0.message.channel == 1 && $0.message.isNoteOff }.map(\.frame)
+        #expect(offs.contains { $0 >= comebackFrame && $0 <= comebackFrame + Self.fps })
+        // No accompaniment in call-and-response.
+        #expect(rig.noteOns(channel: 2).isEmpty && rig.noteOns(channel: 9).isEmpty)
+        #expect(rig.tracker.isSilent)
+    }
+
+    /// A player's note exactly on a step boundary: the parts' notes for that step sound within one period.
+    @Test func partsAnswerAnOnStepNoteWithinOnePeriod() throws {
+        var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+        rig.run(until: Self.start + 40 * Self.fps, input: phrase)
+        #expect(rig.engine.reactions > 0)
+        for step in stride(from: UInt64(2), to: 32, by: 2) {
+            let f = Self.start + step * Self.fps
+            // The bass and the counter-melody play on step `step`: their first note-on at or after the
+            // boundary is no later than one period after the player's note.
+            for channel: MIDIChannel in [2, 4] {
+                guard let next = rig.noteOns(channel: channel).first(where: { $0 >= f }), next < f + Self.fps else { continue }
+                #expect(next - f <= UInt64(rig.period), "channel \(channel + 1) answered step \(step) after \(next - f) frames")
+            }
+        }
+    }
+
+    @Test func muteDensityAndModeControlsChangeWhatPlays() throws {
+        func cc(_ controller: UInt8, _ value: UInt8, step: UInt64) -> TimedMIDIMessage {
+            TimedMIDIMessage(time: Self.start + step * Self.fps + 7, message: .controlChange(channel: 0, controller: controller, value: value))
+        }
+        var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+        // Counter-melody muted at step 8 (mute_cc 30); density 0 from step 16; mode call-and-response at 24.
+        rig.run(until: Self.start + 36 * Self.fps, input: phrase + [cc(30, 127, step: 8), cc(22, 0, step: 16), cc(23, 0, step: 24)])
+        rig.finish()
+        let muteFrame = Self.start + 8 * Self.fps
+        #expect(!rig.noteOns(channel: 4).contains { $0 > muteFrame + UInt64(rig.period) })
+        #expect(rig.noteOns(channel: 4).contains { $0 < muteFrame })
+        // With density 0 no new notes start (chords and drums included).
+        let thin = Self.start + 17 * Self.fps
+        for channel: MIDIChannel in [2, 3, 9] { #expect(!rig.noteOns(channel: channel).contains { $0 > thin }) }
+        #expect(rig.engine.mode == .callAndResponse)
+        #expect(rig.tracker.isSilent)
+    }
+
+    @Test func midiLearnAssignsTheNextControlsToTheFunctionsInOrder() {
+        var map = ControlMap()
+        map.learn = 90
+        var controls = PerformanceControls(map: map, muteControllers: [nil, 31])
+        #expect(controls.handle(controller: 90, value: 127) == .learning(true))
+        #expect(controls.handle(controller: 90, value: 0) == .none)
+        #expect(controls.handle(controller: 74, value: 10) == .learned(.temperature, controller: 74))
+        #expect(controls.handle(controller: 71, value: 10) == .learned(.density, controller: 71))
+        #expect(controls.handle(controller: 90, value: 127) == .learning(false))
+        #expect(controls.map.temperature == 74 && controls.map.density == 71)
+        #expect(controls.handle(controller: 74, value: 64) == .temperature(1))
+        #expect(controls.handle(controller: 21, value: 64) == .none)  // the old temperature knob is free now
+        #expect(controls.handle(controller: 31, value: 100) == .mute(part: 1, muted: true))
+        #expect(controls.handle(controller: 23, value: 100) == .mode(.both))
+        #expect(controls.handle(controller: 123, value: 0) == .panic)
+    }
+
+    @Test func nextSectionAndFillAreAcceptedAndPanicEndsEverything() throws {
+        var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+        let presses = [25, 26].map { TimedMIDIMessage(time: Self.start + 9 * Self.fps, message: .controlChange(channel: 0, controller: UInt8($0), value: 127)) }
+        rig.run(until: Self.start + 20 * Self.fps, input: phrase + presses)
+        var produced: [ScheduledMessage] = []
+        rig.engine.process(
+            [TimedMIDIMessage(time: rig.now, message: .controlChange(channel: 0, controller: 24, value: 127))],
+            clock: EngineClock(cycleStart: rig.now, cycleLength: rig.period, sampleRate: 48000), output: &produced)
+        for part in rig.engine.parts { #expect(part.sounding.isEmpty) }
+    }
+
+    /// A reload keeps the parts whose settings did not change (same objects, notes sounding on) and ends
+    /// the notes of the ones that changed.
+    @Test func takingOverKeepsUnchangedPartsAndSilencesChangedOnes() throws {
+        var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+        rig.run(until: Self.start + 9 * Self.fps, input: phrase)
+        var changed = try engine {
+            $0.performance.mode = .accompaniment
+            $0.parts[1].velocity = 50
+        }
+        let old = rig.engine
+        let ending = changed.takeOver(from: old, at: rig.now + 128)
+        #expect(changed.parts[3] === old.parts[3])
+        #expect(changed.parts[1] !== old.parts[1])
+        #expect(ending.allSatisfy { $0.message.isNoteOff && $0.message.channel == 2 })
+    }
+
+    /// Four silent bars after the answer: the band stops (every note ends); the player's next note starts it.
+    @Test func theBandStopsAfterIdleBarsAndComesBackWithThePlayer() throws {
+        var rig = EngineRig(try engine())
+        let again = Self.start + 200 * Self.fps + 777
+        let comeback = playerNotes(start: again, framesPerStep: Self.fps, steps: [0, 2, 4, 6], pitches: [60, 64, 67, 72])
+        // Phrase steps 0-31; the answer runs from the phrase end (step 40) for 2 bars; 4 idle bars follow.
+        rig.run(until: Self.start + 190 * Self.fps, input: phrase + comeback)
+        #expect(!rig.engine.isRunning)
+        for part in rig.engine.parts { #expect(part.sounding.isEmpty) }
+        let stoppedBy = Self.start + (72 + 64 + 2) * Self.fps
+        for channel: MIDIChannel in [2, 3, 9] {
+            #expect(!rig.noteOns(channel: channel).contains { $0 > stoppedBy }, "channel \(channel + 1) played on")
+        }
+        rig.run(until: again + 16 * Self.fps, input: phrase + comeback)
+        #expect(rig.engine.isRunning)
+        #expect(rig.noteOns(channel: 9).contains { $0 >= again })
+        // The grid restarted at the player's note: the bass is on its 8th grid from there.
+        for frame in rig.noteOns(channel: 2) where frame >= again {
+            #expect((frame - again) % (2 * Self.fps) <= UInt64(rig.period))
+        }
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+    }
+
+    /// A count-in starts the grid at once with clicks on its beats; clock out sends 24 ticks a quarter
+    /// and start at position 0; the band comes in on the downbeat after the count-in.
+    @Test func countInClicksAndClockOutFollowTheGrid() throws {
+        var rig = EngineRig(try engine {
+            $0.transport.countInBars = 1
+            $0.transport.clockOut = true
+            $0.performance.mode = .accompaniment
+        })
+        rig.run(until: 40 * Self.fps)
+        let clicks = rig.output.filter { if case .noteOn(9, let n, _) = $0.message { return n == 76 || n == 77 } else { return false } }
+        let downbeat = try #require(clicks.first).frame + 16 * Self.fps
+        // Four clicks before the downbeat (the drum part may strike those notes itself afterwards).
+        #expect(clicks.filter { $0.frame < downbeat }.count == 4)
+        let ticks = rig.output.filter { $0.message == .clock }.map(\.frame)
+        #expect(ticks.count >= 24 * 8)
+        #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $1 - $0 >= 999 && $1 - $0 <= 1001 })
+        let start = try #require(rig.output.first { $0.message == .start })
+        #expect(start.frame == downbeat)
+        #expect(rig.noteOns(channel: 2).allSatisfy { $0 >= downbeat })
+        #expect(!rig.noteOns(channel: 2).isEmpty)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@testable import Music
+
+/// The training corpora: format detection on the real files and what a step becomes.
+@Suite struct TrainingCorpusTests {
+    @Test func eventVocabularyRoundTrips() {
+        for i in 0..<EventVocabulary.classes {
+            #expect(EventVocabulary.index(of: EventVocabulary.event(at: i)!) == i)
+        }
+        #expect(EventVocabulary.event(at: 130) == nil)
+        #expect(EventVocabulary.index(of: .noteOn(60)) == 62)
+    }
+
+    @Test func detectsEveryFormatOfTheSharedData() throws {
+        guard let data = sharedDataFolder() else {
+            print("skipped: ../shared/data is not beside the package")
+            return
+        }
+        #expect(try TrainingCorpus.detect(path: "\(data)/folk/valid.jsonl") == .folk)
+        #expect(try TrainingCorpus.detect(path: "\(data)/band/valid.jsonl") == .band)
+        #expect(try TrainingCorpus.detect(path: "\(data)/jsb/satb-16th.valid.json") == .jsbSATB)
+        #expect(try TrainingCorpus.detect(path: "\(data)/jsb/pianoroll-quarter.valid.json") == .jsbPianoRoll)
+        #expect(try TrainingCorpus.detect(path: "\(data)/band/valid") == .midiFolder)
+    }
+
+    @Test func detectionByContentWhenTheNameSaysNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let satb = folder.appendingPathComponent("a.json"), roll = folder.appendingPathComponent("b.json")
+        try "[[[74,70,65,58],[74,-1,65,58]]]".write(to: satb, atomically: true, encoding: .utf8)
+        try "[[[58,65,70,74],[60]]]".write(to: roll, atomically: true, encoding: .utf8)
+        #expect(try TrainingCorpus.detect(path: satb.path) == .jsbSATB)
+        #expect(try TrainingCorpus.detect(path: roll.path) == .jsbPianoRoll)
+        // SATB steps become frames of the sounding voices in piano units (MIDI 21 = unit 0).
+        let corpus = try TrainingCorpus.load(path: satb.path)
+        guard case .frames(let pieces) = corpus.content else { Issue.record("SATB should give frames"); return }
+        #expect(pieces == [[[37, 44, 49, 53], [37, 44, 53]]])
+    }
+
+    @Test func pianoRollFramesMatchTheReadmeCounts() throws {
+        guard let data = sharedDataFolder() else {
+            print("skipped: ../shared/data is not beside the package")
+            return
+        }
+        let corpus = try TrainingCorpus.load(path: "\(data)/jsb/pianoroll-quarter.train.json")
+        guard case .frames(let pieces) = corpus.content else { Issue.record("piano rolls should give frames"); return }
+        #expect(pieces.count == 229)
+        #expect(pieces.reduce(0) { $0 + $1.count } == 13_807)
+        #expect(pieces.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } == 53_824)
+    }
+}

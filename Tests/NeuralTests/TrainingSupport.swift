@@ -1,0 +1,72 @@
+@testable import Neural
+
+/// Small random chunks and numeric helpers shared by the training tests.
+enum TrainingFixtures {
+    /// A chunk of `steps` × `batch` rows: pieces that start at `starts` (per stream), the rest continuing,
+    /// random sparse inputs with ±1 values, random targets for the head, and one padding row at the end.
+    static func chunk(_ config: TrainingModelConfig, steps: Int, batch: Int, seed: UInt64) -> TrainingChunk {
+        var rng = TrainingRandom(seed: seed)
+        var c = TrainingChunk(steps: steps, batch: batch)
+        var positions = [Int](repeating: 0, count: batch)
+        for t in 0..<steps {
+            for b in 0..<batch {
+                // Stream b starts a new piece at step 2 + b (a reset inside the chunk), else continues.
+                let reset = t == 0 || t == 2 + b
+                if reset { positions[b] = 0 }
+                let padding = t == steps - 1 && b == batch - 1
+                var entries: [(Int, Float)] = [(Int(rng.next() % UInt64(config.inputSize)), 1)]
+                let second = Int(rng.next() % UInt64(config.inputSize))
+                if second != entries[0].0 { entries.append((second, rng.unit() < 0.5 ? -1 : 1)) }
+                c.inputs.append(entries)
+                switch config.head {
+                case .softmax: c.targets.append(indices: [Int(rng.next() % UInt64(config.units))])
+                case .multiHot, .pitchChain:
+                    c.targets.append(indices: (0..<config.units).filter { _ in rng.unit() < 0.3 })
+                }
+                c.present.append(!padding)
+                c.resets.append(reset)
+                c.positions.append(Int32(positions[b]))
+                positions[b] += 1
+            }
+        }
+        return c
+    }
+
+    /// Summed loss of one forward from zero state (dropout masks drawn from `seed`).
+    static func loss(_ model: any TrainableModel, _ chunk: TrainingChunk, training: Bool, seed: UInt64, grad: Bool) -> Double {
+        model.resetState()
+        var rng = TrainingRandom(seed: seed)
+        let c = model.configuration
+        let logits = model.forward(chunk, training: training, rng: &rng)
+        let total = c.head.loss(logits, rows: chunk.rows, outputs: c.outputs, targets: chunk.targets, present: chunk.present,
+                                scale: 1, grad: grad ? logits : nil)
+        if grad { model.backward(logits) }
+        return total
+    }
+
+    /// Largest mismatch between analytic and central-difference gradients over a sample of every parameter's
+    /// entries, as max |a - n| / (1e-2 + |n|).
+    static func worstGradientError(_ model: any TrainableModel, _ chunk: TrainingChunk, training: Bool = false,
+                                   samplesPerParameter: Int = 6, eps: Float = 1e-2) -> (error: Double, name: String) {
+        model.zeroGradients()
+        _ = loss(model, chunk, training: training, seed: 9, grad: true)
+        var worst = (0.0, "")
+        var rng = TrainingRandom(seed: 5)
+        for p in model.parameters {
+            for _ in 0..<samplesPerParameter {
+                let i = Int(rng.next() % UInt64(p.count))
+                let analytic = Double(p.grad[i])
+                let keep = p.value[i]
+                p.value[i] = keep + eps
+                let up = loss(model, chunk, training: training, seed: 9, grad: false)
+                p.value[i] = keep - eps
+                let down = loss(model, chunk, training: training, seed: 9, grad: false)
+                p.value[i] = keep
+                let numeric = (up - down) / Double(2 * eps)
+                let error = Swift.abs(analytic - numeric) / (1e-2 + Swift.abs(numeric))
+                if error > worst.0 { worst = (error, "\(p.name)[\(i)] analytic \(analytic) numeric \(numeric)") }
+            }
+        }
+        return worst
+    }
+}

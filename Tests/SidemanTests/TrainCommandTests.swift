@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// `sideman train` and `sideman eval` as a user runs them: tiny corpora written to a temporary folder.
+@Suite("sideman train and eval")
+struct TrainCommandTests {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func sideman(_ arguments: [String]) throws -> Outcome {
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sideman")
+        try #require(FileManager.default.isExecutableFile(atPath: url.path), "sideman not built at \(url.path)")
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A fresh folder for one test, removed afterwards.
+    static func inFolder(_ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-train-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try body(folder)
+    }
+
+    /// Folk tunes in the data README's format: scales up and down in quarter notes.
+    static func folk(_ count: Int, shift: Int) -> String {
+        (0..<count).map { i in
+            let notes = (0..<16).map { k in "[\(k * 4),4,\(60 + (i + shift) % 5 + [0, 2, 4, 5, 7, 5, 4, 2][k % 8])]" }
+            return "{\"id\":\"t\(i)\",\"title\":\"\",\"meter\":[4,4],\"key\":\"C major\",\"spq\":4,\"pickup_steps\":0,\"notes\":[\(notes.joined(separator: ","))]}"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static let small = ["--hidden", "16", "--layers", "1", "--batch", "4", "--seq-len", "16", "--epochs", "2"]
+
+    @Test func trainsOnFolkThenEvaluatesAsJSON() throws {
+        try Self.inFolder { dir in
+            let train = dir.appendingPathComponent("train.jsonl"), valid = dir.appendingPathComponent("valid.jsonl")
+            try Self.folk(12, shift: 0).write(to: train, atomically: true, encoding: .utf8)
+            try Self.folk(3, shift: 1).write(to: valid, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("m.safetensors").path
+            let run = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model] + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(FileManager.default.fileExists(atPath: model))
+            #expect(FileManager.default.fileExists(atPath: model + ".ckpt"))
+            let eval = try Self.sideman(["eval", "--model", model, "--data", valid.path, "--json"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            let nll = try #require(object["nll_per_step"] as? Double)
+            #expect(nll > 0 && nll < log(130.0))
+            #expect(object["pieces"] as? Int == 3)
+            // 16 quarter notes → 64 steps + the closing note-off = 65 events, 64 predicted per tune.
+            #expect(object["steps"] as? Int == 3 * 64)
+            #expect(object["frame_nll"] == nil)
+            // Resuming the finished run's checkpoint for one more epoch works.
+            let more = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model,
+                                         "--resume", model + ".ckpt"] + Self.small.dropLast(2) + ["--epochs", "3"])
+            #expect(more.status == 0, "\(more.stderr)")
+            #expect(more.stderr.contains("epoch 3:"))
+        }
+    }
+
+    @Test func pianoRollEvaluationReportsFrameNLL() throws {
+        try Self.inFolder { dir in
+            let roll = dir.appendingPathComponent("pianoroll-quarter.train.json")
+            try "[[[60,64,67],[62,65,69],[],[60,64,67],[59,62,67]],[[57,60,64],[57,60,64],[55,59,62]]]".write(to: roll, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("p.safetensors").path
+            let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model, "--head", "pitch_chain"] + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            let eval = try Self.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect(object["steps"] as? Int == 8)
+            let frame = try #require(object["frame_nll"] as? Double)
+            #expect(frame > 0 && frame == object["nll_per_step"] as? Double)
+        }
+    }
+
+    /// A folder of the user's .mid files (the example in examples/) trains as melody lines.
+    @Test func trainsOnAFolderOfMIDIFiles() throws {
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) { root.deleteLastPathComponent() }
+        let example = root.appendingPathComponent("examples/twinkle.mid")
+        try #require(FileManager.default.fileExists(atPath: example.path))
+        try Self.inFolder { dir in
+            let songs = dir.appendingPathComponent("songs")
+            try FileManager.default.createDirectory(at: songs, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: example, to: songs.appendingPathComponent("twinkle.mid"))
+            let model = dir.appendingPathComponent("m.safetensors").path
+            let run = try Self.sideman(["train", "--data", songs.path, "--valid", songs.path, "--out", model] + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            let eval = try Self.sideman(["eval", "--model", model, "--data", songs.path, "--json"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect((object["pieces"] as? Int ?? 0) >= 1)
+            #expect((object["steps"] as? Int ?? 0) > 0)
+        }
+    }
+
+    @Test func missingDataExits66AndBadDataExits65() throws {
+        try Self.inFolder { dir in
+            let missing = dir.appendingPathComponent("nothing.jsonl").path
+            let a = try Self.sideman(["train", "--data", missing, "--valid", missing, "--out", dir.appendingPathComponent("x").path])
+            #expect(a.status == 66)
+            #expect(a.stderr == "sideman: \(missing): no such file\n")
+            let bad = dir.appendingPathComponent("bad.jsonl")
+            try "{\"id\":\"x\",\"spq\":4,\"notes\":[[0,4,60],[2,4,62]]}\n".write(to: bad, atomically: true, encoding: .utf8)
+            let b = try Self.sideman(["train", "--data", bad.path, "--valid", bad.path, "--out", dir.appendingPathComponent("y").path])
+            #expect(b.status == 65)
+            #expect(b.stderr.hasPrefix("sideman: \(bad.path): line 1:"))
+            #expect(b.stderr.split(separator: "\n").count == 1)
+            let garbage = dir.appendingPathComponent("m.safetensors")
+            try Data([1, 2, 3]).write(to: garbage)
+            let c = try Self.sideman(["eval", "--model", garbage.path, "--data", bad.path])
+            #expect(c.status == 65)
+            #expect(c.stderr.hasPrefix("sideman: \(garbage.path): "))
+        }
+    }
+}
