@@ -177,7 +177,7 @@ struct DoctorChecks {
             }
         }
         if !valid.isEmpty {
-            findings.insert(DoctorFinding(verdict: .ok, check: "presets", detail: "\(valid.joined(separator: ", ")) load"), at: 0)
+            findings.insert(DoctorFinding(verdict: .ok, check: "presets", detail: "found and valid: \(valid.joined(separator: ", "))"), at: 0)
         }
         return findings + modelFindings
     }
