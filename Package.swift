@@ -46,7 +46,7 @@ let package = Package(
         // The musical engine: presets, transport, listening, parts.
         .target(
             name: "Engine",
-            dependencies: ["MIDI", "Music", "Neural", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["MIDI", "Music", "Neural", "Service", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sideman",
             dependencies: [
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Service", "TestSupport"]),
         .testTarget(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -1,5 +1,6 @@
 import MIDI
 import Neural
+import Service
 import Testing
 
 @testable import Engine
@@ -20,6 +21,19 @@ import Testing
     var phrase: [TimedMIDIMessage] {
         playerNotes(start: Self.start, framesPerStep: Self.fps, steps: Array(stride(from: 0, to: 32, by: 2)),
                     pitches: [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 67])
+    }
+
+    /// Every model step lands in the metrics' latency histogram (shared by the process, so other tests
+    /// may add to it too: the count must grow by at least the steps this engine took).
+    @Test func modelStepsAreRecordedInTheLatencyHistogram() throws {
+        let before = ServiceMetrics.shared.modelStepLatency.snapshot().count
+        var rig = EngineRig(try engine())
+        rig.run(until: Self.start + 16 * Self.fps, input: phrase)
+        rig.finish()
+        let after = ServiceMetrics.shared.modelStepLatency.snapshot()
+        #expect(rig.engine.decidedSteps >= 16)
+        #expect(after.count >= before + UInt64(rig.engine.decidedSteps))
+        #expect(after.sumNanoseconds > 0)
     }
 
     @Test func theBandPlaysAlongOnThePresetsChannelsOnTheGridAndEndsEveryNote() throws {

@@ -1,5 +1,10 @@
 import MIDI
 import Neural
+import Service
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One member of the band: its settings, its model and sampler, and the notes it has sounding.
 ///
@@ -93,7 +98,10 @@ public final class Part: @unchecked Sendable {
 
     /// Steps the model on its pending input and keeps the logits for this step.
     func advance() {
+        let started = monotonicNanoseconds()
         let logits = vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+        // The metrics' latency histogram: preallocated atomic buckets, so recording here stays real-time safe.
+        ServiceMetrics.shared.recordModelStep(nanoseconds: monotonicNanoseconds() &- started)
         raw.update(from: logits.baseAddress!, count: logits.count)
         previousOutput = output
     }
@@ -283,4 +291,12 @@ extension PitchSet {
         result.high = high & ~other.high
         return result
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (a vDSO call: no syscall, no allocation).
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
 }
