@@ -30,6 +30,26 @@ public struct RealtimeLimits: Sendable, Equatable {
     /// Creates a thread at SCHED_FIFO `priority` that exits at once: the same request the engine
     /// thread makes. Returns nil when granted, else the reason.
     public static func tryFifoThread(priority: Int32) -> String? {
+        let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { _ in nil }
+        switch createFifoThread(priority: priority, body: body, context: nil) {
+        case .success(let handle):
+            pthread_join(handle, nil)
+            return nil
+        case .failure(let error):
+            return String(cString: strerror(error.code))
+        }
+    }
+
+    public struct ThreadError: Error {
+        public var code: Int32
+    }
+
+    /// Starts `body(context)` on a new thread scheduled SCHED_FIFO at `priority`, or returns the
+    /// pthread_create error (EPERM without the privilege or RLIMIT_RTPRIO).
+    public static func createFifoThread(
+        priority: Int32, body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?,
+        context: UnsafeMutableRawPointer?
+    ) -> Result<pthread_t, ThreadError> {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -38,11 +58,8 @@ public struct RealtimeLimits: Sendable, Equatable {
         var parameters = sched_param(sched_priority: priority)
         pthread_attr_setschedparam(&attributes, &parameters)
         var handle = pthread_t()
-        let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { _ in nil }
-        let result = pthread_create(&handle, &attributes, body, nil)
-        guard result == 0 else { return String(cString: strerror(result)) }
-        pthread_join(handle, nil)
-        return nil
+        let result = pthread_create(&handle, &attributes, body, context)
+        return result == 0 ? .success(handle) : .failure(ThreadError(code: result))
     }
 }
 

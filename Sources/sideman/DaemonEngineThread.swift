@@ -1,6 +1,7 @@
 import Engine
 import MIDI
 import Ports
+import Service
 import Synchronization
 
 #if canImport(Glibc)
@@ -196,18 +197,14 @@ final class EngineThread: @unchecked Sendable {
             context.runner.loop(backend: context.backend)
             return nil
         }
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setinheritsched(&attributes, Int32(PTHREAD_EXPLICIT_SCHED))
-        pthread_attr_setschedpolicy(&attributes, SCHED_FIFO)
-        var parameters = sched_param(sched_priority: priority)
-        pthread_attr_setschedparam(&attributes, &parameters)
         var handle = pthread_t()
         var warning: String?
-        var result = pthread_create(&handle, &attributes, body, context)
-        if result != 0 {
-            warning = "engine thread runs without real-time priority (SCHED_FIFO \(priority) refused: \(String(cString: strerror(result))))"
+        var result: Int32 = 0
+        switch RealtimeLimits.createFifoThread(priority: priority, body: body, context: context) {
+        case .success(let created):
+            handle = created
+        case .failure(let error):
+            warning = "engine thread runs without real-time priority (SCHED_FIFO \(priority) refused: \(String(cString: strerror(error.code))))"
             result = pthread_create(&handle, nil, body, context)
         }
         guard result == 0 else {

@@ -6,8 +6,11 @@
 
 /// Writes one line to stderr with a single write(2), so errors interleave whole with the daemon's logs.
 func printToStandardError(_ line: String) {
-    var text = line
-    if !text.hasSuffix("\n") { text += "\n" }
+    printToStandardErrorRaw(line.hasSuffix("\n") ? line : line + "\n")
+}
+
+/// stderr as given, without adding a newline (a progress line redrawn with \r).
+func printToStandardErrorRaw(_ text: String) {
     var bytes = Array(text.utf8)
     bytes.withUnsafeMutableBytes { buffer in
         var offset = 0

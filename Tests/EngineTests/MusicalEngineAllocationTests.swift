@@ -39,7 +39,18 @@ import Testing
         }
         """
 
-    @Test func theEngineAllocatesNothingPerStepAfterWarmUp() throws {
+    /// Unoptimised builds box generics and allocate in the standard library's unspecialised paths, so
+    /// the claim is about the build that runs: scripts/test.sh and the daemon are optimised.
+    static var isOptimised: Bool {
+        #if DEBUG
+            return false
+        #else
+            return true
+        #endif
+    }
+
+    @Test(.enabled(if: isOptimised, "allocation-freedom holds for optimised builds; run scripts/test.sh (swift test -c release)"))
+    func theEngineAllocatesNothingPerStepAfterWarmUp() throws {
         let compilers = ["/opt/swift/usr/bin/clang", "/usr/bin/clang", "/usr/bin/cc", "/usr/bin/gcc"]
         guard let compiler = compilers.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             print("skipped: no C compiler to build the allocation counter")

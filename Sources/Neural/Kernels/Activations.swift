@@ -15,7 +15,7 @@ import Foundation
     r = r + n * 2.121_944_4e-4
     var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_351_9e-3
+    p = p * r + 8.333_451_9e-3
     p = p * r + 4.166_579_59e-2
     p = p * r + 1.666_666_55e-1
     p = p * r + 5.000_000_12e-1

@@ -3,26 +3,8 @@ import Foundation
 /// Element-wise math for the training passes: vector exp, sigmoid and tanh over whole rows (16 lanes at a
 /// time, scalar tails with the same formulas), and small reductions.
 enum TrainMath {
-    /// e^x to ~2 ulp: Cody–Waite reduction, degree-6 polynomial, 2^n built in the exponent bits.
-    @inline(__always) static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        // Explicit selects: the generic `clamped` is not specialised here and cost a call per vector.
-        var xc = x.replacing(with: -87, where: x .< -87)
-        xc = xc.replacing(with: 88, where: xc .> 88)
-        let shifter = SIMD16<Float>(repeating: 12_582_912)
-        let shifted = xc * 1.442_695_04 + shifter
-        let n = shifted - shifter
-        var r = xc - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        let er = p * (r * r) + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(shifter, to: SIMD16<Int32>.self)
-        return er * unsafeBitCast((bits &+ 127) &<< 23, to: SIMD16<Float>.self)
-    }
+    /// e^x to ~2 ulp: the step path's kernel, so training and streaming compute the same function.
+    @inline(__always) static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> { exp16(x) }
 
     @inline(__always) static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + exp(-x)) }
 
