@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MIDI
+import Music
 import Ports
 
 /// `sideman accompany IN.mid -o OUT.mid --preset P`: the preset's band plays along with a MIDI file.
@@ -30,6 +31,7 @@ struct Accompany: ParsableCommand {
     @Option(help: "Preset name or path.") var preset: String
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
+    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).") var svg: String?
 
     func run() throws {
         try reportingFailures {
@@ -41,7 +43,7 @@ struct Accompany: ParsableCommand {
             var preset = session.loaded.preset
             if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
             let played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
-            try song.write(adding: played, parts: session.parts, to: output)
+            try song.write(adding: played, parts: session.parts, to: output, svg: svg)
         }
     }
 }
@@ -114,8 +116,19 @@ struct OfflineSong {
         return nil
     }
 
-    /// The input file with a track per part added (parts with nothing to say still get their track).
-    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String) throws {
+    /// Writes the input file with a track per part added (parts with nothing to say still get their
+    /// track), and its piano roll to `svg` when asked, with the player's track outlined. Returns the file.
+    @discardableResult
+    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String, svg: String? = nil) throws -> MIDIFile {
+        let out = merged(adding: played, parts: parts)
+        try Self.save(Data(MIDIFileWriter.write(out)), to: path)
+        if let svg {
+            try Self.save(Data(PianoRollSVG(playerTrack: playerIndex).render(out).utf8), to: svg)
+        }
+        return out
+    }
+
+    func merged(adding played: [TimedMIDIMessage], parts: [Part]) -> MIDIFile {
         var out = file
         if out.format == .singleTrack { out.format = .simultaneousTracks }
         for part in parts {
@@ -125,9 +138,12 @@ struct OfflineSong {
             }
             out.tracks.append(track)
         }
-        let bytes = MIDIFileWriter.write(out)
+        return out
+    }
+
+    static func save(_ data: Data, to path: String) throws {
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try data.write(to: URL(fileURLWithPath: path))
         } catch {
             throw Failure(path, "cannot be written (\(error.localizedDescription))", status: .software)
         }

@@ -21,6 +21,7 @@ struct Continue: ParsableCommand {
     @Option(help: "Bars of continuation.") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
+    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).") var svg: String?
 
     func validate() throws {
         guard (1...64).contains(bars) else { throw ValidationError("--bars must be 1...64, got \(bars)") }
@@ -38,7 +39,7 @@ struct Continue: ParsableCommand {
             preset.performance.mode = .callAndResponse
             preset.performance.continuationBars = bars
             let played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
-            try song.write(adding: played, parts: continuations, to: output)
+            try song.write(adding: played, parts: continuations, to: output, svg: svg)
         }
     }
 }
