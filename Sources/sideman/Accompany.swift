@@ -58,12 +58,19 @@ struct OfflineSong {
     static let leadFrames: UInt64 = 1024
 
     init(path: String, playerTrack: Int?) throws {
-        self.path = path
+        let file: MIDIFile
         do {
             file = try MIDIFileReader.read(path: path).file
         } catch {
             throw Failure(midiLoad: error)
         }
+        try self.init(file: file, path: path, playerTrack: playerTrack)
+    }
+
+    /// A file already in memory; `path` names it in messages.
+    init(file: MIDIFile, path: String, playerTrack: Int?) throws {
+        self.path = path
+        self.file = file
         guard case .ticksPerQuarter = file.division else {
             throw Failure(path, "uses SMPTE time division; only ticks per quarter note are supported", status: .dataError)
         }

@@ -9,6 +9,6 @@ struct Sideman: ParsableCommand {
             Exit codes follow sysexits: 0 ok, 64 usage, 65 bad input data, 66 missing input,
             69 backend unavailable, 70 internal error.
             """,
-        subcommands: [Inspect.self, Ports.self, Run.self, Accompany.self, Continue.self, Train.self, Eval.self, Bench.self, Doctor.self]
+        subcommands: [Inspect.self, Ports.self, Run.self, Accompany.self, Continue.self, Demo.self, Train.self, Eval.self, Bench.self, Doctor.self]
     )
 }

@@ -121,7 +121,8 @@ public struct PianoRollSVG: Sendable {
                     ? "fill=\"url(#hatch)\" stroke=\"\(part.colour)\" stroke-width=\"1.5\""
                     : "fill=\"\(part.colour)\" fill-opacity=\"\(SVGCanvas.number(0.45 + 0.55 * Double(note.velocity) / 127))\" stroke=\"\(part.colour)\" stroke-width=\"0.5\""
                 let name = Self.noteNames[Int(note.pitch) % 12] + "\(Int(note.pitch) / 12 - 1)"
-                canvas.rect(x: x(note.start), y: y(Int(note.pitch)) + 0.5, width: max(2, x(note.end) - x(note.start)), height: rowHeight - 1,
+                // A pixel short at the end so repeated notes on one pitch stay apart.
+                canvas.rect(x: x(note.start), y: y(Int(note.pitch)) + 0.5, width: max(2, x(note.end) - x(note.start) - 1), height: rowHeight - 1,
                             style: style, className: part.isPlayer ? "note player" : "note generated",
                             title: "\(part.name): \(name) velocity \(note.velocity)")
             }
