@@ -18,8 +18,8 @@ struct Demo: ParsableCommand {
             fluid-soundfont-gm), DIR/demo.wav. The same --seed gives the same files.
 
             Examples:
-              sideman demo                       # the built-in tune answered by the folk preset, in .
-              sideman demo --out /tmp/demo       # the same, written to /tmp/demo
+              sideman demo                    # built-in tune, folk preset, into .
+              sideman demo --out /tmp/demo    # the same, into /tmp/demo
               sideman demo --preset folk song.mid --bars 8
             """)
 
