@@ -24,6 +24,11 @@ struct Accompany: ParsableCommand {
             start afresh at the next downbeat), fill CC 26 (drums denser to the end of the next bar), phrase \
             end CC 27, a part's mute_cc (>= 64 mutes), learn (off by default: press, then touch controls to \
             assign them in that order).
+
+            Examples:
+              sideman accompany examples/twinkle.mid -o band.mid --preset folk
+              sideman accompany song.mid -o band.mid --preset my-band \\
+                --player-track 1 --seed 7 --svg band.svg
             """)
 
     @Argument(help: "The player's MIDI file.") var input: String

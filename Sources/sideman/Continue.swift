@@ -13,6 +13,11 @@ struct Continue: ParsableCommand {
             through the same engine the daemon runs, on the virtual backend with a simulated clock; right after \
             the file's last event the phrase ends and the continuation plays --bars bars. The output is the \
             input plus the continuation's track. The same --seed gives the same file, byte for byte.
+
+            Examples:
+              sideman continue examples/twinkle.mid -o answer.mid --preset folk
+              sideman continue phrase.mid -o answer.mid --preset folk --bars 8 \\
+                --svg answer.svg
             """)
 
     @Argument(help: "The player's MIDI file.") var input: String

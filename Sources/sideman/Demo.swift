@@ -66,7 +66,7 @@ struct Demo: ParsableCommand {
             let file = try song.write(adding: played, parts: session.parts, to: midi, svg: svg)
             let generated = file.tracks.indices.dropFirst(song.file.tracks.count).map { file.tracks[$0].noteSpans().count }.reduce(0, +)
             let playerNotes = song.file.tracks[song.playerIndex].noteSpans().count
-            print("\(song.path): \(playerNotes) notes played through \(session.loaded.path) (\(accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")
+            print("\(song.path): \(playerNotes) notes played through \(URL(fileURLWithPath: session.loaded.path).standardized.path) (\(accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")
             print("wrote \(midi)")
             print("wrote \(svg)")
             let wav = folder.appendingPathComponent("demo.wav").path
