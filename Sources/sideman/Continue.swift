@@ -20,13 +20,13 @@ struct Continue: ParsableCommand {
                 --svg answer.svg
             """)
 
-    @Argument(help: "The player's MIDI file.") var input: String
+    @Argument(help: "The player's MIDI file.", completion: .file(extensions: ["mid", "midi"])) var input: String
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
     @Option(help: "Preset name or path (it needs a continuation part).") var preset: String
     @Option(help: "Bars of continuation.") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
-    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).") var svg: String?
+    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).", completion: .file(extensions: ["svg"])) var svg: String?
 
     func validate() throws {
         guard (1...64).contains(bars) else { throw ValidationError("--bars must be 1...64, got \(bars)") }
