@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MIDI
+import Music
 import Ports
 
 /// `sideman accompany IN.mid -o OUT.mid --preset P`: the preset's band plays along with a MIDI file.
@@ -23,13 +24,19 @@ struct Accompany: ParsableCommand {
             start afresh at the next downbeat), fill CC 26 (drums denser to the end of the next bar), phrase \
             end CC 27, a part's mute_cc (>= 64 mutes), learn (off by default: press, then touch controls to \
             assign them in that order).
+
+            Examples:
+              sideman accompany examples/twinkle.mid -o band.mid --preset folk
+              sideman accompany song.mid -o band.mid --preset my-band \\
+                --player-track 1 --seed 7 --svg band.svg
             """)
 
-    @Argument(help: "The player's MIDI file.") var input: String
+    @Argument(help: "The player's MIDI file.", completion: .file(extensions: ["mid", "midi"])) var input: String
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
     @Option(help: "Preset name or path.") var preset: String
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
+    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).", completion: .file(extensions: ["svg"])) var svg: String?
 
     func run() throws {
         try reportingFailures {
@@ -41,7 +48,7 @@ struct Accompany: ParsableCommand {
             var preset = session.loaded.preset
             if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
             let played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
-            try song.write(adding: played, parts: session.parts, to: output)
+            try song.write(adding: played, parts: session.parts, to: output, svg: svg)
         }
     }
 }
@@ -56,12 +63,19 @@ struct OfflineSong {
     static let leadFrames: UInt64 = 1024
 
     init(path: String, playerTrack: Int?) throws {
-        self.path = path
+        let file: MIDIFile
         do {
             file = try MIDIFileReader.read(path: path).file
         } catch {
             throw Failure(midiLoad: error)
         }
+        try self.init(file: file, path: path, playerTrack: playerTrack)
+    }
+
+    /// A file already in memory; `path` names it in messages.
+    init(file: MIDIFile, path: String, playerTrack: Int?) throws {
+        self.path = path
+        self.file = file
         guard case .ticksPerQuarter = file.division else {
             throw Failure(path, "uses SMPTE time division; only ticks per quarter note are supported", status: .dataError)
         }
@@ -114,8 +128,19 @@ struct OfflineSong {
         return nil
     }
 
-    /// The input file with a track per part added (parts with nothing to say still get their track).
-    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String) throws {
+    /// Writes the input file with a track per part added (parts with nothing to say still get their
+    /// track), and its piano roll to `svg` when asked, with the player's track outlined. Returns the file.
+    @discardableResult
+    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String, svg: String? = nil) throws -> MIDIFile {
+        let out = merged(adding: played, parts: parts)
+        try Self.save(Data(MIDIFileWriter.write(out)), to: path)
+        if let svg {
+            try Self.save(Data(PianoRollSVG(playerTrack: playerIndex).render(out).utf8), to: svg)
+        }
+        return out
+    }
+
+    func merged(adding played: [TimedMIDIMessage], parts: [Part]) -> MIDIFile {
         var out = file
         if out.format == .singleTrack { out.format = .simultaneousTracks }
         for part in parts {
@@ -125,9 +150,12 @@ struct OfflineSong {
             }
             out.tracks.append(track)
         }
-        let bytes = MIDIFileWriter.write(out)
+        return out
+    }
+
+    static func save(_ data: Data, to path: String) throws {
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try data.write(to: URL(fileURLWithPath: path))
         } catch {
             throw Failure(path, "cannot be written (\(error.localizedDescription))", status: .software)
         }

@@ -16,6 +16,10 @@ struct Bench: ParsableCommand {
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
             (untimed) after the walk. With --precision other than fp32 the bench also reports how far the \
             logits move from an fp32 copy of the same model.
+
+            Examples:
+              sideman bench --model presets/folk/continuation.safetensors
+              sideman bench --reference lstm --precision int8 --json
             """)
 
     enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet }

@@ -13,14 +13,20 @@ struct Continue: ParsableCommand {
             through the same engine the daemon runs, on the virtual backend with a simulated clock; right after \
             the file's last event the phrase ends and the continuation plays --bars bars. The output is the \
             input plus the continuation's track. The same --seed gives the same file, byte for byte.
+
+            Examples:
+              sideman continue examples/twinkle.mid -o answer.mid --preset folk
+              sideman continue phrase.mid -o answer.mid --preset folk --bars 8 \\
+                --svg answer.svg
             """)
 
-    @Argument(help: "The player's MIDI file.") var input: String
+    @Argument(help: "The player's MIDI file.", completion: .file(extensions: ["mid", "midi"])) var input: String
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
     @Option(help: "Preset name or path (it needs a continuation part).") var preset: String
     @Option(help: "Bars of continuation.") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
+    @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).", completion: .file(extensions: ["svg"])) var svg: String?
 
     func validate() throws {
         guard (1...64).contains(bars) else { throw ValidationError("--bars must be 1...64, got \(bars)") }
@@ -38,7 +44,7 @@ struct Continue: ParsableCommand {
             preset.performance.mode = .callAndResponse
             preset.performance.continuationBars = bars
             let played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
-            try song.write(adding: played, parts: continuations, to: output)
+            try song.write(adding: played, parts: continuations, to: output, svg: svg)
         }
     }
 }

@@ -12,6 +12,9 @@ struct Doctor: ParsableCommand {
             thread gets SCHED_FIFO), the audio group, every preset in the search path and every model its \
             parts name, and the CPU features the step kernels use. Exits 0 when nothing fails, 69 when \
             something needed is unavailable or broken. Never starts a JACK server.
+
+            Examples:
+              sideman doctor
             """)
 
     func run() throws {

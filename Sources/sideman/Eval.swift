@@ -11,6 +11,11 @@ struct Eval: ParsableCommand {
         discussion: """
             NLL is in nats per predicted step: per melody event for event models, per frame for note-set models
             (88 units, MIDI 21..108, each frame given all earlier frames; DESIGN §7).
+
+            Examples:
+              sideman eval --model presets/folk/continuation.safetensors \\
+                --data ../shared/data/folk/valid.jsonl
+              sideman eval --model mine.safetensors --data ~/midi/held-out --json
             """)
 
     @Option(help: "Model (.safetensors written by `sideman train`).") var model: String

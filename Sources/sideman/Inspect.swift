@@ -8,13 +8,17 @@ struct Inspect: ParsableCommand {
         commandName: "inspect",
         abstract: "Show what a Standard MIDI File holds: tracks, notes, tempo, meter, key, duration.",
         discussion: """
-            Text output numbers channels 1-16 and programs 1-128, as instruments show them. --json prints
-            one object with wire numbering (channels 0-15, programs 0-127): format, division (ticks per
-            quarter note, or an object for SMPTE time), tracks (name, notes, channels, programs), notes
-            (note-ons with velocity above 0), seconds, ticks, tempos, timeSignatures, keySignatures and
-            warnings. Oddities that real files have (no end-of-track, wrong track length, trailing bytes,
-            running status across meta events) are read with a warning on stderr; a corrupt file exits 65
+            Text output numbers channels 1-16 and programs 1-128, as instruments show them. --json prints \
+            one object with wire numbering (channels 0-15, programs 0-127): format, division (ticks per \
+            quarter note, or an object for SMPTE time), tracks (name, notes, channels, programs), notes \
+            (note-ons with velocity above 0), seconds, ticks, tempos, timeSignatures, keySignatures and \
+            warnings. Oddities that real files have (no end-of-track, wrong track length, trailing bytes, \
+            running status across meta events) are read with a warning on stderr; a corrupt file exits 65 \
             with the problem and its byte offset.
+
+            Examples:
+              sideman inspect examples/twinkle.mid
+              sideman inspect --json song.mid
             """)
 
     @Argument(help: "The MIDI file to read.")

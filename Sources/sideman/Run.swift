@@ -40,6 +40,12 @@ struct Run: ParsableCommand {
             and CC 123 on each channel used, written through JACK before the client closes. A second \
             signal while stopping ends the process at once. The player's CC 120 or CC 123 (or the \
             preset's panic controller) silences everything too.
+
+            Examples:
+              sideman run --preset folk
+              sideman run --backend jack --preset folk \\
+                --connect-in 'system:midi_capture_1' --connect-out 'fluidsynth:midi_00'
+              sideman run --backend alsa --transpose=-12   # MIDI thru, an octave down
             """)
 
     @Option(help: "jack, alsa or auto (auto: JACK if a server runs, else the ALSA sequencer if present, else wait for JACK).")

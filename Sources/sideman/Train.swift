@@ -15,6 +15,19 @@ struct Train: ParsableCommand {
             epoch beside --out; --resume continues from it exactly. --hidden and --layers size the LSTM \
             families; --residual, --stacks and --layers-per-stack size the causal conv (gate = residual, skip \
             and head = 2 × residual). --benchmark measures GEMM and training speed on synthetic data instead.
+
+            On a terminal the progress is a bar redrawn in place; in a log or pipe, a plain line every few \
+            seconds. Each epoch prints "epoch N: train NLL x, valid NLL y", and the loss curve (train and \
+            valid NLL per epoch, the best ringed) is written beside the model as <out>.loss.svg.
+
+            Examples:
+              sideman train --family lookback --data folk/train.jsonl \\
+                --valid folk/valid.jsonl --out folk.safetensors --epochs 20
+              sideman train --data ~/midi/tunes --valid ~/midi/held-out \\
+                --out mine.safetensors
+              sideman train --family lookback --data folk/train.jsonl \\
+                --valid folk/valid.jsonl --out folk.safetensors \\
+                --resume folk.safetensors.ckpt --epochs 30
             """)
 
     @Option(help: "Model family: basic, lookback, attention or conv.") var family: Family = .basic
@@ -126,11 +139,13 @@ struct Train: ParsableCommand {
             reported = trainer.history.count
             try save(trainer.best, to: out)
             try save(state, to: checkpointPath)
+            try LossCurve.write(trainer.history, model: out)
         })
         // Also when a resumed run had no epochs left: --out always ends up holding the best weights.
         try save(trainer.best, to: out)
+        try LossCurve.write(trainer.history, model: out)
         let best = trainer.bestValidNLL
-        print(String(format: "best valid NLL per step %.4f after %d epochs; model written to %@", best, trainer.epoch, out))
+        print(String(format: "best valid NLL per step %.4f after %d epochs; model written to %@, loss curve to %@.loss.svg", best, trainer.epoch, out, out))
     }
 
     private func save(_ set: WeightSet, to path: String) throws {

@@ -56,6 +56,11 @@ struct TrainCommandTests {
             #expect(run.status == 0, "\(run.stderr)")
             #expect(FileManager.default.fileExists(atPath: model))
             #expect(FileManager.default.fileExists(atPath: model + ".ckpt"))
+            // The loss curve beside the model: a train and a valid line, a point per epoch, the best ringed.
+            let curve = try SVGElements.read(model + ".loss.svg")
+            #expect(curve.withClass("series").map { $0["points"]?.split(separator: " ").count } == [2, 2])
+            #expect(curve.withClass("highlight").count == 1)
+            #expect(curve.withClass("legend").count == 2)
             let eval = try Self.sideman(["eval", "--model", model, "--data", valid.path, "--json"])
             #expect(eval.status == 0, "\(eval.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
@@ -70,6 +75,9 @@ struct TrainCommandTests {
                                          "--resume", model + ".ckpt"] + Self.small.dropLast(2) + ["--epochs", "3"])
             #expect(more.status == 0, "\(more.stderr)")
             #expect(more.stderr.contains("epoch 3:"))
+            // The resumed run's curve holds the whole history, not only its own epoch.
+            let resumed = try SVGElements.read(model + ".loss.svg")
+            #expect(resumed.withClass("series").map { $0["points"]?.split(separator: " ").count } == [3, 3])
         }
     }
 

@@ -1,0 +1,141 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import MIDI
+import Testing
+
+/// `sideman demo` and the `--svg` option, through the built binary.
+@Suite("sideman demo and --svg")
+struct DemoCommandTests {
+    typealias CLI = InspectCommandTests
+
+    static let soundfonts = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"]
+    static var hasSynth: Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let synth = path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/fluidsynth") }
+        return synth && soundfonts.contains(where: FileManager.default.fileExists)
+    }
+
+    static func withFolder(_ body: (String) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try body(folder.path)
+    }
+
+    /// Counts the SVG's note rectangles, player and generated; fails on malformed XML.
+    final class NoteCounter: NSObject, XMLParserDelegate {
+        var player = 0
+        var generated = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            guard name == "rect", let classes = attributes["class"]?.split(separator: " "), classes.contains("note") else { return }
+            if classes.contains("player") { player += 1 } else { generated += 1 }
+        }
+    }
+
+    static func notes(inSVG path: String) throws -> (player: Int, generated: Int) {
+        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: path)))
+        let counter = NoteCounter()
+        parser.delegate = counter
+        let ok = parser.parse()
+        try #require(ok, "\(path) is not well-formed XML: \(String(describing: parser.parserError))")
+        return (counter.player, counter.generated)
+    }
+
+    /// Note-ons per track (each becomes one drawn note).
+    static func noteCounts(inMIDI path: String) throws -> [Int] {
+        try MIDIFileReader.read(path: path).file.tracks.map { track in
+            track.events.filter { if case .noteOn(_, _, let v)? = $0.message { v > 0 } else { false } }.count
+        }
+    }
+
+    @Test("the built-in tune is answered by the folk preset; MIDI and SVG agree; a seed repeats it")
+    func builtInDemo() throws {
+        try Self.withFolder { folder in
+            let run = try CLI.run(["demo", "--out", folder, "--seed", "5"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let midi = folder + "/demo.mid", svg = folder + "/demo.svg"
+            #expect(run.stdout.contains("wrote \(midi)"))
+            #expect(run.stdout.contains("wrote \(svg)"))
+            let counts = try Self.noteCounts(inMIDI: midi)
+            // The tune's 8 bars, then the continuation's own track.
+            #expect(counts.count == 2)
+            #expect(counts[0] == 30)
+            #expect(counts[1] > 0, "the continuation answered nothing")
+            let drawn = try Self.notes(inSVG: svg)
+            #expect(drawn.player == counts[0])
+            #expect(drawn.generated == counts[1])
+            let first = try Data(contentsOf: URL(fileURLWithPath: midi))
+            let again = try CLI.run(["demo", "--out", folder, "--seed", "5"])
+            #expect(again.status == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: midi)) == first)
+        }
+    }
+
+    @Test("a given file is the player")
+    func givenFile() throws {
+        let example = try CLI.example()
+        try Self.withFolder { folder in
+            let run = try CLI.run(["demo", example, "--out", folder, "--bars", "2"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let input = try Self.noteCounts(inMIDI: example)
+            let counts = try Self.noteCounts(inMIDI: folder + "/demo.mid")
+            #expect(Array(counts.prefix(input.count)) == input)
+            let drawn = try Self.notes(inSVG: folder + "/demo.svg")
+            let player = try #require(input.firstIndex { $0 > 0 })
+            #expect(drawn.player == input[player])
+            #expect(drawn.player + drawn.generated == counts.reduce(0, +))
+        }
+    }
+
+    @Test("a missing preset is one line and exit 66, and writes nothing")
+    func missingPreset() throws {
+        try Self.withFolder { folder in
+            let run = try CLI.run(["demo", "--preset", "no-such-preset", "--out", folder])
+            #expect(run.status == 66)
+            #expect(run.stderrLines.count == 1)
+            #expect(run.stderrLines.first?.hasPrefix("sideman: ") == true)
+            #expect(!FileManager.default.fileExists(atPath: folder + "/demo.mid"))
+        }
+    }
+
+    @Test("without FluidSynth the demo says how to get it", .enabled(if: !hasSynth))
+    func wavHint() throws {
+        try Self.withFolder { folder in
+            let run = try CLI.run(["demo", "--out", folder])
+            #expect(run.status == 0)
+            #expect(run.stdout.contains("apt-get install fluidsynth fluid-soundfont-gm"))
+            #expect(!FileManager.default.fileExists(atPath: folder + "/demo.wav"))
+        }
+    }
+
+    @Test("with FluidSynth and a GM soundfont the demo writes a WAV (skipped when they are not installed: apt-get install fluidsynth fluid-soundfont-gm)",
+          .enabled(if: hasSynth))
+    func wav() throws {
+        try Self.withFolder { folder in
+            let run = try CLI.run(["demo", "--out", folder])
+            #expect(run.status == 0, "\(run.stderr)")
+            let wav = try Data(contentsOf: URL(fileURLWithPath: folder + "/demo.wav"))
+            #expect(wav.count > 44_100)
+            #expect(Array(wav.prefix(4)) == Array("RIFF".utf8))
+            #expect(Array(wav[8..<12]) == Array("WAVE".utf8))
+            #expect(run.stdout.contains("wrote \(folder)/demo.wav"))
+        }
+    }
+
+    @Test("continue and accompany write the piano roll with --svg", arguments: ["continue", "accompany"])
+    func svgOption(command: String) throws {
+        let example = try CLI.example()
+        try Self.withFolder { folder in
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let out = folder + "/out.mid", svg = folder + "/out.svg"
+            let run = try CLI.run([command, example, "-o", out, "--preset", "folk", "--svg", svg])
+            #expect(run.status == 0, "\(run.stderr)")
+            let counts = try Self.noteCounts(inMIDI: out)
+            let drawn = try Self.notes(inSVG: svg)
+            let player = try #require(counts.firstIndex { $0 > 0 })
+            #expect(drawn.player == counts[player])
+            #expect(drawn.player + drawn.generated == counts.reduce(0, +))
+        }
+    }
+}

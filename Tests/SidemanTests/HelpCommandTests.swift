@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// Every subcommand explains itself with examples, and the shell completions name them all.
+@Suite("sideman help and completions")
+struct HelpCommandTests {
+    typealias CLI = InspectCommandTests
+    static let subcommands = ["inspect", "ports", "run", "accompany", "continue", "demo", "train", "eval", "bench", "doctor"]
+
+    @Test("every subcommand's help has a discussion with examples that run that subcommand", arguments: subcommands)
+    func examples(subcommand: String) throws {
+        let run = try CLI.run([subcommand, "--help"])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex(of: "Examples:"), "no Examples: in \(subcommand) --help")
+        let usage = try #require(lines.firstIndex { $0.hasPrefix("USAGE:") })
+        #expect(start < usage)
+        let examples = lines[(start + 1)..<usage].filter { $0.hasPrefix("  sideman ") }
+        #expect(!examples.isEmpty)
+        #expect(examples.allSatisfy { $0.hasPrefix("  sideman \(subcommand)") })
+        // The discussion (text between the overview and the examples) is there too.
+        #expect(start > 3)
+    }
+
+    @Test("completion scripts name every subcommand", arguments: ["bash", "zsh", "fish"])
+    func completions(shell: String) throws {
+        let run = try CLI.run(["--generate-completion-script", shell])
+        #expect(run.status == 0, "\(run.stderr)")
+        for subcommand in Self.subcommands {
+            #expect(run.stdout.contains(subcommand), "\(shell) completions lack \(subcommand)")
+        }
+        // fish spells options as `-l svg`, bash and zsh as `--svg`.
+        #expect(run.stdout.contains("svg"))
+    }
+}
