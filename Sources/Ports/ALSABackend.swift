@@ -12,7 +12,7 @@ import CALSA
 /// arrival), and hands output to the queue scheduled at its exact time, up to `lookahead` frames early,
 /// so timing is the kernel timer's, not the thread's. Times are frames at a nominal `sampleRate` so the
 /// engine sees the same clock as on JACK. It shares `CycleCore` (rings, late counting) with the others.
-public final class ALSABackend: PortBackend, @unchecked Sendable {
+public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
     // @unchecked: `sequencer`, the port ids and `ioThread` change only on the control thread in
     // open/close while the I/O thread is stopped; the engine thread uses only the rings and atomics.
 
@@ -25,7 +25,7 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
     public let lookahead: Int
 
     private let state: UnsafeMutablePointer<ALSAIOState>
-    private let endpoints: CycleEndpoints
+    public let endpoints: CycleEndpoints
     private var counters: CycleCounters { endpoints.counters }
     private var ioThread: pthread_t?
     public private(set) var inputPortName = ""
@@ -144,27 +144,7 @@ public final class ALSABackend: PortBackend, @unchecked Sendable {
 
     public func status() -> PortStatus { counters.snapshot(connected: state.pointee.sequencer != nil) }
 
-    public func waitForNotifications(seconds: Double) -> PortNotifications {
-        endpoints.waitForNotifications(seconds: seconds)
-    }
-
-    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
-
-    // MARK: engine thread
-
-    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
-
-    @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
-
-    @discardableResult
-    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        endpoints.schedule(frame: frame, port: port, bytes: bytes)
-    }
-
-    public var cycleStart: UInt64 { endpoints.cycleStart }
-    public var cycleLength: Int { endpoints.cycleLength }
-    public var outputIsDrained: Bool { endpoints.outputIsDrained }
+    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
 
     // MARK: helpers
 

@@ -1,7 +1,7 @@
 /// The engine and control threads' side of a backend whose I/O thread runs a `CycleCore`: waiting for
 /// cycles and notifications, taking input from the ring and queueing output into it. JACK, ALSA and the
 /// virtual backend differ only in how their I/O thread runs; this part is the same for all of them.
-final class CycleEndpoints: @unchecked Sendable {
+public final class CycleEndpoints: @unchecked Sendable {
     // @unchecked: the rings are single-producer single-consumer (the engine thread is the one
     // consumer of `input` and producer of `output`), the counters are atomics, the wake-ups semaphores.
 
@@ -67,4 +67,32 @@ final class CycleEndpoints: @unchecked Sendable {
     var cycleStart: UInt64 { counters.cycleStart.load(ordering: .relaxed) }
     var cycleLength: Int { counters.cycleLength.load(ordering: .relaxed) }
     var outputIsDrained: Bool { core.output.isEmpty && !core.carrying.load(ordering: .acquiring) }
+}
+
+/// A backend whose I/O thread runs a `CycleCore`: its engine and control side is its `CycleEndpoints`,
+/// so the protocol's waiting, receiving and scheduling are written once, here.
+public protocol CycleDrivenBackend: PortBackend {
+    var endpoints: CycleEndpoints { get }
+}
+
+extension CycleDrivenBackend {
+    public func waitForNotifications(seconds: Double) -> PortNotifications {
+        endpoints.waitForNotifications(seconds: seconds)
+    }
+
+    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
+
+    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
+
+    @discardableResult
+    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
+
+    @discardableResult
+    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+        endpoints.schedule(frame: frame, port: port, bytes: bytes)
+    }
+
+    public var cycleStart: UInt64 { endpoints.cycleStart }
+    public var cycleLength: Int { endpoints.cycleLength }
+    public var outputIsDrained: Bool { endpoints.outputIsDrained }
 }

@@ -8,7 +8,7 @@ import CJACK
 ///
 /// The process callback runs on JACK's thread against a preallocated `JACKProcessState`; the engine
 /// thread talks to it only through the two rings; the control thread opens, connects and closes.
-public final class JACKBackend: PortBackend, @unchecked Sendable {
+public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     // @unchecked: `client` and the port names change only on the control thread (open/close), while
     // the I/O and engine threads are stopped or not yet started; everything the other threads touch
     // lives behind `state` and is synchronized by rings and atomics.
@@ -16,7 +16,7 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
     public let backendName = "jack"
     public let configuration: PortConfiguration
     private let state: UnsafeMutablePointer<JACKProcessState>
-    private let endpoints: CycleEndpoints
+    public let endpoints: CycleEndpoints
     private var counters: CycleCounters { endpoints.counters }
     private var client: OpaquePointer?
     public private(set) var inputPortName = ""
@@ -130,27 +130,7 @@ public final class JACKBackend: PortBackend, @unchecked Sendable {
 
     public func status() -> PortStatus { counters.snapshot(connected: client != nil) }
 
-    public func waitForNotifications(seconds: Double) -> PortNotifications {
-        endpoints.waitForNotifications(seconds: seconds)
-    }
-
-    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
-
-    // MARK: engine thread
-
-    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
-
-    @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
-
-    @discardableResult
-    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        endpoints.schedule(frame: frame, port: port, bytes: bytes)
-    }
-
-    public var cycleStart: UInt64 { endpoints.cycleStart }
-    public var cycleLength: Int { endpoints.cycleLength }
-    public var outputIsDrained: Bool { endpoints.outputIsDrained }
+    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
 
     // MARK: helpers
 

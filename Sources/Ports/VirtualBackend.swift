@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// It shares the cycle logic (rings, frame offsets, late counting) with the JACK backend, so the
 /// engine sees exactly what it would see on a server.
-public final class VirtualBackend: PortBackend, @unchecked Sendable {
+public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
     // @unchecked: `core` is used by one cycle-running thread at a time (the caller of `runCycle`), the
     // engine talks to it only through its rings, and the shared lists are behind a Mutex.
 
@@ -21,7 +21,7 @@ public final class VirtualBackend: PortBackend, @unchecked Sendable {
     public let sampleRate: Int
     public let bufferSize: Int
     private var core: CycleCore
-    private let endpoints: CycleEndpoints
+    public let endpoints: CycleEndpoints
     private var counters: CycleCounters { endpoints.counters }
     private let pending = Mutex<[(frame: UInt64, bytes: [UInt8])]>([])
     private let delivered = Mutex<[Delivered]>([])
@@ -117,25 +117,5 @@ public final class VirtualBackend: PortBackend, @unchecked Sendable {
 
     public func status() -> PortStatus { counters.snapshot(connected: isOpen.load(ordering: .acquiring)) }
 
-    public func waitForNotifications(seconds: Double) -> PortNotifications {
-        endpoints.waitForNotifications(seconds: seconds)
-    }
-
-    public func interruptNotificationWait() { endpoints.controlWakeup.post() }
-
-    // MARK: engine thread
-
-    public func waitForCycle(seconds: Double) { endpoints.waitForCycle(seconds: seconds) }
-
-    @discardableResult
-    public func receive(_ body: (UInt64, UnsafeRawBufferPointer) -> Void) -> Int { endpoints.receive(body) }
-
-    @discardableResult
-    public func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        endpoints.schedule(frame: frame, port: port, bytes: bytes)
-    }
-
-    public var cycleStart: UInt64 { endpoints.cycleStart }
-    public var cycleLength: Int { endpoints.cycleLength }
-    public var outputIsDrained: Bool { endpoints.outputIsDrained }
+    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
 }
