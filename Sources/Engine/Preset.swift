@@ -132,6 +132,8 @@ public struct PerformanceSettings: Equatable, Sendable {
 public enum PartRole: String, Equatable, Sendable, CaseIterable {
     case continuation
     case voice
+    /// The lower voices under the player's melody (a chorale's alto, tenor and bass): one note set per step.
+    case voices
     case bass
     case chords
     case drums

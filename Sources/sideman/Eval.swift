@@ -40,19 +40,22 @@ struct Eval: ParsableCommand {
             } catch let error as WeightsError {
                 throw Failure(model, error.description, status: .dataError)
             }
-            let corpus = try TrainingData.load(data, format: format, part: part)
+            // A soprano-conditioned model reads SATB chorales as ATB under the soprano.
+            var chosen = format
+            if chosen == nil, config.conditioning == .soprano, (try? TrainingCorpus.detect(path: data)) == .jsbSATB { chosen = .jsbATB }
+            let corpus = try TrainingData.load([data], format: chosen, part: part)
             guard corpus.kind == config.data, corpus.units == config.units else {
                 throw Failure(data, "holds \(corpus.kind.rawValue) with \(corpus.units) classes; the model predicts \(config.data.rawValue) with \(config.units)",
                               status: .dataError)
             }
             let encoding = SequenceEncoding(config, firstPitchIndex: corpus.firstPitchIndex)
-            let pieces = corpus.pieces.map { encoding.encode($0) }
+            let pieces = try corpus.pieces(conditioned: config.conditioning).map { encoding.encode($0) }
             let steps = 64
             let trained = config.makeModel(batch: batch, maxSteps: steps, seed: 0)
             do { try trained.load(set) } catch let error as WeightsError { throw Failure(model, error.description, status: .dataError) }
             let (nll, count) = Trainer.evaluate(trained, pieces, batch: batch, steps: steps)
             var report: [String: Any] = [
-                "nll_per_step": nll, "steps": count, "pieces": corpus.pieces.count, "family": config.family.rawValue,
+                "nll_per_step": nll, "steps": count, "pieces": corpus.pieceCount, "family": config.family.rawValue,
                 "head": config.head.rawValue, "data": config.data.rawValue,
             ]
             if config.data == .frames { report["frame_nll"] = nll }
@@ -60,7 +63,7 @@ struct Eval: ParsableCommand {
                 let bytes = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: bytes, as: UTF8.self))
             } else {
-                print(String(format: "NLL per step: %.4f nats over %d steps of %d pieces", nll, count, corpus.pieces.count))
+                print(String(format: "NLL per step: %.4f nats over %d steps of %d pieces", nll, count, corpus.pieceCount))
                 if config.data == .frames { print(String(format: "frame NLL: %.4f nats (88 units, each frame given all earlier ones)", nll)) }
             }
         }

@@ -31,11 +31,14 @@ struct Train: ParsableCommand {
             """)
 
     @Option(help: "Model family: basic, lookback, attention or conv.") var family: Family = .basic
-    @Option(help: "Training data.") var data: String?
+    @Option(help: "Training data; repeat for more files of the same kind (a JSB SATB file beside melody data gives its soprano lines).")
+    var data: [String] = []
     @Option(help: "Validation data (same format).") var valid: String?
     @Option(help: "Where to write the model (.safetensors).") var out: String?
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
+    @Option(help: "Condition inputs: soprano (jsb-atb), harmony (band) or none (default: what the data supplies).")
+    var condition: ConditionChoice?
     @Option(help: "Output head: softmax (events), multi_hot or pitch_chain (frames).") var head: HeadKind?
     @Option(help: "LSTM units per layer.") var hidden = 256
     @Option(help: "LSTM layers.") var layers = 2
@@ -67,7 +70,7 @@ struct Train: ParsableCommand {
               dropout >= 0, dropout < 1, lr > 0, clip > 0, transpose >= 0, transpose <= 24,
               residual >= 1, residual <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
-        if !benchmark, data == nil || valid == nil || out == nil {
+        if !benchmark, data.isEmpty || valid == nil || out == nil {
             throw ValidationError("--data, --valid and --out are required")
         }
     }
@@ -81,8 +84,8 @@ struct Train: ParsableCommand {
 
     private func train() throws {
         let out = out!
-        let trainData = try TrainingData.load(data!, format: format, part: part)
-        let validData = try TrainingData.load(valid!, format: format ?? trainData.corpus.format, part: part)
+        let trainData = try TrainingData.load(data, format: format, part: part)
+        let validData = try TrainingData.load([valid!], format: format ?? trainData.format, part: part)
         guard validData.kind == trainData.kind else {
             throw Failure(valid!, "holds \(validData.kind.rawValue), the training data \(trainData.kind.rawValue)", status: .dataError)
         }
@@ -92,10 +95,17 @@ struct Train: ParsableCommand {
             throw Failure("--head", "\(chosenHead.rawValue) does not fit \(kind.rawValue) data", status: .usage)
         }
         guard family != .lookback || kind == .events else {
-            throw Failure("--family", "lookback encodes melody events; \(data!) holds frames", status: .usage)
+            throw Failure("--family", "lookback encodes melody events; \(data[0]) holds frames", status: .usage)
         }
+        let conditioning = condition.map(\.conditioning) ?? trainData.defaultConditioning
+        guard family != .lookback || conditioning == nil else {
+            throw Failure("--family", "lookback takes no condition inputs; use basic, attention or conv, or --condition none", status: .usage)
+        }
+        let trainPieces = try trainData.pieces(conditioned: conditioning)
+        let validPieces = try validData.pieces(conditioned: conditioning)
         var config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
-                                         head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout)
+                                         head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout,
+                                         conditioning: conditioning)
         if family == .conv {
             (config.hidden, config.layers) = (1, 1)
             (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
@@ -114,7 +124,7 @@ struct Train: ParsableCommand {
         options.chunksPerEpoch = chunksPerEpoch
         let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
-        let trainer = Trainer(model: model, encoding: encoding, train: trainData.pieces, valid: validData.pieces, options: options)
+        let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         let checkpointPath = checkpoint ?? out + ".ckpt"
         if let resume {
             guard FileManager.default.fileExists(atPath: resume) else { throw Failure(resume, "no such file", status: .noInput) }
@@ -130,7 +140,8 @@ struct Train: ParsableCommand {
         }
         let size = family == .conv ? "residual \(residual), \(stacks) × \(layersPerStack) layers" : "hidden \(hidden) × \(layers)"
         printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
-            + "\(trainData.pieces.count) pieces, validating on \(validData.pieces.count); GEMM: "
+            + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
+            + ", validating on \(validPieces.count); GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
         var reported = trainer.history.count

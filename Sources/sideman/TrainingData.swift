@@ -3,37 +3,81 @@ import Foundation
 import Music
 import Neural
 
-/// Glue between the corpus loaders (Music) and the trainer (Neural): loads a data path as training pieces,
-/// turning a missing file into exit 66 and an unreadable one into exit 65.
+/// Glue between the corpus loaders (Music) and the trainer (Neural): loads one or more data paths as training
+/// pieces, turning a missing file into exit 66 and an unreadable or mismatched one into exit 65.
 struct TrainingData {
-    var corpus: TrainingCorpus
-    var pieces: [TrainingPiece]
+    var corpora: [TrainingCorpus]
+    var kind: TrainingModelConfig.DataKind
 
-    var kind: TrainingModelConfig.DataKind {
-        if case .events = corpus.content { return .events }
-        return .frames
+    var pieceCount: Int { corpora.reduce(0) { $0 + $1.pieceCount } }
+    /// The first file's format (a validation set of the same kind is read in it).
+    var format: TrainingCorpus.Format { corpora[0].format }
+    /// The condition every file can supply, nil when one of them has none.
+    var condition: TrainingCorpus.Condition? {
+        let kinds = Set(corpora.map(\.condition))
+        return kinds.count == 1 ? kinds.first! : nil
     }
 
     /// Vocabulary size and the first index that moves under transposition.
     var units: Int { kind == .events ? EventVocabulary.classes : TrainingCorpus.pianoUnits }
     var firstPitchIndex: Int { kind == .events ? EventVocabulary.firstPitchIndex : 0 }
 
-    static func load(_ path: String, format: TrainingCorpus.Format?, part: TrainingCorpus.BandPart) throws -> TrainingData {
-        guard FileManager.default.fileExists(atPath: path) else { throw Failure(path, "no such file", status: .noInput) }
-        do {
-            let corpus = try TrainingCorpus.load(path: path, format: format, part: part)
-            for line in corpus.skipped { printToStandardError("sideman: skipped \(line)") }
-            let pieces: [TrainingPiece]
-            switch corpus.content {
-            case .events(let lines): pieces = lines.map { TrainingPiece(events: $0) }
-            case .frames(let frames): pieces = frames.map { TrainingPiece(frames: $0) }
+    /// Reads every path: the first in `format` (or as detected), the others as detected, except that JSB
+    /// SATB chorales beside melody data give their soprano lines (the folk preset learns from both).
+    static func load(_ paths: [String], format: TrainingCorpus.Format?, part: TrainingCorpus.BandPart) throws -> TrainingData {
+        var corpora: [TrainingCorpus] = []
+        var kind: TrainingModelConfig.DataKind? = nil
+        for (i, path) in paths.enumerated() {
+            guard FileManager.default.fileExists(atPath: path) else { throw Failure(path, "no such file", status: .noInput) }
+            do {
+                var chosen = i == 0 ? format : nil
+                if chosen == nil, kind == .events, try TrainingCorpus.detect(path: path) == .jsbSATB { chosen = .jsbSoprano }
+                let corpus = try TrainingCorpus.load(path: path, format: chosen, part: part)
+                for line in corpus.skipped { printToStandardError("sideman: skipped \(line)") }
+                guard corpus.pieceCount > 0 else { throw Failure(path, "holds no pieces", status: .dataError) }
+                let k: TrainingModelConfig.DataKind = if case .events = corpus.content { .events } else { .frames }
+                if let kind, kind != k {
+                    throw Failure(path, "holds \(k.rawValue), \(paths[0]) holds \(kind.rawValue); one model learns one kind", status: .dataError)
+                }
+                kind = k
+                corpora.append(corpus)
+            } catch let error as CorpusError {
+                throw Failure(error.file, error.problem, status: .dataError)
             }
-            guard !pieces.isEmpty else { throw Failure(path, "holds no pieces", status: .dataError) }
-            return TrainingData(corpus: corpus, pieces: pieces)
-        } catch let error as CorpusError {
-            throw Failure(error.file, error.problem, status: .dataError)
         }
+        return TrainingData(corpora: corpora, kind: kind!)
     }
+
+    /// The pieces, with their condition rows when the model is conditioned.
+    func pieces(conditioned conditioning: Conditioning?) throws -> [TrainingPiece] {
+        var pieces: [TrainingPiece] = []
+        for corpus in corpora {
+            let plain: [TrainingPiece]
+            switch corpus.content {
+            case .events(let lines): plain = lines.map { TrainingPiece(events: $0) }
+            case .frames(let frames): plain = frames.map { TrainingPiece(frames: $0) }
+            }
+            guard let conditioning else {
+                pieces += plain
+                continue
+            }
+            guard corpus.condition?.rawValue == conditioning.rawValue, let rows = corpus.conditions else {
+                throw Failure("--condition", "\(corpus.format.rawValue) data has no \(conditioning.rawValue) condition "
+                    + "(jsb-atb has soprano, band has harmony)", status: .usage)
+            }
+            pieces += zip(plain, rows).map { $0.conditioned(by: $1) }
+        }
+        return pieces
+    }
+
+    /// The condition a model trained on this data gets unless told otherwise: what the data supplies.
+    var defaultConditioning: Conditioning? { condition.flatMap { Conditioning(rawValue: $0.rawValue) } }
+}
+
+/// `--condition`: a condition kind, or none.
+enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
+    case none, soprano, harmony
+    var conditioning: Conditioning? { Conditioning(rawValue: rawValue) }
 }
 
 extension TrainingCorpus.Format: ExpressibleByArgument {}
@@ -41,4 +85,3 @@ extension TrainingCorpus.BandPart: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument {}
 extension Family: ExpressibleByArgument {}
 extension Gemm.Backend: ExpressibleByArgument {}
-

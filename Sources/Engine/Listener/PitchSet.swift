@@ -37,6 +37,12 @@ public struct PitchSet: Hashable, Sendable {
         return nil
     }
 
+    public var highest: UInt8? {
+        if high != 0 { return UInt8(127 - high.leadingZeroBitCount) }
+        if low != 0 { return UInt8(63 - low.leadingZeroBitCount) }
+        return nil
+    }
+
     /// Which of the 12 pitch classes occur, bit n for pitch class n.
     public var pitchClasses: UInt16 {
         var classes: UInt16 = 0

@@ -20,6 +20,9 @@ public final class Part: @unchecked Sendable {
     /// Output port index (0 with one port for all parts).
     public let port: Int
     let model: any StreamingModel
+    /// What the model takes beside its own previous output (nil: nothing), at input index `conditionOffset`.
+    public let conditioning: Conditioning?
+    let conditionOffset: Int
     let sampler: Sampler
     /// The model's logits for the step being decided, and the same after the context's bias.
     let raw: UnsafeMutablePointer<Float>
@@ -44,12 +47,25 @@ public final class Part: @unchecked Sendable {
     var startedOnStep = PitchSet()
     public private(set) var lastChoice = FeatureList()
 
-    public init(settings: PartSettings, model: any StreamingModel, port: Int, seed: UInt64, sampleRate: Double = 48000) throws(WeightsError) {
+    public init(
+        settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, port: Int, seed: UInt64,
+        sampleRate: Double = 48000
+    ) throws(WeightsError) {
         vocabulary = try PartVocabulary.of(model)
         let needed = PartVocabulary.required(by: settings.role)
         guard vocabulary == needed else {
             throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs a \(needed.rawValue) model")
         }
+        let expectedInputs = vocabulary.baseInputSize + (conditioning?.size ?? 0)
+        guard model.family == .lookback || model.inputSize == expectedInputs else {
+            throw WeightsError("takes \(model.inputSize) inputs; a \(vocabulary.rawValue) model "
+                + (conditioning.map { "conditioned on the \($0.rawValue) " } ?? "") + "takes \(expectedInputs)")
+        }
+        guard conditioning == nil || settings.role != .continuation else {
+            throw WeightsError("is conditioned on the \(conditioning!.rawValue); a continuation is primed with the player's phrase instead")
+        }
+        self.conditioning = conditioning
+        conditionOffset = vocabulary.baseInputSize
         self.settings = settings
         self.model = model
         self.port = port
@@ -84,7 +100,7 @@ public final class Part: @unchecked Sendable {
     public var role: PartRole { settings.role }
     public var channel: MIDIChannel { settings.channel }
     /// True for the parts that follow the player's harmony (they react to an on-step note).
-    public var followsPlayer: Bool { role == .voice || role == .counterMelody || role == .bass || role == .chords }
+    public var followsPlayer: Bool { role != .continuation && role != .drums }
 
     /// Back to the start of a piece: zero model state, nothing fed yet (NO_EVENT for events, as a melody
     /// starts; an empty frame for note sets, as training feeds before the first frame). Does not end notes.
@@ -96,10 +112,18 @@ public final class Part: @unchecked Sendable {
         previousOutput = PitchSet()
     }
 
-    /// Steps the model on its pending input and keeps the logits for this step.
-    func advance() {
+    /// Steps the model on its pending input (with the step's condition from `context`, for a conditioned
+    /// model) and keeps the logits for this step.
+    func advance(context: PartContext = PartContext()) {
         let started = monotonicNanoseconds()
-        let logits = vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+        let logits: UnsafeBufferPointer<Float>
+        if let conditioning {
+            var stepInput = input
+            context.conditionUnits(conditioning, offset: conditionOffset, into: &stepInput)
+            logits = model.step(stepInput)
+        } else {
+            logits = vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+        }
         // The metrics' latency histogram: preallocated atomic buckets, so recording here stays real-time safe.
         ServiceMetrics.shared.recordModelStep(nanoseconds: monotonicNanoseconds() &- started)
         raw.update(from: logits.baseAddress!, count: logits.count)

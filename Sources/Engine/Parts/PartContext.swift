@@ -1,13 +1,15 @@
 import Music
+import Neural
 
 /// What a part hears when it decides a step: the player through the current step and every other part
 /// through the previous one (DESIGN §5, multi-part conditioning).
 ///
-/// The models `sideman train` makes are single-part sequence models: their input is their own previous
-/// event or frame and nothing else. So the conditioning enters where it can without inputs the weights do not
-/// know: as a bias on the step's logits before sampling — pitches that fit the player's chord and key are
-/// favoured, pitches outside the key discouraged, a counter-melody avoids the pitches the player and the band
-/// hold. The continuation is conditioned the direct way instead: it is primed with the player's phrase.
+/// Conditioning enters in up to two ways. A conditioned model (`condition` in its metadata, trained with
+/// `sideman train --condition`) takes the player's soprano or harmony on the step as inputs (`conditionUnits`).
+/// Every part also gets a bias on the step's logits before sampling — pitches that fit the player's chord and
+/// key are favoured, pitches outside the key discouraged, a counter-melody avoids the pitches the player and
+/// the band hold — which is all an unconditioned model hears of the player. The continuation is conditioned
+/// the direct way instead: it is primed with the player's phrase.
 public struct PartContext: Equatable, Sendable {
     /// The player's strikes on the step being decided (so far).
     public var playerStruck = PitchSet()
@@ -23,6 +25,23 @@ public struct PartContext: Equatable, Sendable {
     public var bandPrevious = PitchSet()
 
     public init() {}
+
+    /// The player's melody note on the step: the highest note struck on it, else the highest held.
+    public var melodyNote: UInt8? { playerStruck.highest ?? playerSounding.highest }
+
+    /// Writes the condition units a conditioned model takes for this step into `input` at `offset`: the
+    /// melody note's piano unit (soprano), or the chord's pitch classes (harmony). Nothing when there is
+    /// none, as the training data has no unit on a resting soprano or a step without a chord.
+    func conditionUnits(_ kind: Conditioning, offset: Int, into input: inout FeatureList) {
+        switch kind {
+        case .soprano:
+            guard let note = melodyNote else { return }
+            let unit = Int(note) - PartVocabulary.lowestPianoNote
+            if unit >= 0, unit < PartVocabulary.pianoUnits { input.append(offset + unit) }
+        case .harmony:
+            for pc in 0..<12 where chordClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
+        }
+    }
 
     /// Scale classes of a key: major or natural minor.
     public static func scaleClasses(_ key: Key) -> UInt16 {
@@ -43,7 +62,7 @@ public struct PartContext: Equatable, Sendable {
             switch role {
             case .continuation:
                 if !inKey { w -= 0.5 }
-            case .voice, .counterMelody:
+            case .voice, .voices, .counterMelody:
                 if chordClasses & bit != 0 { w += 1 }
                 if player & bit != 0 { w += 0.5 }
                 if band & bit != 0 { w += 0.25 }

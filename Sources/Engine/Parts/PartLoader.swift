@@ -20,9 +20,12 @@ public enum PartLoader {
                 throw PartLoadError(path: path, problem: "no such model file (parts[\(k)].model)", isMissing: true)
             }
             do {
-                let model = try loadModel(path: path, precision: settings.precision)
+                let set = try SafeTensors.read(path: path)
+                let model = try makeModel(from: set, precision: settings.precision)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
-                parts.append(try Part(settings: settings, model: model, port: port, seed: loaded.preset.performance.seed &+ UInt64(k)))
+                parts.append(try Part(
+                    settings: settings, model: model, conditioning: try Conditioning(metadata: set.metadata), port: port,
+                    seed: loaded.preset.performance.seed &+ UInt64(k)))
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", isMissing: false)
             }

@@ -27,11 +27,15 @@ public enum PartVocabulary: String, Equatable, Sendable {
         }
     }
 
-    /// What a role needs: lines (continuation, voice, counter-melody, bass) are events; chords and drums sets.
+    /// What a role needs: lines (continuation, voice, counter-melody, bass) are events; voices, chords and
+    /// drums sets.
     public static func required(by role: PartRole) -> PartVocabulary {
         switch role {
         case .continuation, .voice, .counterMelody, .bass: return .events
-        case .chords, .drums: return .noteSets
+        case .voices, .chords, .drums: return .noteSets
         }
     }
+
+    /// The input width a model of this vocabulary has before its condition units.
+    var baseInputSize: Int { self == .events ? Self.eventClasses : Self.pianoUnits }
 }

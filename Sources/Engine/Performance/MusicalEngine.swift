@@ -13,6 +13,10 @@ import Neural
 ///   once; one heard just after its step was decided makes the parts that follow the player draw the step
 ///   again from the same logits with the note in their context, and replace what they started if the draw
 ///   differs — written at the first writable frame, so within one period of the note;
+/// - waiting: when a part harmonises the player's melody note itself (a soprano-conditioned model, the
+///   chorale), it cannot decide a step before that note: steps wait up to the on-step window past their
+///   boundary, decided the moment the player's note on them is heard, or after the window with the melody
+///   as it is (held or resting);
 /// - a step whose boundary the transport reports before it was decided (clock mode, or a late engine) is
 ///   decided then and written at the first writable frame.
 ///
@@ -49,6 +53,9 @@ public struct MusicalEngine: PerformanceEngine {
     var sectionPending = false
     /// Steps with nothing from the player and no answer playing (the band stops after `idleBars` of them).
     var idleSteps = 0
+    /// Frames a step waits past its boundary for the player's note when a part sings under the player's
+    /// melody (a soprano-conditioned model needs the note it harmonises); 0 otherwise: steps are decided ahead.
+    var waitFrames: UInt64 = 0
     /// Counts of reactions and decided steps, for tests and metrics.
     public private(set) var reactions = 0
     public private(set) var decidedSteps = 0
@@ -85,6 +92,8 @@ public struct MusicalEngine: PerformanceEngine {
         nextStep = 0
         decidedStep = .min
         for part in parts { part.use(sampleRate: rate) }
+        waitFrames = parts.contains(where: { $0.conditioning == .soprano }) && preset.transport.source != .clock
+            ? UInt64(max(0, preset.listener.onStepWindowMilliseconds) * rate / 1000) : 0
         metronome = preset.transport.countInBars > 0 ? Metronome(sampleRate: rate) : nil
         if let startFrame, preset.transport.source == .fixed {
             startGrid(at: startFrame)
@@ -284,7 +293,8 @@ public struct MusicalEngine: PerformanceEngine {
                 nextStep = boundary.step
                 decidedStep = .min
             }
-            if boundary.step >= nextStep { decide(through: boundary.step, earliest: earliest, output: &output) }
+            // Waiting steps are decided by the player's note or, failing one, by `anticipate` after the wait.
+            if boundary.step >= nextStep, waitFrames == 0 { decide(through: boundary.step, earliest: earliest, output: &output) }
         }
         if !transport!.isRunning, parts.contains(where: { !$0.sounding.isEmpty }) {
             for part in parts { part.silence(at: earliest, out: &output) }
@@ -293,12 +303,13 @@ public struct MusicalEngine: PerformanceEngine {
 
     private mutating func anticipate(before limit: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
         guard let transport, transport.isRunning, transport.source != .clock else { return }
-        while transport.frame(ofStep: nextStep) < limit {
+        while transport.frame(ofStep: nextStep) + waitFrames < limit {
             decide(through: nextStep, earliest: earliest, output: &output)
         }
     }
 
-    /// Decides every step from `nextStep` through `last`.
+    /// Decides every step from `nextStep` through `last`. Decided late (past a wait), a step's new notes
+    /// start at the first writable frame.
     private mutating func decide(through last: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
         while nextStep <= last {
             let step = nextStep
@@ -363,7 +374,7 @@ public struct MusicalEngine: PerformanceEngine {
                 playing = mode.accompanies && !part.muted
                 guard playing else { continue }
             }
-            part.advance()
+            part.advance(context: contexts[i])
             guard playing else {
                 // An answer that has run its bars ends on the grid.
                 if !listening[i] { part.silence(at: max(stepFrame, earliest), out: &output) }

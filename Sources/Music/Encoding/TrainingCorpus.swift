@@ -8,6 +8,10 @@ public struct TrainingCorpus: Sendable {
         case folk
         /// JSB chorales, SATB voices at 16th steps: the sounding voices of each step as one frame.
         case jsbSATB = "jsb-satb"
+        /// JSB chorales, SATB at 16th steps: alto, tenor and bass as one frame, the soprano as the condition.
+        case jsbATB = "jsb-atb"
+        /// JSB chorales, SATB at 16th steps: the soprano lines as melody events.
+        case jsbSoprano = "jsb-soprano"
         /// JSB chorales, quarter-note piano rolls: the classic frame benchmark.
         case jsbPianoRoll = "jsb-pianoroll"
         /// Band grooves: a manifest (data/band/*.jsonl) naming .mid files and their tracks' roles.
@@ -26,6 +30,14 @@ public struct TrainingCorpus: Sendable {
         case drums
     }
 
+    /// What the steps' condition rows hold, where the data has something for a part to follow.
+    public enum Condition: String, Sendable, CaseIterable {
+        /// The soprano's piano unit (pitch − 21) on each step, none while it rests.
+        case soprano
+        /// The pitch classes of the song's chord on each step (from the band manifest's chord symbols).
+        case harmony
+    }
+
     public enum Content: Sendable {
         case events([[Int]])
         case frames([[[Int]]])
@@ -35,6 +47,10 @@ public struct TrainingCorpus: Sendable {
     public var content: Content
     /// Files skipped while reading a folder, `path: problem` each.
     public var skipped: [String] = []
+    /// The kind of `conditions`, nil when the data has none.
+    public var condition: Condition? = nil
+    /// Per piece, per step (the same steps as `content`): the sorted condition units.
+    public var conditions: [[[Int]]]? = nil
 
     public var pieceCount: Int {
         switch content {
@@ -51,17 +67,29 @@ public struct TrainingCorpus: Sendable {
         switch chosen {
         case .band:
             let songs = try BandCorpus.load(manifestPath: path)
+            var corpus: TrainingCorpus
+            var kept: [BandSong]
             switch part {
             case .bass:
-                return TrainingCorpus(format: .band, content: .events(songs.compactMap(\.bass).map(EventVocabulary.indices)))
+                kept = songs.filter { $0.bass != nil }
+                corpus = TrainingCorpus(format: .band, content: .events(kept.map { EventVocabulary.indices($0.bass!) }))
             case .chord:
-                return TrainingCorpus(format: .band, content: .frames(songs.map { $0.chords.pianoUnitFrames }))
+                kept = songs
+                corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.chords.pianoUnitFrames }))
             case .drums:
                 // Grooves without drums would only teach silence.
-                return TrainingCorpus(format: .band, content: .frames(songs.compactMap { song in
-                    song.drums.frames.allSatisfy(\.isEmpty) ? nil : song.drums.pianoUnitFrames
-                }))
+                kept = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }
+                corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.drums.pianoUnitFrames }))
             }
+            corpus.condition = .harmony
+            corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
+                // A bass line's events can run a step past the last bar (its final note-off): that step keeps
+                // the last chord.
+                (0..<count).map { s in
+                    song.chordPerStep[min(s, song.steps - 1)].map { $0.pitchClasses.sorted() } ?? []
+                }
+            }
+            return corpus
         case .midiFolder:
             let result = try MIDIFolderCorpus.load(folder: path)
             let lines = result.tracks.filter { !$0.isDrums }.map { EventVocabulary.indices($0.melody) }.filter { $0.count >= 2 }
@@ -74,12 +102,33 @@ public struct TrainingCorpus: Sendable {
             return TrainingCorpus(format: .jsbPianoRoll, content: .frames(try rolls.enumerated().map { i, roll in
                 try pianoUnits(roll.frames, file: path, piece: i)
             }))
-        case .jsbSATB:
+        case .jsbSATB, .jsbATB, .jsbSoprano:
             let chorales = try JSBCorpus.loadSATB(path: path)
-            return TrainingCorpus(format: .jsbSATB, content: .frames(try chorales.enumerated().map { i, chorale in
-                let frames = (0..<chorale.stepCount).map { s in chorale.voices.compactMap { $0[s] } }
+            if chosen == .jsbSoprano {
+                return TrainingCorpus(format: chosen, content: .events(chorales.map {
+                    EventVocabulary.indices(Melody(pitchPerStep: $0.soprano, stepsPerBar: 16))
+                }))
+            }
+            let lower = chosen == .jsbATB ? 1..<4 : 0..<4
+            var corpus = TrainingCorpus(format: chosen, content: .frames(try chorales.enumerated().map { i, chorale in
+                let frames = (0..<chorale.stepCount).map { s in lower.compactMap { chorale.voices[$0][s] } }
                 return try pianoUnits(frames, file: path, piece: i)
             }))
+            if chosen == .jsbATB {
+                corpus.condition = .soprano
+                corpus.conditions = try chorales.enumerated().map { i, chorale in
+                    try pianoUnits(chorale.soprano.map { $0.map { [$0] } ?? [] }, file: path, piece: i)
+                }
+            }
+            return corpus
+        }
+    }
+
+    /// Steps of each piece, in order.
+    public var stepCounts: [Int] {
+        switch content {
+        case .events(let e): e.map(\.count)
+        case .frames(let f): f.map(\.count)
         }
     }
 
@@ -108,6 +157,7 @@ public struct TrainingCorpus: Sendable {
         let name = (path as NSString).lastPathComponent.lowercased()
         if name.hasSuffix(".jsonl") { return isBandManifest(path) ? .band : .folk }
         if name.contains("satb") { return .jsbSATB }
+        if name.contains("atb") { return .jsbATB }
         if name.contains("pianoroll") || name.contains("piano-roll") { return .jsbPianoRoll }
         guard name.hasSuffix(".json") else {
             throw CorpusError(file: path, problem: "unknown data format (expected .jsonl folk tunes or .json JSB chorales; or give --format)")

@@ -2,6 +2,8 @@
 /// units sounding in each frame (frames).
 public struct TrainingPiece: Sendable, Equatable {
     public var steps: SparseRows
+    /// The condition units of each step (a conditioned model's extra inputs), or nil.
+    public var conditions: SparseRows?
 
     public init(events: [Int]) {
         steps = SparseRows()
@@ -14,6 +16,16 @@ public struct TrainingPiece: Sendable, Equatable {
     }
 
     public var count: Int { steps.rowCount }
+
+    /// The same piece with a condition row per step (as many rows as steps).
+    public func conditioned(by rows: [[Int]]) -> TrainingPiece {
+        precondition(rows.count == count, "one condition row per step")
+        var piece = self
+        var c = SparseRows()
+        for r in rows { c.append(indices: Array(Set(r)).sorted()) }
+        piece.conditions = c
+        return piece
+    }
 }
 
 /// A piece turned into model rows: the input features and the target of each predicted step.
@@ -26,6 +38,7 @@ public struct EncodedPiece: Sendable {
 /// How a family reads a piece. Events: the model sees event t (one-hot, or the Lookback features of neural's
 /// LookbackEncoder, exactly as the streaming step builds them) and predicts event t+1. Frames: the model sees
 /// frame t-1 (nothing before the first) and predicts frame t, so every frame is scored given all earlier ones.
+/// A conditioned model also sees the condition of the step it predicts, after the base input.
 public struct SequenceEncoding: Sendable {
     public let config: TrainingModelConfig
     /// Indices at or above this are pitches and move under transposition (events: NOTE_ON = 2 + pitch).
@@ -47,12 +60,26 @@ public struct SequenceEncoding: Sendable {
             guard j >= firstPitchIndex, j < config.units else { return nil }
             moved.steps.indices[k] = Int32(j)
         }
+        if let kind = config.conditioning, moved.conditions != nil {
+            for k in moved.conditions!.indices.indices {
+                guard let j = kind.transposed(Int(moved.conditions!.indices[k]), by: semitones) else { return nil }
+                moved.conditions!.indices[k] = Int32(j)
+            }
+        }
         return moved
     }
 
     public func encode(_ piece: TrainingPiece) -> EncodedPiece {
         var out = EncodedPiece()
         let steps = piece.steps
+        // A conditioned model without conditions in the data (or the reverse) is a caller's mistake that
+        // would silently train on the wrong inputs.
+        precondition((config.conditioning == nil) == (piece.conditions == nil), "condition rows must match the configuration")
+        let offset = config.baseInputSize
+        func condition(_ t: Int) -> [(Int, Float)] {
+            guard let c = piece.conditions else { return [] }
+            return c.range(t).map { (offset + Int(c.indices[$0]), Float(1)) }
+        }
         switch config.data {
         case .events:
             guard steps.rowCount >= 2 else { return out }
@@ -62,15 +89,15 @@ public struct SequenceEncoding: Sendable {
                 let event = Int(steps.indices[steps.range(t).lowerBound])
                 if lookback != nil {
                     let f = lookback!.encode(event)
-                    out.inputs.append((0..<f.count).map { (Int(f.indices[$0]), f.values[$0]) })
+                    out.inputs.append((0..<f.count).map { (Int(f.indices[$0]), f.values[$0]) } + condition(t + 1))
                 } else {
-                    out.inputs.append(indices: [event])
+                    out.inputs.append([(event, 1)] + condition(t + 1))
                 }
                 out.targets.append(indices: steps.row(t + 1))
             }
         case .frames:
             for t in 0..<steps.rowCount {
-                out.inputs.append(indices: t == 0 ? [] : steps.row(t - 1))
+                out.inputs.append((t == 0 ? [] : steps.row(t - 1)).map { ($0, Float(1)) } + condition(t))
                 out.targets.append(indices: steps.row(t))
             }
         }

@@ -19,9 +19,11 @@ public struct TrainingModelConfig: Sendable, Equatable {
     /// Causal conv sizes (conv family).
     public var residual = 64, gate = 64, skip = 128, layersPerStack = 8, stacks = 2, headHidden = 128
     public var dropout: Float
+    /// What the model is told about the step it predicts (nil: only its own previous output).
+    public var conditioning: Conditioning?
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
-                stepsPerBar: Int = 16, dropout: Float = 0) {
+                stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
         self.family = family
         self.data = data
         self.units = units
@@ -31,14 +33,19 @@ public struct TrainingModelConfig: Sendable, Equatable {
         self.window = window
         self.stepsPerBar = stepsPerBar
         self.dropout = dropout
-        inputSize = family == .lookback ? LookbackEncoder.inputSize(classes: units) : units
+        self.conditioning = conditioning
+        inputSize = (family == .lookback ? LookbackEncoder.inputSize(classes: units) : units) + (conditioning?.size ?? 0)
     }
+
+    /// The input width before any condition units: the one-hot event or frame, or the Lookback features.
+    public var baseInputSize: Int { inputSize - (conditioning?.size ?? 0) }
 
     public var outputs: Int { head.outputs(units: units) }
 
     public var metadata: [String: String] {
         var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
                                    "dropout": "\(dropout)"]
+        if let conditioning { m["condition"] = conditioning.rawValue }
         switch family {
         case .basic:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "outputs": "\(outputs)"]) { $1 }
@@ -75,7 +82,10 @@ public struct TrainingModelConfig: Sendable, Equatable {
         self.init(family: family, data: data, units: units, hidden: hidden, layers: layers, head: head,
                   window: family == .attention ? try int("window", 1...4096) : 32,
                   stepsPerBar: family == .lookback ? try int("steps_per_bar", 1...256) : 16,
-                  dropout: Float(m["dropout"] ?? "0") ?? 0)
+                  dropout: Float(m["dropout"] ?? "0") ?? 0, conditioning: try Conditioning(metadata: m))
+        guard family != .lookback || conditioning == nil else {
+            throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
+        }
         if family == .conv {
             residual = try int("residual"); gate = try int("gate"); skip = try int("skip")
             layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
@@ -83,7 +93,10 @@ public struct TrainingModelConfig: Sendable, Equatable {
         }
         if m["input_size"] != nil, family != .lookback {
             let declared = try int("input_size")
-            guard declared == inputSize else { throw WeightsError("metadata input_size = \(declared) does not fit units = \(units)") }
+            guard declared == inputSize else {
+                throw WeightsError("metadata input_size = \(declared) does not fit units = \(units)"
+                    + (conditioning.map { " with a \($0.rawValue) condition of \($0.size)" } ?? ""))
+            }
         }
     }
 

@@ -1,0 +1,37 @@
+/// What a conditioned model is told about the step it predicts, beside its own previous output: the inputs
+/// that make a part follow the player instead of only hearing itself (DESIGN §5, multi-part conditioning).
+/// The condition's units follow the family's base input: input index = base input size + condition unit.
+public enum Conditioning: String, Sendable, CaseIterable {
+    /// The melody note sounding on the step (chorale: the soprano the player sings or plays), one-hot over
+    /// the 88 piano units (unit 0 = MIDI 21); no unit when the melody rests.
+    case soprano
+    /// The pitch classes of the chord on the step (band: the player's harmony), multi-hot over 12 classes
+    /// (0 = C); no unit when no chord is known.
+    case harmony
+
+    public static let pianoUnits = 88
+
+    /// Units the condition adds to the input.
+    public var size: Int { self == .soprano ? Self.pianoUnits : 12 }
+
+    /// A condition unit moved with the music by `semitones`: a piano unit shifts (nil when it leaves the
+    /// keyboard), a pitch class turns around the octave.
+    public func transposed(_ unit: Int, by semitones: Int) -> Int? {
+        switch self {
+        case .soprano:
+            let moved = unit + semitones
+            return moved >= 0 && moved < Self.pianoUnits ? moved : nil
+        case .harmony:
+            return ((unit + semitones) % 12 + 12) % 12
+        }
+    }
+
+    /// Reads the metadata key `condition` (absent: an unconditioned model).
+    public init?(metadata: [String: String]) throws(WeightsError) {
+        guard let text = metadata["condition"], text != "none" else { return nil }
+        guard let kind = Conditioning(rawValue: text) else {
+            throw WeightsError("metadata condition = \(text) is not soprano or harmony")
+        }
+        self = kind
+    }
+}

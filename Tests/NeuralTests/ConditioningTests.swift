@@ -1,0 +1,83 @@
+import Testing
+@testable import Neural
+
+/// Condition inputs: where they land in a step's input, how they move under transposition, and what the
+/// metadata says about them.
+@Suite struct ConditioningTests {
+    static func config(_ family: Family, _ kind: Conditioning?, data: TrainingModelConfig.DataKind = .frames) -> TrainingModelConfig {
+        TrainingModelConfig(family: family, data: data, units: data == .frames ? 88 : 130, hidden: 8, layers: 1,
+                            head: data == .frames ? .pitchChain : .softmax, conditioning: kind)
+    }
+
+    @Test func aFrameModelSeesThePreviousFrameAndTheConditionOfTheStepItPredicts() {
+        let encoding = SequenceEncoding(Self.config(.basic, .soprano), firstPitchIndex: 0)
+        let piece = TrainingPiece(frames: [[30, 37, 42], [31, 38, 43], []]).conditioned(by: [[50], [52], []])
+        let encoded = encoding.encode(piece)
+        #expect(encoded.inputs.row(0) == [88 + 50])
+        #expect(encoded.inputs.row(1) == [30, 37, 42, 88 + 52])
+        #expect(encoded.inputs.row(2) == [31, 38, 43])
+        #expect(encoded.targets.row(1) == [31, 38, 43])
+    }
+
+    @Test func anEventModelSeesTheConditionOfTheEventItPredicts() {
+        let encoding = SequenceEncoding(Self.config(.conv, .harmony, data: .events), firstPitchIndex: 2)
+        let piece = TrainingPiece(events: [2 + 40, 0, 1]).conditioned(by: [[0, 4, 7], [2, 5, 9], [7, 11, 2]])
+        let encoded = encoding.encode(piece)
+        #expect(encoded.inputs.row(0) == [42, 130 + 2, 130 + 5, 130 + 9])
+        #expect(encoded.inputs.row(1) == [0, 130 + 2, 130 + 7, 130 + 11])
+        #expect(encoded.targets.row(0) == [0])
+    }
+
+    @Test func transpositionShiftsASopranoAndTurnsAHarmony() throws {
+        let soprano = SequenceEncoding(Self.config(.basic, .soprano), firstPitchIndex: 0)
+        let piece = TrainingPiece(frames: [[30], [31]]).conditioned(by: [[50], [86]])
+        let up = try #require(soprano.transposed(piece, by: 1))
+        #expect(up.conditions?.row(0) == [51] && up.conditions?.row(1) == [87] && up.steps.row(0) == [31])
+        // The soprano would leave the keyboard: no such transposition.
+        #expect(soprano.transposed(piece, by: 2) == nil)
+
+        let harmony = SequenceEncoding(Self.config(.basic, .harmony), firstPitchIndex: 0)
+        let chord = TrainingPiece(frames: [[30]]).conditioned(by: [[2, 7, 11]])  // G major
+        #expect(harmony.transposed(chord, by: 3)?.conditions?.row(0) == [5, 10, 2])  // B♭ major, wrapped
+        #expect(harmony.transposed(chord, by: -4)?.conditions?.row(0) == [10, 3, 7])
+    }
+
+    @Test func theConditionIsPartOfTheInputSizeAndTheMetadata() throws {
+        let c = Self.config(.attention, .soprano)
+        #expect(c.inputSize == 176 && c.baseInputSize == 88)
+        #expect(c.metadata["condition"] == "soprano" && c.metadata["input_size"] == "176")
+        #expect(try TrainingModelConfig(metadata: c.metadata) == c)
+        #expect(try TrainingModelConfig(metadata: Self.config(.conv, nil).metadata).conditioning == nil)
+
+        var wrong = c.metadata
+        wrong["condition"] = "tenor"
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: wrong) }
+        wrong["condition"] = "harmony"  // 12 units: input_size 176 no longer fits
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: wrong) }
+        var lookback = Self.config(.lookback, nil, data: .events).metadata
+        lookback["condition"] = "harmony"
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: lookback) }
+    }
+
+    /// A trained conditioned model streams: its step takes the condition after the base input, and the
+    /// streaming NLL of a piece equals the trainer's.
+    @Test func aConditionedModelStreamsWhatItTrained() throws {
+        let config = Self.config(.basic, .soprano)
+        let model = config.makeModel(batch: 1, maxSteps: 16, seed: 3)
+        let piece = TrainingPiece(frames: [[20, 27, 32], [20, 27, 32], [22, 29, 34]]).conditioned(by: [[40], [40], [42]])
+        let encoding = SequenceEncoding(config, firstPitchIndex: 0)
+        let trained = Trainer.evaluate(model, [encoding.encode(piece)], batch: 1, steps: 16).nll
+        let streaming = try makeModel(from: model.weights())
+        #expect(streaming.inputSize == 176)
+        var total = 0.0
+        let encoded = encoding.encode(piece)
+        for t in 0..<piece.count {
+            let logits = streaming.step(FeatureList(encoded.inputs.row(t)))
+            let target = encoded.targets.row(t)
+            total += HeadKind.pitchChain.loss(
+                logits.baseAddress!, rows: 1, outputs: 89, targets: { var r = SparseRows(); r.append(indices: target); return r }(),
+                present: [true], scale: 1, grad: nil)
+        }
+        #expect(abs(total / Double(piece.count) - trained) < 1e-3)
+    }
+}
