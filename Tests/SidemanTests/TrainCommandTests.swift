@@ -117,6 +117,40 @@ struct TrainCommandTests {
         }
     }
 
+    /// Chorales in the SATB format: the ATB model learns under the soprano (its condition), and the
+    /// soprano lines join melody data as a second --data file.
+    @Test func trainsATBUnderTheSopranoAndMelodiesWithSopranoLines() throws {
+        try Self.inFolder { dir in
+            let satb = dir.appendingPathComponent("satb-16th.train.json")
+            let chorale = (0..<12).map { k in "[\(67 + k % 3),\(64),\(60 - k % 2),\(48)]" }.joined(separator: ",")
+            try "[[\(chorale)],[\(chorale)]]".write(to: satb, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("atb.safetensors").path
+            let run = try Self.sideman(["train", "--family", "conv", "--residual", "8", "--format", "jsb-atb", "--data", satb.path,
+                                        "--valid", satb.path, "--out", model, "--head", "pitch_chain"] + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("conditioned on the soprano"))
+            // eval reads the same SATB file as ATB under the soprano, from the model's metadata.
+            let eval = try Self.sideman(["eval", "--model", model, "--data", satb.path, "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect(object["steps"] as? Int == 24)
+
+            let folk = dir.appendingPathComponent("tunes.jsonl")
+            try Self.folk(4, shift: 0).write(to: folk, atomically: true, encoding: .utf8)
+            let both = try Self.sideman(["train", "--data", folk.path, "--data", satb.path, "--valid", folk.path,
+                                         "--out", dir.appendingPathComponent("m.safetensors").path] + Self.small)
+            #expect(both.status == 0, "\(both.stderr)")
+            #expect(both.stderr.contains("on 6 pieces"), "4 tunes and 2 soprano lines: \(both.stderr)")
+
+            // A condition the data cannot supply, and a family that takes none, are usage errors.
+            let harmony = try Self.sideman(["train", "--format", "jsb-atb", "--condition", "harmony", "--data", satb.path,
+                                            "--valid", satb.path, "--out", model] + Self.small)
+            #expect(harmony.status == 64 && harmony.stderr.contains("no harmony condition"), "\(harmony.stderr)")
+            let lookback = try Self.sideman(["train", "--family", "lookback", "--condition", "harmony", "--data", folk.path,
+                                             "--valid", folk.path, "--out", model] + Self.small)
+            #expect(lookback.status == 64 && lookback.stderr.contains("lookback takes no condition inputs"), "\(lookback.stderr)")
+        }
+    }
+
     @Test func missingDataExits66AndBadDataExits65() throws {
         try Self.inFolder { dir in
             let missing = dir.appendingPathComponent("nothing.jsonl").path

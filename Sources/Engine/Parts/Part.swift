@@ -157,9 +157,12 @@ public final class Part: @unchecked Sendable {
             }
         case .noteSets:
             let units = model.head.units(outputs: n)
+            // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
+            // chorales and sounds like a wrong note against a player who leads.
+            let ceiling = role == .voices ? Int(context.melodyNote ?? 127) : 127
             for u in 0..<units {
                 let pitch = u + PartVocabulary.lowestPianoNote
-                biased[u] = raw[u] + classWeights[pitch % 12] + boost
+                biased[u] = raw[u] + classWeights[pitch % 12] + boost + (pitch > ceiling ? -6 : 0)
             }
             // A chain's END logit stays as the model made it.
             for u in units..<n { biased[u] = raw[u] }
