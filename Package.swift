@@ -67,6 +67,6 @@ let package = Package(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
-        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI"]),
+        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music"]),
     ]
 )

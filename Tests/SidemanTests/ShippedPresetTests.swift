@@ -1,0 +1,91 @@
+import Foundation
+import MIDI
+import Music
+import Testing
+
+/// The shipped presets with their trained models, played offline over the example files through the
+/// daemon's engine (`sideman accompany`): what a musician would hear, checked for the musical basics.
+@Suite("shipped presets play music")
+struct ShippedPresetTests {
+    typealias CLI = InspectCommandTests
+
+    struct Played {
+        var file: MIDIFile
+        /// Note spans per track name.
+        var spans: [String: [NoteSpan]]
+    }
+
+    static func accompany(_ example: String, preset: String) throws -> Played {
+        let root = try #require(CLI.packageRoot())
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-shipped-\(preset)-\(getpid()).mid").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try CLI.run(["accompany", root.appendingPathComponent("examples/\(example)").path, "-o", out,
+                               "--preset", root.appendingPathComponent("presets/\(preset).yaml").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let file = try MIDIFileReader.read(path: out).file
+        var spans: [String: [NoteSpan]] = [:]
+        for track in file.tracks {
+            // Every note that starts also ends: count note-ons against note-offs in the track.
+            var balance: [Int: Int] = [:]
+            for event in track.events {
+                guard case .channel(let m) = event.kind else { continue }
+                switch m {
+                case .noteOn(let c, let p, let v) where v > 0: balance[Int(c) << 7 | Int(p), default: 0] += 1
+                case .noteOn(let c, let p, _), .noteOff(let c, let p, _): balance[Int(c) << 7 | Int(p), default: 0] -= 1
+                default: break
+                }
+            }
+            #expect(balance.values.allSatisfy { $0 <= 0 }, "a note left sounding in \(track.name ?? "?")")
+            spans[track.name ?? "", default: []] += track.noteSpans()
+        }
+        return Played(file: file, spans: spans)
+    }
+
+    @Test("chorale: alto, tenor and bass sing under each soprano note and come in with it")
+    func choraleVoicesFollowTheSoprano() throws {
+        let played = try Self.accompany("chorale-soprano.mid", preset: "chorale")
+        let soprano = try #require(played.spans["soprano"]).sorted { $0.start < $1.start }
+        let choir = try #require(played.spans["choir"])
+        #expect(choir.count >= 2 * soprano.count, "\(choir.count) choir notes for \(soprano.count) soprano notes")
+        let sixteenth = 120  // the example's 480 ticks per quarter
+        var under = 0, over = 0, together = 0
+        for note in soprano {
+            let entering = choir.filter { $0.start >= note.start && $0.start < note.start + sixteenth }
+            if !entering.isEmpty { together += 1 }
+            for v in entering { if v.pitch < note.pitch { under += 1 } else { over += 1 } }
+        }
+        // The voices change with the melody, and stay under it.
+        #expect(Double(together) >= 0.7 * Double(soprano.count), "the choir moved with \(together) of \(soprano.count) soprano notes")
+        #expect(Double(under) >= 0.95 * Double(under + over), "\(over) of \(under + over) entering voices above the soprano")
+        // Three voices under a held soprano most of the time: count the choir notes sounding at each
+        // soprano note's midpoint.
+        let voicesAtMid = soprano.map { n in choir.filter { $0.start <= (n.start + n.end) / 2 && $0.end > (n.start + n.end) / 2 }.count }
+        let full = voicesAtMid.filter { $0 >= 2 }.count
+        #expect(Double(full) >= 0.8 * Double(soprano.count), "voices sounding at the soprano notes: \(voicesAtMid)")
+    }
+
+    @Test("band: bass and comping follow the chords, the drums keep playing")
+    func bandFollowsTheChords() throws {
+        let played = try Self.accompany("band-chords.mid", preset: "band")
+        let chords = try #require(played.spans["chords"])
+        let bass = try #require(played.spans["bass"])
+        let keys = try #require(played.spans["keys"])
+        let drums = try #require(played.spans["drums"])
+        let bar = 4 * 480
+        let bars = (chords.map(\.end).max() ?? 0) / bar
+        // The player's chord in each bar, as pitch classes.
+        let harmony = (0..<bars).map { b in Set(chords.filter { $0.start / bar == b }.map { Int($0.pitch) % 12 }) }
+        func inChord(_ notes: [NoteSpan]) -> Double {
+            let placed = notes.filter { $0.start / bar < bars }
+            guard !placed.isEmpty else { return 0 }
+            return Double(placed.filter { harmony[$0.start / bar].contains(Int($0.pitch) % 12) }.count) / Double(placed.count)
+        }
+        #expect(bass.count >= bars && keys.count >= bars, "bass \(bass.count), keys \(keys.count) notes over \(bars) bars")
+        #expect(inChord(bass) >= 0.6, "bass notes in the bar's chord: \(inChord(bass))")
+        #expect(inChord(keys) >= 0.6, "comping notes in the bar's chord: \(inChord(keys))")
+        // Drums on channel 10 in most bars.
+        #expect(drums.allSatisfy { $0.channel == 9 })
+        let drumBars = Set(drums.map { $0.start / bar }.filter { $0 < bars })
+        #expect(drumBars.count >= bars * 3 / 4, "drums in \(drumBars.count) of \(bars) bars")
+    }
+}
