@@ -19,6 +19,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     /// Causal conv sizes (conv family).
     public var residual = 64, gate = 64, skip = 128, layersPerStack = 8, stacks = 2, headHidden = 128
     public var dropout: Float
+    /// The NADE chain's hidden size K (nade_chain head).
+    public var chainHidden = 128
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
                 stepsPerBar: Int = 16, dropout: Float = 0) {
@@ -34,11 +36,12 @@ public struct TrainingModelConfig: Sendable, Equatable {
         inputSize = family == .lookback ? LookbackEncoder.inputSize(classes: units) : units
     }
 
-    public var outputs: Int { head.outputs(units: units) }
+    public var outputs: Int { head.outputs(units: units) + (head == .nadeChain ? chainHidden : 0) }
 
     public var metadata: [String: String] {
         var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
                                    "dropout": "\(dropout)"]
+        if head == .nadeChain { m["chain_hidden"] = "\(chainHidden)" }
         switch family {
         case .basic:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "outputs": "\(outputs)"]) { $1 }
@@ -67,7 +70,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
             return v
         }
         guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention or conv") }
-        guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot or pitch_chain") }
+        guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot, pitch_chain or nade_chain") }
         let data = DataKind(rawValue: m["data"] ?? "events") ?? .events
         let units = family == .lookback ? try int("event_classes") : try int("units")
         let hidden = family == .conv ? 1 : try int("hidden")
@@ -76,6 +79,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
                   window: family == .attention ? try int("window", 1...4096) : 32,
                   stepsPerBar: family == .lookback ? try int("steps_per_bar", 1...256) : 16,
                   dropout: Float(m["dropout"] ?? "0") ?? 0)
+        if head == .nadeChain { chainHidden = try int("chain_hidden") }
         if family == .conv {
             residual = try int("residual"); gate = try int("gate"); skip = try int("skip")
             layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
