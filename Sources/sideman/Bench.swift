@@ -122,8 +122,13 @@ struct Bench: ParsableCommand {
         reference.reset()
         var maxLogit = 0.0, kl = 0.0
         for k in 0..<n {
-            let a = Array(step(reference, inputs[k])), b = Array(step(model, inputs[k]))
+            var a = Array(step(reference, inputs[k])), b = Array(step(model, inputs[k]))
             for i in a.indices { maxLogit = max(maxLogit, Double(abs(a[i] - b[i]))) }
+            // A NADE chain's first link is b + V tanh(c): compare the distributions the logits stand for.
+            if let ca = reference.chain, let cb = model.chain {
+                a = a.withUnsafeBufferPointer { ca.linkLogits($0.baseAddress!, after: []) }
+                b = b.withUnsafeBufferPointer { cb.linkLogits($0.baseAddress!, after: []) }
+            }
             kl += divergence(a, b, head: model.head)
         }
         model.reset()
@@ -134,7 +139,7 @@ struct Bench: ParsableCommand {
     private func divergence(_ p: [Float], _ q: [Float], head: OutputHead) -> Double {
         switch head {
         // For the chain, the first link: the softmax over every unit and END that picks the lowest note.
-        case .softmax, .pitchChain:
+        case .softmax, .pitchChain, .nadeChain:
             func logSoftmax(_ x: [Float]) -> [Double] {
                 let m = Double(x.max()!)
                 let lse = m + Foundation.log(x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) })
@@ -179,7 +184,13 @@ struct Bench: ParsableCommand {
     }
 
     private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
-        @inline(__always) func step(_ x: StepInput) { self.step(model, x) }
+        // A NADE chain's step is not done until its frame is drawn (its links run W and V): time both.
+        let chain = model.chain
+        var rng = SeededRandom(seed: seed &+ 0xC4A1)
+        @inline(__always) func step(_ x: StepInput) {
+            let logits = self.step(model, x)
+            if let chain { _ = chain.sample(logits.baseAddress!, temperature: 1, topP: 1, rng: &rng) }
+        }
         model.reset()
         for k in 0..<warmup { step(inputs[k]) }
         var warm = [Double](repeating: 0, count: steps)
@@ -260,7 +271,8 @@ struct Bench: ParsableCommand {
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs, "
-                  + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)"))
+                  + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)")
+                  + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : ""))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")

@@ -54,16 +54,20 @@ struct Eval: ParsableCommand {
             let trained = config.makeModel(batch: batch, maxSteps: steps, seed: 0)
             do { try trained.load(set) } catch let error as WeightsError { throw Failure(model, error.description, status: .dataError) }
             let (nll, count) = Trainer.evaluate(trained, pieces, batch: batch, steps: steps)
+            let parameters = set.tensors.values.reduce(0) { $0 + $1.values.count }
             var report: [String: Any] = [
                 "nll_per_step": nll, "steps": count, "pieces": corpus.pieceCount, "family": config.family.rawValue,
                 "head": config.head.rawValue, "data": config.data.rawValue,
+                "parameters": parameters,
             ]
+            if let kind = config.conditioning { report["condition"] = kind.rawValue }
             if config.data == .frames { report["frame_nll"] = nll }
             if json {
                 let bytes = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: bytes, as: UTF8.self))
             } else {
-                print(String(format: "NLL per step: %.4f nats over %d steps of %d pieces", nll, count, corpus.pieceCount))
+                print(String(format: "NLL per step: %.4f nats over %d steps of %d pieces (%d parameters)", nll, count, corpus.pieceCount,
+                             parameters))
                 if config.data == .frames { print(String(format: "frame NLL: %.4f nats (88 units, each frame given all earlier ones)", nll)) }
             }
         }

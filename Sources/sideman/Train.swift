@@ -39,7 +39,8 @@ struct Train: ParsableCommand {
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Option(help: "Condition inputs: soprano (jsb-atb), harmony (band) or none (default: what the data supplies).")
     var condition: ConditionChoice?
-    @Option(help: "Output head: softmax (events), multi_hot or pitch_chain (frames).") var head: HeadKind?
+    @Option(help: "Output head: softmax (events), multi_hot, pitch_chain or nade_chain (frames).") var head: HeadKind?
+    @Option(help: "Hidden units of the nade_chain head's per-frame NADE.") var chainHidden = 128
     @Option(help: "LSTM units per layer.") var hidden = 256
     @Option(help: "LSTM layers.") var layers = 2
     @Option(help: "Attention window (attention family).") var window = 32
@@ -68,7 +69,7 @@ struct Train: ParsableCommand {
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
               dropout >= 0, dropout < 1, lr > 0, clip > 0, transpose >= 0, transpose <= 24,
-              residual >= 1, residual <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
+              residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
         if !benchmark, data.isEmpty || valid == nil || out == nil {
             throw ValidationError("--data, --valid and --out are required")
@@ -106,6 +107,7 @@ struct Train: ParsableCommand {
         var config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
                                          head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout,
                                          conditioning: conditioning)
+        config.chainHidden = chainHidden
         if family == .conv {
             (config.hidden, config.layers) = (1, 1)
             (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)

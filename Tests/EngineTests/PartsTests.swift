@@ -107,9 +107,11 @@ import Testing
         #expect(plain.velocity(200) == 127)
     }
 
-    /// A chords part plays a pitch-chain model (88 units + END) as well as a multi-hot one.
-    @Test func aChordsPartPlaysAPitchChainModel() throws {
-        let config = TrainingModelConfig(family: .basic, data: .frames, units: 88, hidden: 16, layers: 1, head: .pitchChain)
+    /// A chords part plays a pitch-chain model (88 units + END) and a NADE-chain one as well as a multi-hot one.
+    @Test(arguments: [HeadKind.pitchChain, .nadeChain])
+    func aChordsPartPlaysAChainModel(_ head: HeadKind) throws {
+        var config = TrainingModelConfig(family: .basic, data: .frames, units: 88, hidden: 16, layers: 1, head: head)
+        config.chainHidden = 12
         var options = TrainingOptions()
         options.epochs = 2
         options.batch = 8

@@ -6,8 +6,9 @@ import Testing
 @testable import Engine
 
 /// Tiny models trained inside the tests with the training API `sideman train` uses (a fraction of a
-/// second each): a melody event model on scales and arpeggios, a chord model on held triads, a drum model
-/// on a rock beat. Trained once per process and shared.
+/// second each): a melody event model on scales and arpeggios, a chord model (NADE chain head, so the engine
+/// tests, the allocation count included, run its per-frame chain) on held triads, a drum model (multi-hot) on
+/// a rock beat. Trained once per process and shared.
 enum TinyModels {
     static let melodyPieces: [TrainingPiece] = (0..<12).map { k in
         let root = 55 + (k * 5) % 12
@@ -42,10 +43,11 @@ enum TinyModels {
         return TrainingPiece(frames: frames)
     }
 
-    static func train(events: Bool, _ pieces: [TrainingPiece]) -> WeightSet {
-        let config = TrainingModelConfig(
+    static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil) -> WeightSet {
+        var config = TrainingModelConfig(
             family: .basic, data: events ? .events : .frames, units: events ? 130 : 88, hidden: 24, layers: 1,
-            head: events ? .softmax : .multiHot)
+            head: head ?? (events ? .softmax : .multiHot))
+        config.chainHidden = 16
         var options = TrainingOptions()
         options.epochs = 3
         options.batch = 8
@@ -61,7 +63,7 @@ enum TinyModels {
     }
 
     static let melody = train(events: true, melodyPieces)
-    static let chords = train(events: false, chordPieces)
+    static let chords = train(events: false, chordPieces, head: .nadeChain)
     static let drums = train(events: false, drumPieces)
 
     static func weights(for role: PartRole) -> WeightSet {

@@ -20,7 +20,7 @@ enum TrainingFixtures {
                 c.inputs.append(entries)
                 switch config.head {
                 case .softmax: c.targets.append(indices: [Int(rng.next() % UInt64(config.units))])
-                case .multiHot, .pitchChain:
+                case .multiHot, .pitchChain, .nadeChain:
                     c.targets.append(indices: (0..<config.units).filter { _ in rng.unit() < 0.3 })
                 }
                 c.present.append(!padding)
@@ -36,10 +36,9 @@ enum TrainingFixtures {
     static func loss(_ model: any TrainableModel, _ chunk: TrainingChunk, training: Bool, seed: UInt64, grad: Bool) -> Double {
         model.resetState()
         var rng = TrainingRandom(seed: seed)
-        let c = model.configuration
         let logits = model.forward(chunk, training: training, rng: &rng)
-        let total = c.head.loss(logits, rows: chunk.rows, outputs: c.outputs, targets: chunk.targets, present: chunk.present,
-                                scale: 1, grad: grad ? logits : nil)
+        let total = model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present,
+                                   scale: 1, grad: grad ? logits : nil)
         if grad { model.backward(logits) }
         return total
     }

@@ -24,6 +24,8 @@ public final class Part: @unchecked Sendable {
     public let conditioning: Conditioning?
     let conditionOffset: Int
     let sampler: Sampler
+    /// The model's NADE chain (nade_chain head): it draws the set from the biased [b | c] logits.
+    let chain: NADEChain?
     /// The model's logits for the step being decided, and the same after the context's bias.
     let raw: UnsafeMutablePointer<Float>
     let biased: UnsafeMutablePointer<Float>
@@ -72,6 +74,7 @@ public final class Part: @unchecked Sendable {
         self.seed = seed
         let n = model.outputSize
         sampler = Sampler(count: n)
+        chain = model.chain
         raw = .allocate(capacity: n)
         raw.initialize(repeating: 0, count: n)
         biased = .allocate(capacity: n)
@@ -156,7 +159,7 @@ public final class Part: @unchecked Sendable {
                 biased[i] = raw[i] + b
             }
         case .noteSets:
-            let units = model.head.units(outputs: n)
+            let units = model.headUnits
             // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
             // chorales and sounds like a wrong note against a player who leads.
             let ceiling = role == .voices ? Int(context.melodyNote ?? 127) : 127
@@ -164,7 +167,7 @@ public final class Part: @unchecked Sendable {
                 let pitch = u + PartVocabulary.lowestPianoNote
                 biased[u] = raw[u] + classWeights[pitch % 12] + boost + (pitch > ceiling ? -6 : 0)
             }
-            // A chain's END logit stays as the model made it.
+            // A chain's END logit (and a NADE chain's hidden inputs) stay as the model made them.
             for u in units..<n { biased[u] = raw[u] }
         }
         var choice = FeatureList()
@@ -181,9 +184,12 @@ public final class Part: @unchecked Sendable {
             }
             choice.append(event)
         case .noteSets:
-            let drawn = model.head == .pitchChain
-                ? sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
-                : sampler.sampleSet(biased, temperature: t, rng: &rng)
+            let drawn: FeatureList
+            switch model.head {
+            case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+            case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+            case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
+            }
             var taken = PitchSet()
             for k in 0..<drawn.count {
                 var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote

@@ -3,8 +3,8 @@ import Neural
 /// How a part's model speaks, exactly as `sideman train` encodes its data (Music's EventVocabulary and
 /// TrainingCorpus): melody events — 0 NO_EVENT, 1 NOTE_OFF, 2 + pitch NOTE_ON, 130 classes under a softmax,
 /// the model fed the previous event — or note sets — 88 piano units (unit 0 = MIDI 21; drums are GM drum
-/// notes in the same units) under a multi-hot head or an ascending pitch chain (88 units + END), the model
-/// fed the previous frame's units.
+/// notes in the same units) under a multi-hot head or an ascending pitch chain (88 units + END, plus the NADE
+/// chain's hidden inputs for nade_chain), the model fed the previous frame's units.
 public enum PartVocabulary: String, Equatable, Sendable {
     case events
     case noteSets = "note sets"
@@ -20,10 +20,11 @@ public enum PartVocabulary: String, Equatable, Sendable {
         case .softmax where model.outputSize == eventClasses: return .events
         case .multiHot where model.outputSize == pianoUnits: return .noteSets
         case .pitchChain where model.outputSize == pianoUnits + 1: return .noteSets
+        case .nadeChain where model.headUnits == pianoUnits: return .noteSets
         default:
             throw WeightsError(
                 "has \(model.outputSize) \(model.head.rawValue) outputs; a part plays a melody event model "
-                    + "(\(eventClasses) softmax) or a note-set model (\(pianoUnits) multi_hot, or \(pianoUnits + 1) pitch_chain)")
+                    + "(\(eventClasses) softmax) or a note-set model (\(pianoUnits) multi_hot, \(pianoUnits + 1) pitch_chain, or \(pianoUnits) units of nade_chain)")
         }
     }
 

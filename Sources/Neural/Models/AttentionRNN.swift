@@ -9,30 +9,36 @@ public struct AttentionRNNConfig: Sendable, Equatable {
     public var window: Int
     public var outputs: Int
     public var head: OutputHead
+    /// The NADE chain's hidden size K (nade_chain; outputs = units + 1 + K), else 0.
+    public var chainHidden: Int
 
-    public init(inputSize: Int, hidden: Int, layers: Int, window: Int, outputs: Int, head: OutputHead = .softmax) {
+    public init(inputSize: Int, hidden: Int, layers: Int, window: Int, outputs: Int, head: OutputHead = .softmax,
+                chainHidden: Int = 0) {
         self.inputSize = inputSize
         self.hidden = hidden
         self.layers = layers
         self.window = window
         self.outputs = outputs
         self.head = head
+        self.chainHidden = chainHidden
     }
 
     public var metadata: [String: String] {
         ["family": Family.attention.rawValue, "input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)",
-         "window": "\(window)", "outputs": "\(outputs)", "head": head.rawValue]
+         "window": "\(window)", "outputs": "\(outputs)", "head": head.rawValue].merging(chainMetadata(head, chainHidden)) { $1 }
     }
 
     init(_ r: WeightReader) throws(WeightsError) {
+        let (outputs, head) = (try r.size("outputs"), try r.head())
         self.init(inputSize: try r.size("input_size"), hidden: try r.size("hidden"), layers: try r.integer("layers", in: 1...16),
-                  window: try r.integer("window", in: 1...4096), outputs: try r.size("outputs"), head: try r.head())
+                  window: try r.integer("window", in: 1...4096), outputs: outputs, head: head,
+                  chainHidden: try r.chainHidden(head, outputs: outputs))
     }
 
     var parameterCount: Int {
         let (i, h) = (inputSize, hidden)
         return i * (i + h) + i + lstmParameters(inputs: i, hidden: h, layers: layers)
-            + 2 * h * h + h + h * 2 * h + h + outputs * (h + 1)
+            + 2 * h * h + h + h * 2 * h + h + outputs * (h + 1) + chainParameters(head, outputs: outputs, chainHidden)
     }
 }
 
@@ -52,6 +58,7 @@ public final class AttentionRNN: StreamingModel {
     let projectedHead: Linear
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
+    public let chain: NADEChain?
 
     public init(config: AttentionRNNConfig, seed: UInt64) {
         self.config = config
@@ -65,6 +72,7 @@ public final class AttentionRNN: StreamingModel {
         out = AlignedBuffer(count: config.outputs)
         sampler = Sampler(count: config.outputs)
         var rng = SeededRandom(seed: seed)
+        chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
         let bound = 1 / Float(i + h).squareRoot()
         for r in 0..<i {
             for c in 0..<i { mixInput.columns[c, r] = rng.uniform(-bound, bound) }
@@ -108,6 +116,7 @@ public final class AttentionRNN: StreamingModel {
         try lstm.load(reader)
         try attention.load(reader)
         try output.load(reader, "head")
+        try chain?.load(reader)
         try reader.finish()
         composeHead()
     }
@@ -141,6 +150,7 @@ public final class AttentionRNN: StreamingModel {
         attention.query.weight.touch()
         attention.key.weight.touch()
         projectedHead.weight.touch()
+        chain?.touch()
     }
 
     public func prepare(_ precision: Precision) {
@@ -164,6 +174,7 @@ public final class AttentionRNN: StreamingModel {
         lstm.save(&set)
         attention.save(&set)
         output.save(&set, "head")
+        chain?.save(&set)
         return set
     }
 

@@ -5,26 +5,34 @@ public struct BasicRNNConfig: Sendable, Equatable {
     public var layers: Int
     public var outputs: Int
     public var head: OutputHead
+    /// The NADE chain's hidden size K (nade_chain; outputs = units + 1 + K), else 0.
+    public var chainHidden: Int
 
-    public init(inputSize: Int, hidden: Int, layers: Int, outputs: Int, head: OutputHead = .softmax) {
+    public init(inputSize: Int, hidden: Int, layers: Int, outputs: Int, head: OutputHead = .softmax, chainHidden: Int = 0) {
         self.inputSize = inputSize
         self.hidden = hidden
         self.layers = layers
         self.outputs = outputs
         self.head = head
+        self.chainHidden = chainHidden
     }
 
     public var metadata: [String: String] {
         ["family": Family.basic.rawValue, "input_size": "\(inputSize)", "hidden": "\(hidden)",
-         "layers": "\(layers)", "outputs": "\(outputs)", "head": head.rawValue]
+         "layers": "\(layers)", "outputs": "\(outputs)", "head": head.rawValue].merging(chainMetadata(head, chainHidden)) { $1 }
     }
 
     init(_ r: WeightReader) throws(WeightsError) {
+        let (outputs, head) = (try r.size("outputs"), try r.head())
         self.init(inputSize: try r.size("input_size"), hidden: try r.size("hidden"),
-                  layers: try r.integer("layers", in: 1...16), outputs: try r.size("outputs"), head: try r.head())
+                  layers: try r.integer("layers", in: 1...16), outputs: outputs, head: head,
+                  chainHidden: try r.chainHidden(head, outputs: outputs))
     }
 
-    var parameterCount: Int { lstmParameters(inputs: inputSize, hidden: hidden, layers: layers) + outputs * (hidden + 1) }
+    var parameterCount: Int {
+        lstmParameters(inputs: inputSize, hidden: hidden, layers: layers) + outputs * (hidden + 1)
+            + chainParameters(head, outputs: outputs, chainHidden)
+    }
 }
 
 /// Melody RNN's Basic RNN: the previous event one-hot, an LSTM stack, logits over the events.
@@ -34,6 +42,7 @@ public final class BasicRNN: StreamingModel {
     let output: Linear
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
+    public let chain: NADEChain?
 
     public init(config: BasicRNNConfig, seed: UInt64) {
         self.config = config
@@ -42,6 +51,7 @@ public final class BasicRNN: StreamingModel {
         out = AlignedBuffer(count: config.outputs)
         sampler = Sampler(count: config.outputs)
         var rng = SeededRandom(seed: seed)
+        chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
         lstm.randomize(&rng)
         output.randomize(&rng)
     }
@@ -53,6 +63,7 @@ public final class BasicRNN: StreamingModel {
         self.init(config: config, seed: 0)
         try lstm.load(reader)
         try output.load(reader, "head")
+        try chain?.load(reader)
         try reader.finish()
     }
 
@@ -75,6 +86,7 @@ public final class BasicRNN: StreamingModel {
     public func prefetch() {
         lstm.prefetch()
         output.weight.touch()
+        chain?.touch()
     }
 
     public func prepare(_ precision: Precision) {
@@ -86,6 +98,7 @@ public final class BasicRNN: StreamingModel {
         var set = WeightSet(metadata: config.metadata)
         lstm.save(&set)
         output.save(&set, "head")
+        chain?.save(&set)
         return set
     }
 

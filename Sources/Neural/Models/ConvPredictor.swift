@@ -12,9 +12,11 @@ public struct ConvPredictorConfig: Sendable, Equatable {
     public var headHidden: Int
     public var outputs: Int
     public var head: OutputHead
+    /// The NADE chain's hidden size K (nade_chain; outputs = units + 1 + K), else 0.
+    public var chainHidden: Int
 
     public init(inputSize: Int, residual: Int = 64, gate: Int = 64, skip: Int = 128, layersPerStack: Int = 8,
-                stacks: Int = 2, headHidden: Int = 128, outputs: Int, head: OutputHead = .softmax) {
+                stacks: Int = 2, headHidden: Int = 128, outputs: Int, head: OutputHead = .softmax, chainHidden: Int = 0) {
         self.inputSize = inputSize
         self.residual = residual
         self.gate = gate
@@ -24,6 +26,7 @@ public struct ConvPredictorConfig: Sendable, Equatable {
         self.headHidden = headHidden
         self.outputs = outputs
         self.head = head
+        self.chainHidden = chainHidden
     }
 
     /// 1, 2, 4, ... 2^(layersPerStack-1), repeated for each stack.
@@ -34,20 +37,21 @@ public struct ConvPredictorConfig: Sendable, Equatable {
     public var metadata: [String: String] {
         ["family": Family.conv.rawValue, "input_size": "\(inputSize)", "residual": "\(residual)", "gate": "\(gate)",
          "skip": "\(skip)", "layers_per_stack": "\(layersPerStack)", "stacks": "\(stacks)",
-         "head_hidden": "\(headHidden)", "outputs": "\(outputs)", "head": head.rawValue]
+         "head_hidden": "\(headHidden)", "outputs": "\(outputs)", "head": head.rawValue].merging(chainMetadata(head, chainHidden)) { $1 }
     }
 
     init(_ r: WeightReader) throws(WeightsError) {
+        let (outputs, head) = (try r.size("outputs"), try r.head())
         self.init(inputSize: try r.size("input_size"), residual: try r.size("residual"), gate: try r.size("gate"),
                   skip: try r.size("skip"), layersPerStack: try r.integer("layers_per_stack", in: 1...16),
                   stacks: try r.integer("stacks", in: 1...8), headHidden: try r.size("head_hidden"),
-                  outputs: try r.size("outputs"), head: try r.head())
+                  outputs: outputs, head: head, chainHidden: try r.chainHidden(head, outputs: outputs))
     }
 
     var parameterCount: Int {
         let perLayer = 2 * gate * (2 * residual + 1) + residual * (gate + 1) + skip * (gate + 1)
         return residual * (inputSize + 1) + stacks * layersPerStack * perLayer
-            + headHidden * (skip + 1) + outputs * (headHidden + 1)
+            + headHidden * (skip + 1) + outputs * (headHidden + 1) + chainParameters(head, outputs: outputs, chainHidden)
     }
 }
 
@@ -62,6 +66,7 @@ public final class ConvPredictor: StreamingModel {
     let headState: AlignedBuffer<Float>
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
+    public let chain: NADEChain?
 
     public init(config: ConvPredictorConfig, seed: UInt64) {
         self.config = config
@@ -73,6 +78,7 @@ public final class ConvPredictor: StreamingModel {
         out = AlignedBuffer(count: config.outputs)
         sampler = Sampler(count: config.outputs)
         var rng = SeededRandom(seed: seed)
+        chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
         input.randomize(&rng)
         stack.randomize(&rng)
         hidden.randomize(&rng)
@@ -88,6 +94,7 @@ public final class ConvPredictor: StreamingModel {
         try stack.load(reader)
         try hidden.load(reader, "head.hidden")
         try output.load(reader, "head.output")
+        try chain?.load(reader)
         try reader.finish()
     }
 
@@ -115,6 +122,7 @@ public final class ConvPredictor: StreamingModel {
         stack.prefetch()
         hidden.weight.touch()
         output.weight.touch()
+        chain?.touch()
     }
 
     public func prepare(_ precision: Precision) {
@@ -129,6 +137,7 @@ public final class ConvPredictor: StreamingModel {
         stack.save(&set)
         hidden.save(&set, "head.hidden")
         output.save(&set, "head.output")
+        chain?.save(&set)
         return set
     }
 

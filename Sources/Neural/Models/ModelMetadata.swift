@@ -4,8 +4,16 @@ extension WeightReader {
 
     func head() throws(WeightsError) -> OutputHead {
         let text = try metadata("head")
-        guard let head = OutputHead(rawValue: text) else { throw WeightsError("metadata head = \(text) is not softmax, multi_hot or pitch_chain") }
+        guard let head = OutputHead(rawValue: text) else { throw WeightsError("metadata head = \(text) is not softmax, multi_hot, pitch_chain or nade_chain") }
         return head
+    }
+
+    /// The NADE chain's hidden size K (0 for the other heads), checked against the output count.
+    func chainHidden(_ head: OutputHead, outputs: Int) throws(WeightsError) -> Int {
+        guard head == .nadeChain else { return 0 }
+        let k = try size("chain_hidden")
+        guard outputs > k + 1 else { throw WeightsError("metadata outputs = \(outputs) leaves no units beside chain_hidden = \(k) and END") }
+        return k
     }
 
     /// Refuses a configuration whose parameter count differs from the file's, before any layer is allocated
@@ -16,6 +24,23 @@ extension WeightReader {
             throw WeightsError("the configuration needs \(count) parameters, the file holds \(stored)")
         }
     }
+}
+
+/// The NADE chain's metadata and parameter count for a streaming configuration (none for the other heads).
+func chainMetadata(_ head: OutputHead, _ chainHidden: Int) -> [String: String] {
+    head == .nadeChain ? ["chain_hidden": "\(chainHidden)"] : [:]
+}
+
+func chainParameters(_ head: OutputHead, outputs: Int, _ chainHidden: Int) -> Int {
+    head == .nadeChain ? NADEChain.parameterCount(outputs: outputs, hidden: chainHidden) : 0
+}
+
+/// The streaming chain a configuration asks for (random weights), or nil for the other heads.
+func makeChain(_ head: OutputHead, outputs: Int, _ chainHidden: Int, _ rng: inout SeededRandom) -> NADEChain? {
+    guard head == .nadeChain else { return nil }
+    let chain = NADEChain(units: outputs - 1 - chainHidden, hidden: chainHidden)
+    chain.randomize(&rng)
+    return chain
 }
 
 /// Builds the model a weight set describes (its `family` metadata picks the family).

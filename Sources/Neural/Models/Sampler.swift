@@ -9,9 +9,19 @@ public enum OutputHead: String, Sendable, CaseIterable {
     /// A set of units drawn lowest to highest: one logit per unit plus END (the last output); each link of
     /// the chain is a softmax over {units above the last one drawn, END}, so a set has an exact probability.
     case pitchChain = "pitch_chain"
+    /// The pitch chain whose links depend on the notes already drawn (NADEChain): the outputs are b (one logit
+    /// per unit, then END) and c (the chain's K hidden pre-activations); the model's `chain` draws from them.
+    case nadeChain = "nade_chain"
 
-    /// Units the head chooses among, given the model's output count (the chain's last output is END).
-    public func units(outputs: Int) -> Int { self == .pitchChain ? outputs - 1 : outputs }
+    /// Units the head chooses among, given the model's output count (the chain's last output is END) and,
+    /// for the NADE chain, its hidden size.
+    public func units(outputs: Int, chainHidden: Int = 0) -> Int {
+        switch self {
+        case .softmax, .multiHot: return outputs
+        case .pitchChain: return outputs - 1
+        case .nadeChain: return outputs - 1 - chainHidden
+        }
+    }
 }
 
 /// Draws from a step's logits with temperature and nucleus (top-p) truncation, using preallocated scratch so
@@ -88,39 +98,47 @@ public final class Sampler {
         _ logits: UnsafePointer<Float>, temperature: Float, topP: Float, rng: inout SeededRandom
     ) -> FeatureList {
         let end = count - 1
-        let p = probabilities.base
         var chosen = FeatureList()
         var first = 0
         while first < end && chosen.count < FeatureList.capacity {
-            // Candidates: first..<end and END, written compactly into order[0...k-1].
-            var k = 0
-            for u in first..<end {
-                order[k] = Int32(u)
-                k += 1
-            }
-            order[k] = Int32(end)
-            k += 1
-            var pick: Int
-            if temperature <= 0 {
-                pick = Int(order[0])
-                for c in 1..<k where logits[Int(order[c])] > logits[pick] { pick = Int(order[c]) }
-            } else {
-                var m = -Float.infinity
-                for c in 0..<k { m = max(m, logits[Int(order[c])] / temperature) }
-                var total: Float = 0
-                for c in 0..<k {
-                    let e = exp(logits[Int(order[c])] / temperature - m)
-                    p[c] = e
-                    total += e
-                }
-                for c in 0..<k { p[c] /= total }
-                pick = drawNucleus(candidates: k, topP: topP, rng: &rng)
-            }
+            let pick = chooseLink(logits, first: first, temperature: temperature, topP: topP, rng: &rng)
             if pick == end { break }
             chosen.append(pick)
             first = pick + 1
         }
         return chosen
+    }
+
+    /// One link of a chain: a unit in first..<END or END (the last of `count` logits), by softmax with
+    /// temperature and top-p over those candidates; temperature ≤ 0 takes the most likely.
+    public func chooseLink(
+        _ logits: UnsafePointer<Float>, first: Int, temperature: Float, topP: Float, rng: inout SeededRandom
+    ) -> Int {
+        let end = count - 1
+        let p = probabilities.base
+        // Candidates: first..<end and END, written compactly into order[0...k-1].
+        var k = 0
+        for u in first..<end {
+            order[k] = Int32(u)
+            k += 1
+        }
+        order[k] = Int32(end)
+        k += 1
+        if temperature <= 0 {
+            var pick = Int(order[0])
+            for c in 1..<k where logits[Int(order[c])] > logits[pick] { pick = Int(order[c]) }
+            return pick
+        }
+        var m = -Float.infinity
+        for c in 0..<k { m = max(m, logits[Int(order[c])] / temperature) }
+        var total: Float = 0
+        for c in 0..<k {
+            let e = exp(logits[Int(order[c])] / temperature - m)
+            p[c] = e
+            total += e
+        }
+        for c in 0..<k { p[c] /= total }
+        return drawNucleus(candidates: k, topP: topP, rng: &rng)
     }
 
     /// Draws one of the `k` candidates in order[0..<k] whose probabilities are p[0..<k], keeping the

@@ -14,6 +14,8 @@ public protocol StreamingModel: AnyObject {
     /// The logits of the last step.
     var logits: UnsafeBufferPointer<Float> { get }
     var sampler: Sampler { get }
+    /// The NADE chain head's own weights and scratch (nade_chain), nil for the other heads.
+    var chain: NADEChain? { get }
 
     /// Back to the state before the first step (zero state, empty windows and queues, encoder history).
     func reset()
@@ -34,6 +36,11 @@ public protocol StreamingModel: AnyObject {
 }
 
 extension StreamingModel {
+    public var chain: NADEChain? { nil }
+
+    /// Units a note-set head chooses among (the output count for a softmax head).
+    public var headUnits: Int { chain?.units ?? head.units(outputs: outputSize) }
+
     /// Draws the next output from the last step's logits: for a softmax head a list holding one event, for
     /// a multi-hot head the units switched on.
     public func sample(temperature: Float, topP: Float = 1, rng: inout SeededRandom) -> FeatureList {
@@ -45,6 +52,8 @@ extension StreamingModel {
             return sampler.sampleSet(base, temperature: temperature, rng: &rng)
         case .pitchChain:
             return sampler.sampleChain(base, temperature: temperature, topP: topP, rng: &rng)
+        case .nadeChain:
+            return chain!.sample(base, temperature: temperature, topP: topP, rng: &rng)
         }
     }
 

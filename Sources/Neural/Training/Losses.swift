@@ -11,9 +11,12 @@ public enum HeadKind: String, Sendable, CaseIterable {
     /// A note set emitted lowest pitch first, each a softmax over {pitches above the last, END}: exact NLL of
     /// the set. Logits are the units then END (outputs = units + 1).
     case pitchChain = "pitch_chain"
+    /// The pitch chain with each link's logits depending on the notes already drawn (NADEChainHead): logits
+    /// are b (units then END) and c (the chain's K hidden pre-activations), outputs = units + 1 + K.
+    case nadeChain = "nade_chain"
 
-    /// Logit count for `units` target classes or units.
-    public func outputs(units: Int) -> Int { self == .pitchChain ? units + 1 : units }
+    /// Logit count for `units` target classes or units (for the NADE chain, its b part only).
+    public func outputs(units: Int) -> Int { self == .pitchChain || self == .nadeChain ? units + 1 : units }
 
     /// Summed NLL of the rows, with gradients into `grad` (same shape as the logits; may be the logits themselves).
     public func loss(
@@ -36,6 +39,8 @@ public enum HeadKind: String, Sendable, CaseIterable {
                 total += Self.sigmoidRow(l, outputs, targets.indices[range], scale, g)
             case .pitchChain:
                 total += Self.chainRow(l, units: outputs - 1, targets.indices[range], scale, g)
+            case .nadeChain:
+                preconditionFailure("the NADE chain's loss needs its weights: use TrainableModel.headLoss")
             }
         }
         return total

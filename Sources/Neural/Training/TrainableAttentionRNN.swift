@@ -11,6 +11,7 @@ public final class TrainableAttentionRNN: TrainableModel {
     let key: Parameter, query: Parameter, score: Parameter
     let lstm: [SequenceLSTMLayer]
     let projection: SequenceLinear, head: SequenceLinear
+    public let chain: NADEChainHead?
     /// Dropout on the projected output, before the head.
     let dropout: Dropout
     let batch: Int, window: Int
@@ -40,6 +41,7 @@ public final class TrainableAttentionRNN: TrainableModel {
         }
         projection = SequenceLinear("attention.output", inputs: 2 * H, outputs: H, maxRows: maxRows)
         head = SequenceLinear("head", inputs: H, outputs: config.outputs, maxRows: maxRows)
+        chain = NADEChainHead.make(config, rng: &rng)
         dropout = Dropout(rate: config.dropout, maxCount: maxRows * H)
         mixed = TrainingBuffer(count: maxRows * I)
         readPrev = TrainingBuffer(count: maxRows * H)
@@ -71,6 +73,7 @@ public final class TrainableAttentionRNN: TrainableModel {
 
     public var parameters: [Parameter] {
         [mixWeight, mixBias] + lstm.flatMap(\.parameters) + [key, query, score] + projection.parameters + head.parameters
+            + (chain?.parameters ?? [])
     }
 
     public func resetState() {

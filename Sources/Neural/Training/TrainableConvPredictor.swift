@@ -9,6 +9,7 @@ public final class TrainableConvPredictor: TrainableModel {
     let inputWeight: Parameter, inputBias: Parameter
     let layers: [ConvLayer]
     let hiddenHead: SequenceLinear, outputHead: SequenceLinear
+    public let chain: NADEChainHead?
     let batch: Int, maxRows: Int
     let skip: TrainingBuffer, skipReLU: TrainingBuffer, dSkip: TrainingBuffer, dStream: TrainingBuffer
     let headReLU: TrainingBuffer
@@ -56,6 +57,7 @@ public final class TrainableConvPredictor: TrainableModel {
         layers = dilations.enumerated().map { l, d in ConvLayer(l, dilation: d, r: r, g: g, s: s, batch: batch, maxRows: batch * maxSteps) }
         hiddenHead = SequenceLinear("head.hidden", inputs: s, outputs: config.headHidden, maxRows: maxRows)
         outputHead = SequenceLinear("head.output", inputs: config.headHidden, outputs: config.outputs, maxRows: maxRows)
+        chain = NADEChainHead.make(config, rng: &rng)
         skip = TrainingBuffer(count: maxRows * s)
         skipReLU = TrainingBuffer(count: maxRows * s)
         dSkip = TrainingBuffer(count: maxRows * s)
@@ -78,6 +80,7 @@ public final class TrainableConvPredictor: TrainableModel {
 
     public var parameters: [Parameter] {
         [inputWeight, inputBias] + layers.flatMap(\.parameters) + hiddenHead.parameters + outputHead.parameters
+            + (chain?.parameters ?? [])
     }
 
     public func resetState() { for layer in layers { layer.extended.zero() } }

@@ -5,6 +5,7 @@ public final class TrainableRNN: TrainableModel {
     let lstm: [SequenceLSTMLayer]
     let dropouts: [Dropout]
     let head: SequenceLinear
+    public let chain: NADEChainHead?
     let batch: Int
     private var rows = 0
 
@@ -18,11 +19,12 @@ public final class TrainableRNN: TrainableModel {
         }
         dropouts = (0..<config.layers).map { _ in Dropout(rate: config.dropout, maxCount: maxRows * config.hidden) }
         head = SequenceLinear("head", inputs: config.hidden, outputs: config.outputs, maxRows: maxRows)
+        chain = NADEChainHead.make(config, rng: &rng)
         for layer in lstm { layer.randomize(&rng) }
         head.randomize(&rng)
     }
 
-    public var parameters: [Parameter] { lstm.flatMap(\.parameters) + head.parameters }
+    public var parameters: [Parameter] { lstm.flatMap(\.parameters) + head.parameters + (chain?.parameters ?? []) }
 
     public func resetState() { for layer in lstm { layer.resetState() } }
 

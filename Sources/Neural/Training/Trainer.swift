@@ -77,11 +77,10 @@ public final class Trainer {
         model.resetState()
         var rng = TrainingRandom(seed: 0)
         var total = 0.0, count = 0
-        let config = model.configuration
         for chunk in batcher.chunks() {
             let logits = model.forward(chunk, training: false, rng: &rng)
-            total += config.head.loss(logits, rows: chunk.rows, outputs: config.outputs, targets: chunk.targets,
-                                      present: chunk.present, scale: 1, grad: nil)
+            total += model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present, scale: 1,
+                                    grad: nil)
             count += chunk.predictedSteps
         }
         return (count == 0 ? .nan : total / Double(count), count)
@@ -139,14 +138,13 @@ public final class Trainer {
 
     /// Forward, loss, backward and one Adam update; returns the chunk's summed NLL.
     func trainChunk(_ chunk: TrainingChunk, _ rng: inout TrainingRandom) -> Double {
-        let config = model.configuration
         model.zeroGradients()
         let logits = model.forward(chunk, training: true, rng: &rng)
         // Normalised by the chunk's capacity, not its predicted steps: the last chunk of an epoch is mostly
         // padding, and a mean over its few rows would give Adam a full-size step from a handful of samples
         // (measured: validation NLL jumped from 1.31 to 1.58 after such an epoch end).
-        let loss = config.head.loss(logits, rows: chunk.rows, outputs: config.outputs, targets: chunk.targets,
-                                    present: chunk.present, scale: 1 / Float(chunk.rows), grad: logits)
+        let loss = model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present,
+                                  scale: 1 / Float(chunk.rows), grad: logits)
         model.backward(logits)
         optimizer.update()
         return loss

@@ -33,6 +33,8 @@ public protocol TrainableModel: AnyObject {
     func backward(_ dLogits: UnsafeMutablePointer<Float>)
     /// Zero state in every stream.
     func resetState()
+    /// The NADE chain head's own weights (nade_chain), nil for the other heads.
+    var chain: NADEChainHead? { get }
 }
 
 extension TrainableModel {
@@ -57,4 +59,17 @@ extension TrainableModel {
     }
 
     public func zeroGradients() { for p in parameters { p.grad.zero() } }
+
+    /// The head's summed NLL over a chunk's logits, with dLoss/dlogits into `grad` (may be the logits) when
+    /// given: the NADE chain through its weights (accumulating their gradients), the other heads directly.
+    public func headLoss(
+        _ logits: UnsafeMutablePointer<Float>, rows: Int, targets: SparseRows, present: [Bool], scale: Float,
+        grad: UnsafeMutablePointer<Float>?
+    ) -> Double {
+        if let chain {
+            return chain.loss(logits, rows: rows, targets: targets, present: present, scale: scale, grad: grad)
+        }
+        return configuration.head.loss(logits, rows: rows, outputs: configuration.outputs, targets: targets,
+                                       present: present, scale: scale, grad: grad)
+    }
 }

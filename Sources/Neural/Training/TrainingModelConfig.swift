@@ -21,6 +21,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var dropout: Float
     /// What the model is told about the step it predicts (nil: only its own previous output).
     public var conditioning: Conditioning?
+    /// The NADE chain's hidden size K (nade_chain head).
+    public var chainHidden = 128
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
                 stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
@@ -40,12 +42,13 @@ public struct TrainingModelConfig: Sendable, Equatable {
     /// The input width before any condition units: the one-hot event or frame, or the Lookback features.
     public var baseInputSize: Int { inputSize - (conditioning?.size ?? 0) }
 
-    public var outputs: Int { head.outputs(units: units) }
+    public var outputs: Int { head.outputs(units: units) + (head == .nadeChain ? chainHidden : 0) }
 
     public var metadata: [String: String] {
         var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
                                    "dropout": "\(dropout)"]
         if let conditioning { m["condition"] = conditioning.rawValue }
+        if head == .nadeChain { m["chain_hidden"] = "\(chainHidden)" }
         switch family {
         case .basic:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "outputs": "\(outputs)"]) { $1 }
@@ -74,7 +77,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
             return v
         }
         guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention or conv") }
-        guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot or pitch_chain") }
+        guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot, pitch_chain or nade_chain") }
         let data = DataKind(rawValue: m["data"] ?? "events") ?? .events
         let units = family == .lookback ? try int("event_classes") : try int("units")
         let hidden = family == .conv ? 1 : try int("hidden")
@@ -86,6 +89,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
         guard family != .lookback || conditioning == nil else {
             throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
         }
+        if head == .nadeChain { chainHidden = try int("chain_hidden") }
         if family == .conv {
             residual = try int("residual"); gate = try int("gate"); skip = try int("skip")
             layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
