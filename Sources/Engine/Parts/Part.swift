@@ -41,6 +41,8 @@ public final class Part: @unchecked Sendable {
     /// What the model is fed at its next step.
     var input = FeatureList()
     public var muted = false
+    /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
+    var stepsWithoutMelody = 0
     public private(set) var sounding = PitchSet()
     /// The part's output on its latest step, and on the one before (what the other parts hear).
     public private(set) var output = PitchSet()
@@ -143,6 +145,16 @@ public final class Part: @unchecked Sendable {
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
     /// new note survives), folds pitches into the part's range, and makes the result the next input.
     func choose(context: PartContext, temperature: Double, keep: Double, boost: Float) -> FeatureList {
+        if role == .voices {
+            // Voices under the player's melody rest when the melody does: after a beat without a note (a
+            // shorter gap is a breath between notes, and the voices hold through it).
+            stepsWithoutMelody = context.melodyNote == nil ? stepsWithoutMelody + settings.grid.stepsOfSixteenth : 0
+            if stepsWithoutMelody >= 4 {
+                input = FeatureList()
+                lastChoice = input
+                return input
+            }
+        }
         let n = model.outputSize
         context.classWeights(for: role, into: classWeights)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)
