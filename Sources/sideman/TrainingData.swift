@@ -61,11 +61,15 @@ struct TrainingData {
                 pieces += plain
                 continue
             }
-            guard corpus.condition?.rawValue == conditioning.rawValue, let rows = corpus.conditions else {
+            // Band data carries the harmony and the beat; a harmony-only model takes the pitch classes.
+            let harmonyOnly = conditioning == .harmony && corpus.condition == .harmonyAndBeat
+            guard corpus.condition?.rawValue == conditioning.rawValue || harmonyOnly, let rows = corpus.conditions else {
                 throw Failure("--condition", "\(corpus.format.rawValue) data has no \(conditioning.rawValue) condition "
-                    + "(jsb-atb has soprano, band has harmony)", status: .usage)
+                    + "(jsb-atb has soprano, band has harmony and harmony_beat)", status: .usage)
             }
-            pieces += zip(plain, rows).map { $0.conditioned(by: $1) }
+            pieces += zip(plain, rows).map { piece, steps in
+                piece.conditioned(by: harmonyOnly ? steps.map { $0.filter { $0 < 12 } } : steps)
+            }
         }
         return pieces
     }
@@ -77,6 +81,7 @@ struct TrainingData {
 /// `--condition`: a condition kind, or none.
 enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
     case none, soprano, harmony
+    case harmonyAndBeat = "harmony_beat"
     var conditioning: Conditioning? { Conditioning(rawValue: rawValue) }
 }
 

@@ -23,6 +23,8 @@ public struct PartContext: Equatable, Sendable {
     public var keyClasses: UInt16 = 0
     /// What all the other parts sounded in the previous step.
     public var bandPrevious = PitchSet()
+    /// The step's place in its bar (0 on the downbeat), in 16ths.
+    public var stepInBar = 0
 
     public init() {}
 
@@ -30,16 +32,18 @@ public struct PartContext: Equatable, Sendable {
     public var melodyNote: UInt8? { playerStruck.highest ?? playerSounding.highest }
 
     /// Writes the condition units a conditioned model takes for this step into `input` at `offset`: the
-    /// melody note's piano unit (soprano), or the chord's pitch classes (harmony). Nothing when there is
-    /// none, as the training data has no unit on a resting soprano or a step without a chord.
+    /// melody note's piano unit (soprano), or the chord's pitch classes (harmony; with the step's place in
+    /// the bar for harmony_beat). Nothing when there is none, as the training data has no unit on a resting
+    /// soprano or a step without a chord.
     func conditionUnits(_ kind: Conditioning, offset: Int, into input: inout FeatureList) {
         switch kind {
         case .soprano:
             guard let note = melodyNote else { return }
             let unit = Int(note) - PartVocabulary.lowestPianoNote
             if unit >= 0, unit < PartVocabulary.pianoUnits { input.append(offset + unit) }
-        case .harmony:
+        case .harmony, .harmonyAndBeat:
             for pc in 0..<12 where chordClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
+            if kind == .harmonyAndBeat { input.append(offset + 12 + min(stepInBar, Conditioning.beatUnits - 1)) }
         }
     }
 

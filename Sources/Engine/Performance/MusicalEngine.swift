@@ -321,6 +321,8 @@ public struct MusicalEngine: PerformanceEngine {
 
     private func context(for step: Int64, excluding index: Int) -> PartContext {
         var c = PartContext()
+        let barLength = Int64(preset.transport.meter.stepsPerBar)
+        c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         if let notes = listener!.notes(atStep: step) { c.playerStruck = notes.struck }
         c.playerSounding = listener!.soundingNow
         if let chord = listener!.chord {

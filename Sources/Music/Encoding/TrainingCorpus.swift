@@ -36,6 +36,8 @@ public struct TrainingCorpus: Sendable {
         case soprano
         /// The pitch classes of the song's chord on each step (from the band manifest's chord symbols).
         case harmony
+        /// The chord's pitch classes, then 12 + the step's place in its bar.
+        case harmonyAndBeat = "harmony_beat"
     }
 
     public enum Content: Sendable {
@@ -60,6 +62,8 @@ public struct TrainingCorpus: Sendable {
     }
 
     public static let pianoUnits = 88
+    /// Places in a bar a beat condition tells apart (steps past it share the last).
+    public static let beatUnits = 32
 
     /// Reads `path` in `format`, or in the format its name and contents show; `part` picks the band part.
     public static func load(path: String, format: Format? = nil, part: BandPart = .bass) throws -> TrainingCorpus {
@@ -81,12 +85,13 @@ public struct TrainingCorpus: Sendable {
                 kept = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }
                 corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.drums.pianoUnitFrames }))
             }
-            corpus.condition = .harmony
+            corpus.condition = .harmonyAndBeat
             corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
                 // A bass line's events can run a step past the last bar (its final note-off): that step keeps
                 // the last chord.
                 (0..<count).map { s in
-                    song.chordPerStep[min(s, song.steps - 1)].map { $0.pitchClasses.sorted() } ?? []
+                    let classes = song.chordPerStep[min(s, song.steps - 1)].map { $0.pitchClasses.sorted() } ?? []
+                    return classes + [12 + min(s % song.stepsPerBar, beatUnits - 1)]
                 }
             }
             return corpus

@@ -8,11 +8,22 @@ public enum Conditioning: String, Sendable, CaseIterable {
     /// The pitch classes of the chord on the step (band: the player's harmony), multi-hot over 12 classes
     /// (0 = C); no unit when no chord is known.
     case harmony
+    /// The harmony's 12 pitch classes, then the step's place in the bar one-hot (12 + step, steps of a bar
+    /// counted from its downbeat, up to 32): a band part that knows where the downbeat is.
+    case harmonyAndBeat = "harmony_beat"
 
     public static let pianoUnits = 88
+    /// Steps of a bar the beat units can tell apart (a bar of 8/4 in 16ths); later steps share the last unit.
+    public static let beatUnits = 32
 
     /// Units the condition adds to the input.
-    public var size: Int { self == .soprano ? Self.pianoUnits : 12 }
+    public var size: Int {
+        switch self {
+        case .soprano: Self.pianoUnits
+        case .harmony: 12
+        case .harmonyAndBeat: 12 + Self.beatUnits
+        }
+    }
 
     /// A condition unit moved with the music by `semitones`: a piano unit shifts (nil when it leaves the
     /// keyboard), a pitch class turns around the octave.
@@ -21,8 +32,9 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .soprano:
             let moved = unit + semitones
             return moved >= 0 && moved < Self.pianoUnits ? moved : nil
-        case .harmony:
-            return ((unit + semitones) % 12 + 12) % 12
+        case .harmony, .harmonyAndBeat:
+            // The beat units do not move with the music.
+            return unit < 12 ? ((unit + semitones) % 12 + 12) % 12 : unit
         }
     }
 
@@ -30,7 +42,7 @@ public enum Conditioning: String, Sendable, CaseIterable {
     public init?(metadata: [String: String]) throws(WeightsError) {
         guard let text = metadata["condition"], text != "none" else { return nil }
         guard let kind = Conditioning(rawValue: text) else {
-            throw WeightsError("metadata condition = \(text) is not soprano or harmony")
+            throw WeightsError("metadata condition = \(text) is not soprano, harmony or harmony_beat")
         }
         self = kind
     }
