@@ -19,6 +19,7 @@ struct DrumRepetitionTests {
         #expect(r.sameAsPreviousShare == 1)
         #expect(r.seenBeforeShare == 1)
         #expect(r.meanJaccard == 1)
+        #expect(r.bars == 3 && r.hitsPerBar == 8)
     }
 
     @Test func aReturningGrooveIsSeenBeforeButNotSameAsPrevious() {
@@ -44,7 +45,9 @@ struct DrumRepetitionTests {
         #expect(r.comparedBars == 1)
         #expect(r.sameAsPreviousShare == 1)
         #expect(r.meanJaccard == 1)
+        #expect(r.bars == 2 && r.hits == 0)
         #expect(DrumRepetition(frames: bar(rock)).sameAsPreviousShare == nil)
+        #expect(DrumRepetition(frames: bar(rock)).hitsPerBar == 8)
         // Bars of 12 steps (3/4): the same frames read as other bars.
         let waltz = DrumRepetition(frames: Array(repeating: [36], count: 1) + Array(repeating: [], count: 11)
             + Array(repeating: [36], count: 1) + Array(repeating: [], count: 11), stepsPerBar: 12)
@@ -57,5 +60,6 @@ struct DrumRepetitionTests {
         let both = a + b
         #expect(both.comparedBars == 3)
         #expect(both.sameAsPreviousShare == 2.0 / 3.0)
+        #expect(both.bars == 5 && both.hits == 3 * 8 + 8 + 6)
     }
 }

@@ -10,6 +10,9 @@ public struct DrumRepetition: Sendable, Equatable {
     /// Sum over compared bars of the Jaccard similarity |A ∩ B| / |A ∪ B| of the bar's hits and the
     /// previous bar's (two empty bars are identical: 1).
     public var jaccardSum = 0.0
+    /// Whole bars read, and the hits in them: the density a generated part should come near.
+    public var bars = 0
+    public var hits = 0
 
     public init() {}
 
@@ -17,7 +20,8 @@ public struct DrumRepetition: Sendable, Equatable {
     public init(frames: [[Int]], stepsPerBar: Int = 16) {
         guard stepsPerBar >= 1 else { return }
         let bars = frames.count / stepsPerBar
-        guard bars >= 2 else { return }
+        guard bars >= 1 else { return }
+        self.bars = bars
         var earlier: Set<Set<Int>> = []
         var previous: Set<Int> = []
         for b in 0..<bars {
@@ -25,6 +29,7 @@ public struct DrumRepetition: Sendable, Equatable {
             for s in 0..<stepsPerBar {
                 for note in frames[b * stepsPerBar + s] { hits.insert(s << 8 | (note & 0xFF)) }
             }
+            self.hits += hits.count
             if b > 0 {
                 comparedBars += 1
                 if hits == previous { sameAsPrevious += 1 }
@@ -40,6 +45,7 @@ public struct DrumRepetition: Sendable, Equatable {
     public var sameAsPreviousShare: Double? { comparedBars == 0 ? nil : Double(sameAsPrevious) / Double(comparedBars) }
     public var seenBeforeShare: Double? { comparedBars == 0 ? nil : Double(seenBefore) / Double(comparedBars) }
     public var meanJaccard: Double? { comparedBars == 0 ? nil : jaccardSum / Double(comparedBars) }
+    public var hitsPerBar: Double? { bars == 0 ? nil : Double(hits) / Double(bars) }
 
     /// Pools pieces: every share over all compared bars of both.
     public static func + (a: DrumRepetition, b: DrumRepetition) -> DrumRepetition {
@@ -48,6 +54,8 @@ public struct DrumRepetition: Sendable, Equatable {
         sum.sameAsPrevious = a.sameAsPrevious + b.sameAsPrevious
         sum.seenBefore = a.seenBefore + b.seenBefore
         sum.jaccardSum = a.jaccardSum + b.jaccardSum
+        sum.bars = a.bars + b.bars
+        sum.hits = a.hits + b.hits
         return sum
     }
 }
