@@ -33,6 +33,7 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Measure what the model generates beside the data.") var generate = false
     @Option(help: "Pieces to generate for (default: all).") var pieces: Int?
     @Option(help: "Sampling temperature.") var temperature: Float = 1.0
+    @Option(help: "Nucleus sampling: keep the likeliest events up to this probability (event models).") var topP: Float = 1.0
     @Option(help: "Sampler seed.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -41,6 +42,7 @@ struct Analyze: ParsableCommand {
         if model != nil, !generate { throw ValidationError("--model is only used with --generate") }
         if let pieces, pieces < 1 { throw ValidationError("--pieces must be at least 1") }
         guard temperature > 0, temperature <= 10 else { throw ValidationError("--temperature must be in (0, 10]") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     }
 
     func run() throws {
@@ -54,7 +56,7 @@ struct Analyze: ParsableCommand {
             do {
                 if let model {
                     report = try GeneratedAnalysis(
-                        modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, seed: seed
+                        modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, topP: topP, seed: seed
                     ).run()
                 } else {
                     report = try ReferenceAnalysis.run(path: data, format: chosen)

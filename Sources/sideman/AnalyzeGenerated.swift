@@ -9,6 +9,7 @@ struct GeneratedAnalysis {
     var format: TrainingCorpus.Format
     var pieces: Int?
     var temperature: Float
+    var topP: Float
     var seed: UInt64
 
     /// Steps of the tune that prime the model (2 bars of 4/4), and steps it generates after them (4 bars).
@@ -61,14 +62,24 @@ struct GeneratedAnalysis {
             fits[name, default: KeyFit()] = fits[name, default: KeyFit()] + KeyFit(notes, key: key)
         }
         var primeKeyAgrees = 0, labelled = 0
+        var nll = 0.0, scored = 0
         for tune in chosen {
             let events = EventVocabulary.indices(tune.melody)
             let prime = Array(events.prefix(Self.primeSteps))
+            // The tune's own continuation, teacher-forced through the streaming model: its NLL should match
+            // `sideman eval` on the same steps, or the model streams differently from how it was trained.
+            model.reset()
+            for e in prime { model.step(event: e) }
+            for e in events[Self.primeSteps..<(Self.primeSteps + Self.continuationSteps)] {
+                nll -= Self.logProbability(of: e, model.logits)
+                scored += 1
+                model.step(event: e)
+            }
             model.reset()
             for e in prime { model.step(event: e) }
             var generated: [Int] = []
             for _ in 0..<Self.continuationSteps {
-                let sample = model.sample(temperature: temperature, rng: &rng)
+                let sample = model.sample(temperature: temperature, topP: topP, rng: &rng)
                 generated.append(Int(sample.indices[0]))
                 model.step(sample: sample)
             }
@@ -90,24 +101,33 @@ struct GeneratedAnalysis {
         let share = { (name: String) -> Any in fits[name]?.share ?? NSNull() }
         var report = AnalysisReport()
         report.object = [
-            "data": "folk", "model": modelPath, "tunes": chosen.count, "temperature": Double(temperature), "seed": seed,
+            "data": "folk", "model": modelPath, "tunes": chosen.count, "temperature": Double(temperature), "top_p": Double(topP), "seed": seed,
             "prime_steps": Self.primeSteps, "generated_steps": Self.continuationSteps,
             "generated_notes": fits["generated_vs_prime_key"]?.notes ?? 0, "data_notes": fits["data_vs_prime_key"]?.notes ?? 0,
+            "data_continuation_nll_per_step": scored == 0 ? NSNull() : nll / Double(scored),
             "prime_key_agrees_with_label": labelled == 0 ? NSNull() : Double(primeKeyAgrees) / Double(labelled),
         ]
         for name in ["generated_vs_prime_key", "generated_vs_label", "generated_vs_own_estimate", "data_vs_prime_key", "data_vs_label", "data_vs_own_estimate"] {
             report.object["in_key_" + name] = share(name)
         }
         report.lines = [
-            "folk continuation: \(chosen.count) tunes of at least 6 bars, primed with 2 bars, 4 bars sampled at temperature \(temperature), seed \(seed)",
+            "folk continuation: \(chosen.count) tunes of at least 6 bars, primed with 2 bars, 4 bars sampled at temperature \(temperature), top-p \(topP), seed \(seed)",
             "                          generated   the tune's own next 4 bars",
             "notes:                    \(pad(fits["generated_vs_prime_key"]?.notes ?? 0))  \(fits["data_vs_prime_key"]?.notes ?? 0)",
             "in the prime's key:       \(pad(percent(fits["generated_vs_prime_key"]?.share)))  \(percent(fits["data_vs_prime_key"]?.share))",
             "in the labelled key:      \(pad(percent(fits["generated_vs_label"]?.share)))  \(percent(fits["data_vs_label"]?.share))",
             "in their own best key:    \(pad(percent(fits["generated_vs_own_estimate"]?.share)))  \(percent(fits["data_vs_own_estimate"]?.share))",
             "key estimated from the prime agrees with the label: \(percent(labelled == 0 ? nil : Double(primeKeyAgrees) / Double(labelled)))",
+            String(format: "streaming NLL of the tunes' own next 4 bars after the prime: %.4f nats per step", scored == 0 ? .nan : nll / Double(scored)),
         ]
         return report
+    }
+
+    /// log softmax(logits)[index], in Double so long sums stay exact enough.
+    static func logProbability(of index: Int, _ logits: UnsafeBufferPointer<Float>) -> Double {
+        let top = Double(logits.max() ?? 0)
+        let sum = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
+        return Double(logits[index]) - top - log(sum)
     }
 
     /// Samples 8 bars from reset per piece and sets their bar repetition beside the data's.
