@@ -101,7 +101,7 @@ struct GeneratedAnalysis {
         let share = { (name: String) -> Any in fits[name]?.share ?? NSNull() }
         var report = AnalysisReport()
         report.object = [
-            "data": "folk", "model": modelPath, "tunes": chosen.count, "temperature": Double(temperature), "top_p": Double(topP), "seed": seed,
+            "data": "folk", "model": modelPath, "tunes": chosen.count, "temperature": Double("\(temperature)") ?? 0, "top_p": Double("\(topP)") ?? 1, "seed": seed,
             "prime_steps": Self.primeSteps, "generated_steps": Self.continuationSteps,
             "generated_notes": fits["generated_vs_prime_key"]?.notes ?? 0, "data_notes": fits["data_vs_prime_key"]?.notes ?? 0,
             "data_continuation_nll_per_step": scored == 0 ? NSNull() : nll / Double(scored),
@@ -149,7 +149,7 @@ struct GeneratedAnalysis {
         }
         var report = AnalysisReport()
         report.object = [
-            "data": "band", "model": modelPath, "temperature": Double(temperature), "seed": seed,
+            "data": "band", "model": modelPath, "temperature": Double("\(temperature)") ?? 0, "seed": seed,
             "generated_pieces": count, "generated_bars_per_piece": Self.drumBars,
             "generated_drums": ReferenceAnalysis.repetitionObject(generated),
             "songs_with_drums": withDrums, "data_drums": ReferenceAnalysis.repetitionObject(data),
