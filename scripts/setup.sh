@@ -4,9 +4,14 @@
 # Standard MIDI Files we write, OpenBLAS for training (loaded at run time; training falls back to its own
 # GEMM without it), and systemd-analyze to score the service unit. Idempotent: a second run installs
 # nothing.
+#
+# Optional: `scripts/setup.sh --with-renders` also installs FluidSynth with the General MIDI soundfont and
+# rsvg-convert, which `sideman demo` and scripts/render-examples.sh use to write WAVs and PNG piano rolls.
+# Nothing needs them: without them those write MIDI and SVG only, and say so.
 set -euo pipefail
 
 apt_packages=(libasound2-dev libjack-jackd2-dev jackd2 python3-jack-client python3-mido pkg-config libopenblas-dev systemd)
+if [ "${1:-}" = "--with-renders" ]; then apt_packages+=(fluidsynth fluid-soundfont-gm librsvg2-bin); fi
 
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi

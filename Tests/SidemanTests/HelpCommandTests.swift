@@ -5,7 +5,7 @@ import Testing
 @Suite("sideman help and completions")
 struct HelpCommandTests {
     typealias CLI = InspectCommandTests
-    static let subcommands = ["inspect", "ports", "run", "accompany", "continue", "demo", "train", "eval", "bench", "doctor"]
+    static let subcommands = ["inspect", "ports", "run", "accompany", "continue", "demo", "train", "eval", "analyze", "bench", "doctor"]
 
     @Test("every subcommand's help has a discussion with examples that run that subcommand", arguments: subcommands)
     func examples(subcommand: String) throws {

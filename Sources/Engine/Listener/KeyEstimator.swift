@@ -1,28 +1,6 @@
 import Foundation
 import Music
 
-/// Key profiles: how strongly each scale degree (from the tonic) belongs to a major and a minor key.
-public enum KeyProfile: String, CaseIterable, Sendable {
-    /// Krumhansl and Kessler's probe-tone ratings (1982), the original Krumhansl–Schmuckler profiles.
-    case krumhanslKessler
-    /// Temperley's revision from the Kostka–Payne harmony textbook corpus (2007).
-    case temperleyKostkaPayne
-
-    var major: [Double] {
-        switch self {
-        case .krumhanslKessler: return [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
-        case .temperleyKostkaPayne: return [0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400]
-        }
-    }
-
-    var minor: [Double] {
-        switch self {
-        case .krumhanslKessler: return [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]
-        case .temperleyKostkaPayne: return [0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330]
-        }
-    }
-}
-
 /// The key of what the player has been playing: Krumhansl–Schmuckler key finding over a pitch-class
 /// histogram that decays, so the estimate follows modulations.
 ///
@@ -36,17 +14,7 @@ public enum KeyProfile: String, CaseIterable, Sendable {
 /// tunes, against their labels) they agree 83% of the time where the Krumhansl–Kessler ratings agree 71%,
 /// mostly by confusing a key with its dominant less often.
 public struct KeyEstimator: Sendable {
-    /// The profiles centred and scaled to unit norm, so a correlation is one dot product.
-    private let major: InlineArray<12, Double>
-    private let minor: InlineArray<12, Double>
-
-    private static func normalise(_ p: [Double]) -> InlineArray<12, Double> {
-        let mean = p.reduce(0, +) / 12
-        let norm = p.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }.squareRoot()
-        var out = InlineArray<12, Double>(repeating: 0)
-        for i in 0..<12 { out[i] = (p[i] - mean) / norm }
-        return out
-    }
+    private let correlator: KeyCorrelator
 
     public let decayPerStep: Double
     public let switchMargin: Double
@@ -64,8 +32,7 @@ public struct KeyEstimator: Sendable {
         halfLifeSteps: Double = 128, profile: KeyProfile = .temperleyKostkaPayne, switchMargin: Double = 0.05,
         minimumEvidence: Double = 16
     ) {
-        major = Self.normalise(profile.major)
-        minor = Self.normalise(profile.minor)
+        correlator = KeyCorrelator(profile: profile)
         decayPerStep = halfLifeSteps.isFinite ? pow(0.5, 1 / halfLifeSteps) : 1
         self.switchMargin = switchMargin
         self.minimumEvidence = minimumEvidence
@@ -91,41 +58,12 @@ public struct KeyEstimator: Sendable {
     }
 
     private mutating func estimate() {
-        var mean = 0.0
-        for pc in 0..<12 { mean += histogram[pc] }
-        mean /= 12
-        var norm = 0.0
-        for pc in 0..<12 { norm += (histogram[pc] - mean) * (histogram[pc] - mean) }
-        norm = norm.squareRoot()
-        guard norm > 0 else { return }
-        var best = -2.0
-        var bestKey = Key(tonic: 0, mode: .major)
-        var current = -2.0
-        for tonic in 0..<12 {
-            var major = 0.0
-            var minor = 0.0
-            for i in 0..<12 {
-                let h = histogram[(tonic + i) % 12] - mean
-                major += h * self.major[i]
-                minor += h * self.minor[i]
-            }
-            major /= norm
-            minor /= norm
-            if major > best {
-                best = major
-                bestKey = Key(tonic: tonic, mode: .major)
-            }
-            if minor > best {
-                best = minor
-                bestKey = Key(tonic: tonic, mode: .minor)
-            }
-            if let k = key, k.tonic == tonic { current = k.mode == .major ? major : minor }
-        }
-        if key == nil || best > current + switchMargin {
-            key = bestKey
-            confidence = best
+        guard let found = correlator.best(histogram, current: key) else { return }
+        if key == nil || found.correlation > found.currentCorrelation + switchMargin {
+            key = found.key
+            confidence = found.correlation
         } else {
-            confidence = current
+            confidence = found.currentCorrelation
         }
     }
 }

@@ -1,0 +1,169 @@
+import Foundation
+import Music
+import Neural
+
+/// The measures of what a model generates, beside the same measures of the data it continues.
+struct GeneratedAnalysis {
+    var modelPath: String
+    var dataPath: String
+    var format: TrainingCorpus.Format
+    var pieces: Int?
+    var temperature: Float
+    var topP: Float
+    var seed: UInt64
+
+    /// Steps of the tune that prime the model (2 bars of 4/4), and steps it generates after them (4 bars).
+    static let primeSteps = 32
+    static let continuationSteps = 64
+    /// Bars a drums model plays from reset, 16 steps each.
+    static let drumBars = 8
+
+    func run() throws -> AnalysisReport {
+        guard FileManager.default.fileExists(atPath: modelPath) else { throw Failure(modelPath, "no such file", status: .noInput) }
+        let model: any StreamingModel
+        let config: TrainingModelConfig
+        do {
+            let set = try SafeTensors.read(path: modelPath)
+            config = try TrainingModelConfig(metadata: set.metadata)
+            if let condition = set.metadata["condition_size"], condition != "0" {
+                throw WeightsError("has condition_size \(condition): a conditioned model (ATB under a soprano) needs its condition line, which analyze --generate does not feed")
+            }
+            model = try makeModel(from: set)
+        } catch let error as WeightsError {
+            throw Failure(modelPath, error.description, status: .dataError)
+        }
+        switch (config.data, format) {
+        case (.events, .folk):
+            return continuation(model, tunes: try FolkCorpus.load(path: dataPath))
+        case (.frames, .band) where config.units == TrainingCorpus.pianoUnits:
+            return drums(model, songs: try BandCorpus.load(manifestPath: dataPath))
+        default:
+            throw Failure(
+                dataPath,
+                "is \(format.rawValue) data; analyze --generate measures event models on folk tunes and note-set drum models on band songs (the model is \(config.data.rawValue), \(config.units) units)",
+                status: .dataError)
+        }
+    }
+
+    /// Notes starting at or after `from` in a line of event indices.
+    static func notes(_ events: [Int], from: Int = 0, before: Int = .max) -> [PlacedNote] {
+        let melody = Melody(events: events.map { EventVocabulary.event(at: $0) ?? .noEvent })
+        return melody.placedNotes.filter { $0.onset >= from && $0.onset < before }
+    }
+
+    /// Primes with each tune's first 2 bars, samples 4, and measures the keys of both continuations.
+    func continuation(_ model: any StreamingModel, tunes: [FolkTune]) -> AnalysisReport {
+        let long = tunes.filter { $0.melody.events.count >= Self.primeSteps + Self.continuationSteps }
+        let chosen = Array(long.prefix(pieces ?? long.count))
+        var rng = SeededRandom(seed: seed)
+        var fits: [String: KeyFit] = [:]
+        func add(_ name: String, _ notes: [PlacedNote], _ key: Key?) {
+            guard let key else { return }
+            fits[name, default: KeyFit()] = fits[name, default: KeyFit()] + KeyFit(notes, key: key)
+        }
+        var primeKeyAgrees = 0, labelled = 0
+        var nll = 0.0, scored = 0
+        for tune in chosen {
+            let events = EventVocabulary.indices(tune.melody)
+            let prime = Array(events.prefix(Self.primeSteps))
+            // The tune's own continuation, teacher-forced through the streaming model: its NLL should match
+            // `sideman eval` on the same steps, or the model streams differently from how it was trained.
+            model.reset()
+            for e in prime { model.step(event: e) }
+            for e in events[Self.primeSteps..<(Self.primeSteps + Self.continuationSteps)] {
+                nll -= Self.logProbability(of: e, model.logits)
+                scored += 1
+                model.step(event: e)
+            }
+            model.reset()
+            for e in prime { model.step(event: e) }
+            var generated: [Int] = []
+            for _ in 0..<Self.continuationSteps {
+                let sample = model.sample(temperature: temperature, topP: topP, rng: &rng)
+                generated.append(Int(sample.indices[0]))
+                model.step(sample: sample)
+            }
+            let primeNotes = Self.notes(prime)
+            let primeKey = KeyFinding.estimateKey(primeNotes)
+            let mine = Self.notes(prime + generated, from: Self.primeSteps)
+            let theirs = Self.notes(Array(events.prefix(Self.primeSteps + Self.continuationSteps)), from: Self.primeSteps)
+            add("generated_vs_prime_key", mine, primeKey)
+            add("generated_vs_label", mine, tune.key)
+            add("generated_vs_own_estimate", mine, KeyFinding.estimateKey(mine))
+            add("data_vs_prime_key", theirs, primeKey)
+            add("data_vs_label", theirs, tune.key)
+            add("data_vs_own_estimate", theirs, KeyFinding.estimateKey(theirs))
+            if let key = tune.key {
+                labelled += 1
+                if primeKey == key { primeKeyAgrees += 1 }
+            }
+        }
+        let share = { (name: String) -> Any in fits[name]?.share ?? NSNull() }
+        var report = AnalysisReport()
+        report.object = [
+            "data": "folk", "model": modelPath, "tunes": chosen.count, "temperature": Double("\(temperature)") ?? 0, "top_p": Double("\(topP)") ?? 1, "seed": seed,
+            "prime_steps": Self.primeSteps, "generated_steps": Self.continuationSteps,
+            "generated_notes": fits["generated_vs_prime_key"]?.notes ?? 0, "data_notes": fits["data_vs_prime_key"]?.notes ?? 0,
+            "data_continuation_nll_per_step": scored == 0 ? NSNull() : nll / Double(scored),
+            "prime_key_agrees_with_label": labelled == 0 ? NSNull() : Double(primeKeyAgrees) / Double(labelled),
+        ]
+        for name in ["generated_vs_prime_key", "generated_vs_label", "generated_vs_own_estimate", "data_vs_prime_key", "data_vs_label", "data_vs_own_estimate"] {
+            report.object["in_key_" + name] = share(name)
+        }
+        report.lines = [
+            "folk continuation: \(chosen.count) tunes of at least 6 bars, primed with 2 bars, 4 bars sampled at temperature \(temperature), top-p \(topP), seed \(seed)",
+            "                          generated   the tune's own next 4 bars",
+            "notes:                    \(pad(fits["generated_vs_prime_key"]?.notes ?? 0))  \(fits["data_vs_prime_key"]?.notes ?? 0)",
+            "in the prime's key:       \(pad(percent(fits["generated_vs_prime_key"]?.share)))  \(percent(fits["data_vs_prime_key"]?.share))",
+            "in the labelled key:      \(pad(percent(fits["generated_vs_label"]?.share)))  \(percent(fits["data_vs_label"]?.share))",
+            "in their own best key:    \(pad(percent(fits["generated_vs_own_estimate"]?.share)))  \(percent(fits["data_vs_own_estimate"]?.share))",
+            "key estimated from the prime agrees with the label: \(percent(labelled == 0 ? nil : Double(primeKeyAgrees) / Double(labelled)))",
+            String(format: "streaming NLL of the tunes' own next 4 bars after the prime: %.4f nats per step", scored == 0 ? .nan : nll / Double(scored)),
+        ]
+        return report
+    }
+
+    /// log softmax(logits)[index], in Double so long sums stay exact enough.
+    static func logProbability(of index: Int, _ logits: UnsafeBufferPointer<Float>) -> Double {
+        let top = Double(logits.max() ?? 0)
+        let sum = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
+        return Double(logits[index]) - top - log(sum)
+    }
+
+    /// Samples 8 bars from reset per piece and sets their bar repetition beside the data's.
+    func drums(_ model: any StreamingModel, songs: [BandSong]) -> AnalysisReport {
+        let (data, withDrums) = ReferenceAnalysis.drumRepetition(songs)
+        let count = pieces ?? withDrums
+        var rng = SeededRandom(seed: seed)
+        var generated = DrumRepetition()
+        for _ in 0..<count {
+            model.reset()
+            var frames: [[Int]] = []
+            var input = FeatureList()
+            for _ in 0..<(Self.drumBars * 16) {
+                model.step(input)
+                input = model.sample(temperature: temperature, rng: &rng)
+                frames.append(input.activeIndices.map { $0 + Int(PianoRoll.pianoRange.lowerBound) })
+            }
+            generated = generated + DrumRepetition(frames: frames, stepsPerBar: 16)
+        }
+        var report = AnalysisReport()
+        report.object = [
+            "data": "band", "model": modelPath, "temperature": Double("\(temperature)") ?? 0, "seed": seed,
+            "generated_pieces": count, "generated_bars_per_piece": Self.drumBars,
+            "generated_drums": ReferenceAnalysis.repetitionObject(generated),
+            "songs_with_drums": withDrums, "data_drums": ReferenceAnalysis.repetitionObject(data),
+        ]
+        report.lines = [
+            "band drums: \(count) pieces of \(Self.drumBars) bars sampled from reset at temperature \(temperature), seed \(seed)",
+            "generated: " + ReferenceAnalysis.repetitionLine(generated),
+            "data (\(withDrums) songs): " + ReferenceAnalysis.repetitionLine(data),
+        ]
+        return report
+    }
+}
+
+private func pad(_ value: Any) -> String {
+    let text = "\(value)"
+    return text.count >= 10 ? text : text + String(repeating: " ", count: 10 - text.count)
+}

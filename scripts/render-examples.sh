@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Renders a few folk call-and-response examples for listening and looking: each is `sideman demo` with the
+# folk preset (the player's phrase, then 8 bars of the Lookback RNN's answer) at a few seeds, on the
+# built-in air and on examples/twinkle.mid. Per example it writes demo.mid, demo.svg (piano roll, the
+# player's notes hatched), demo.png (when rsvg-convert is installed) and demo.wav (when FluidSynth and a
+# General MIDI soundfont are installed: apt-get install fluidsynth fluid-soundfont-gm librsvg2-bin, or
+# scripts/setup.sh --with-renders). Neither is needed by the project; without them the script says so and
+# writes the rest.
+#
+# Usage: scripts/render-examples.sh [OUT_DIR]      (default examples/renders/; run from anywhere)
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/examples/renders}"
+sideman="$root/.build/release/sideman"
+if [ ! -x "$sideman" ]; then
+  echo "render-examples: $sideman is not built; run: swift build -c release" >&2
+  exit 66
+fi
+
+soundfont=""
+for sf in /usr/share/sounds/sf2/FluidR3_GM.sf2 /usr/share/sounds/sf2/default-GM.sf2; do
+  if [ -f "$sf" ]; then soundfont="$sf"; break; fi
+done
+if ! command -v fluidsynth >/dev/null || [ -z "$soundfont" ]; then
+  echo "render-examples: skipping WAVs: FluidSynth or the General MIDI soundfont is missing (apt-get install fluidsynth fluid-soundfont-gm)"
+fi
+have_rsvg=1
+if ! command -v rsvg-convert >/dev/null; then
+  have_rsvg=0
+  echo "render-examples: skipping PNGs: rsvg-convert is missing (apt-get install librsvg2-bin); the SVGs are written"
+fi
+
+mkdir -p "$out"
+cd "$root"
+render() {
+  local name="$1"; shift
+  local dir="$out/$name"
+  # demo writes the WAV itself when FluidSynth and a soundfont are there, and says so when they are not.
+  "$sideman" demo --preset folk --bars 8 --out "$dir" "$@" | grep -v '^no WAV' || true
+  [ -f "$dir/demo.mid" ] || { echo "render-examples: $name: no MIDI written" >&2; exit 70; }
+  if [ "$have_rsvg" = 1 ]; then
+    rsvg-convert --width 1200 --background-color white -o "$dir/demo.png" "$dir/demo.svg"
+    echo "wrote $dir/demo.png"
+  fi
+}
+
+for seed in 1 2 3; do
+  render "air-seed$seed" --seed "$seed"
+  render "twinkle-seed$seed" --seed "$seed" examples/twinkle.mid
+done
