@@ -25,22 +25,22 @@ struct GeneratedAnalysis {
         do {
             let set = try SafeTensors.read(path: modelPath)
             config = try TrainingModelConfig(metadata: set.metadata)
-            if let condition = set.metadata["condition_size"], condition != "0" {
-                throw WeightsError("has condition_size \(condition): a conditioned model (ATB under a soprano) needs its condition line, which analyze --generate does not feed")
-            }
             model = try makeModel(from: set)
-        } catch let error as WeightsError {
-            throw Failure(modelPath, error.description, status: .dataError)
+        } catch {
+            throw Failure(modelPath, "\(error)", status: .dataError)
         }
         switch (config.data, format) {
-        case (.events, .folk):
+        case (.frames, .jsbSATB) where config.conditioning == .soprano, (.frames, .jsbATB) where config.conditioning == .soprano:
+            return chorales(model, chorales: try JSBCorpus.loadSATB(path: dataPath))
+        case (.events, .folk) where config.conditioning == nil:
             return continuation(model, tunes: try FolkCorpus.load(path: dataPath))
-        case (.frames, .band) where config.units == TrainingCorpus.pianoUnits:
-            return drums(model, songs: try BandCorpus.load(manifestPath: dataPath))
+        case (.frames, .band) where config.units == TrainingCorpus.pianoUnits && config.conditioning != .soprano:
+            return drums(model, conditioning: config.conditioning, songs: try BandCorpus.load(manifestPath: dataPath))
         default:
             throw Failure(
                 dataPath,
-                "is \(format.rawValue) data; analyze --generate measures event models on folk tunes and note-set drum models on band songs (the model is \(config.data.rawValue), \(config.units) units)",
+                "is \(format.rawValue) data; analyze --generate measures event models on folk tunes, soprano-conditioned ATB models on JSB SATB chorales and note-set drum models on band songs (the model is \(config.data.rawValue), \(config.units) units"
+                    + (config.conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "") + ")",
                 status: .dataError)
         }
     }
@@ -130,17 +130,27 @@ struct GeneratedAnalysis {
         return Double(logits[index]) - top - log(sum)
     }
 
-    /// Samples 8 bars from reset per piece and sets their bar repetition beside the data's.
-    func drums(_ model: any StreamingModel, songs: [BandSong]) -> AnalysisReport {
+    /// Samples 8 bars from reset per piece and sets their bar repetition beside the data's. A model that
+    /// follows the harmony (and the beat) is fed the chords of the valid songs, one song per piece.
+    func drums(_ model: any StreamingModel, conditioning: Conditioning?, songs: [BandSong]) -> AnalysisReport {
         let (data, withDrums) = ReferenceAnalysis.drumRepetition(songs)
         let count = pieces ?? withDrums
+        let drummed = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }
         var rng = SeededRandom(seed: seed)
         var generated = DrumRepetition()
-        for _ in 0..<count {
+        for k in 0..<count {
             model.reset()
+            let song = drummed.isEmpty ? nil : drummed[k % drummed.count]
             var frames: [[Int]] = []
             var input = FeatureList()
-            for _ in 0..<(Self.drumBars * 16) {
+            for step in 0..<(Self.drumBars * 16) {
+                if let conditioning, let song {
+                    let s = step % song.steps
+                    for pc in song.chordPerStep[s]?.pitchClasses.sorted() ?? [] { input.append(TrainingCorpus.pianoUnits + pc) }
+                    if conditioning == .harmonyAndBeat {
+                        input.append(TrainingCorpus.pianoUnits + 12 + min(step % 16, Conditioning.beatUnits - 1))
+                    }
+                }
                 model.step(input)
                 input = model.sample(temperature: temperature, rng: &rng)
                 frames.append(input.activeIndices.map { $0 + Int(PianoRoll.pianoRange.lowerBound) })
@@ -155,11 +165,82 @@ struct GeneratedAnalysis {
             "songs_with_drums": withDrums, "data_drums": ReferenceAnalysis.repetitionObject(data),
         ]
         report.lines = [
-            "band drums: \(count) pieces of \(Self.drumBars) bars sampled from reset at temperature \(temperature), seed \(seed)",
+            "band drums: \(count) pieces of \(Self.drumBars) bars sampled from reset at temperature \(temperature), seed \(seed)"
+                + (conditioning.map { ", fed the valid songs' \($0.rawValue)" } ?? ""),
             "generated: " + ReferenceAnalysis.repetitionLine(generated),
             "data (\(withDrums) songs): " + ReferenceAnalysis.repetitionLine(data),
         ]
         return report
+    }
+
+    /// Alto, tenor and bass sampled under each valid chorale's soprano (the model is fed the soprano of the
+    /// step it predicts, as the chorale preset feeds the player's note), measured beside Bach's own voices:
+    /// parallel fifths and octaves per 100 steps (all six pairs) and the share of notes in the chorale's key
+    /// (estimated from Bach's four voices).
+    func chorales(_ model: any StreamingModel, chorales all: [Chorale]) -> AnalysisReport {
+        let chosen = Array(all.prefix(pieces ?? all.count))
+        var rng = SeededRandom(seed: seed)
+        var generatedMotion = ParallelMotion(), bachMotion = ParallelMotion()
+        var generatedFit = KeyFit(), bachFit = KeyFit()
+        var voicesPerStep = 0.0, steps = 0
+        for chorale in chosen {
+            let soprano = chorale.soprano.map { $0.map(Int.init) ?? -1 }
+            model.reset()
+            var previous = FeatureList()
+            var frames: [[Int]] = []
+            for s in soprano {
+                var input = previous
+                let unit = s - Int(PianoRoll.pianoRange.lowerBound)
+                if s >= 0, unit >= 0, unit < TrainingCorpus.pianoUnits { input.append(TrainingCorpus.pianoUnits + unit) }
+                model.step(input)
+                previous = model.sample(temperature: temperature, topP: topP, rng: &rng)
+                frames.append(previous.activeIndices.map { $0 + Int(PianoRoll.pianoRange.lowerBound) })
+                voicesPerStep += Double(previous.count)
+                steps += 1
+            }
+            let bach = ReferenceAnalysis.satbSteps(chorale)
+            generatedMotion = generatedMotion + ChoraleVoicing.parallelMotion(soprano: soprano, generatedATB: frames)
+            bachMotion = bachMotion + ParallelMotion(steps: bach)
+            guard let key = KeyFinding.estimateKey(Self.onsets(bach)) else { continue }
+            generatedFit = generatedFit + KeyFit(Self.onsets(frames), key: key)
+            bachFit = bachFit + KeyFit(Self.onsets(bach.map { Array($0.dropFirst()) }), key: key)
+        }
+        var report = AnalysisReport()
+        report.object = [
+            "data": "jsb-satb", "model": modelPath, "chorales": chosen.count, "steps": steps, "temperature": Double("\(temperature)") ?? 0,
+            "top_p": Double("\(topP)") ?? 1, "seed": seed, "generated_voices_per_step": steps == 0 ? 0 : voicesPerStep / Double(steps),
+            "generated_parallel_fifths_per_100_steps": generatedMotion.fifthsPer100Steps,
+            "generated_parallel_octaves_per_100_steps": generatedMotion.octavesPer100Steps,
+            "bach_parallel_fifths_per_100_steps": bachMotion.fifthsPer100Steps,
+            "bach_parallel_octaves_per_100_steps": bachMotion.octavesPer100Steps,
+            "generated_in_key": generatedFit.share ?? NSNull(), "bach_atb_in_key": bachFit.share ?? NSNull(),
+        ]
+        report.lines = [
+            "chorale ATB under the soprano: \(chosen.count) chorales, \(steps) 16th steps, temperature \(temperature), top-p \(topP), seed \(seed)",
+            "                                generated   Bach",
+            String(format: "parallel fifths per 100 steps:  %-10.3f  %.3f", generatedMotion.fifthsPer100Steps, bachMotion.fifthsPer100Steps),
+            String(format: "parallel octaves per 100 steps: %-10.3f  %.3f", generatedMotion.octavesPer100Steps, bachMotion.octavesPer100Steps),
+            "ATB notes in the chorale's key: \(pad(percent(generatedFit.share)))  \(percent(bachFit.share))",
+            String(format: "voices per step (generated): %.2f", steps == 0 ? 0 : voicesPerStep / Double(steps)),
+        ]
+        return report
+    }
+
+    /// Notes of note-set frames (MIDI pitches per step): a pitch starts a note where the previous step did
+    /// not sound it, and sounds while the following steps hold it.
+    static func onsets(_ frames: [[Int]]) -> [PlacedNote] {
+        var notes: [PlacedNote] = []
+        var open: [Int: Int] = [:]
+        for (step, frame) in frames.enumerated() {
+            let now = Set(frame.filter { $0 >= 0 })
+            for (pitch, onset) in open where !now.contains(pitch) {
+                notes.append(PlacedNote(onset: onset, duration: step - onset, pitch: UInt8(pitch)))
+                open[pitch] = nil
+            }
+            for pitch in now where open[pitch] == nil { open[pitch] = step }
+        }
+        for (pitch, onset) in open { notes.append(PlacedNote(onset: onset, duration: max(1, frames.count - onset), pitch: UInt8(pitch))) }
+        return notes
     }
 }
 

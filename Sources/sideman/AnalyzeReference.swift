@@ -6,7 +6,7 @@ enum ReferenceAnalysis {
     static func run(path: String, format: TrainingCorpus.Format) throws -> AnalysisReport {
         switch format {
         case .folk: return try folk(FolkCorpus.load(path: path))
-        case .jsbSATB: return try chorales(JSBCorpus.loadSATB(path: path))
+        case .jsbSATB, .jsbATB, .jsbSoprano: return try chorales(JSBCorpus.loadSATB(path: path))
         case .band: return try drums(BandCorpus.load(manifestPath: path))
         case .jsbPianoRoll, .midiFolder:
             throw Failure(path, "analyze measures folk tunes, JSB SATB chorales and band songs, not \(format.rawValue)", status: .dataError)

@@ -117,6 +117,40 @@ struct AnalyzeCommandTests {
         }
     }
 
+    /// A tiny ATB model trained under the soprano: analyze feeds it each chorale's soprano, counts the
+    /// parallels of what it sings beside Bach's, and a seed repeats it.
+    @Test func generatesATBUnderTheSopranoBesideBach() throws {
+        try Run.inFolder { dir in
+            // Bach-like steps with parallel fifths and octaves in the data (all voices move up together).
+            let steps = (0..<16).map { k in let d = (k / 2) % 2 == 0 ? 0 : 2; return "[\(72 + d),\(67 + d),\(60 + d),\(48 + d)]" }
+            let satb = dir.appendingPathComponent("satb-16th.valid.json")
+            try "[[\(steps.joined(separator: ","))],[\(steps.joined(separator: ","))]]".write(to: satb, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("atb.safetensors").path
+            let train = try Run.sideman(["train", "--family", "basic", "--format", "jsb-atb", "--data", satb.path, "--valid", satb.path,
+                                         "--out", model, "--head", "pitch_chain"] + Run.small)
+            #expect(train.status == 0, "\(train.stderr)")
+            let args = ["analyze", "--model", model, "--data", satb.path, "--generate", "--seed", "4", "--json"]
+            let first = try Self.json(Run.sideman(args))
+            #expect(first["chorales"] as? Int == 2 && first["steps"] as? Int == 32)
+            // The data moves all four voices together: its own parallels are there to compare against.
+            let bachFifths = try #require(first["bach_parallel_fifths_per_100_steps"] as? Double)
+            let bachOctaves = try #require(first["bach_parallel_octaves_per_100_steps"] as? Double)
+            #expect(bachFifths > 0 && bachOctaves > 0)
+            #expect(first["generated_parallel_fifths_per_100_steps"] is Double)
+            #expect((first["generated_voices_per_step"] as? Double ?? -1) >= 0)
+            let again = try Self.json(Run.sideman(args))
+            #expect(again["generated_parallel_octaves_per_100_steps"] as? Double == first["generated_parallel_octaves_per_100_steps"] as? Double)
+            #expect(again["generated_in_key"] as? Double == first["generated_in_key"] as? Double)
+            // A melody model cannot be fed a soprano: a clear error, not a run.
+            let folk = dir.appendingPathComponent("tunes.jsonl")
+            try TrainCommandTests.folk(3, shift: 0).write(to: folk, atomically: true, encoding: .utf8)
+            let melody = dir.appendingPathComponent("m.safetensors").path
+            _ = try Run.sideman(["train", "--data", folk.path, "--valid", folk.path, "--out", melody] + Run.small)
+            let wrong = try Run.sideman(["analyze", "--model", melody, "--data", satb.path, "--generate"])
+            #expect(wrong.status == 65 && wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
+        }
+    }
+
     @Test func badInputIsOneLineAndItsExitCode() throws {
         try Run.inFolder { dir in
             let missing = dir.appendingPathComponent("none.jsonl").path
