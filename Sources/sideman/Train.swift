@@ -60,6 +60,8 @@ struct Train: ParsableCommand {
     @Option(help: "Chunks per epoch at most.") var chunksPerEpoch: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Resume from this checkpoint.") var resume: String?
+    @Option(help: "Start from this model's weights (same configuration), with a fresh optimizer: continue training a model on more data.")
+    var initFrom: String?
     @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
     @Option(help: "Matrix products on openblas or builtin (default: OpenBLAS when it loads).") var gemm: Gemm.Backend?
     @Flag(help: "Measure GEMM GFLOP/s and training sample-steps/s, then exit.") var benchmark = false
@@ -126,6 +128,18 @@ struct Train: ParsableCommand {
         options.chunksPerEpoch = chunksPerEpoch
         let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
+        if let initial = initFrom {
+            guard FileManager.default.fileExists(atPath: initial) else { throw Failure(initial, "no such file", status: .noInput) }
+            do {
+                let set = try SafeTensors.read(path: initial)
+                guard try TrainingModelConfig(metadata: set.metadata) == config else {
+                    throw WeightsError("has another configuration than this run (\(set.metadata["family"] ?? "?"), hidden \(set.metadata["hidden"] ?? "?"))")
+                }
+                try model.load(WeightSet(tensors: set.tensors, metadata: set.metadata))
+            } catch let error as WeightsError {
+                throw Failure(initial, error.description, status: .dataError)
+            }
+        }
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         let checkpointPath = checkpoint ?? out + ".ckpt"
         if let resume {
