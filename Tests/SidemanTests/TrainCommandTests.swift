@@ -78,6 +78,22 @@ struct TrainCommandTests {
             // The resumed run's curve holds the whole history, not only its own epoch.
             let resumed = try SVGElements.read(model + ".loss.svg")
             #expect(resumed.withClass("series").map { $0["points"]?.split(separator: " ").count } == [3, 3])
+            // Starting from the trained weights, a new run's first epoch is already better than a fresh one's.
+            func firstValid(_ r: Outcome) -> Double? {
+                r.stderr.split(separator: "\n").first { $0.hasPrefix("epoch 1:") }
+                    .flatMap { $0.components(separatedBy: "valid NLL ").last?.split(separator: " ").first }.flatMap { Double($0) }
+            }
+            let fresh = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
+                                          "--out", dir.appendingPathComponent("fresh.safetensors").path] + Self.small)
+            let continued = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
+                                              "--out", dir.appendingPathComponent("more.safetensors").path, "--init-from", model] + Self.small)
+            #expect(continued.status == 0, "\(continued.stderr)")
+            let a = try #require(firstValid(fresh)), b = try #require(firstValid(continued))
+            #expect(b < a, "continued \(b), fresh \(a)")
+            // Weights of another shape cannot seed the run.
+            let other = try Self.sideman(["train", "--family", "basic", "--data", train.path, "--valid", valid.path,
+                                          "--out", dir.appendingPathComponent("x.safetensors").path, "--init-from", model] + Self.small)
+            #expect(other.status == 65 && other.stderr.hasPrefix("sideman: \(model): has another configuration"), "\(other.stderr)")
         }
     }
 
