@@ -182,6 +182,9 @@ public struct PartSettings: Equatable, Sendable {
     public var muteCC: UInt8? = nil
     /// How the model's step weights are stored: fp16 halves the bytes each step streams (same arithmetic).
     public var precision = Precision.fp16
+    /// One bar the part's model is fed before it plays (MIDI notes per 16th step), so a note-set part starts in
+    /// a chosen style instead of one drawn at random from everything it learned: a drummer told the groove.
+    public var primer: [[UInt8]] = []
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

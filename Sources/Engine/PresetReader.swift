@@ -188,6 +188,27 @@ public enum PresetReader {
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
         p.precision = try f.choice("precision", Precision.self) ?? p.precision
+        if let node = f.take("primer") {
+            let problem = "must be one bar of steps, each a list of MIDI notes 0-127 (e.g. [[36, 42], [], [42], []]), 1 to 32 steps"
+            guard case .sequence(let steps) = node, (1...32).contains(steps.count) else {
+                throw PresetError(keyPath: f.path("primer"), problem: problem, line: line(node))
+            }
+            p.primer = try steps.map { step in
+                guard case .sequence(let notes) = step, notes.count <= 16 else {
+                    throw PresetError(keyPath: f.path("primer"), problem: problem, line: line(step))
+                }
+                return try notes.map { n in
+                    guard let v = n.int, (0...127).contains(v) else {
+                        throw PresetError(keyPath: f.path("primer"), problem: problem, line: line(n))
+                    }
+                    return UInt8(v)
+                }
+            }
+            guard PartVocabulary.required(by: role) == .noteSets else {
+                throw PresetError(keyPath: f.path("primer"), problem: "primes note-set parts (voices, chords, drums), not a \(role.rawValue) part",
+                                  line: line(node))
+            }
+        }
         try f.finish()
         return p
     }

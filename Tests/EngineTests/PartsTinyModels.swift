@@ -129,6 +129,7 @@ enum TinyModels {
             channel: 10
             humanize:
               swing: 0.3
+            primer: [[36, 42], [], [42], [], [38, 42], [], [42], []]
           - name: alto
             role: counter-melody
             model: melody.safetensors

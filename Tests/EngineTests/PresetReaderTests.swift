@@ -77,6 +77,10 @@ import Testing
             "parts: [{name: x, role: bass, model: m, channel: 1}, {name: x, role: drums, model: m, channel: 10}]",
             "parts[1].name"
         ),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, primer: [[36, 200]]}]", "parts[0].primer"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, primer: [36, 42]}]", "parts[0].primer"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, primer: []}]", "parts[0].primer"),
+        ("parts: [{name: x, role: bass, model: m, channel: 3, primer: [[36]]}]", "parts[0].primer"),
         ("ports: {outputs: many}", "ports.outputs"),
         ("ports: [a]", "ports"),
         ("velocity: 3", "velocity"),
@@ -84,6 +88,14 @@ import Testing
     func badValuesNameTheirKeyPath(yaml: String, keyPath: String) {
         let error = problem(yaml)
         #expect(error?.keyPath == keyPath, "got \(String(describing: error))")
+    }
+
+    @Test func aPrimerIsOneBarOfNotesPerStep() throws {
+        let p = try read("parts: [{name: d, role: drums, model: m, channel: 10, primer: [[36, 42], [], [42], []]}]")
+        #expect(p.parts[0].primer == [[36, 42], [], [42], []])
+        #expect(try read("parts: [{name: d, role: drums, model: m, channel: 10}]").parts[0].primer.isEmpty)
+        let long = "[" + Array(repeating: "[42]", count: 33).joined(separator: ", ") + "]"
+        #expect(problem("parts: [{name: d, role: drums, model: m, channel: 10, primer: \(long)}]")?.keyPath == "parts[0].primer")
     }
 
     @Test func unknownKeySuggestsKnownOnes() throws {

@@ -112,6 +112,21 @@ public final class Part: @unchecked Sendable {
     public func reset() {
         model.reset()
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
+        // The primer bar, fed as if the part had played it (its beat positions included): the model
+        // leaves it in that style. Its notes are not played.
+        for (k, frame) in settings.primer.enumerated() where vocabulary == .noteSets {
+            if let conditioning {
+                var context = PartContext()
+                context.stepInBar = k
+                context.conditionUnits(conditioning, offset: conditionOffset, into: &input)
+            }
+            model.step(input)
+            input = FeatureList()
+            for pitch in frame {
+                let unit = Int(pitch) - PartVocabulary.lowestPianoNote
+                if unit >= 0, unit < PartVocabulary.pianoUnits { input.append(unit) }
+            }
+        }
         lastChoice = input
         output = PitchSet()
         previousOutput = PitchSet()
