@@ -17,8 +17,8 @@ import Testing
             model.resetState()
             model.zeroGradients()
             let logits = model.forward(chunk, training: false, rng: &rng)
-            _ = config.head.loss(logits, rows: chunk.rows, outputs: config.outputs, targets: chunk.targets, present: chunk.present,
-                                 scale: 1 / Float(chunk.rows), grad: logits)
+            _ = model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present,
+                               scale: 1 / Float(chunk.rows), grad: logits)
             model.backward(logits)
             adam.update()
         }

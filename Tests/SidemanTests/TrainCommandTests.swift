@@ -97,18 +97,27 @@ struct TrainCommandTests {
         }
     }
 
-    @Test func pianoRollEvaluationReportsFrameNLL() throws {
+    /// Both chain heads train, evaluate and (nade_chain) bench from the file `sideman train` writes.
+    @Test(arguments: [["--head", "pitch_chain"], ["--head", "nade_chain", "--chain-hidden", "8"]])
+    func pianoRollEvaluationReportsFrameNLL(_ head: [String]) throws {
         try Self.inFolder { dir in
             let roll = dir.appendingPathComponent("pianoroll-quarter.train.json")
             try "[[[60,64,67],[62,65,69],[],[60,64,67],[59,62,67]],[[57,60,64],[57,60,64],[55,59,62]]]".write(to: roll, atomically: true, encoding: .utf8)
             let model = dir.appendingPathComponent("p.safetensors").path
-            let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model, "--head", "pitch_chain"] + Self.small)
+            let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model] + head + Self.small)
             #expect(run.status == 0, "\(run.stderr)")
             let eval = try Self.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             #expect(object["steps"] as? Int == 8)
             let frame = try #require(object["frame_nll"] as? Double)
             #expect(frame > 0 && frame == object["nll_per_step"] as? Double)
+            #expect(object["head"] as? String == head[1])
+            let bench = try Self.sideman(["bench", "--model", model, "--steps", "50", "--warmup", "10", "--cold-steps", "2",
+                                          "--precision", "int8", "--json"])
+            #expect(bench.status == 0, "\(bench.stderr)")
+            let timing = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+            #expect((timing["median_us"] as? Double ?? 0) > 0)
+            #expect((timing["vs_fp32_mean_kl_nats"] as? Double ?? -1) >= 0)
         }
     }
 
