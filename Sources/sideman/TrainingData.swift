@@ -54,7 +54,11 @@ struct TrainingData {
         for corpus in corpora {
             let plain: [TrainingPiece]
             switch corpus.content {
-            case .events(let lines): plain = lines.map { TrainingPiece(events: $0) }
+            case .events(let lines): plain = lines.enumerated().map { i, line in
+                var piece = TrainingPiece(events: line)
+                if let bar = corpus.bars?[i] { piece.bar = (bar.stepsPerBar, bar.firstStepInBar) }
+                return piece
+            }
             case .frames(let frames): plain = frames.map { TrainingPiece(frames: $0) }
             }
             guard let conditioning else {

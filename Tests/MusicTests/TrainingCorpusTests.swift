@@ -40,6 +40,33 @@ import Testing
         #expect(pieces == [[[37, 44, 49, 53], [37, 44, 53]]])
     }
 
+    /// Folk tunes keep their meter and pickup for the Lookback bar; ATB frames come with the soprano as
+    /// their condition; soprano lines are melody events.
+    @Test func barsAndConditionsComeWithThePieces() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let folk = folder.appendingPathComponent("tunes.jsonl")
+        try ([
+            #"{"id":"w","meter":[3,4],"key":"G major","spq":4,"pickup_steps":4,"notes":[[0,4,67],[4,8,71],[12,4,74]]}"#,
+            #"{"id":"j","meter":[6,8],"key":"D major","spq":4,"pickup_steps":0,"notes":[[0,2,62],[2,2,66]]}"#,
+            #"{"id":"n","meter":null,"key":"D major","spq":4,"pickup_steps":0,"notes":[[0,2,62],[2,2,66]]}"#,
+        ].joined(separator: "\n") + "\n").write(to: folk, atomically: true, encoding: .utf8)
+        let tunes = try TrainingCorpus.load(path: folk.path)
+        #expect(tunes.bars == [TrainingCorpus.Bar(stepsPerBar: 12, pickupSteps: 4), TrainingCorpus.Bar(stepsPerBar: 12, pickupSteps: 0), nil])
+        #expect(tunes.bars?[0]?.firstStepInBar == 8)
+
+        let satb = folder.appendingPathComponent("satb-16th.json")
+        try "[[[74,70,65,58],[-1,70,65,58]]]".write(to: satb, atomically: true, encoding: .utf8)
+        let atb = try TrainingCorpus.load(path: satb.path, format: .jsbATB)
+        guard case .frames(let frames) = atb.content else { Issue.record("ATB should give frames"); return }
+        #expect(frames == [[[37, 44, 49], [37, 44, 49]]])
+        #expect(atb.condition == .soprano && atb.conditions == [[[53], []]])
+        let soprano = try TrainingCorpus.load(path: satb.path, format: .jsbSoprano)
+        guard case .events(let lines) = soprano.content else { Issue.record("soprano lines should give events"); return }
+        #expect(lines[0].prefix(2) == [EventVocabulary.index(of: .noteOn(74)), EventVocabulary.index(of: .noteOff)])
+    }
+
     @Test func pianoRollFramesMatchTheReadmeCounts() throws {
         guard let data = sharedDataFolder() else {
             print("skipped: ../shared/data is not beside the package")

@@ -99,4 +99,30 @@ import Testing
         encoder.reset()
         #expect(encoder.encode(3) == lists[0])
     }
+
+    /// A melody read in another meter: the lookbacks reach back by its bar, and the clock counts from the
+    /// downbeat before its first step.
+    @Test func restartReadsTheMelodyInItsOwnBar() {
+        let classes = 5
+        var trained = LookbackEncoder(classes: classes, stepsPerBar: 2)
+        var waltz = trained
+        waltz.restart(stepsPerBar: 3, firstStepInBar: 2)
+        #expect(waltz.stepsPerBar == 3 && waltz.clockOffset == 2)
+        let events = [3, 4, 1, 3, 4]
+        let lists = events.map { waltz.encode($0) }
+        func dense(_ t: Int) -> [Float] { lists[t].dense(size: LookbackEncoder.inputSize(classes: classes)) }
+        // t = 3: event 3; the next position 4 looks back 3 steps to position 1 (event 4); the event at t = 3
+        // repeats the one 3 steps before (t = 0).
+        let x3 = dense(3)
+        #expect(x3[5 + 4] == 1 && x3[20] == 1)
+        // The clock of position 4 counted from the downbeat 2 steps before the first: 4 + 2 = 6 = 0b00110.
+        #expect(Array(x3[15..<20]) == [-1, 1, 1, -1, -1])
+        // In the trained bar of 2, the same melody looks back to position 2 instead (event 1), from clock 4.
+        let plain = events.map { trained.encode($0) }
+        let p3 = plain[3].dense(size: LookbackEncoder.inputSize(classes: classes))
+        #expect(p3[5 + 1] == 1 && Array(p3[15..<20]) == [-1, -1, 1, -1, -1])
+        // A bar past the history's size is held to the longest the encoder keeps.
+        waltz.restart(stepsPerBar: 1000, firstStepInBar: -1)
+        #expect(waltz.stepsPerBar == LookbackEncoder.maxStepsPerBar && waltz.clockOffset == LookbackEncoder.maxStepsPerBar - 1)
+    }
 }

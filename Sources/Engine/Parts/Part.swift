@@ -20,6 +20,10 @@ public final class Part: @unchecked Sendable {
     /// Output port index (0 with one port for all parts).
     public let port: Int
     let model: any StreamingModel
+    /// The model as a Lookback RNN (read once: no casts on the step path), whose bars follow the meter.
+    let lookback: LookbackRNN?
+    /// True from a reset until the first step: that step sets the Lookback bar from the grid.
+    var barPending = false
     /// What the model takes beside its own previous output (nil: nothing), at input index `conditionOffset`.
     public let conditioning: Conditioning?
     let conditionOffset: Int
@@ -70,6 +74,7 @@ public final class Part: @unchecked Sendable {
         }
         self.conditioning = conditioning
         conditionOffset = vocabulary.baseInputSize
+        lookback = model as? LookbackRNN
         self.settings = settings
         self.model = model
         self.port = port
@@ -111,6 +116,7 @@ public final class Part: @unchecked Sendable {
     /// starts; an empty frame for note sets, as training feeds before the first frame). Does not end notes.
     public func reset() {
         model.reset()
+        barPending = true
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
         // The primer bar, fed as if the part had played it (its beat positions included): the model
         // leaves it in that style. Its notes are not played.
@@ -135,6 +141,12 @@ public final class Part: @unchecked Sendable {
     /// Steps the model on its pending input (with the step's condition from `context`, for a conditioned
     /// model) and keeps the logits for this step.
     func advance(context: PartContext = PartContext()) {
+        if barPending {
+            barPending = false
+            // The Lookback features look back by the player's bars, and its step clock counts from their
+            // downbeats: the first event fed is the one a grid step before this step.
+            lookback?.restart(stepsPerBar: context.stepsPerBar, firstStepInBar: context.stepInBar - settings.grid.stepsOfSixteenth)
+        }
         let started = monotonicNanoseconds()
         let logits: UnsafeBufferPointer<Float>
         if let conditioning {

@@ -23,8 +23,9 @@ public struct PartContext: Equatable, Sendable {
     public var keyClasses: UInt16 = 0
     /// What all the other parts sounded in the previous step.
     public var bandPrevious = PitchSet()
-    /// The step's place in its bar (0 on the downbeat), in 16ths.
+    /// The step's place in its bar (0 on the downbeat), in 16ths, and the bar's length (the preset's meter).
     public var stepInBar = 0
+    public var stepsPerBar = 16
 
     public init() {}
 

@@ -323,6 +323,7 @@ public struct MusicalEngine: PerformanceEngine {
         var c = PartContext()
         let barLength = Int64(preset.transport.meter.stepsPerBar)
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
+        c.stepsPerBar = Int(barLength)
         if let notes = listener!.notes(atStep: step) { c.playerStruck = notes.struck }
         c.playerSounding = listener!.soundingNow
         if let chord = listener!.chord {

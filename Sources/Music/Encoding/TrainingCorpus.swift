@@ -53,6 +53,20 @@ public struct TrainingCorpus: Sendable {
     public var condition: Condition? = nil
     /// Per piece, per step (the same steps as `content`): the sorted condition units.
     public var conditions: [[[Int]]]? = nil
+    /// Per piece, its bar in 16th steps and where in its bar its first step falls (melody lines whose
+    /// meter is known), nil for a piece read in the model's default bar.
+    public var bars: [Bar?]? = nil
+
+    public struct Bar: Sendable, Equatable {
+        public var stepsPerBar: Int
+        public var firstStepInBar: Int
+
+        /// The bar of a melody whose first step comes `pickupSteps` before a downbeat.
+        public init(stepsPerBar: Int, pickupSteps: Int) {
+            self.stepsPerBar = stepsPerBar
+            firstStepInBar = (stepsPerBar - pickupSteps % stepsPerBar) % stepsPerBar
+        }
+    }
 
     public var pieceCount: Int {
         switch content {
@@ -101,7 +115,11 @@ public struct TrainingCorpus: Sendable {
             return TrainingCorpus(format: .midiFolder, content: .events(lines), skipped: result.skipped)
         case .folk:
             let tunes = try FolkCorpus.load(path: path)
-            return TrainingCorpus(format: .folk, content: .events(tunes.map { EventVocabulary.indices($0.melody) }))
+            var corpus = TrainingCorpus(format: .folk, content: .events(tunes.map { EventVocabulary.indices($0.melody) }))
+            corpus.bars = tunes.map { tune in
+                tune.melody.stepsPerBar.map { Bar(stepsPerBar: $0, pickupSteps: tune.melody.pickupSteps) }
+            }
+            return corpus
         case .jsbPianoRoll:
             let rolls = try JSBCorpus.loadPianoRoll(path: path)
             return TrainingCorpus(format: .jsbPianoRoll, content: .frames(try rolls.enumerated().map { i, roll in
@@ -110,9 +128,12 @@ public struct TrainingCorpus: Sendable {
         case .jsbSATB, .jsbATB, .jsbSoprano:
             let chorales = try JSBCorpus.loadSATB(path: path)
             if chosen == .jsbSoprano {
-                return TrainingCorpus(format: chosen, content: .events(chorales.map {
+                var corpus = TrainingCorpus(format: chosen, content: .events(chorales.map {
                     EventVocabulary.indices(Melody(pitchPerStep: $0.soprano, stepsPerBar: 16))
                 }))
+                // The chorales are in 4/4 and start on a downbeat in this encoding.
+                corpus.bars = chorales.map { _ in Bar(stepsPerBar: 16, pickupSteps: 0) }
+                return corpus
             }
             let lower = chosen == .jsbATB ? 1..<4 : 0..<4
             var corpus = TrainingCorpus(format: chosen, content: .frames(try chorales.enumerated().map { i, chorale in

@@ -2,13 +2,22 @@
 /// feature list: for the event at position t it holds
 ///   - the event one-hot (classes),
 ///   - the events 1 and 2 bars back from the *next* position (t+1-bar, t+1-2·bar; NO_EVENT before the start),
-///   - the binary step clock of the next position: 5 values, bit i of (t+1) as +1 / -1,
+///   - the binary step clock of the next position: 5 values, bit i of (t+1) as +1 / -1 (counted from the
+///     downbeat before the melody's first step),
 ///   - "is repeating" flags: 1 when the event at t equals the event 1 (2) bars before t.
 /// It keeps the last two bars of events in a fixed ring, so encoding never allocates.
 public struct LookbackEncoder: Sendable {
     public static let clockBits = 5
+    /// The longest bar a melody can be read in (a bar of 4/2 or 8/4 in 16ths): the history is sized for it, so
+    /// changing the bar never allocates.
+    public static let maxStepsPerBar = 64
     public let classes: Int
-    public let stepsPerBar: Int
+    /// The bar the lookback features look back by: the model's own (from training) until `restart` sets the
+    /// melody's.
+    public private(set) var stepsPerBar: Int
+    /// Steps from the bar's downbeat to the melody's first step, so the step clock counts bar positions (a
+    /// tune with a pickup starts late in its bar).
+    public private(set) var clockOffset = 0
     /// The event index used before the melody starts (Magenta's default event: NO_EVENT = 0).
     public let noEvent: Int
     private var history: [Int]
@@ -16,9 +25,17 @@ public struct LookbackEncoder: Sendable {
 
     public init(classes: Int, stepsPerBar: Int, noEvent: Int = 0) {
         self.classes = classes
-        self.stepsPerBar = stepsPerBar
+        self.stepsPerBar = min(max(1, stepsPerBar), Self.maxStepsPerBar)
         self.noEvent = noEvent
-        history = [Int](repeating: noEvent, count: 2 * stepsPerBar + 1)
+        history = [Int](repeating: noEvent, count: 2 * max(stepsPerBar, Self.maxStepsPerBar) + 1)
+    }
+
+    /// Back to the start, reading the melody in bars of `stepsPerBar` with its first step `firstStepInBar`
+    /// steps after a downbeat (a meter's bar in 16ths: 4/4 16, 3/4 and 6/8 12, 2/4 8).
+    public mutating func restart(stepsPerBar: Int, firstStepInBar: Int) {
+        reset()
+        self.stepsPerBar = min(max(1, stepsPerBar), Self.maxStepsPerBar)
+        clockOffset = ((firstStepInBar % self.stepsPerBar) + self.stepsPerBar) % self.stepsPerBar
     }
 
     public static func inputSize(classes: Int) -> Int { 3 * classes + clockBits + 2 }
@@ -45,7 +62,7 @@ public struct LookbackEncoder: Sendable {
             features.append(offset + self.event(at: t - bars * stepsPerBar + 1))
             offset += classes
         }
-        let next = t + 1
+        let next = t + 1 + clockOffset
         for bit in 0..<Self.clockBits {
             features.append(offset + bit, value: (next >> bit) & 1 == 1 ? 1 : -1)
         }

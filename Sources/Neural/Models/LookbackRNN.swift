@@ -36,6 +36,13 @@ public final class LookbackRNN: StreamingModel {
         encoder.reset()
     }
 
+    /// Back to the start, reading the melody in the player's meter: bars of `stepsPerBar` 16ths, the first
+    /// event `firstStepInBar` steps after a downbeat. Never allocates.
+    public func restart(stepsPerBar: Int, firstStepInBar: Int) {
+        core.reset()
+        encoder.restart(stepsPerBar: stepsPerBar, firstStepInBar: firstStepInBar)
+    }
+
     /// A step on features the caller encoded; does not advance the encoder's history.
     @discardableResult public func step(_ input: FeatureList) -> UnsafeBufferPointer<Float> { core.step(input) }
 

@@ -4,6 +4,14 @@ public struct TrainingPiece: Sendable, Equatable {
     public var steps: SparseRows
     /// The condition units of each step (a conditioned model's extra inputs), or nil.
     public var conditions: SparseRows?
+    /// The piece's bar in steps and where in its bar its first step falls (Lookback features), or nil for
+    /// the model's default bar starting on a downbeat.
+    public var bar: (stepsPerBar: Int, firstStepInBar: Int)?
+
+    public static func == (a: TrainingPiece, b: TrainingPiece) -> Bool {
+        a.steps == b.steps && a.conditions == b.conditions && a.bar?.stepsPerBar == b.bar?.stepsPerBar
+            && a.bar?.firstStepInBar == b.bar?.firstStepInBar
+    }
 
     public init(events: [Int]) {
         steps = SparseRows()
@@ -85,6 +93,7 @@ public struct SequenceEncoding: Sendable {
             guard steps.rowCount >= 2 else { return out }
             var lookback = config.family == .lookback
                 ? LookbackEncoder(classes: config.units, stepsPerBar: config.stepsPerBar) : nil
+            if let bar = piece.bar { lookback?.restart(stepsPerBar: bar.stepsPerBar, firstStepInBar: bar.firstStepInBar) }
             for t in 0..<(steps.rowCount - 1) {
                 let event = Int(steps.indices[steps.range(t).lowerBound])
                 if lookback != nil {
