@@ -45,6 +45,16 @@ struct GeneratedAnalysis {
         }
     }
 
+    /// Back to the start; a Lookback model reads the tune in its own bar from its pickup, as training and the
+    /// engine (the preset's meter) do.
+    static func start(_ model: any StreamingModel, _ tune: FolkTune) {
+        model.reset()
+        if let lookback = model as? LookbackRNN, let bars = tune.melody.stepsPerBar {
+            let bar = TrainingCorpus.Bar(stepsPerBar: bars, pickupSteps: tune.melody.pickupSteps)
+            lookback.restart(stepsPerBar: bar.stepsPerBar, firstStepInBar: bar.firstStepInBar)
+        }
+    }
+
     /// Notes starting at or after `from` in a line of event indices.
     static func notes(_ events: [Int], from: Int = 0, before: Int = .max) -> [PlacedNote] {
         let melody = Melody(events: events.map { EventVocabulary.event(at: $0) ?? .noEvent })
@@ -68,14 +78,14 @@ struct GeneratedAnalysis {
             let prime = Array(events.prefix(Self.primeSteps))
             // The tune's own continuation, teacher-forced through the streaming model: its NLL should match
             // `sideman eval` on the same steps, or the model streams differently from how it was trained.
-            model.reset()
+            Self.start(model, tune)
             for e in prime { model.step(event: e) }
             for e in events[Self.primeSteps..<(Self.primeSteps + Self.continuationSteps)] {
                 nll -= Self.logProbability(of: e, model.logits)
                 scored += 1
                 model.step(event: e)
             }
-            model.reset()
+            Self.start(model, tune)
             for e in prime { model.step(event: e) }
             var generated: [Int] = []
             for _ in 0..<Self.continuationSteps {
