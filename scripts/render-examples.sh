@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Renders a few folk call-and-response examples for listening and looking: each is `sideman demo` with the
-# folk preset (the player's phrase, then 8 bars of the Lookback RNN's answer) at a few seeds, on the
-# built-in air and on examples/twinkle.mid. Per example it writes demo.mid, demo.svg (piano roll, the
+# Renders a few examples for listening and looking: folk call-and-response (`sideman demo` with the folk
+# preset: the player's phrase, then 8 bars of the Lookback RNN's answer) at a few seeds, on the built-in air
+# and on examples/twinkle.mid; and the chorale and band presets accompanying examples/chorale-soprano.mid and
+# examples/band-chords.mid (`sideman accompany`, writing accompany.mid/.svg/.png/.wav). Per example it writes demo.mid, demo.svg (piano roll, the
 # player's notes hatched), demo.png (when rsvg-convert is installed) and demo.wav (when FluidSynth and a
 # General MIDI soundfont are installed: apt-get install fluidsynth fluid-soundfont-gm librsvg2-bin, or
 # scripts/setup.sh --with-renders). Neither is needed by the project; without them the script says so and
@@ -48,4 +49,26 @@ render() {
 for seed in 1 2 3; do
   render "air-seed$seed" --seed "$seed"
   render "twinkle-seed$seed" --seed "$seed" examples/twinkle.mid
+done
+
+# The accompanying presets: the example file is the player.
+accompany() {
+  local name="$1" preset="$2" example="$3" seed="$4"
+  local dir="$out/$name"
+  mkdir -p "$dir"
+  "$sideman" accompany "$example" -o "$dir/accompany.mid" --preset "$preset" --seed "$seed" --svg "$dir/accompany.svg"
+  echo "wrote $dir/accompany.mid"
+  if [ "$have_rsvg" = 1 ]; then
+    rsvg-convert --width 1200 --background-color white -o "$dir/accompany.png" "$dir/accompany.svg"
+    echo "wrote $dir/accompany.png"
+  fi
+  if command -v fluidsynth >/dev/null && [ -n "$soundfont" ]; then
+    fluidsynth -ni -q -F "$dir/accompany.wav" -r 44100 "$soundfont" "$dir/accompany.mid" >/dev/null 2>&1
+    echo "wrote $dir/accompany.wav"
+  fi
+}
+
+for seed in 1 2; do
+  accompany "chorale-seed$seed" chorale examples/chorale-soprano.mid "$seed"
+  accompany "band-seed$seed" band examples/band-chords.mid "$seed"
 done
