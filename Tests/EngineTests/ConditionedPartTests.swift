@@ -102,3 +102,43 @@ import Testing
         }
     }
 }
+
+/// A Lookback continuation reads the player's phrase in the preset's meter: its lookbacks reach back by the
+/// bar of that meter, and its step clock counts from the bar's downbeat.
+@Suite struct LookbackMeterTests {
+    static let weights: WeightSet = {
+        let config = TrainingModelConfig(family: .lookback, data: .events, units: 130, hidden: 16, layers: 1, head: .softmax)
+        var options = TrainingOptions()
+        options.epochs = 1
+        options.batch = 4
+        options.steps = 16
+        options.transpose = 0
+        let trainer = Trainer(model: config.makeModel(batch: 4, maxSteps: 16, seed: 1), encoding: SequenceEncoding(config, firstPitchIndex: 2),
+                              train: TinyModels.melodyPieces, valid: Array(TinyModels.melodyPieces.prefix(2)), options: options)
+        try! trainer.run()
+        return trainer.best
+    }()
+
+    @Test(arguments: [("3/4", 12), ("6/8", 12), ("4/4", 16), ("2/4", 8)])
+    func theAnswerThinksInThePresetsMeter(meter: String, steps: Int) throws {
+        let yaml = """
+            name: waltz
+            transport: {bpm: 120, meter: \(meter)}
+            listener: {phrase_end_beats: 2}
+            performance: {mode: call-and-response, continuation_bars: 1}
+            parts:
+              - {name: answer, role: continuation, model: m.safetensors, channel: 2}
+            """
+        let preset = try PresetReader.read(yaml: yaml, defaultName: "waltz")
+        let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), port: 0, seed: 1)
+        var rig = EngineRig(MusicalEngine(preset: preset, parts: [part]))
+        let fps: UInt64 = 6000
+        // The phrase starts a 16th after the grid's first downbeat.
+        let phrase = playerNotes(start: 4800 + fps, framesPerStep: fps, steps: [0, 2, 4, 6], pitches: [60, 62, 64, 65])
+        rig.run(until: 4800 + 30 * fps, input: phrase)
+        rig.finish()
+        let lookback = try #require(part.lookback)
+        #expect(lookback.encoder.stepsPerBar == steps)
+        #expect(rig.tracker.isSilent)
+    }
+}
