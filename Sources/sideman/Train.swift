@@ -52,6 +52,8 @@ struct Train: ParsableCommand {
     @Option(help: "Parallel sequences per batch.") var batch = 64
     @Option(help: "Steps per truncated-BPTT chunk.") var seqLen = 64
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Multiply the learning rate by this after each epoch that does not improve validation NLL (1: constant).")
+    var lrDecay: Float = 1
     @Option(help: "Global gradient-norm clip.") var clip: Float = 5
     @Option(help: "Dropout rate between layers and before the head.") var dropout: Float = 0
     @Option(help: "Random transposition range in semitones (0: off).") var transpose = 5
@@ -70,7 +72,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
-              dropout >= 0, dropout < 1, lr > 0, clip > 0, transpose >= 0, transpose <= 24,
+              dropout >= 0, dropout < 1, lr > 0, lrDecay > 0, lrDecay <= 1, clip > 0, transpose >= 0, transpose <= 24,
               residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
         if !benchmark, data.isEmpty || valid == nil || out == nil {
@@ -120,6 +122,7 @@ struct Train: ParsableCommand {
         options.batch = batch
         options.steps = seqLen
         options.learningRate = lr
+        options.learningRateDecay = lrDecay
         options.clipNorm = clip
         options.seed = seed
         options.transpose = transpose

@@ -93,4 +93,28 @@ import Testing
         #expect(t.history.count < 50)
         #expect(t.epochsSinceBest == 2)
     }
+
+    /// A plateau lowers the learning rate once per epoch that did not improve, and a checkpoint keeps it.
+    @Test func aPlateauLowersTheLearningRateAndACheckpointKeepsIt() throws {
+        var options = TrainingOptions()
+        options.epochs = 6
+        options.batch = 2
+        options.steps = 8
+        options.learningRate = 0.5
+        options.patience = 10
+        options.learningRateDecay = 0.5
+        let model = Self.config.makeModel(batch: 2, maxSteps: 8, seed: 1)
+        let t = Trainer(model: model, encoding: SequenceEncoding(Self.config, firstPitchIndex: 2),
+                        train: Self.corpus(4, seed: 1), valid: Self.corpus(2, seed: 2), options: options)
+        var saved = WeightSet()
+        try t.run(checkpoint: { saved = $0 })
+        let plateaus = t.history.filter { !$0.improved }.count
+        #expect(plateaus > 0, "the rate 0.5 should stall validation at least once")
+        #expect(t.optimizer.learningRate == 0.5 * pow(0.5, Float(plateaus)))
+        let resumed = Trainer(model: Self.config.makeModel(batch: 2, maxSteps: 8, seed: 1),
+                              encoding: SequenceEncoding(Self.config, firstPitchIndex: 2),
+                              train: Self.corpus(4, seed: 1), valid: Self.corpus(2, seed: 2), options: options)
+        try resumed.resume(from: saved)
+        #expect(resumed.optimizer.learningRate == t.optimizer.learningRate)
+    }
 }

@@ -67,6 +67,7 @@ public final class Adam {
             set.tensors["adam.v.\(p.name)"] = Tensor(shape: [p.count], values: v[k].array)
         }
         set.metadata["adam_step"] = "\(step)"
+        set.metadata["learning_rate"] = "\(learningRate)"
     }
 
     public func restore(from set: WeightSet) throws(WeightsError) {
@@ -81,5 +82,7 @@ public final class Adam {
             throw WeightsError("checkpoint lacks adam_step")
         }
         step = s
+        // A rate lowered on a plateau carries on from where it was (older checkpoints keep the given rate).
+        if let rate = set.metadata["learning_rate"].flatMap({ Float($0) }), rate > 0 { learningRate = rate }
     }
 }

@@ -16,6 +16,9 @@ public struct TrainingOptions: Sendable {
     public var timeLimit: Double? = nil
     /// Chunks per epoch at most (nil: the whole training set).
     public var chunksPerEpoch: Int? = nil
+    /// The learning rate is multiplied by this after each epoch that does not improve the validation NLL
+    /// (1: constant).
+    public var learningRateDecay: Float = 1
 
     public init() {}
 }
@@ -129,6 +132,7 @@ public final class Trainer {
                 best = model.weights()
             } else {
                 epochsSinceBest += 1
+                optimizer.learningRate *= options.learningRateDecay
             }
             history.append(EpochResult(epoch: epoch, trainNLL: lossSum / Double(max(lossSteps, 1)), validNLL: valid, improved: improved))
             epoch += 1
