@@ -1,5 +1,6 @@
 import Foundation
 import MIDI
+import Neural
 import Testing
 
 @testable import Engine
@@ -10,7 +11,7 @@ import Testing
 
 /// The engine's per-step path allocates nothing after warm-up: the test bundle runs itself again with a
 /// malloc-counting library preloaded, and the child counts allocations inside `process` over thousands of
-/// steps with all five roles playing, reactions, a continuation answering and the player interrupting it.
+/// steps with all six roles playing (a soprano-conditioned choir among them), reactions, a continuation answering and the player interrupting it.
 @Suite struct MusicalEngineAllocationTests {
     static let counterSource = """
         #define _GNU_SOURCE
@@ -90,8 +91,15 @@ import Testing
         typealias Count = @convention(c) () -> Int
         let probe = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_probe")), to: Probe.self)
         let count = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_count")), to: Count.self)
-        let preset = try PresetReader.read(yaml: TinyModels.bandYAML, defaultName: "band")
-        let parts = try preset.parts.enumerated().map { k, s in try TinyModels.part(s, seed: UInt64(k)) }
+        // The band plus a choir singing under the player's notes (a soprano-conditioned model): condition
+        // inputs, the steps' wait for the melody note and the primed drums are all on the counted path.
+        let yaml = TinyModels.bandYAML + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
+        let preset = try PresetReader.read(yaml: yaml, defaultName: "band")
+        let parts = try preset.parts.enumerated().map { k, s in
+            s.role == .voices
+                ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
+                : try TinyModels.part(s, seed: UInt64(k))
+        }
         var engine = MusicalEngine(preset: preset, parts: parts)
         let fps: UInt64 = 6000
         // Phrases of 8 eighth notes with a bar's rest after each: the continuation answers in the rests and
