@@ -155,11 +155,9 @@ struct GeneratedAnalysis {
             var input = FeatureList()
             for step in 0..<(Self.drumBars * 16) {
                 if let conditioning, let song {
-                    let s = step % song.steps
-                    for pc in song.chordPerStep[s]?.pitchClasses.sorted() ?? [] { input.append(TrainingCorpus.pianoUnits + pc) }
-                    if conditioning == .harmonyAndBeat {
-                        input.append(TrainingCorpus.pianoUnits + 12 + min(step % 16, Conditioning.beatUnits - 1))
-                    }
+                    let classes = song.chordPerStep[step % song.steps]?.pitchClasses.reduce(UInt16(0)) { $0 | 1 << UInt16($1) } ?? 0
+                    conditioning.appendUnits(melodyUnit: nil, pitchClasses: classes, stepInBar: step % 16,
+                                             offset: TrainingCorpus.pianoUnits, to: &input)
                 }
                 model.step(input)
                 input = model.sample(temperature: temperature, rng: &rng)
@@ -200,8 +198,9 @@ struct GeneratedAnalysis {
             var frames: [[Int]] = []
             for s in soprano {
                 var input = previous
-                let unit = s - Int(PianoRoll.pianoRange.lowerBound)
-                if s >= 0, unit >= 0, unit < TrainingCorpus.pianoUnits { input.append(TrainingCorpus.pianoUnits + unit) }
+                Conditioning.soprano.appendUnits(
+                    melodyUnit: s >= 0 ? s - Int(PianoRoll.pianoRange.lowerBound) : nil, pitchClasses: 0, stepInBar: 0,
+                    offset: TrainingCorpus.pianoUnits, to: &input)
                 model.step(input)
                 previous = model.sample(temperature: temperature, topP: topP, rng: &rng)
                 frames.append(previous.activeIndices.map { $0 + Int(PianoRoll.pianoRange.lowerBound) })

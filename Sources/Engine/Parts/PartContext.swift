@@ -37,15 +37,9 @@ public struct PartContext: Equatable, Sendable {
     /// the bar for harmony_beat). Nothing when there is none, as the training data has no unit on a resting
     /// soprano or a step without a chord.
     func conditionUnits(_ kind: Conditioning, offset: Int, into input: inout FeatureList) {
-        switch kind {
-        case .soprano:
-            guard let note = melodyNote else { return }
-            let unit = Int(note) - PartVocabulary.lowestPianoNote
-            if unit >= 0, unit < PartVocabulary.pianoUnits { input.append(offset + unit) }
-        case .harmony, .harmonyAndBeat:
-            for pc in 0..<12 where chordClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
-            if kind == .harmonyAndBeat { input.append(offset + 12 + min(stepInBar, Conditioning.beatUnits - 1)) }
-        }
+        kind.appendUnits(
+            melodyUnit: melodyNote.map { Int($0) - PartVocabulary.lowestPianoNote }, pitchClasses: chordClasses,
+            stepInBar: stepInBar, offset: offset, to: &input)
     }
 
     /// Scale classes of a key: major or natural minor.

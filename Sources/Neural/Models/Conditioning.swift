@@ -46,4 +46,17 @@ public enum Conditioning: String, Sendable, CaseIterable {
         }
         self = kind
     }
+
+    /// Appends one step's condition units at `offset` (the base input size): the melody's piano unit
+    /// (soprano), or the chord's pitch classes (bit k = class k) and, for harmony_beat, the step's place in
+    /// its bar. Nothing for a resting melody or an unknown chord, as in the training data. Never allocates.
+    public func appendUnits(melodyUnit: Int?, pitchClasses: UInt16, stepInBar: Int, offset: Int, to input: inout FeatureList) {
+        switch self {
+        case .soprano:
+            if let unit = melodyUnit, unit >= 0, unit < Self.pianoUnits { input.append(offset + unit) }
+        case .harmony, .harmonyAndBeat:
+            for pc in 0..<12 where pitchClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
+            if self == .harmonyAndBeat { input.append(offset + 12 + min(max(stepInBar, 0), Self.beatUnits - 1)) }
+        }
+    }
 }
