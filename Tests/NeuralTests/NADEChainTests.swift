@@ -51,27 +51,13 @@ import Testing
             head.loss($0.baseAddress!, rows: 3, targets: targets, present: present, scale: 1, grad: $0.baseAddress!)
         }
         #expect(Swift.abs(withGrad - before) < 1e-9)
-        for i in logits.indices {
-            let keep = logits[i]
-            logits[i] = keep + 1e-2
-            let up = loss(logits)
-            logits[i] = keep - 1e-2
-            let down = loss(logits)
-            logits[i] = keep
-            let numeric = (up - down) / 2e-2
-            #expect(Swift.abs(Double(grad[i]) - numeric) < 2e-3 + 1e-2 * Swift.abs(numeric), "logit \(i)")
-        }
+        expectCentralDifferences(
+            count: logits.count, read: { logits[$0] }, write: { logits[$0] = $1 }, analytic: { grad[$0] }, absolute: 2e-3,
+            label: { "logit \($0)" }, loss: { loss(logits) })
         for p in head.parameters {
-            for i in 0..<p.count {
-                let keep = p.value[i]
-                p.value[i] = keep + 1e-2
-                let up = loss(logits)
-                p.value[i] = keep - 1e-2
-                let down = loss(logits)
-                p.value[i] = keep
-                let numeric = (up - down) / 2e-2
-                #expect(Swift.abs(Double(p.grad[i]) - numeric) < 2e-3 + 1e-2 * Swift.abs(numeric), "\(p.name)[\(i)]")
-            }
+            expectCentralDifferences(
+                count: p.count, read: { p.value[$0] }, write: { p.value[$0] = $1 }, analytic: { p.grad[$0] }, absolute: 2e-3,
+                label: { "\(p.name)[\($0)]" }, loss: { loss(logits) })
         }
     }
 
@@ -164,20 +150,9 @@ import Testing
         let chain = try #require(streaming.chain)
         let logits: [Float] = [0.3, -0.4, 1.1, 0.0, 0.2, 0.8, -1.0, 0.5]
         var rng = SeededRandom(seed: 11)
-        var counts = [Int: Int]()
         let draws = 100_000
-        logits.withUnsafeBufferPointer { l in
-            for _ in 0..<draws {
-                let set = chain.sample(l.baseAddress!, temperature: 1, topP: 1, rng: &rng)
-                var mask = 0, previous = -1
-                for k in 0..<set.count {
-                    let u = Int(set.indices[k])
-                    #expect(u > previous, "a chain draws ascending units")
-                    previous = u
-                    mask |= 1 << u
-                }
-                counts[mask, default: 0] += 1
-            }
+        let counts = logits.withUnsafeBufferPointer { l in
+            ascendingSetCounts(draws: draws) { chain.sample(l.baseAddress!, temperature: 1, topP: 1, rng: &rng) }
         }
         logits.withUnsafeBufferPointer { l in
             for mask in 0..<16 {

@@ -86,16 +86,9 @@ import Testing
             head.loss($0.baseAddress!, rows: 3, outputs: outputs, targets: targets, present: present, scale: 1, grad: $0.baseAddress!)
         }
         #expect(Swift.abs(inPlace - loss(logits)) < 1e-9)
-        for i in logits.indices {
-            let keep = logits[i]
-            logits[i] = keep + 1e-2
-            let up = loss(logits)
-            logits[i] = keep - 1e-2
-            let down = loss(logits)
-            logits[i] = keep
-            let numeric = (up - down) / 2e-2
-            #expect(Swift.abs(Double(grad[i]) - numeric) < 1e-3 + 1e-2 * Swift.abs(numeric), "logit \(i)")
-        }
+        expectCentralDifferences(
+            count: logits.count, read: { logits[$0] }, write: { logits[$0] = $1 }, analytic: { grad[$0] }, absolute: 1e-3,
+            label: { "logit \($0)" }, loss: { loss(logits) })
     }
 
     /// The chain's probabilities of all 2^units sets sum to one: its NLL is an exact likelihood.

@@ -101,21 +101,9 @@ import Testing
         let logits: [Float] = [0.3, -0.4, 1.1, 0.0, -1.2, 0.6]  // 5 units + END
         let sampler = Sampler(count: units + 1)
         var rng = SeededRandom(seed: 11)
-        var counts = [Int: Int]()
         let draws = 200_000
-        logits.withUnsafeBufferPointer { l in
-            for _ in 0..<draws {
-                let set = sampler.sampleChain(l.baseAddress!, temperature: 1, topP: 1, rng: &rng)
-                var mask = 0
-                var previous = -1
-                for k in 0..<set.count {
-                    let u = Int(set.indices[k])
-                    #expect(u > previous, "a chain draws ascending units")
-                    previous = u
-                    mask |= 1 << u
-                }
-                counts[mask, default: 0] += 1
-            }
+        let counts = logits.withUnsafeBufferPointer { l in
+            ascendingSetCounts(draws: draws) { sampler.sampleChain(l.baseAddress!, temperature: 1, topP: 1, rng: &rng) }
         }
         var total = 0.0
         logits.withUnsafeBufferPointer { l in

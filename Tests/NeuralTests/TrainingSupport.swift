@@ -1,3 +1,4 @@
+import Testing
 @testable import Neural
 
 /// Small random chunks and numeric helpers shared by the training tests.
@@ -68,4 +69,39 @@ enum TrainingFixtures {
         }
         return worst
     }
+}
+
+/// An analytic gradient against central differences (step 1e-2), one coordinate at a time: `read`/`write`
+/// reach the coordinate wherever it lives (logits, a parameter's values), `loss` is evaluated around it.
+func expectCentralDifferences(
+    count: Int, read: (Int) -> Float, write: (Int, Float) -> Void, analytic: (Int) -> Float, absolute: Double,
+    label: (Int) -> String, loss: () -> Double
+) {
+    for i in 0..<count {
+        let keep = read(i)
+        write(i, keep + 1e-2)
+        let up = loss()
+        write(i, keep - 1e-2)
+        let down = loss()
+        write(i, keep)
+        let numeric = (up - down) / 2e-2
+        #expect(Swift.abs(Double(analytic(i)) - numeric) < absolute + 1e-2 * Swift.abs(numeric), "\(label(i))")
+    }
+}
+
+/// Draws `draws` note sets, checks each comes lowest unit first (a chain), and counts the sets by bit mask.
+func ascendingSetCounts(draws: Int, _ draw: () -> FeatureList) -> [Int: Int] {
+    var counts = [Int: Int]()
+    for _ in 0..<draws {
+        let set = draw()
+        var mask = 0, previous = -1
+        for k in 0..<set.count {
+            let u = Int(set.indices[k])
+            #expect(u > previous, "a chain draws ascending units")
+            previous = u
+            mask |= 1 << u
+        }
+        counts[mask, default: 0] += 1
+    }
+    return counts
 }
