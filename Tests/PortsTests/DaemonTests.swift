@@ -191,10 +191,12 @@ struct DaemonTests {
         defer { rig.stop() }
         let base = try rig.sender.now() + 2400
         let count = 400
+        // Spread over a second of frames, so the probe sees a few hundred cycles of traffic however fast the
+        // run gets going (at 37-frame spacing it sometimes saw fewer than 200 on a loaded machine).
         for index in 0..<count {
             let note = UInt8(36 + index % 48)
-            rig.sender.send([0x90, note, 100], at: base + UInt64(index * 37))
-            rig.sender.send([0x80, note, 0], at: base + UInt64(index * 37 + 20))
+            rig.sender.send([0x90, note, 100], at: base + UInt64(index * 120))
+            rig.sender.send([0x80, note, 0], at: base + UInt64(index * 120 + 60))
         }
         let events = try rig.receiver.waitForReceived { $0.count >= 2 * count }
         #expect(events.count == 2 * count)
