@@ -25,8 +25,9 @@ import Testing
 
     static let config = TrainingModelConfig(family: .basic, data: .events, units: 16, hidden: 24, layers: 1, head: .softmax)
 
-    static func trainer(epochs: Int, seed: UInt64 = 5) -> Trainer {
+    static func trainer(epochs: Int, seed: UInt64 = 5, average: Float? = nil) -> Trainer {
         var options = TrainingOptions()
+        options.averageDecay = average
         options.epochs = epochs
         options.batch = 4
         options.steps = 16
@@ -60,23 +61,64 @@ import Testing
         #expect(t.history.count == 8)
     }
 
-    @Test func resumedRunEqualsUninterruptedRun() throws {
-        let straight = Self.trainer(epochs: 3)
+    @Test(arguments: [nil, Float(0.9)])
+    func resumedRunEqualsUninterruptedRun(average: Float?) throws {
+        let straight = Self.trainer(epochs: 3, average: average)
         try straight.run()
-        let first = Self.trainer(epochs: 1)
+        let first = Self.trainer(epochs: 1, average: average)
         var saved = WeightSet()
         try first.run(checkpoint: { saved = $0 })
         // Through the file format, as `sideman train --resume` does.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(getpid()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try SafeTensors.write(saved, path: path)
-        let resumed = Self.trainer(epochs: 3)
+        let resumed = Self.trainer(epochs: 3, average: average)
         try resumed.resume(from: try SafeTensors.read(path: path))
         #expect(resumed.epoch == 1)
         try resumed.run()
         #expect(resumed.history == straight.history)
         let a = straight.model.weights().tensors, b = resumed.model.weights().tensors
         #expect(a == b)
+    }
+
+    /// The average is an exponential moving average of the values after each update, warmed up from a low
+    /// decay, and swapping it in twice leaves the parameters as they were.
+    @Test func weightAverageFollowsTheUpdatesAndSwapsBack() {
+        let p = Parameter("w", shape: [3, 7])  // 21 values: a SIMD block and a scalar tail
+        for i in 0..<p.count { p.value[i] = Float(i) }
+        let average = WeightAverage([p], decay: 0.95)
+        var expected = (0..<p.count).map { Float($0) }
+        for t in 1...40 {
+            for i in 0..<p.count { p.value[i] = Float(i) + Float(t) * (i.isMultiple(of: 2) ? 1 : -0.5) }
+            average.update()
+            let d = min(Float(0.95), Float(1 + t) / Float(10 + t))
+            for i in 0..<p.count { expected[i] = d * expected[i] + (1 - d) * p.value[i] }
+        }
+        let raw = p.value.array
+        average.swapIntoParameters()
+        for i in 0..<p.count { #expect(abs(p.value[i] - expected[i]) < 1e-4 * max(1, abs(expected[i]))) }
+        #expect(p.value.array != raw)
+        average.swapIntoParameters()
+        #expect(p.value.array == raw)
+    }
+
+    /// With an average, validation and the best weights are the average's, and training goes on from the raw
+    /// weights: the model after the run is not the saved best, and the best reproduces its logged NLL.
+    @Test func anAveragedRunValidatesAndSavesTheAverage() throws {
+        let t = Self.trainer(epochs: 4, average: 0.9)
+        try t.run()
+        let last = try #require(t.history.last)
+        let raw = t.model.weights()
+        t.average!.swapIntoParameters()
+        #expect(abs(t.validate() - last.validNLL) < 1e-9)
+        t.average!.swapIntoParameters()
+        #expect(t.model.weights().tensors == raw.tensors)
+        let bestModel = Self.config.makeModel(batch: 4, maxSteps: 16, seed: 5)
+        try bestModel.load(t.best)
+        let encoding = SequenceEncoding(Self.config, firstPitchIndex: 2)
+        let bestNLL = Trainer.evaluate(bestModel, Self.corpus(6, seed: 2).map { encoding.encode($0) }, batch: 4, steps: 16).nll
+        #expect(abs(bestNLL - t.bestValidNLL) < 1e-9)
+        #expect(t.best.tensors != raw.tensors)
     }
 
     @Test func earlyStoppingEndsARunThatStopsImproving() throws {

@@ -121,6 +121,34 @@ struct TrainCommandTests {
         }
     }
 
+    /// `--average` and `--weights-dtype f16`: the same run stored at half precision is half the file, loads
+    /// everywhere the f32 file does, and evaluates to nearly the same NLL; a decay outside (0, 1) is refused.
+    @Test func anAveragedModelStoredAtHalfPrecision() throws {
+        try Self.inFolder { dir in
+            let roll = dir.appendingPathComponent("pianoroll-quarter.train.json")
+            try "[[[60,64,67],[62,65,69],[],[60,64,67],[59,62,67]],[[57,60,64],[57,60,64],[55,59,62]]]".write(to: roll, atomically: true, encoding: .utf8)
+            let conv = ["--family", "conv", "--residual", "8", "--stacks", "1", "--layers-per-stack", "3", "--average", "0.9",
+                        "--batch", "2", "--seq-len", "8", "--epochs", "3"]
+            var nll: [Double] = [], size: [Int] = []
+            for dtype in ["f32", "f16"] {
+                let model = dir.appendingPathComponent("\(dtype).safetensors").path
+                let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model, "--weights-dtype", dtype] + conv)
+                #expect(run.status == 0, "\(run.stderr)")
+                let header = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)).prefix(400), as: UTF8.self)
+                #expect(header.contains("\"dtype\":\"\(dtype.uppercased())\""), "\(header)")
+                size.append(try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int ?? 0)
+                let eval = try Self.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+                nll.append(try #require(object["frame_nll"] as? Double))
+            }
+            #expect(abs(nll[0] - nll[1]) < 0.01, "\(nll)")
+            #expect(Double(size[1]) < 0.6 * Double(size[0]), "\(size)")
+            let bad = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path,
+                                        "--out", dir.appendingPathComponent("x.safetensors").path, "--average", "1"])
+            #expect(bad.status == 64 && bad.stderr.contains("--average"), "\(bad.stderr)")
+        }
+    }
+
     /// A folder of the user's .mid files (the example in examples/) trains as melody lines.
     @Test func trainsOnAFolderOfMIDIFiles() throws {
         var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

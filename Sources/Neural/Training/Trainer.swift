@@ -19,6 +19,9 @@ public struct TrainingOptions: Sendable {
     /// The learning rate is multiplied by this after each epoch that does not improve the validation NLL
     /// (1: constant).
     public var learningRateDecay: Float = 1
+    /// Validate and keep an exponential moving average of the weights with this decay per update (nil: the
+    /// weights themselves).
+    public var averageDecay: Float? = nil
 
     public init() {}
 }
@@ -52,6 +55,7 @@ public struct EpochResult: Sendable, Equatable {
 public final class Trainer {
     public let model: any TrainableModel
     public let optimizer: Adam
+    public let average: WeightAverage?
     public let encoding: SequenceEncoding
     public let options: TrainingOptions
     let train: [TrainingPiece]
@@ -71,6 +75,7 @@ public final class Trainer {
         self.train = train
         validEncoded = valid.map { encoding.encode($0) }
         optimizer = Adam(model.parameters, learningRate: options.learningRate, clipNorm: options.clipNorm)
+        average = options.averageDecay.map { WeightAverage(model.parameters, decay: $0) }
         best = model.weights()
     }
 
@@ -124,13 +129,17 @@ public final class Trainer {
                                           chunksThisRun: chunksThisRun))
                 if let limit = options.timeLimit, Date().timeIntervalSince(start) > limit { stop = true; break }
             }
+            // The average, when kept, is what is validated and saved; training goes on from the raw weights.
+            average?.swapIntoParameters()
             let valid = validate()
             let improved = valid < bestValidNLL
             if improved {
                 bestValidNLL = valid
                 epochsSinceBest = 0
                 best = model.weights()
-            } else {
+            }
+            average?.swapIntoParameters()
+            if !improved {
                 epochsSinceBest += 1
                 optimizer.learningRate *= options.learningRateDecay
             }
@@ -151,6 +160,7 @@ public final class Trainer {
                                   scale: 1 / Float(chunk.rows), grad: logits)
         model.backward(logits)
         optimizer.update()
+        average?.update()
         return loss
     }
 
@@ -171,6 +181,7 @@ public final class Trainer {
     public func checkpointState() -> WeightSet {
         var set = model.weights()
         optimizer.state(into: &set)
+        average?.state(into: &set)
         for (name, t) in best.tensors { set.tensors["best.\(name)"] = t }
         set.metadata["epoch"] = "\(epoch)"
         set.metadata["best_valid_nll"] = "\(bestValidNLL)"
@@ -181,9 +192,10 @@ public final class Trainer {
 
     /// Continues from a checkpoint written by `checkpointState`.
     public func resume(from set: WeightSet) throws(WeightsError) {
-        let modelTensors = set.tensors.filter { !$0.key.hasPrefix("adam.") && !$0.key.hasPrefix("best.") }
+        let modelTensors = set.tensors.filter { !$0.key.hasPrefix("adam.") && !$0.key.hasPrefix("best.") && !$0.key.hasPrefix("average.") }
         try model.load(WeightSet(tensors: modelTensors, metadata: set.metadata))
         try optimizer.restore(from: set)
+        try average?.restore(from: set)
         guard let e = set.metadata["epoch"].flatMap({ Int($0) }), e >= 0,
               let b = set.metadata["best_valid_nll"].flatMap({ Double($0) }),
               let s = set.metadata["epochs_since_best"].flatMap({ Int($0) })
