@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Music
 import Neural
@@ -18,7 +19,9 @@ struct Analyze: ParsableCommand {
             and samples 4 bars; the generated notes' in-key share (against the key estimated from the prime, \
             the tune's labelled key, and the key estimated from the generated notes) stands beside the same \
             shares of the tune's own next 4 bars. A note-set drums model samples 8 bars of 16 steps from reset \
-            per piece; its bar repetition stands beside the data's.
+            per piece; its bar repetition stands beside the data's. A soprano-conditioned ATB model sings \
+            under each chorale's soprano, redrawing a chord with parallel fifths or octaves as the chorale \
+            preset does (--voice-leading-draws); its parallels and notes in key stand beside Bach's.
 
             Examples:
               sideman analyze --data ../shared/data/jsb/satb-16th.valid.json
@@ -35,6 +38,8 @@ struct Analyze: ParsableCommand {
     @Option(help: "Sampling temperature.") var temperature: Float = 1.0
     @Option(help: "Nucleus sampling: keep the likeliest events up to this probability (event models).") var topP: Float = 1.0
     @Option(help: "Sampler seed.") var seed: UInt64 = 1
+    @Option(help: "Chorale ATB: draws per step before a chord with parallel fifths or octaves is kept (1: every first draw; the default is the chorale preset's).")
+    var voiceLeadingDraws = Part.voiceLeadingDraws
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -43,6 +48,7 @@ struct Analyze: ParsableCommand {
         if let pieces, pieces < 1 { throw ValidationError("--pieces must be at least 1") }
         guard temperature > 0, temperature <= 10 else { throw ValidationError("--temperature must be in (0, 10]") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard voiceLeadingDraws >= 1, voiceLeadingDraws <= 100 else { throw ValidationError("--voice-leading-draws must be in 1...100") }
     }
 
     func run() throws {
@@ -56,7 +62,8 @@ struct Analyze: ParsableCommand {
             do {
                 if let model {
                     report = try GeneratedAnalysis(
-                        modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, topP: topP, seed: seed
+                        modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, topP: topP, seed: seed,
+                        voiceLeadingDraws: voiceLeadingDraws
                     ).run()
                 } else {
                     report = try ReferenceAnalysis.run(path: data, format: chosen)

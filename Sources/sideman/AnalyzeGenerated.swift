@@ -11,6 +11,7 @@ struct GeneratedAnalysis {
     var temperature: Float
     var topP: Float
     var seed: UInt64
+    var voiceLeadingDraws = 1
 
     /// Steps of the tune that prime the model (2 bars of 4/4), and steps it generates after them (4 bars).
     static let primeSteps = 32
@@ -195,6 +196,7 @@ struct GeneratedAnalysis {
             let soprano = chorale.soprano.map { $0.map(Int.init) ?? -1 }
             model.reset()
             var previous = FeatureList()
+            var voices = FourVoices.silent
             var frames: [[Int]] = []
             for s in soprano {
                 var input = previous
@@ -202,7 +204,13 @@ struct GeneratedAnalysis {
                     melodyUnit: s >= 0 ? s - Int(PianoRoll.pianoRange.lowerBound) : nil, pitchClasses: 0, stepInBar: 0,
                     offset: TrainingCorpus.pianoUnits, to: &input)
                 model.step(input)
-                previous = model.sample(temperature: temperature, topP: topP, rng: &rng)
+                (previous, voices) = VoiceLeading.draw(
+                    attempts: voiceLeadingDraws, after: voices, { model.sample(temperature: temperature, topP: topP, rng: &rng) },
+                    voicing: { drawn in
+                        var v = FourVoices(soprano: s)
+                        for unit in drawn.activeIndices { v.include(unit + Int(PianoRoll.pianoRange.lowerBound)) }
+                        return v
+                    })
                 frames.append(previous.activeIndices.map { $0 + Int(PianoRoll.pianoRange.lowerBound) })
                 voicesPerStep += Double(previous.count)
                 steps += 1
@@ -217,7 +225,7 @@ struct GeneratedAnalysis {
         var report = AnalysisReport()
         report.object = [
             "data": "jsb-satb", "model": modelPath, "chorales": chosen.count, "steps": steps, "temperature": Double("\(temperature)") ?? 0,
-            "top_p": Double("\(topP)") ?? 1, "seed": seed, "generated_voices_per_step": steps == 0 ? 0 : voicesPerStep / Double(steps),
+            "top_p": Double("\(topP)") ?? 1, "seed": seed, "voice_leading_draws": voiceLeadingDraws, "generated_voices_per_step": steps == 0 ? 0 : voicesPerStep / Double(steps),
             "generated_parallel_fifths_per_100_steps": generatedMotion.fifthsPer100Steps,
             "generated_parallel_octaves_per_100_steps": generatedMotion.octavesPer100Steps,
             "bach_parallel_fifths_per_100_steps": bachMotion.fifthsPer100Steps,
@@ -225,7 +233,7 @@ struct GeneratedAnalysis {
             "generated_in_key": generatedFit.share ?? NSNull(), "bach_atb_in_key": bachFit.share ?? NSNull(),
         ]
         report.lines = [
-            "chorale ATB under the soprano: \(chosen.count) chorales, \(steps) 16th steps, temperature \(temperature), top-p \(topP), seed \(seed)",
+            "chorale ATB under the soprano: \(chosen.count) chorales, \(steps) 16th steps, temperature \(temperature), top-p \(topP), seed \(seed), \(voiceLeadingDraws) draws per step at most",
             "                                generated   Bach",
             String(format: "parallel fifths per 100 steps:  %-10.3f  %.3f", generatedMotion.fifthsPer100Steps, bachMotion.fifthsPer100Steps),
             String(format: "parallel octaves per 100 steps: %-10.3f  %.3f", generatedMotion.octavesPer100Steps, bachMotion.octavesPer100Steps),

@@ -92,3 +92,63 @@ struct ParallelMotionTests {
         #expect(ChoraleVoicing.satb(soprano: [70], atbFrames: [[50, 62]]) == [[70, 62, -1, 50]])
     }
 }
+
+/// The per-step voicing the engine uses, against the whole-piece measure it must agree with, and the
+/// redraw rule.
+@Suite struct VoiceLeadingTests {
+    /// Random four-part-ish steps: FourVoices voices them as ChoraleVoicing does, and its step-by-step
+    /// parallels add up to ParallelMotion's count.
+    @Test func fourVoicesAgreesWithTheWholePieceMeasure() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let steps = Int.random(in: 2...12, using: &rng)
+            // Few pitches close together, so parallels and repeated pitches are common.
+            let soprano = (0..<steps).map { _ in Bool.random(using: &rng) ? 67 + Int.random(in: 0...7, using: &rng) : -1 }
+            let atb = (0..<steps).map { _ in (0..<Int.random(in: 0...4, using: &rng)).map { _ in 43 + Int.random(in: 0...19, using: &rng) } }
+            let satb = ChoraleVoicing.satb(soprano: soprano, atbFrames: atb)
+            var previous = FourVoices.silent
+            var count = 0
+            for (t, frame) in atb.enumerated() {
+                var voices = FourVoices(soprano: soprano[t])
+                for p in Set(frame) { voices.include(p) }
+                #expect([voices.soprano, voices.alto, voices.tenor, voices.bass] == satb[t])
+                if t > 0 { count += voices.parallels(after: previous) }
+                previous = voices
+            }
+            let whole = ChoraleVoicing.parallelMotion(soprano: soprano, generatedATB: atb)
+            #expect(count == whole.fifths + whole.octaves, "\(soprano) \(atb)")
+        }
+    }
+
+    @Test func aChordWithParallelsIsDrawnAgain() {
+        // From C major (S E5, A C5, T G4, B C3) under a soprano moving up to F5.
+        var before = FourVoices(soprano: 76)
+        for p in [72, 67, 48] { before.include(p) }
+        func voicing(_ atb: [Int]) -> FourVoices {
+            var v = FourVoices(soprano: 77)
+            for p in atb { v.include(p) }
+            return v
+        }
+        let allUp = [74, 69, 50]      // every voice up a step: octaves A–B, fifths T–B
+        let tenorDown = [74, 65, 50]  // A and B still up in octaves
+        let tenorHeld = [74, 67, 50]  // the same octaves, the tenor holding
+        let good = [69, 65, 50]       // D minor with A and T moving down against the bass: no parallels
+        #expect(voicing(allUp).parallels(after: before) == 2)
+        #expect(voicing(tenorDown).parallels(after: before) == 1)
+        #expect(voicing(tenorHeld).parallels(after: before) == 1)
+        #expect(voicing(good).parallels(after: before) == 0)
+        // The first clean draw is kept and drawing stops there.
+        var queue = [allUp, tenorDown, good, allUp]
+        var draws = 0
+        let picked = VoiceLeading.draw(attempts: 8, after: before, { draws += 1; return queue.removeFirst() }, voicing: voicing)
+        #expect(picked.step == good && picked.voices == voicing(good) && draws == 3)
+        // With no clean draw within the attempts, the fewest parallels win, the earliest among equals.
+        queue = [allUp, tenorHeld, tenorDown, good]
+        draws = 0
+        let fallback = VoiceLeading.draw(attempts: 3, after: before, { draws += 1; return queue.removeFirst() }, voicing: voicing)
+        #expect(fallback.step == tenorHeld && draws == 3)
+        // One attempt keeps the first draw whatever it holds.
+        queue = [allUp, good]
+        #expect(VoiceLeading.draw(attempts: 1, after: before, { queue.removeFirst() }, voicing: voicing).step == allUp)
+    }
+}

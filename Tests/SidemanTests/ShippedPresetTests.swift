@@ -62,6 +62,18 @@ struct ShippedPresetTests {
         let voicesAtMid = soprano.map { n in choir.filter { $0.start <= (n.start + n.end) / 2 && $0.end > (n.start + n.end) / 2 }.count }
         let full = voicesAtMid.filter { $0 >= 2 }.count
         #expect(Double(full) >= 0.8 * Double(soprano.count), "voices sounding at the soprano notes: \(voicesAtMid)")
+        // Part-writing: on the 16th grid, voiced as ChoraleVoicing reads a generated ATB, the choir's parallel
+        // fifths and octaves stay near Bach's rate (0.1 per 100 steps together); with the first draw of every
+        // step kept, this example had 6 fifths and 8 octaves in 191 steps (7.3).
+        let steps = (soprano.map(\.end).max() ?? 0) / sixteenth
+        func sounding(_ notes: [NoteSpan], _ t: Int) -> [Int] {
+            let tick = t * sixteenth + sixteenth / 2
+            return notes.filter { $0.start <= tick && $0.end > tick }.map { Int($0.pitch) }
+        }
+        let motion = ChoraleVoicing.parallelMotion(
+            soprano: (0..<steps).map { sounding(soprano, $0).max() ?? -1 }, generatedATB: (0..<steps).map { sounding(choir, $0) })
+        let rate = Double(motion.fifths + motion.octaves) * 100 / Double(max(1, steps))
+        #expect(rate < 0.8, "\(motion.fifths) parallel fifths and \(motion.octaves) octaves in \(steps) steps")
     }
 
     @Test("band: bass and comping follow the chords, the drums keep playing")

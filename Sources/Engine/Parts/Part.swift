@@ -1,4 +1,5 @@
 import MIDI
+import Music
 import Neural
 import Service
 
@@ -47,6 +48,12 @@ public final class Part: @unchecked Sendable {
     public var muted = false
     /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
     var stepsWithoutMelody = 0
+    /// The voices' latest step with the melody above it, and the step before the one being decided (what
+    /// its voice leading is judged against; a reaction redraws the same step against the same one).
+    var stepVoices = FourVoices.silent
+    var voicesBeforeStep = FourVoices.silent
+    /// Draws a voices step gets before one with parallel fifths or octaves is kept (VoiceLeading).
+    public static let voiceLeadingDraws = 8
     public private(set) var sounding = PitchSet()
     /// The part's output on its latest step, and on the one before (what the other parts hear).
     public private(set) var output = PitchSet()
@@ -136,11 +143,14 @@ public final class Part: @unchecked Sendable {
         lastChoice = input
         output = PitchSet()
         previousOutput = PitchSet()
+        stepVoices = .silent
+        voicesBeforeStep = .silent
     }
 
     /// Steps the model on its pending input (with the step's condition from `context`, for a conditioned
     /// model) and keeps the logits for this step.
     func advance(context: PartContext = PartContext()) {
+        voicesBeforeStep = stepVoices
         if barPending {
             barPending = false
             // The Lookback features look back by the player's bars, and its step clock counts from their
@@ -179,6 +189,7 @@ public final class Part: @unchecked Sendable {
             if stepsWithoutMelody >= 4 {
                 input = FeatureList()
                 lastChoice = input
+                stepVoices = .silent
                 return input
             }
         }
@@ -222,31 +233,52 @@ public final class Part: @unchecked Sendable {
                 }
             }
             choice.append(event)
+        case .noteSets where role == .voices:
+            // Under the player's melody, a chord that moves in parallel fifths or octaves is drawn again.
+            let soprano = context.melodyNote.map(Int.init) ?? -1
+            let picked = VoiceLeading.draw(
+                attempts: Self.voiceLeadingDraws, after: voicesBeforeStep,
+                { drawNoteSet(temperature: t, keep: keep, low: low, high: high) },
+                voicing: { drawn in
+                    var voices = FourVoices(soprano: soprano)
+                    for k in 0..<drawn.count { voices.include(Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote) }
+                    return voices
+                })
+            choice = picked.step
+            stepVoices = picked.voices
         case .noteSets:
-            let drawn: FeatureList
-            switch model.head {
-            case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
-            case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
-            case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
-            }
-            var taken = PitchSet()
-            for k in 0..<drawn.count {
-                var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
-                if role == .drums {
-                    guard pitch >= low, pitch <= high else { continue }
-                } else {
-                    pitch = Self.fold(pitch, low, high)
-                }
-                let isNew = role == .drums || !sounding.contains(UInt8(pitch))
-                if isNew, keep < 1, Double(rng.nextUnit()) >= keep { continue }
-                let unit = pitch - PartVocabulary.lowestPianoNote
-                guard unit >= 0, unit < PartVocabulary.pianoUnits, !taken.contains(UInt8(pitch)) else { continue }
-                taken.insert(UInt8(pitch))
-                choice.append(unit)
-            }
+            choice = drawNoteSet(temperature: t, keep: keep, low: low, high: high)
         }
         input = choice
         lastChoice = choice
+        return choice
+    }
+
+    /// One draw of a note-set step from the biased logits: folded into the part's range (drums kept
+    /// within it), new notes thinned by `keep`, each pitch once.
+    private func drawNoteSet(temperature t: Float, keep: Double, low: Int, high: Int) -> FeatureList {
+        var choice = FeatureList()
+        let drawn: FeatureList
+        switch model.head {
+        case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+        case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+        case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
+        }
+        var taken = PitchSet()
+        for k in 0..<drawn.count {
+            var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
+            if role == .drums {
+                guard pitch >= low, pitch <= high else { continue }
+            } else {
+                pitch = Self.fold(pitch, low, high)
+            }
+            let isNew = role == .drums || !sounding.contains(UInt8(pitch))
+            if isNew, keep < 1, Double(rng.nextUnit()) >= keep { continue }
+            let unit = pitch - PartVocabulary.lowestPianoNote
+            guard unit >= 0, unit < PartVocabulary.pianoUnits, !taken.contains(UInt8(pitch)) else { continue }
+            taken.insert(UInt8(pitch))
+            choice.append(unit)
+        }
         return choice
     }
 

@@ -35,20 +35,25 @@ public struct ParallelMotion: Sendable, Equatable {
         func pitch(_ t: Int, _ v: Int) -> Int { v < frames[t].count ? frames[t][v] : -1 }
         for t in 1..<frames.count {
             for i in 0..<voices {
-                let (i0, i1) = (pitch(t - 1, i), pitch(t, i))
-                guard i0 >= 0, i1 >= 0, i0 != i1 else { continue }
                 for j in (i + 1)..<max(voices, i + 1) {
-                    let (j0, j1) = (pitch(t - 1, j), pitch(t, j))
-                    guard j0 >= 0, j1 >= 0, j0 != j1 else { continue }
-                    guard (i1 > i0) == (j1 > j0) else { continue }
-                    let before = abs(i0 - j0) % 12
-                    let after = abs(i1 - j1) % 12
-                    guard before == after else { continue }
-                    if before == 7 { fifths += 1 }
-                    if before == 0 { octaves += 1 }
+                    switch Self.parallel(pitch(t - 1, i), pitch(t, i), pitch(t - 1, j), pitch(t, j)) {
+                    case 7: fifths += 1
+                    case 0: octaves += 1
+                    default: break
+                    }
                 }
             }
         }
+    }
+
+    /// The interval class (7 or 0) that two voices move in parallel in, from (i0, j0) to (i1, j1), or nil
+    /// when they do not (the rules above). Pitches are MIDI, -1 silent.
+    @inline(__always)
+    public static func parallel(_ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) -> Int? {
+        guard i0 >= 0, i1 >= 0, i0 != i1, j0 >= 0, j1 >= 0, j0 != j1, (i1 > i0) == (j1 > j0) else { return nil }
+        let before = abs(i0 - j0) % 12
+        guard before == abs(i1 - j1) % 12, before == 7 || before == 0 else { return nil }
+        return before
     }
 
     public var fifthsPer100Steps: Double { steps == 0 ? 0 : Double(fifths) * 100 / Double(steps) }
