@@ -100,4 +100,29 @@ struct ShippedPresetTests {
         let drumBars = Set(drums.map { $0.start / bar }.filter { $0 < bars })
         #expect(drumBars.count >= bars * 3 / 4, "drums in \(drumBars.count) of \(bars) bars")
     }
+
+    /// The JSB models ship for the benchmark: each meets its target on the valid split (the withheld test
+    /// split is measured elsewhere), and every folder of shipped weights stays well under 20 MB.
+    @Test("jsb: the frame models meet their targets on valid; shipped weights stay small")
+    func jsbModelsMeetTheirTargets() throws {
+        let root = try #require(CLI.packageRoot())
+        for folder in ["band", "chorale", "folk", "jsb"] {
+            let url = root.appendingPathComponent("presets/\(folder)")
+            let bytes = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".safetensors") }
+                .reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: url.appendingPathComponent($1).path)[.size] as? Int) ?? 0) }
+            #expect(bytes > 0 && bytes < 15_000_000, "presets/\(folder): \(bytes) bytes of weights")
+        }
+        guard let data = AnalyzeCommandTests.sharedData() else {
+            print("skipped: ../shared/data is absent (see the data README)")
+            return
+        }
+        for (model, target) in [("frame-model", 5.5), ("sigmoid-conv", 8.0)] {
+            let run = try CLI.run(["eval", "--model", root.appendingPathComponent("presets/jsb/\(model).safetensors").path,
+                                   "--data", "\(data)/jsb/pianoroll-quarter.valid.json", "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let nll = try #require(object["frame_nll"] as? Double)
+            #expect(nll > 3 && nll <= target, "\(model): frame NLL \(nll), target \(target)")
+        }
+    }
 }
