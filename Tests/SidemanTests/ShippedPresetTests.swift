@@ -73,6 +73,7 @@ struct ShippedPresetTests {
         let motion = ChoraleVoicing.parallelMotion(
             soprano: (0..<steps).map { sounding(soprano, $0).max() ?? -1 }, generatedATB: (0..<steps).map { sounding(choir, $0) })
         let rate = Double(motion.fifths + motion.octaves) * 100 / Double(max(1, steps))
+        print("MEASURE chorale \(motion) \(steps)")
         #expect(rate < 0.8, "\(motion.fifths) parallel fifths and \(motion.octaves) octaves in \(steps) steps")
     }
 
@@ -93,6 +94,7 @@ struct ShippedPresetTests {
             return Double(placed.filter { harmony[$0.start / bar].contains(Int($0.pitch) % 12) }.count) / Double(placed.count)
         }
         #expect(bass.count >= bars && keys.count >= bars, "bass \(bass.count), keys \(keys.count) notes over \(bars) bars")
+        print("MEASURE bass \(inChord(bass)) keys \(inChord(keys)) bass notes \(bass.count) keys \(keys.count) drums \(drums.count) bars \(bars)")
         #expect(inChord(bass) >= 0.6, "bass notes in the bar's chord: \(inChord(bass))")
         #expect(inChord(keys) >= 0.6, "comping notes in the bar's chord: \(inChord(keys))")
         // Drums on channel 10 in most bars.
