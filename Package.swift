@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Service", "TestSupport"]),
         .testTarget(
             name: "MusicTests",
-            dependencies: ["Music", "MIDI", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["Music", "MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
         .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music"]),
     ]

@@ -1,5 +1,6 @@
 import Music
 import Testing
+import TestSupport
 
 @Suite("Parallel fifths and octaves")
 struct ParallelMotionTests {
@@ -99,7 +100,7 @@ struct ParallelMotionTests {
     /// Random four-part-ish steps: FourVoices voices them as ChoraleVoicing does, and its step-by-step
     /// parallels add up to ParallelMotion's count.
     @Test func fourVoicesAgreesWithTheWholePieceMeasure() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x5A7B)  // seeded: a failure replays
         for _ in 0..<200 {
             let steps = Int.random(in: 2...12, using: &rng)
             // Few pitches close together, so parallels and repeated pitches are common.
