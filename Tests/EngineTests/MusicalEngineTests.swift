@@ -114,6 +114,46 @@ import Testing
         }
     }
 
+    /// A chord played on the beat, its notes a period apart as a hand plays them, reaches parts whose step
+    /// was decided before the beat. The step is drawn again once at most, and a part never strikes one pitch
+    /// twice within the chord's spread (heard as a flam). Before this rule every note of a chord redrew the
+    /// step (96 redraws for 32 chords), and the keys struck 91 notes twice within the spread.
+    @Test func aChordHeardLateRedrawsAStepOnceAtMost() throws {
+        var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+        let progression: [[UInt8]] = [[60, 64, 67], [57, 60, 64], [53, 57, 60], [55, 59, 62]]
+        var chords: [TimedMIDIMessage] = []
+        var onsets = 0
+        for bar in 0..<8 {
+            for beat in 0..<4 {
+                let on = Self.start + UInt64(bar * 16 + beat * 4) * Self.fps
+                onsets += 1
+                for (k, pitch) in progression[bar % 4].enumerated() {
+                    let t = on + UInt64(k * rig.period) + 17  // spread over three periods
+                    chords.append(TimedMIDIMessage(time: t, message: .noteOn(channel: 0, note: pitch, velocity: 90)))
+                    chords.append(TimedMIDIMessage(time: on + 4 * Self.fps - 200, message: .noteOff(channel: 0, note: pitch, velocity: 0)))
+                }
+            }
+        }
+        rig.run(until: Self.start + 8 * 16 * Self.fps, input: chords)
+        rig.finish()
+        #expect(rig.engine.reactions > 0, "the chords never came after a decided step")
+        #expect(rig.engine.reactions <= onsets, "\(rig.engine.reactions) redraws for \(onsets) chords")
+        #expect(rig.tracker.isSilent)
+        let spread = 4 * UInt64(rig.period)
+        for channel: MIDIChannel in [2, 3] {  // bass and keys follow the player
+            var lastOn: [UInt8: UInt64] = [:]
+            var doubled = 0, notes = 0
+            for m in rig.output.sorted(by: { $0.frame < $1.frame }) {
+                guard case .noteOn(let c, let p, let v) = m.message, c == channel, v > 0 else { continue }
+                if let previous = lastOn[p], m.frame - previous < spread { doubled += 1 }
+                lastOn[p] = m.frame
+                notes += 1
+            }
+            #expect(notes > 8, "channel \(channel + 1) played \(notes) notes")
+            #expect(doubled == 0, "channel \(channel + 1): \(doubled) of \(notes) notes struck twice within the chord's spread")
+        }
+    }
+
     @Test func muteDensityAndModeControlsChangeWhatPlays() throws {
         func cc(_ controller: UInt8, _ value: UInt8, step: UInt64) -> TimedMIDIMessage {
             TimedMIDIMessage(time: Self.start + step * Self.fps + 7, message: .controlChange(channel: 0, controller: controller, value: value))

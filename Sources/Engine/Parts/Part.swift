@@ -366,9 +366,10 @@ public final class Part: @unchecked Sendable {
         sounding.remove(pitch)
     }
 
-    /// Ends the notes the latest step started (a reaction replacing them).
-    func takeBackStep(at frame: UInt64, out: inout [ScheduledMessage]) {
-        var started = startedOnStep
+    /// Ends the notes the latest step started that a reaction's redraw does not keep: a kept pitch sounds on
+    /// rather than being struck twice.
+    func takeBackStep(at frame: UInt64, keeping kept: PitchSet, out: inout [ScheduledMessage]) {
+        var started = startedOnStep.subtracting(kept)
         while let p = started.lowest {
             started.remove(p)
             end(p, at: frame, out: &out)

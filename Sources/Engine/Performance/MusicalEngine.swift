@@ -56,6 +56,11 @@ public struct MusicalEngine: PerformanceEngine {
     /// Frames a step waits past its boundary for the player's note when a part sings under the player's
     /// melody (a soprano-conditioned model needs the note it harmonises); 0 otherwise: steps are decided ahead.
     var waitFrames: UInt64 = 0
+    /// A decided step that a player's on-step note asked to be drawn again. It is drawn once the cycle's
+    /// input is all heard (a chord's notes arriving together count as one), and a step is drawn again at
+    /// most once: each redraw of a sounding step is a note struck and taken back.
+    var reactionPending: Int64? = nil
+    var reactedStep: Int64 = .min
     /// Counts of reactions and decided steps, for tests and metrics.
     public private(set) var reactions = 0
     public private(set) var decidedSteps = 0
@@ -91,6 +96,7 @@ public struct MusicalEngine: PerformanceEngine {
             phraseEndController: preset.controls.phraseEnd)
         nextStep = 0
         decidedStep = .min
+        (reactionPending, reactedStep) = (nil, .min)
         for part in parts { part.use(sampleRate: rate) }
         waitFrames = parts.contains(where: { $0.conditioning == .soprano }) && preset.transport.source != .clock
             ? UInt64(max(0, preset.listener.onStepWindowMilliseconds) * rate / 1000) : 0
@@ -171,6 +177,7 @@ public struct MusicalEngine: PerformanceEngine {
             }
             hear(event, earliest: earliest, output: &output)
         }
+        reactIfPending(earliest: earliest, output: &output)
         drainBoundaries(through: clock.cycleStart + UInt64(clock.cycleLength) - 1, earliest: earliest, output: &output)
         anticipate(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         tick(before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
@@ -198,8 +205,8 @@ public struct MusicalEngine: PerformanceEngine {
         if let placement = heard.placement, placement.isOnStep, isStrike {
             if placement.step == nextStep {
                 decide(through: placement.step, earliest: earliest, output: &output)
-            } else if placement.step == decidedStep {
-                react(step: placement.step, earliest: earliest, output: &output)
+            } else if placement.step == decidedStep, placement.step != reactedStep {
+                reactionPending = placement.step
             }
         }
     }
@@ -292,6 +299,7 @@ public struct MusicalEngine: PerformanceEngine {
                 // The grid went back (restart, song position): the parts follow from here.
                 nextStep = boundary.step
                 decidedStep = .min
+                (reactionPending, reactedStep) = (nil, .min)
             }
             // Waiting steps are decided by the player's note or, failing one, by `anticipate` after the wait.
             if boundary.step >= nextStep, waitFrames == 0 { decide(through: boundary.step, earliest: earliest, output: &output) }
@@ -311,6 +319,8 @@ public struct MusicalEngine: PerformanceEngine {
     /// Decides every step from `nextStep` through `last`. Decided late (past a wait), a step's new notes
     /// start at the first writable frame.
     private mutating func decide(through last: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        // A pending reaction belongs to the step decided before these.
+        reactIfPending(earliest: earliest, output: &output)
         while nextStep <= last {
             let step = nextStep
             nextStep += 1
@@ -396,8 +406,16 @@ public struct MusicalEngine: PerformanceEngine {
         }
     }
 
-    /// A player's on-step note heard after its step was decided: the parts that follow the player draw
-    /// that step again with the note in their context.
+    private mutating func reactIfPending(earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let step = reactionPending else { return }
+        reactionPending = nil
+        reactedStep = step
+        react(step: step, earliest: earliest, output: &output)
+    }
+
+    /// A player's on-step note heard after its step was decided: the parts that follow the player and
+    /// play notes outside what the player now plays draw that step again with the note in their context.
+    /// A part whose notes fit keeps them: drawing again could only strike a note twice.
     private mutating func react(step: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
         guard mode.accompanies, let transport else { return }
         reactions += 1
@@ -407,11 +425,14 @@ public struct MusicalEngine: PerformanceEngine {
             guard step % grid == 0 else { continue }
             let before = part.pitches(of: part.lastChoice)
             var c = context(for: step, excluding: i)
+            let heard = c.chordClasses != 0 ? c.chordClasses : c.playerStruck.union(c.playerSounding).pitchClasses
+            guard heard == 0 || before.pitchClasses & ~heard != 0 else { continue }
             c.bandPrevious = PitchSet()
             for (j, other) in parts.enumerated() where j != i { c.bandPrevious = c.bandPrevious.union(other.previousOutput) }
             let choice = part.choose(context: c, temperature: part.settings.temperature * temperatureScale, keep: keep, boost: 0)
-            guard part.pitches(of: choice) != before else { continue }
-            part.takeBackStep(at: earliest, out: &output)
+            let after = part.pitches(of: choice)
+            guard after != before else { continue }
+            part.takeBackStep(at: earliest, keeping: after, out: &output)
             part.render(
                 choice, step: step, stepFrame: earliest, earliest: earliest, framesPerStep: fps,
                 velocity: velocity(for: part), out: &output)
