@@ -127,7 +127,8 @@ struct AnalyzeCommandTests {
             try "[[\(steps.joined(separator: ","))],[\(steps.joined(separator: ","))]]".write(to: satb, atomically: true, encoding: .utf8)
             let model = dir.appendingPathComponent("atb.safetensors").path
             let train = try Run.sideman(["train", "--family", "basic", "--format", "jsb-atb", "--data", satb.path, "--valid", satb.path,
-                                         "--out", model, "--head", "pitch_chain"] + Run.small)
+                                         "--out", model, "--head", "pitch_chain", "--hidden", "16", "--layers", "1", "--batch", "4",
+                                         "--seq-len", "16", "--epochs", "60", "--lr", "0.01", "--patience", "60"])
             #expect(train.status == 0, "\(train.stderr)")
             let args = ["analyze", "--model", model, "--data", satb.path, "--generate", "--seed", "4", "--json"]
             let first = try Self.json(Run.sideman(args))
@@ -141,6 +142,17 @@ struct AnalyzeCommandTests {
             let again = try Self.json(Run.sideman(args))
             #expect(again["generated_parallel_octaves_per_100_steps"] as? Double == first["generated_parallel_octaves_per_100_steps"] as? Double)
             #expect(again["generated_in_key"] as? Double == first["generated_in_key"] as? Double)
+            // By default a chord that moves in parallel is drawn again, as the chorale preset does; keeping
+            // every first draw writes the parallels this data taught.
+            let firstDraws = try Self.json(Run.sideman(args + ["--voice-leading-draws", "1"]))
+            #expect(first["voice_leading_draws"] as? Int == 8 && firstDraws["voice_leading_draws"] as? Int == 1)
+            func parallels(_ o: [String: Any]) -> Double {
+                (o["generated_parallel_fifths_per_100_steps"] as? Double ?? 0) + (o["generated_parallel_octaves_per_100_steps"] as? Double ?? 0)
+            }
+            #expect(parallels(firstDraws) > 0)
+            #expect(parallels(first) < parallels(firstDraws), "redrawn \(parallels(first)), first draws \(parallels(firstDraws))")
+            let none = try Run.sideman(args + ["--voice-leading-draws", "0"])
+            #expect(none.status == 64 && none.stderr.contains("--voice-leading-draws"), "\(none.stderr)")
             // A melody model cannot be fed a soprano: a clear error, not a run.
             let folk = dir.appendingPathComponent("tunes.jsonl")
             try TrainCommandTests.folk(3, shift: 0).write(to: folk, atomically: true, encoding: .utf8)
