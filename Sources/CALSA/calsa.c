@@ -192,3 +192,20 @@ int sideman_seq_connect_from(sideman_seq *seq, int my_port, int client, int port
 int sideman_seq_connect_to(sideman_seq *seq, int my_port, int client, int port) {
     return snd_seq_connect_to(seq->handle, my_port, client, port);
 }
+
+int sideman_seq_subscribers(sideman_seq *seq, int my_port, sideman_seq_address_visitor visit, void *context) {
+    snd_seq_query_subscribe_t *query;
+    snd_seq_query_subscribe_alloca(&query);
+    snd_seq_addr_t root;
+    root.client = (unsigned char)snd_seq_client_id(seq->handle);
+    root.port = (unsigned char)my_port;
+    snd_seq_query_subscribe_set_root(query, &root);
+    snd_seq_query_subscribe_set_type(query, SND_SEQ_QUERY_SUBS_READ);
+    snd_seq_query_subscribe_set_index(query, 0);
+    while (snd_seq_query_port_subscribers(seq->handle, query) >= 0) {
+        const snd_seq_addr_t *address = snd_seq_query_subscribe_get_addr(query);
+        visit(context, address->client, address->port);
+        snd_seq_query_subscribe_set_index(query, snd_seq_query_subscribe_get_index(query) + 1);
+    }
+    return 0;
+}

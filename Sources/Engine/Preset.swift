@@ -170,6 +170,8 @@ public struct PartSettings: Equatable, Sendable {
     public var model: String
     public var channel: MIDIChannelNumber
     public var program: UInt8? = nil
+    /// Bank select (CC 0 and CC 32: MSB * 128 + LSB), sent before the program; nil sends none.
+    public var bank: UInt16? = nil
     public var lowestNote: UInt8 = 0
     public var highestNote: UInt8 = 127
     public var grid = GridResolution.sixteenth

@@ -159,6 +159,7 @@ public enum PresetReader {
         guard let channel = try f.channel("channel") else { throw f.error("channel", "every part needs a channel (1-16)") }
         var p = PartSettings(name: name, role: role, model: model, channel: channel)
         if let program = try f.integer("program", in: 1...128) { p.program = UInt8(program - 1) }
+        if let bank = try f.integer("bank", in: 0...16383) { p.bank = UInt16(bank) }
         if let node = f.take("range") {
             guard case .sequence(let pair) = node, pair.count == 2, let low = pair[0].int, let high = pair[1].int,
                 (0...127).contains(low), (0...127).contains(high), low < high

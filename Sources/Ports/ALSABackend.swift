@@ -65,6 +65,8 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
         close()
         let sequencer = try Self.openSequencer(configuration.clientName)
         endpoints.restart()
+        // A new queue starts its time at 0: the engine's clock continues where it stopped.
+        state.pointee.core.serverRestarted()
         state.pointee.sequencer = sequencer
         let input = sideman_seq_add_input_port(sequencer, configuration.inputName)
         guard input >= 0 else {
@@ -116,6 +118,21 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
         let temporary = try Self.openSequencer("sideman-ports")
         defer { sideman_seq_close(temporary) }
         return Self.ports(of: temporary)
+    }
+
+    public func destinations(ofOutput index: Int) -> [String]? {
+        guard let sequencer = state.pointee.sequencer, index >= 0, index < configuration.outputNames.count else { return nil }
+        final class Found { var addresses: [(Int32, Int32)] = [] }
+        let found = Found()
+        let context = Unmanaged.passUnretained(found).toOpaque()
+        _ = sideman_seq_subscribers(sequencer, state.pointee.outputPorts[index], { context, client, port in
+            Unmanaged<Found>.fromOpaque(context!).takeUnretainedValue().addresses.append((client, port))
+        }, context)
+        let known = Self.addresses(of: sequencer)
+        return found.addresses.map { address in
+            known.first { $0.client == address.0 && $0.port == address.1 }.map { "\($0.clientName):\($0.portName)" }
+                ?? "\(address.0):\(address.1)"
+        }
     }
 
     /// Connects by full names (`client:port`, or numeric `128:0`). One side must be Sideman's own port:
@@ -270,14 +287,20 @@ private func alsaIOThreadMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMuta
     var announcement: Int32 = 0
     while state.pointee.running.load(ordering: .acquiring) {
         let waited = sideman_seq_wait_input(sequencer, periodMilliseconds)
+        // `now` is the queue's frame; `start` the engine's (they differ once the queue went back or restarted).
         let now = state.pointee.frames(sideman_seq_queue_time_ns(sequencer))
-        state.pointee.core.begin(start: now, length: state.pointee.period)
+        let start = state.pointee.core.begin(extendedServerFrame: now, length: state.pointee.period)
         if waited > 0 {
             while true {
                 let n = sideman_seq_receive(sequencer, state.pointee.inputBuffer, 1 << 16, &atNanoseconds, &port, &announcement)
                 if n > 0 {
                     let bytes = UnsafeRawBufferPointer(start: state.pointee.inputBuffer, count: Int(n))
-                    state.pointee.core.received(frame: state.pointee.frames(atNanoseconds), bytes: bytes)
+                    // An event stamped before this cycle (it waited in the kernel) keeps its distance
+                    // before `start`; saturating, so a stamp from before a queue restart cannot wrap.
+                    let queueFrame = state.pointee.frames(atNanoseconds)
+                    let before = now > queueFrame ? now - queueFrame : 0
+                    let frame = start > before ? start - before : 0
+                    state.pointee.core.received(frame: frame, bytes: bytes)
                 } else if n == 0 && announcement != 0 {
                     state.pointee.counters.notify(.portsChanged)
                     sem_post(state.pointee.controlWakeup)
@@ -298,7 +321,7 @@ private func alsaIOThreadMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMuta
             }
         }
         let outputPorts = state.pointee.outputPorts
-        state.pointee.core.dispatch(start: now, length: state.pointee.period + state.pointee.lookahead) { index, offset, bytes in
+        state.pointee.core.dispatch(start: start, length: state.pointee.period + state.pointee.lookahead) { index, offset, bytes in
             let at = state.pointee.nanoseconds(now + UInt64(offset))
             return sideman_seq_send(sequencer, outputPorts[index], at, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count) == 0
         }

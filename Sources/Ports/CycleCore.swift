@@ -27,8 +27,10 @@ struct CycleCounters: @unchecked Sendable {
         lost.destroy()
     }
 
+    /// Zeroes the counters for a fresh start. `cycleStart` keeps its value: the engine's clock continues
+    /// across a reconnection, and a reader between open and the first cycle must not see it go back to 0.
     func reset() {
-        for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.store(0, ordering: .relaxed) }
+        for atomic in [cycles, xruns, late, dropped] { atomic.store(0, ordering: .relaxed) }
         for atomic in [cycleLength, notifications] { atomic.store(0, ordering: .relaxed) }
         lost.store(false, ordering: .relaxed)
     }
@@ -57,11 +59,11 @@ struct CycleCounters: @unchecked Sendable {
     }
 }
 
-/// The part of a process cycle every backend shares: extend the 32-bit frame clock, queue input with
-/// absolute frames, and write due output at exact offsets. It runs on the I/O thread and therefore
+/// The part of a process cycle every backend shares: turn the server's frame time into the engine's
+/// monotonic clock, queue input with absolute frames, and write due output at exact offsets. It runs on the I/O thread and therefore
 /// allocates nothing, takes no lock and makes no syscall besides `sem_post`.
 struct CycleCore: @unchecked Sendable {
-    // @unchecked: mutable fields (the frame extender, per-port offsets) are touched only by the I/O
+    // @unchecked: mutable fields (the frame clock, per-port offsets) are touched only by the I/O
     // thread; everything shared goes through the rings and atomics.
     let input: EventRing
     let output: EventRing
@@ -86,8 +88,8 @@ struct CycleCore: @unchecked Sendable {
         var length = 0
     }
 
-    private var frameHigh: UInt64 = 0
-    private var lastFrame: UInt32 = 0
+    /// The server's frame time made monotonic: every frame the engine sees comes from here.
+    private(set) var clock = EngineFrameClock()
 
     init(ringCapacity: Int, outputCount: Int, engineWakeup: Wakeup, counters: CycleCounters) {
         input = EventRing(capacity: ringCapacity)
@@ -119,21 +121,25 @@ struct CycleCore: @unchecked Sendable {
         carrying.store(false, ordering: .releasing)
     }
 
-    /// Restarts the frame extender: a new server starts its clock again.
-    mutating func resetClock() {
-        frameHigh = 0
-        lastFrame = 0
+    /// A new server counts from its own origin; the engine's clock continues where it stopped.
+    mutating func serverRestarted() { clock.serverRestarted() }
+
+    /// Starts a cycle of `length` frames at the server's 32-bit frame time; returns its engine frame.
+    mutating func begin(serverFrame: UInt32, length: Int) -> UInt64 {
+        let start = clock.cycleStart(serverFrame: serverFrame, length: length)
+        begin(start: start, length: length)
+        return start
     }
 
-    /// Absolute frame of a 32-bit server frame, carrying across the wrap (every ~25 h at 48 kHz).
-    mutating func extend(_ frame: UInt32) -> UInt64 {
-        if frame < lastFrame && lastFrame - frame > UInt32.max / 2 { frameHigh += 1 << 32 }
-        lastFrame = frame
-        return frameHigh | UInt64(frame)
+    /// The same for a 64-bit server clock (the ALSA queue, the virtual backend's simulated one).
+    mutating func begin(extendedServerFrame: UInt64, length: Int) -> UInt64 {
+        let start = clock.cycleStart(extendedServerFrame: extendedServerFrame, length: length)
+        begin(start: start, length: length)
+        return start
     }
 
-    /// Marks the start of a cycle of `length` frames beginning at absolute `start`.
-    func begin(start: UInt64, length: Int) {
+    /// Marks the start of a cycle of `length` frames beginning at engine frame `start`.
+    private func begin(start: UInt64, length: Int) {
         counters.cycleStart.store(start, ordering: .relaxed)
         counters.cycleLength.store(length, ordering: .relaxed)
         for port in 0..<outputCount { lastOffsets[port] = 0 }

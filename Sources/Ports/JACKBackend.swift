@@ -55,7 +55,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
             return
         }
         endpoints.restart()
-        state.pointee.core.resetClock()
+        state.pointee.core.serverRestarted()
         state.pointee.client = client
         self.client = client
 
@@ -86,6 +86,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         jack_set_sample_rate_callback(client, jackSampleRate, context)
         jack_set_xrun_callback(client, jackXrun, context)
         jack_set_port_registration_callback(client, jackPortRegistration, context)
+        jack_set_port_connect_callback(client, jackPortConnect, context)
         jack_on_info_shutdown(client, jackShutdown, context)
         sideman_jack_probe_resolve()
         guard jack_activate(client) == 0 else {
@@ -129,6 +130,21 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     }
 
     public func status() -> PortStatus { counters.snapshot(connected: client != nil) }
+
+    public func destinations(ofOutput index: Int) -> [String]? {
+        guard client != nil, !counters.lost.load(ordering: .acquiring), index >= 0, index < configuration.outputNames.count,
+            let port = state.pointee.outputPorts[index]
+        else { return nil }
+        guard let names = jack_port_get_connections(port) else { return [] }
+        defer { jack_free(names) }
+        var result: [String] = []
+        var k = 0
+        while let name = names[k] {
+            result.append(String(cString: name))
+            k += 1
+        }
+        return result
+    }
 
     // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
 

@@ -25,10 +25,9 @@ let jackProcess: JackProcessCallback = { frames, context in
         sideman_jack_probe_leave()
         return 0
     }
-    let start = state.pointee.core.extend(jack_last_frame_time(client))
     let length = Int(frames)
+    let start = state.pointee.core.begin(serverFrame: jack_last_frame_time(client), length: length)
     let core = state.pointee.core
-    core.begin(start: start, length: length)
 
     if let port = state.pointee.inputPort, let buffer = jack_port_get_buffer(port, frames) {
         let count = jack_midi_get_event_count(buffer)
@@ -87,6 +86,14 @@ let jackXrun: JackXRunCallback = { context in
 let jackPortRegistration: JackPortRegistrationCallback = { _, _, context in
     let state = context!.assumingMemoryBound(to: JACKProcessState.self)
     state.pointee.core.counters.notify(.portsChanged)
+    sem_post(state.pointee.controlWakeup)
+}
+
+/// Runs on JACK's notification thread: a connection was made or broken somewhere in the graph; the
+/// control thread works out whether an output gained a destination to greet.
+let jackPortConnect: JackPortConnectCallback = { _, _, _, context in
+    let state = context!.assumingMemoryBound(to: JACKProcessState.self)
+    state.pointee.core.counters.notify(.connectionsChanged)
     sem_post(state.pointee.controlWakeup)
 }
 

@@ -89,6 +89,8 @@ public struct PortNotifications: OptionSet, Sendable {
     public static let portsChanged = PortNotifications(rawValue: 1)
     /// The server went away: stop sending, close, reconnect.
     public static let lost = PortNotifications(rawValue: 2)
+    /// A connection was made or broken: a new destination of an output may need greeting.
+    public static let connectionsChanged = PortNotifications(rawValue: 4)
 }
 
 /// The seam between the daemon and a MIDI transport (JACK, ALSA sequencer, in-process virtual).
@@ -116,6 +118,8 @@ public protocol PortBackend: AnyObject {
     /// Full names of this client's ports (`client:in`, `client:out`...), valid while open.
     var inputPortName: String { get }
     var outputPortNames: [String] { get }
+    /// The ports output `index` is connected to now (full names), or nil when the backend cannot tell.
+    func destinations(ofOutput index: Int) -> [String]?
     func status() -> PortStatus
     /// Sleeps until a callback reports something for the control thread, or `seconds` pass; returns
     /// and clears what was reported.

@@ -49,16 +49,18 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
     /// output is collected at its frame (late output at the cycle start), the engine is woken.
     public func runCycle() {
         guard isOpen.load(ordering: .acquiring) else { return }
-        let start = now
-        let end = start + UInt64(bufferSize)
-        core.begin(start: start, length: bufferSize)
+        let serverStart = now
+        let start = core.begin(extendedServerFrame: serverStart, length: bufferSize)
+        let end = serverStart + UInt64(bufferSize)
         let due = pending.withLock { list -> [(frame: UInt64, bytes: [UInt8])] in
             let due = list.filter { $0.frame < end }.sorted { $0.frame < $1.frame }
             list.removeAll { $0.frame < end }
             return due
         }
         for event in due {
-            event.bytes.withUnsafeBytes { core.received(frame: max(event.frame, start), bytes: $0) }
+            // Played frames are the simulated server's; the engine sees them on its own clock.
+            let offset = event.frame > serverStart ? event.frame - serverStart : 0
+            event.bytes.withUnsafeBytes { core.received(frame: start + offset, bytes: $0) }
         }
         var written: [Delivered] = []
         core.dispatch(start: start, length: bufferSize) { port, offset, bytes in
@@ -76,6 +78,13 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
             defer { list.removeAll() }
             return list
         }
+    }
+
+    /// Sets the simulated server's frame time for the next cycle, as a server's clock does under an xrun
+    /// burst (a step back) or after a restart (`restarted`: a new server counting from its own origin).
+    public func setServerFrame(_ frame: UInt64, restarted: Bool = false) {
+        now = frame
+        if restarted { core.serverRestarted() }
     }
 
     /// Simulates the server going away under the client.
@@ -114,6 +123,12 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
 
     /// Connections made so far, as (source, destination).
     public var connectionList: [(String, String)] { connections.withLock { $0 } }
+
+    public func destinations(ofOutput index: Int) -> [String]? {
+        guard index >= 0, index < outputPortNames.count else { return nil }
+        let source = outputPortNames[index]
+        return connections.withLock { $0.filter { $0.0 == source }.map(\.1) }
+    }
 
     public func status() -> PortStatus { counters.snapshot(connected: isOpen.load(ordering: .acquiring)) }
 

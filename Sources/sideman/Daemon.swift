@@ -174,6 +174,8 @@ final class Daemon: @unchecked Sendable {
             waitingSince = nil
             let status = backend.status()
             applyConnections()
+            // The engine thread greets every port as it starts; from here on, only new destinations.
+            knownDestinations = currentDestinations()
             let engineThread = EngineThread(runner: runner, backend: backend)
             // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
             // must not wait behind ordinary work either.
@@ -215,6 +217,7 @@ final class Daemon: @unchecked Sendable {
             metricsAbsorb()
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
+            if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
             reloadIfRequested()
             writeRecordingIfRequested()
             let status = backend.status()
@@ -265,6 +268,26 @@ final class Daemon: @unchecked Sendable {
     }
 
     private var attempted = Set<String>()
+
+    /// Destinations of each output when last looked at (nil where the backend cannot tell).
+    private var knownDestinations: [Set<String>?] = []
+
+    private func currentDestinations() -> [Set<String>?] {
+        backend.outputPortNames.indices.map { backend.destinations(ofOutput: $0).map(Set.init) }
+    }
+
+    /// A synth connected to an output since the last look hears sustain off, All Notes Off and the
+    /// parts' programs before any note (a synth restarted or plugged in mid-set, or one that missed
+    /// note-offs while it was disconnected).
+    private func greetNewDestinations() {
+        let now = currentDestinations()
+        for (port, destinations) in now.enumerated() {
+            guard let destinations else { continue }
+            let before = port < knownDestinations.count ? knownDestinations[port] ?? [] : []
+            if !destinations.subtracting(before).isEmpty { runner.requestGreeting(port: port) }
+        }
+        knownDestinations = now
+    }
 
     private func connect(_ source: String, _ destination: String) {
         let key = "\(source) -> \(destination)"

@@ -34,6 +34,9 @@ final class EngineRunner: @unchecked Sendable {
     let recorder: SessionRecorder?
     private var recordedTempo: Double = 0
     let stopping = Atomic<Bool>(false)
+    /// Output ports (one bit each) that a new destination was connected to, set by the control thread:
+    /// the engine thread greets them at its next pass.
+    private let greetingsRequested = Atomic<UInt64>(0)
     /// Counts passes of the engine loop: the watchdog is fed only while it moves.
     let heartbeat = Atomic<UInt64>(0)
 
@@ -54,19 +57,23 @@ final class EngineRunner: @unchecked Sendable {
     func loop(backend: any PortBackend) {
         pending.removeAll()
         parser = MIDIStreamParser(maxSysexLength: 4096)
-        // Notes left sounding on a previous server (a synth behind a bridge may still hold them) end
-        // first, once the new server has run a cycle and the clock means something.
-        if !isSilent {
-            var waited = 0
-            while backend.status().cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
-                backend.waitForCycle(seconds: 0.01)
-                waited += 1
-            }
-            silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        // Once the server has run a cycle (so the clock means something): notes left sounding on a
+        // previous server end (a synth behind a bridge may still hold them), and every port is greeted,
+        // since a run that crashed or was killed may have left notes sounding on any of them.
+        var waited = 0
+        while backend.status().cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
+            backend.waitForCycle(seconds: 0.01)
+            waited += 1
         }
+        let first = backend.cycleStart + UInt64(backend.cycleLength)
+        if !isSilent { silence(backend: backend, at: first) }
+        _ = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
+        greet(ports: .max, backend: backend, at: first)
         while !stopping.load(ordering: .acquiring) {
             backend.waitForCycle(seconds: 0.05)
             if backend.status().isLost { return }
+            let greetings = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
+            if greetings != 0 { greet(ports: greetings, backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength)) }
             step(backend: backend)
             heartbeat.add(1, ordering: .relaxed)
             publishMetrics()
@@ -133,6 +140,26 @@ final class EngineRunner: @unchecked Sendable {
             released += 1
         }
         if released > 0 { pending.removeFirst(released) }
+    }
+
+    /// Asks the engine thread to greet output `port`: a destination was connected to it (control thread).
+    func requestGreeting(port: Int) {
+        guard port >= 0, port < 64 else { return }
+        greetingsRequested.bitwiseOr(1 << UInt64(port), ordering: .releasing)
+    }
+
+    /// What a synth must hear when it meets Sideman (start, or a destination connected to a port):
+    /// sustain off and All Notes Off on all 16 channels, then each part's bank and program. All 16, not
+    /// only the preset's: a run killed mid-note may have played another preset's channels, and the thru
+    /// passes the player's own. The tracker hears it too, so it forgets what the synth no longer holds.
+    func greet(ports mask: UInt64, backend: any PortBackend, at frame: UInt64) {
+        for port in trackers.indices where port < 64 && mask & (1 << UInt64(port)) != 0 {
+            for channel in MIDIChannel(0)..<16 {
+                send(ScheduledMessage(frame: frame, port: port, message: .controlChange(channel: channel, controller: ControllerNumber.sustainPedal, value: 0)), backend: backend)
+                send(ScheduledMessage(frame: frame, port: port, message: .controlChange(channel: channel, controller: ControllerNumber.allNotesOff, value: 0)), backend: backend)
+            }
+            engine.forEachSetupMessage(port: port) { send(ScheduledMessage(frame: frame, port: port, message: $0), backend: backend) }
+        }
     }
 
     /// The player asked for silence: All Sound Off or All Notes Off on any channel, or the preset's

@@ -27,6 +27,7 @@ struct DaemonTests {
             sender = try JackPeer(name: "sender", server: server)
             receiver = try JackPeer(name: "receiver", server: server)
             try Self.waitForConnections(server)
+            try receiver.awaitGreeting()
         }
 
         static func waitForConnections(_ server: JackServer) throws {
@@ -172,6 +173,7 @@ struct DaemonTests {
         let receiver = try JackPeer(name: "receiver", server: server)
         defer { receiver.stop() }
         try Rig.waitForConnections(server)
+        try receiver.awaitGreeting()
         let frame = try sender.now() + 2400
         sender.send([0x90, 50, 50], at: frame)
         let events = try receiver.waitForReceived { !$0.isEmpty }
@@ -271,6 +273,7 @@ struct DaemonTests {
         let receiver = try JackPeer(name: "receiver", server: server)
         defer { receiver.stop() }
         try Rig.waitForConnections(server)
+        try receiver.awaitGreeting()
 
         let base = try sender.now() + 2400
         sender.send([0x90, 60, 100], at: base)  // held across the reload

@@ -51,12 +51,4 @@ import Testing
         #expect(![UInt8]().withUnsafeBytes { ring.push(frame: 0, port: 0, bytes: $0) })
         #expect(ring.isEmpty)
     }
-
-    @Test func frameExtenderCarriesAcrossTheThirtyTwoBitWrap() {
-        var core = CycleCore(ringCapacity: 64, outputCount: 1, engineWakeup: Wakeup(), counters: CycleCounters())
-        defer { core.deallocate(); core.counters.destroy() }
-        #expect(core.extend(UInt32.max - 127) == UInt64(UInt32.max) - 127)
-        #expect(core.extend(UInt32.max - 127 &+ 128) == UInt64(UInt32.max) + 1)
-        #expect(core.extend(128) == UInt64(UInt32.max) + 129)
-    }
 }

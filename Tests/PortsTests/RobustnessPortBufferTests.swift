@@ -8,7 +8,7 @@ struct RobustnessPortBufferTests {
     @Test func eventsAFullPortBufferRefusesGoOutInOrderInTheNextCycles() {
         let endpoints = CycleEndpoints(ringCapacity: 1 << 12, outputCount: 1)
         endpoints.restart()
-        let core = endpoints.core
+        var core = endpoints.core
         // Ten note-offs due in the first cycle; the "port buffer" takes three events per cycle.
         for note in UInt8(0)..<10 {
             let sent = [0x80, note, 0].withUnsafeBytes { endpoints.schedule(frame: UInt64(note), port: 0, bytes: $0) }
@@ -17,8 +17,8 @@ struct RobustnessPortBufferTests {
         var delivered: [(cycle: Int, offset: UInt32, note: UInt8)] = []
         for cycle in 0..<6 {
             var room = 3
-            core.begin(start: UInt64(cycle * 64), length: 64)
-            core.dispatch(start: UInt64(cycle * 64), length: 64) { _, offset, bytes in
+            let start = core.begin(extendedServerFrame: UInt64(cycle * 64), length: 64)
+            core.dispatch(start: start, length: 64) { _, offset, bytes in
                 guard room > 0 else { return false }
                 room -= 1
                 delivered.append((cycle, offset, bytes[1]))

@@ -48,6 +48,10 @@ typedef void (*sideman_seq_port_visitor)(void *context, int client, int port, co
 /// Calls `visit` for every port of every client. Returns 0 or -errno.
 int sideman_seq_list_ports(sideman_seq *seq, sideman_seq_port_visitor visit, void *context);
 
+typedef void (*sideman_seq_address_visitor)(void *context, int client, int port);
+/// Calls `visit` for every port subscribed to read from our `my_port` (its destinations). 0 or -errno.
+int sideman_seq_subscribers(sideman_seq *seq, int my_port, sideman_seq_address_visitor visit, void *context);
+
 /// Subscribes `client:port` -> our `my_port` (connect_from) or our `my_port` -> `client:port` (connect_to).
 int sideman_seq_connect_from(sideman_seq *seq, int my_port, int client, int port);
 int sideman_seq_connect_to(sideman_seq *seq, int my_port, int client, int port);

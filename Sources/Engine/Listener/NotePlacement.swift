@@ -20,14 +20,14 @@ public struct NotePlacement: Equatable, Sendable {
         guard transport.isRunning else { return nil }
         let predicted = transport.predictedNextBoundaryFrame
         if let last = transport.lastBoundary {
-            let since = signedDistance(from: last.frame, to: frame)
+            let since = frame.frames(since: last.frame)
             if Double(since) <= windowFrames {
                 return NotePlacement(step: last.step, isOnStep: Double(since) >= -windowFrames, offsetFrames: since)
             }
             guard let next = predicted else {
                 return NotePlacement(step: last.step + 1, isOnStep: false, offsetFrames: 0)
             }
-            let offset = signedDistance(from: next, to: frame)
+            let offset = frame.frames(since: next)
             if Double(offset) > windowFrames {
                 // Past the predicted boundary by more than the window: the boundary is late (a clock that
                 // slowed); the note still goes on that step, as the grid has not moved past it.
@@ -37,11 +37,7 @@ public struct NotePlacement: Equatable, Sendable {
         }
         let step = transport.upcomingStep
         guard let next = predicted else { return NotePlacement(step: step, isOnStep: false, offsetFrames: 0) }
-        let offset = signedDistance(from: next, to: frame)
+        let offset = frame.frames(since: next)
         return NotePlacement(step: step, isOnStep: abs(Double(offset)) <= windowFrames, offsetFrames: offset)
-    }
-
-    private static func signedDistance(from a: UInt64, to b: UInt64) -> Int64 {
-        b >= a ? Int64(b - a) : -Int64(a - b)
     }
 }

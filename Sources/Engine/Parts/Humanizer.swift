@@ -30,8 +30,7 @@ public struct Humanizer: Sendable {
             offset += settings.swing * Double(gridSteps) * framesPerStep / 3
         }
         if timingFrames > 0 { offset += Double(rng.uniform(-1, 1)) * timingFrames }
-        let moved = Double(frame) + offset
-        return max(earliest, moved <= 0 ? 0 : UInt64(moved))
+        return max(earliest, frame.offset(by: offset))
     }
 
     /// `base` moved by up to ± the velocity setting, kept in 1...127.

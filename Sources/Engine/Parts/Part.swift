@@ -347,7 +347,7 @@ public final class Part: @unchecked Sendable {
             out.append(ScheduledMessage(frame: at, port: port, message: .noteOn(channel: channel, note: p, velocity: v)))
             onFrames[Int(p)] = at
             if role == .drums {
-                let length = UInt64(max(1, framesPerStep * Double(settings.grid.stepsOfSixteenth) / 2))
+                let length = max(1, UInt64(saturating: framesPerStep * Double(settings.grid.stepsOfSixteenth) / 2))
                 out.append(ScheduledMessage(frame: at + length, port: port, message: .noteOff(channel: channel, note: p, velocity: 0)))
                 offFrames[Int(p)] = at + length
             } else {
@@ -378,6 +378,21 @@ public final class Part: @unchecked Sendable {
     }
 
     /// Ends every note the part has sounding, at `frame` or later.
+    /// The clock went back (a restarted server seen without the ports' monotonic clock): frames from
+    /// before mean nothing now. Ends every sounding note at `frame` itself, not after when it started,
+    /// and forgets when notes started and ended, so no note-off waits for a frame of the old clock.
+    public func clockWentBack(to frame: UInt64, out: inout [ScheduledMessage]) {
+        var left = sounding
+        while let p = left.lowest {
+            left.remove(p)
+            out.append(ScheduledMessage(frame: frame, port: port, message: .noteOff(channel: channel, note: p, velocity: 0)))
+        }
+        sounding = PitchSet()
+        output = PitchSet()
+        onFrames.update(repeating: 0, count: 128)
+        offFrames.update(repeating: 0, count: 128)
+    }
+
     public func silence(at frame: UInt64, out: inout [ScheduledMessage]) {
         var left = sounding
         while let p = left.lowest {
@@ -404,4 +419,17 @@ func monotonicNanoseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+}
+
+extension PartSettings {
+    /// Bank select (MSB, then LSB) and program change for the part's sound, on `channel`, in that order:
+    /// a synth applies a bank only at the next program change.
+    public func forEachSetupMessage(channel: MIDIChannel, _ body: (MIDIMessage) -> Void) {
+        guard let program else { return }
+        if let bank {
+            body(.controlChange(channel: channel, controller: 0, value: UInt8(bank >> 7)))
+            body(.controlChange(channel: channel, controller: 32, value: UInt8(bank & 127)))
+        }
+        body(.programChange(channel: channel, program: program))
+    }
 }

@@ -62,6 +62,8 @@ public struct MusicalEngine: PerformanceEngine {
     var reactionPending: Int64? = nil
     var reactedStep: Int64 = .min
     /// Counts of reactions and decided steps, for tests and metrics.
+    /// The start of the cycle seen last, to notice a clock that went back.
+    var lastCycleStart: UInt64? = nil
     public private(set) var reactions = 0
     public private(set) var decidedSteps = 0
 
@@ -79,6 +81,10 @@ public struct MusicalEngine: PerformanceEngine {
     }
 
     public var tempoBPM: Double? { transport?.bpm }
+
+    public func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void) {
+        for part in parts where part.port == port { part.settings.forEachSetupMessage(channel: part.channel, body) }
+    }
     /// Where the grid starts when the transport is fixed: nil to start at the player's first note; offline,
     /// the file's first frame (so its bars are the grid's).
     public var startFrame: UInt64? = nil
@@ -168,8 +174,13 @@ public struct MusicalEngine: PerformanceEngine {
     }
 
     public mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
-        prepare(clock)
         let earliest = clock.nextWritable
+        if let last = lastCycleStart, clock.cycleStart.frames(since: last) < -Int64(max(1, clock.sampleRate)) {
+            startAfterClockWentBack(earliest: earliest, output: &output)
+        }
+        lastCycleStart = clock.cycleStart
+        prepare(clock)
+        skipStall(earliest: earliest, output: &output)
         for event in input {
             drainBoundaries(through: event.time, earliest: earliest, output: &output)
             if thru.enabled, let echoed = thru.mapped(event.message) {
@@ -281,6 +292,40 @@ public struct MusicalEngine: PerformanceEngine {
 
     // MARK: - Steps
 
+    /// The ports give the engine a monotonic clock; should frames still go back by more than a second
+    /// (another backend, a restarted server seen raw), every frame the grid and the listener hold is from
+    /// the old clock. A short step back is harmless (frame arithmetic here is order-safe; things wait a
+    /// little); a long one would leave the band waiting hours for its next boundary. So the parts end
+    /// their notes now and the grid and the listener start again, as at launch.
+    private mutating func startAfterClockWentBack(earliest: UInt64, output: inout [ScheduledMessage]) {
+        for part in parts { part.clockWentBack(to: earliest, out: &output) }
+        if preset.transport.clockOut, transport?.isRunning == true {
+            output.append(ScheduledMessage(frame: earliest, port: 0, message: .stop))
+        }
+        transport = nil
+        clockOut = ClockOut()
+        continuationLeft = 0
+        for i in listening.indices { listening[i] = true }
+        started = false
+    }
+
+    /// Steps more than this many bars behind the cycle are skipped, not decided one by one.
+    static let stallBars = 2.0
+
+    /// After a stall the grid may be many steps behind the clock; deciding each would be a burst of model
+    /// steps (hours of them after a suspend) for notes that could no longer sound. The parts stop what they
+    /// play and the grid resumes at the current step.
+    private mutating func skipStall(earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let transport, transport.isRunning, transport.source != .clock else { return }
+        let now = transport.position(at: earliest)
+        guard now - Double(transport.upcomingStep) > Self.stallBars * Double(preset.transport.meter.stepsPerBar) else { return }
+        let resume = Int64(saturating: now.rounded(.down))
+        self.transport!.skip(to: resume)
+        nextStep = max(nextStep, resume)
+        (reactionPending, reactedStep) = (nil, .min)
+        for part in parts { part.silence(at: earliest, out: &output) }
+    }
+
     private mutating func drainBoundaries(through frame: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
         while let boundary = transport!.nextBoundary(through: frame) {
             let report = listener!.beginStep(boundary)
@@ -360,8 +405,8 @@ public struct MusicalEngine: PerformanceEngine {
             // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.
             started = true
             for part in parts {
-                if let program = part.settings.program {
-                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: .programChange(channel: part.channel, program: program)))
+                part.settings.forEachSetupMessage(channel: part.channel) {
+                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: $0))
                 }
             }
         }

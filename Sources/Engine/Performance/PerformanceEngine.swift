@@ -42,10 +42,14 @@ public protocol PerformanceEngine: Sendable {
     mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage])
     /// The tempo the engine keeps, in quarter-note bpm, when it keeps one (a session recording's tempo map).
     var tempoBPM: Double? { get }
+    /// What a synth newly connected to output `port` must hear before the music: each part's bank and
+    /// program there. The daemon sends it on start and whenever a destination connects.
+    func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void)
 }
 
 extension PerformanceEngine {
     public var tempoBPM: Double? { nil }
+    public func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void) {}
 }
 
 /// The engine until the musical one lands: MIDI thru, optionally moved to one channel and transposed.

@@ -61,7 +61,7 @@ public final class SessionRecorder: Sendable {
 
     private func append(_ event: Event) {
         state.withLock { s in
-            if s.firstFrame == nil { s.firstFrame = event.frame }
+            s.firstFrame = min(s.firstFrame ?? event.frame, event.frame)
             s.events.append(event)
         }
     }
@@ -77,7 +77,9 @@ public final class SessionRecorder: Sendable {
         var segments: [(frame: UInt64, tick: Double, bpm: Double)] = []
         let initial = tempos.first(where: { $0.frame <= first })?.bpm ?? tempos.first?.bpm ?? 120
         segments.append((first, 0, tempos.last(where: { $0.frame <= first })?.bpm ?? initial))
-        for t in tempos where t.frame > first {
+        // In frame order whatever order they were recorded in, so each segment starts at or after the one
+        // before it (the live clock is monotonic, but the file must not depend on that to be written).
+        for t in tempos.sorted(by: { $0.frame < $1.frame }) where t.frame > first {
             let last = segments[segments.count - 1]
             let tick = last.tick + Double(t.frame - last.frame) / rate * last.bpm / 60 * Double(ppq)
             segments.append((t.frame, tick, t.bpm))

@@ -179,8 +179,10 @@ public struct BeatTracker: Sendable {
     public mutating func onset(at frame: UInt64, timeline: inout Timeline) {
         let spb = Double(stepsPerBeat)
         var period = timeline.framesPerStep * spb
-        if let last = lastOnset, frame > last, Double(frame - last) < chordFrames { return }
-        let returning = lastOnset.map { frame > $0 && Double(frame - $0) > max(4 * period, returnGapFrames) } ?? false
+        // Frames are compared as signed distances: an onset stamped before the last one (a clock that
+        // stepped back) is neither a chord with it nor a return from silence, and cannot underflow.
+        if let last = lastOnset, frame > last, Double(frame.frames(since: last)) < chordFrames { return }
+        let returning = lastOnset.map { frame > $0 && Double(frame.frames(since: $0)) > max(4 * period, returnGapFrames) } ?? false
         lastOnset = frame
 
         if returning {
@@ -197,8 +199,9 @@ public struct BeatTracker: Sendable {
         for i in 0..<Self.bins { histogram[i] *= 0.9 }
         for k in 0..<onsetCount {
             let earlier = onsets[(onsetHead + 16 - 1 - k) % 16]
-            let d = Double(frame - earlier)
+            let d = Double(frame.frames(since: earlier))
             if d > longestVoteFrames { break }
+            guard d > 0 else { continue }
             let w = 1 / (1 + 0.5 * Double(k))
             vote(period: d, weight: w)
             vote(period: d / 2, weight: 0.5 * w)
@@ -261,8 +264,9 @@ public struct BeatTracker: Sendable {
     public mutating func tap(at frame: UInt64, timeline: inout Timeline) {
         let spb = Double(stepsPerBeat)
         var period = timeline.framesPerStep * spb
-        if let last = lastTap, frame > last, Double(frame - last) >= minFramesPerBeat, Double(frame - last) <= maxFramesPerBeat {
-            tapIntervals[tapCount % 4] = Double(frame - last)
+        let interval = lastTap.map { Double(frame.frames(since: $0)) } ?? 0
+        if interval >= minFramesPerBeat, interval <= maxFramesPerBeat {
+            tapIntervals[tapCount % 4] = interval
             tapCount += 1
             let n = min(tapCount, 4)
             var sum = 0.0

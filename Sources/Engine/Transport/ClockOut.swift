@@ -18,7 +18,7 @@ public struct ClockOut: Sendable {
     /// Begins sending for a transport that has just started: ticks from the first one at or after
     /// `frame`, with start (or continue, when joining after position 0) before the first tick of the music.
     public mutating func begin(at frame: UInt64, transport: Transport) {
-        let tick = Int64((transport.position(at: frame) * 6).rounded(.up))
+        let tick = Int64(saturating: (transport.position(at: frame) * 6).rounded(.up))
         nextTick = tick
         lastFrame = frame
         startPending = true

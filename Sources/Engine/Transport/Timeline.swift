@@ -24,8 +24,7 @@ public struct Timeline: Equatable, Sendable {
     public func bpm(sampleRate: Double) -> Double { sampleRate * 60 / (framesPerStep * 4) }
 
     public func position(at frame: UInt64) -> Double {
-        let offset = frame >= anchorFrame ? Double(frame - anchorFrame) : -Double(anchorFrame - frame)
-        return anchorPosition + offset / framesPerStep
+        anchorPosition + Double(frame.frames(since: anchorFrame)) / framesPerStep
     }
 
     public func frame(at position: Double) -> UInt64 {
@@ -38,9 +37,5 @@ public struct Timeline: Equatable, Sendable {
         offsetFrame(((Double(tick) - anchorPosition * 6) * framesPerStep / 6).rounded())
     }
 
-    private func offsetFrame(_ offset: Double) -> UInt64 {
-        if offset >= 0 { return anchorFrame &+ UInt64(offset) }
-        let back = UInt64(-offset)
-        return back >= anchorFrame ? 0 : anchorFrame - back
-    }
+    private func offsetFrame(_ offset: Double) -> UInt64 { anchorFrame.offset(by: offset) }
 }

@@ -88,7 +88,7 @@ public struct Transport: Sendable {
         switch source {
         case .clock:
             guard isRunning, let tick = lastTick else { return Double(clockNextTick) / 6 }
-            let ticks = frame >= tick.frame ? Double(frame - tick.frame) / clock.framesPerTick : -Double(tick.frame - frame) / clock.framesPerTick
+            let ticks = Double(frame.frames(since: tick.frame)) / clock.framesPerTick
             return (Double(tick.index) + min(ticks, 0.999)) / 6
         default:
             return segment(forFrame: frame).position(at: frame)
@@ -147,6 +147,19 @@ public struct Transport: Sendable {
         floorFrame = frame
         isRunning = true
         tracker.reset()
+    }
+
+    /// Moves the next reported boundary forward to `step` without reporting the steps between: after a
+    /// stall (a frozen server, a suspended machine) the grid goes on from where the music is now instead
+    /// of replaying every missed step. Fixed and follow only: clock mode is the master's to move.
+    public mutating func skip(to step: Int64) {
+        guard source != .clock, isRunning, step > nextStepIndex else { return }
+        if let fps = pendingFramesPerStep, step > pendingStep {
+            timeline = Timeline(anchorFrame: frame(ofStep: pendingStep), anchorPosition: Double(pendingStep), framesPerStep: fps)
+            pendingFramesPerStep = nil
+        }
+        nextStepIndex = step
+        lastBoundary = nil
     }
 
     public mutating func stop(at frame: UInt64) {

@@ -199,8 +199,40 @@ final class JackPeer: @unchecked Sendable {
         child.send("at \(frame) \(bytes.map { String(format: "%02x", $0) }.joined())")
     }
 
-    /// Everything received so far: (absolute frame, bytes).
+    /// Events up to the end of Sideman's greeting, which `received()` leaves out once it has been awaited.
+    private var greetingEnd = 0
+
+    /// Waits for the greeting Sideman sends every destination it meets (sustain off and All Notes Off on
+    /// each of the 16 channels, then the parts' programs), so the test goes on with what follows it.
+    /// Returns the greeting's events.
+    @discardableResult
+    func awaitGreeting(timeout: Double = 20) throws -> [(frame: UInt64, bytes: [UInt8])] {
+        let events = try waitForReceived(timeout: timeout) { Self.greetingLength(in: $0) != nil }
+        guard let length = Self.greetingLength(in: events) else {
+            throw HarnessError("peer \(name): no greeting (All Notes Off on all 16 channels) arrived")
+        }
+        greetingEnd += length
+        return Array(events.prefix(length))
+    }
+
+    /// How many events, from the start, it takes to see All Notes Off on every channel; nil if not yet.
+    static func greetingLength(in events: [(frame: UInt64, bytes: [UInt8])]) -> Int? {
+        var channels = Set<UInt8>()
+        for (index, event) in events.enumerated()
+        where event.bytes.count == 3 && event.bytes[0] & 0xF0 == 0xB0 && event.bytes[1] == 123 {
+            channels.insert(event.bytes[0] & 0x0F)
+            if channels.count == 16 { return index + 1 }
+        }
+        return nil
+    }
+
+    /// Everything received so far (after the greeting, once awaited): (absolute frame, bytes).
     func received() throws -> [(frame: UInt64, bytes: [UInt8])] {
+        Array(try everythingReceived().dropFirst(greetingEnd))
+    }
+
+    /// Everything received, greeting included.
+    func everythingReceived() throws -> [(frame: UInt64, bytes: [UInt8])] {
         try records("recv").map { fields in
             let hex = Array(fields[1].utf8)
             let bytes = stride(from: 0, to: hex.count, by: 2).map {

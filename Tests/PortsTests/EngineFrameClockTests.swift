@@ -1,0 +1,68 @@
+import Testing
+import TestSupport
+
+@testable import Ports
+
+/// The engine's frame clock against what a JACK server's frame time does in a live set.
+struct EngineFrameClockTests {
+    @Test func serverFramesPassThroughWhileNothingGoesBack() {
+        var clock = EngineFrameClock()
+        #expect(clock.cycleStart(serverFrame: 5000, length: 128) == 5000)
+        #expect(clock.cycleStart(serverFrame: 5128, length: 128) == 5128)
+        // An xrun that skipped cycles: that time went by.
+        #expect(clock.cycleStart(serverFrame: 9000, length: 128) == 9000)
+    }
+
+    @Test func theExtenderCarriesAcrossTheThirtyTwoBitWrap() {
+        var clock = EngineFrameClock()
+        #expect(clock.extend(UInt32.max - 127) == UInt64(UInt32.max) - 127)
+        #expect(clock.extend(UInt32.max - 127 &+ 128) == UInt64(UInt32.max) + 1)
+        #expect(clock.extend(128) == UInt64(UInt32.max) + 129)
+        var cycles = EngineFrameClock()
+        #expect(cycles.cycleStart(serverFrame: UInt32.max - 127, length: 128) == UInt64(UInt32.max) - 127)
+        #expect(cycles.cycleStart(serverFrame: 0, length: 128) == UInt64(UInt32.max) + 1)
+    }
+
+    @Test func aStepBackContinuesWhereTheLastCycleEndedAndKeepsTheNewOffset() {
+        var clock = EngineFrameClock()
+        #expect(clock.cycleStart(serverFrame: 10_000, length: 256) == 10_000)
+        // An xrun burst: the server's frame time goes back by most of a period.
+        #expect(clock.cycleStart(serverFrame: 10_050, length: 256) == 10_256)
+        #expect(clock.serverFrame(ofEngineFrame: 10_256) == 10_050)
+        #expect(clock.cycleStart(serverFrame: 10_306, length: 256) == 10_512)
+    }
+
+    @Test func aRestartedServerContinuesTheEngineClockWhereItStopped() {
+        var clock = EngineFrameClock()
+        #expect(clock.cycleStart(serverFrame: 48_000_000, length: 128) == 48_000_000)
+        clock.serverRestarted()
+        // The new server starts near 0 (and a large one would not jump ahead either).
+        #expect(clock.cycleStart(serverFrame: 1024, length: 64) == 48_000_128)
+        #expect(clock.cycleStart(serverFrame: 1088, length: 64) == 48_000_192)
+        clock.serverRestarted()
+        #expect(clock.cycleStart(serverFrame: 3_000_000_000, length: 64) == 48_000_256)
+    }
+
+    /// Whatever the server's clock does (random steps forward and back, restarts, the 32-bit wrap),
+    /// each cycle starts no earlier than the previous one ended.
+    @Test func cycleStartsNeverGoBackUnderAnyServerClock() {
+        var clock = EngineFrameClock()
+        var random = SplitMix64(seed: 20261204)
+        var server: UInt32 = UInt32.max - 100_000
+        var end: UInt64 = 0
+        for _ in 0..<100_000 {
+            let length = [64, 128, 256, 1024][Int(random.next() % 4)]
+            switch random.next() % 20 {
+            case 0: server &-= UInt32(random.next() % 1024)
+            case 1:
+                clock.serverRestarted()
+                server = UInt32(random.next() % 4096)
+            case 2: server &+= UInt32(random.next() % 100_000)
+            default: server &+= UInt32(length)
+            }
+            let start = clock.cycleStart(serverFrame: server, length: length)
+            #expect(start >= end)
+            end = start + UInt64(length)
+        }
+    }
+}
