@@ -3,6 +3,10 @@
 synth would, for Sideman's robustness tests. Owns `NAME:out` and `NAME:in`. Commands on stdin:
   flood BYTES SEED    send BYTES random bytes as events of 1..MAX bytes, as many per cycle as the port
                       buffer takes; answers `flooded BYTES EVENTS SECONDS` when done
+  notes RATE SECONDS SEED SHARE
+                      play RATE note messages a second for SECONDS (a player's note-ons and note-offs on
+                      channel 1, at most 8 held, all released at the end), with a SHARE (0..1) of the
+                      events random bytes instead; answers `played NOTES RANDOM SECONDS` when done
   probe HEX           send the bytes HEX as one event at the next cycle (no answer)
   seen HEX            -> seen 0|1: whether an event with exactly these bytes arrived since the last `probe`
   state               -> state EVENTS BYTES STUCK: events and bytes received, then the keys (channel:note,
@@ -31,6 +35,8 @@ outport = client.midi_outports.register("out")
 inport = client.midi_inports.register("in")
 lock = threading.Lock()
 flood = {"left": 0, "rng": None, "events": 0, "bytes": 0, "start": 0.0, "done": threading.Event()}
+notes = {"cycles": 0, "rate": 0, "share": 0.0, "rng": None, "held": [], "played": 0, "random": 0, "owed": 0.0,
+         "done": threading.Event()}
 probes = []
 received = {"events": 0, "bytes": 0, "since_probe": set(), "probing": False}
 sounding = {}  # (channel, note) -> True while the last note message for it was a note-on
@@ -63,6 +69,8 @@ def process(frames):
     with lock:
         while probes:
             outport.write_midi_event(0, probes.pop(0))
+        if notes["cycles"] > 0:
+            play_notes(frames)
         if flood["left"] <= 0:
             return
         rng = flood["rng"]
@@ -79,6 +87,43 @@ def process(frames):
             if flood["left"] <= 0:
                 flood["done"].set()
                 break
+
+
+def play_notes(frames):
+    """One cycle of the note flood: RATE/s spread evenly over the cycle, the last cycle releasing all."""
+    rng = notes["rng"]
+    notes["owed"] += notes["rate"] * frames / client.samplerate
+    count = int(notes["owed"])
+    notes["owed"] -= count
+    last = notes["cycles"] == 1
+    events = []
+    for _ in range(count):
+        if rng.random() < notes["share"]:
+            events.append(rng.randbytes(rng.randint(1, args.max_event)))
+            notes["random"] += 1
+            continue
+        held = notes["held"]
+        if held and (len(held) >= 8 or rng.random() < 0.5):
+            note = held.pop(rng.randrange(len(held)))
+            events.append(bytes([0x80, note, 0]))
+        else:
+            note = rng.randint(36, 96)
+            if note in held:
+                continue
+            held.append(note)
+            events.append(bytes([0x90, note, rng.randint(1, 127)]))
+        notes["played"] += 1
+    if last:
+        events += [bytes([0x80, note, 0]) for note in notes["held"]]
+        notes["held"] = []
+    for index, data in enumerate(events):
+        try:
+            outport.write_midi_event(index * frames // max(1, len(events)), data)
+        except jack.JackError:
+            break  # the port buffer is full for this cycle
+    notes["cycles"] -= 1
+    if notes["cycles"] == 0:
+        notes["done"].set()
 
 
 def answer(line):
@@ -99,6 +144,14 @@ with client:
                 start = time.monotonic()
             flood["done"].wait()
             answer("flooded %d %d %.3f" % (flood["bytes"], flood["events"], time.monotonic() - start))
+        elif parts[0] == "notes":
+            with lock:
+                notes.update(rate=int(parts[1]), cycles=max(1, int(float(parts[2]) * client.samplerate / client.blocksize)),
+                             rng=random.Random(int(parts[3])), share=float(parts[4]), held=[], played=0, random=0, owed=0.0)
+                notes["done"].clear()
+                start = time.monotonic()
+            notes["done"].wait()
+            answer("played %d %d %.3f" % (notes["played"], notes["random"], time.monotonic() - start))
         elif parts[0] == "probe":
             with lock:
                 received["since_probe"] = set()

@@ -6,8 +6,11 @@
 /// recorder reason about "before" and "after" in frames; fed a clock that goes back, a note lands before
 /// the one it follows, the grid waits hours for a boundary, and a subtraction underflows. So the step
 /// back never reaches them: a cycle that would start before the previous one ended starts where it
-/// ended, and the offset between server and engine frames absorbs the difference from then on. A new
-/// server continues exactly where the old one stopped: the band resumes the bar it was in.
+/// ended. The offset between server and engine frames stays as it was, so when the server's clock reads
+/// true again (a step back under xruns is typically one stale reading of the previous cycle's time) the
+/// engine's frames are the server's again and nothing drifts; a clock that really went back is followed
+/// cycle by cycle until it catches up. A new server continues exactly where the old one stopped: the
+/// offset takes up the difference, and the band resumes the bar it was in.
 ///
 /// Forward jumps (an xrun that skipped cycles) pass through: that time really went by. While nothing goes
 /// back, engine frames are the server's own frames, so they can be compared with what other clients see.
@@ -40,8 +43,10 @@ struct EngineFrameClock: Sendable {
     /// The same for a server clock that is already 64 bits wide (the ALSA queue, the virtual backend).
     mutating func cycleStart(extendedServerFrame server: UInt64, length: Int) -> UInt64 {
         var start = server &+ offset
-        if hasRun && (continuesAtNextCycle || start < end) {
+        if hasRun && continuesAtNextCycle {
             offset = end &- server
+            start = end
+        } else if hasRun && start < end {
             start = end
         }
         hasRun = true
@@ -49,10 +54,6 @@ struct EngineFrameClock: Sendable {
         end = start &+ UInt64(max(0, length))
         return start
     }
-
-    /// Engine frames map to the server's as `serverFrame + offset`; the inverse, for a backend that hands
-    /// engine frames back to its server (the ALSA queue).
-    func serverFrame(ofEngineFrame frame: UInt64) -> UInt64 { frame &- offset }
 
     /// A new server (or the same one restarted) counts its frames from its own origin: forget the
     /// wrap state, and continue the engine's clock where it stopped.

@@ -30,6 +30,12 @@ final class EngineRunner: @unchecked Sendable {
     /// far-future event never blocks a nearer one behind it in the ring.
     private var pending: [ScheduledMessage] = []
     private var encoded: [UInt8] = []
+    /// The keys the player holds, as heard. A server that dies takes the player's note-offs with it; the
+    /// engine gets them when it resumes, or its listener would hear those keys held for ever (a phrase
+    /// that never ends, an answer that never comes).
+    private var playerHeld = NoteTracker()
+    /// Input the next pass hears before the port's: the releases of keys held through a lost server.
+    private var resumeInput: [TimedMIDIMessage] = []
     /// The session recording, when asked for: every input and output message, and the tempo.
     let recorder: SessionRecorder?
     private var recordedTempo: Double = 0
@@ -67,6 +73,16 @@ final class EngineRunner: @unchecked Sendable {
         }
         let first = backend.cycleStart + UInt64(backend.cycleLength)
         if !isSilent { silence(backend: backend, at: first) }
+        resumeInput.removeAll()
+        playerHeld.forEachSoundingNote { key in
+            for _ in 0..<max(1, playerHeld.strikeCount(channel: key.channel, note: key.note)) {
+                resumeInput.append(TimedMIDIMessage(time: backend.cycleStart, message: .noteOff(channel: key.channel, note: key.note, velocity: 0)))
+            }
+        }
+        for channel in MIDIChannel(0)..<16 where playerHeld.isPedalDown(channel: channel) {
+            resumeInput.append(TimedMIDIMessage(time: backend.cycleStart, message: .controlChange(channel: channel, controller: ControllerNumber.sustainPedal, value: 0)))
+        }
+        playerHeld = NoteTracker()
         _ = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
         greet(ports: .max, backend: backend, at: first)
         while !stopping.load(ordering: .acquiring) {
@@ -110,9 +126,14 @@ final class EngineRunner: @unchecked Sendable {
             panicController = next.panicController
         }
         input.removeAll(keepingCapacity: true)
+        if !resumeInput.isEmpty {
+            input.append(contentsOf: resumeInput)
+            resumeInput.removeAll()
+        }
         backend.receive { frame, bytes in
             parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
         }
+        for event in input { playerHeld.observe(event.message) }
         let status = backend.status()
         let clock = EngineClock(
             cycleStart: backend.cycleStart, cycleLength: max(1, backend.cycleLength), sampleRate: status.sampleRate)

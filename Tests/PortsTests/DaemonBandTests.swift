@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import MIDI
 import Testing
 
@@ -91,9 +92,13 @@ struct DaemonBandTests {
         for channel: UInt8 in [2, 3, 9, 4] { #expect(!noteOns(events, channel: channel).isEmpty, "nothing on channel \(channel + 1)") }
         #expect(events.contains { $0.bytes == [0xC2, 32] }, "the bass's program change was not sent")
         // On the grid: the bass's notes start on its 8th grid, within one period (reactions come at the first
-        // writable frame after the player's note).
+        // writable frame after the player's note). Early by a period is allowed too: under xruns JACK's frame
+        // time can read a period stale for a while; Sideman's clock keeps real time through it (it never
+        // goes back), while the peers stamp their events with the stale reading.
+        let grid = Int64(2 * fps)
         for frame in noteOns(events, channel: 2) where frame >= base {
-            #expect((frame - base) % (2 * fps) <= period, "a bass note \((frame - base) % (2 * fps)) frames off the grid")
+            let offset = frame.frames(since: base) % grid
+            #expect(offset <= Int64(period) || offset >= grid - Int64(period), "a bass note \(offset) frames off the grid")
         }
         // Reaction: from each player's on-step note to the following parts' first note on that step.
         var reactions: [UInt64] = []
@@ -184,7 +189,14 @@ extension DaemonBandTests {
         // The bass kept its grid across the reload.
         let bass = noteOns(events, channel: 2).filter { $0 > reloadedAt }
         #expect(!bass.isEmpty)
-        for frame in bass { #expect((frame - base) % (2 * fps) <= period) }
+        // Within two periods of the 8th grid either way: under xruns JACK's frame time can read a period
+        // stale for a while (Sideman's clock keeps real time, the peers' stamps do not), and the grid starts
+        // at the first note as heard.
+        for frame in bass {
+            let grid = Int64(2 * fps)
+            let offset = (frame.frames(since: base) % grid + grid) % grid
+            #expect(min(offset, grid - offset) <= 2 * Int64(period), "bass at \(offset) frames past the grid")
+        }
     }
 }
 

@@ -201,7 +201,13 @@ struct DaemonTests {
             rig.sender.send([0x80, note, 0], at: base + UInt64(index * 120 + 60))
         }
         let events = try rig.receiver.waitForReceived { $0.count >= 2 * count }
-        #expect(events.count == 2 * count)
+        // What is counted here is allocations; the traffic only has to be there. JACK itself may drop MIDI
+        // in a cycle it ran late on a loaded machine, so a few events short is tolerated after xruns.
+        if try rig.sender.xruns() + rig.receiver.xruns() == 0 {
+            #expect(events.count == 2 * count)
+        } else {
+            #expect(events.count >= 2 * count * 9 / 10, "\(events.count) of \(2 * count) events after xruns")
+        }
         rig.daemon.signal(SIGTERM)
         #expect(rig.daemon.waitForExit() == 0)
 

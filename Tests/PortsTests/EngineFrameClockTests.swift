@@ -23,13 +23,23 @@ struct EngineFrameClockTests {
         #expect(cycles.cycleStart(serverFrame: 0, length: 128) == UInt64(UInt32.max) + 1)
     }
 
-    @Test func aStepBackContinuesWhereTheLastCycleEndedAndKeepsTheNewOffset() {
+    @Test func aStaleReadingContinuesWhereTheLastCycleEndedAndTheClocksAgreeAgainAfter() {
         var clock = EngineFrameClock()
         #expect(clock.cycleStart(serverFrame: 10_000, length: 256) == 10_000)
-        // An xrun burst: the server's frame time goes back by most of a period.
-        #expect(clock.cycleStart(serverFrame: 10_050, length: 256) == 10_256)
-        #expect(clock.serverFrame(ofEngineFrame: 10_256) == 10_050)
-        #expect(clock.cycleStart(serverFrame: 10_306, length: 256) == 10_512)
+        #expect(clock.cycleStart(serverFrame: 10_256, length: 256) == 10_256)
+        // Under an xrun burst the frame time reads the previous cycle's again.
+        #expect(clock.cycleStart(serverFrame: 10_256, length: 256) == 10_512)
+        // Read true again: engine and server frames are the same again, nothing drifted.
+        #expect(clock.cycleStart(serverFrame: 10_768, length: 256) == 10_768)
+    }
+
+    @Test func aClockThatReallyWentBackIsFollowedCycleByCycleUntilItCatchesUp() {
+        var clock = EngineFrameClock()
+        #expect(clock.cycleStart(serverFrame: 10_000, length: 256) == 10_000)
+        #expect(clock.cycleStart(serverFrame: 9_600, length: 256) == 10_256)
+        #expect(clock.cycleStart(serverFrame: 9_856, length: 256) == 10_512)
+        #expect(clock.cycleStart(serverFrame: 10_112, length: 256) == 10_768)
+        #expect(clock.cycleStart(serverFrame: 11_200, length: 256) == 11_200)
     }
 
     @Test func aRestartedServerContinuesTheEngineClockWhereItStopped() {

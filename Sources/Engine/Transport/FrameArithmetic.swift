@@ -7,10 +7,10 @@
 extension UInt64 {
     /// Signed frames from `earlier` to this frame, in either order. Exact for any two frames within 2^63
     /// of each other (all real ones), and never traps.
-    @inlinable func frames(since earlier: UInt64) -> Int64 { Int64(bitPattern: self &- earlier) }
+    @inlinable public func frames(since earlier: UInt64) -> Int64 { Int64(bitPattern: self &- earlier) }
 
     /// A frame computed in floating point: NaN and negatives give 0, values past the range the last frame.
-    @inlinable init(saturating value: Double) {
+    @inlinable public init(saturating value: Double) {
         if !(value > 0) {
             self = 0
         } else if value >= 18_446_744_073_709_549_568 {  // the largest Double below 2^64
@@ -21,7 +21,7 @@ extension UInt64 {
     }
 
     /// This frame moved by `offset` frames, held inside the range instead of wrapping.
-    @inlinable func offset(by offset: Double) -> UInt64 {
+    @inlinable public func offset(by offset: Double) -> UInt64 {
         guard offset.isFinite else { return offset > 0 ? .max : self }
         if offset >= 0 {
             let (sum, overflow) = addingReportingOverflow(UInt64(saturating: offset))
@@ -34,7 +34,7 @@ extension UInt64 {
 
 extension Int64 {
     /// A step or tick count computed in floating point: NaN gives 0, values past the range its ends.
-    @inlinable init(saturating value: Double) {
+    @inlinable public init(saturating value: Double) {
         if value.isNaN {
             self = 0
         } else if value >= 9_223_372_036_854_774_784 {  // the largest Double below 2^63

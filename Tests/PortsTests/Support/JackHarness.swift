@@ -189,6 +189,15 @@ final class JackPeer: @unchecked Sendable {
         return frame
     }
 
+    /// Xruns the peer has seen since it started: cycles the server ran late, when JACK itself may deliver
+    /// MIDI a period late or not at all.
+    func xruns() throws -> Int {
+        child.send("now")
+        guard let line = child.nextLine(), line.hasPrefix("now "), let count = Int(line.split(separator: " ")[5])
+        else { throw HarnessError("peer \(name): no answer to now") }
+        return count
+    }
+
     func connect(_ source: String, _ destination: String) throws {
         child.send("connect \(source) \(destination)")
         let line = child.nextLine()
