@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Service", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Files", "Service", "TestSupport"]),
         .testTarget(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -20,7 +20,8 @@ public enum OutputFile {
         for input in inputs {
             let sameInode = existing.map { FileStatus(path: input)?.isSameFile(as: $0) == true } ?? false
             if sameInode || canonical(input) == canonical(target) {
-                throw FileProblem(path, "is also an input (\(input)); write the output to another file", .sameAsInput)
+                let which = input == path ? "an input of this command" : "the same file as the input \(input)"
+                throw FileProblem(path, "is \(which); write the output to another file", .sameAsInput)
             }
         }
         guard access(parent(of: target), W_OK | X_OK) == 0 else {

@@ -115,8 +115,9 @@ struct OfflineSong {
         }
     }
 
-    /// "16.0 days", or "2:05:09" under a day.
+    /// "142.7 years", "16.0 days", or "2:05:09" under a day.
     static func duration(_ seconds: Double) -> String {
+        if seconds >= 365 * 86400 { return String(format: "%.1f years", seconds / (365.25 * 86400)) }
         if seconds >= 86400 { return String(format: "%.1f days", seconds / 86400) }
         let whole = Int(seconds.rounded(.down))
         return String(format: "%d:%02d:%02d", whole / 3600, whole / 60 % 60, whole % 60)
@@ -173,7 +174,9 @@ struct OfflineSong {
     /// The checks `write` makes, before the rendering: the MIDI file and the piano roll must differ too.
     static func checkOutputs(_ path: String, svg: String?, notOver inputs: [String]) throws {
         try CommandFiles.checkOutput(path, notOver: inputs)
-        if let svg { try CommandFiles.checkOutput(svg, notOver: inputs + [path]) }
+        guard let svg else { return }
+        if svg == path { throw Failure(svg, "is also the -o output; write the piano roll to another file", status: .usage) }
+        try CommandFiles.checkOutput(svg, notOver: inputs + [path])
     }
 
     func merged(adding played: [TimedMIDIMessage], parts: [Part]) -> MIDIFile {
