@@ -24,9 +24,10 @@ public enum OutputFile {
                 throw FileProblem(path, "is \(which); write the output to another file", .sameAsInput)
             }
         }
-        guard access(parent(of: target), W_OK | X_OK) == 0 else {
-            throw FileProblem(path, "cannot create: \(systemMessage(errno))", .cannotCreate)
-        }
+        let folder = parent(of: target)
+        guard let place = FileStatus(path: folder) else { throw cannotCreate(path, errno) }
+        guard place.kind == .directory else { throw cannotCreate(path, ENOTDIR) }
+        guard access(folder, W_OK | X_OK) == 0 else { throw cannotCreate(path, errno) }
     }
 
     /// Writes `bytes` to `path` after `check`. Atomically (temporary file, fsync, rename) where the folder
@@ -40,7 +41,7 @@ public enum OutputFile {
         guard fd >= 0 else {
             let code = errno
             if existing != nil, code == EACCES || code == EPERM { return try writeInPlace(bytes, path: path, target: target) }
-            throw FileProblem(path, "cannot create: \(systemMessage(code))", .cannotCreate)
+            throw cannotCreate(path, code)
         }
         var renamed = false
         defer { if !renamed { unlink(temporary) } }
@@ -58,31 +59,36 @@ public enum OutputFile {
         for component in path.split(separator: "/") {
             prefix += "/" + component
             if mkdir(prefix, 0o777) != 0, errno != EEXIST {
-                throw FileProblem(path, "cannot create: \(systemMessage(errno))", .cannotCreate)
+                throw cannotCreate(path, errno)
             }
         }
         guard let status = FileStatus(path: path) else {
-            throw FileProblem(path, "cannot create: \(systemMessage(errno))", .cannotCreate)
+            throw cannotCreate(path, errno)
         }
         guard status.kind == .directory else {
-            throw FileProblem(path, "cannot create: \(systemMessage(ENOTDIR))", .cannotCreate)
+            throw cannotCreate(path, ENOTDIR)
         }
         guard access(path, W_OK | X_OK) == 0 else {
-            throw FileProblem(path, "cannot create: \(systemMessage(errno))", .cannotCreate)
+            throw cannotCreate(path, errno)
         }
     }
 
     // MARK: -
 
+    /// `cannot create: <the C library's words for code>`.
+    private static func cannotCreate(_ path: String, _ code: Int32) -> FileProblem {
+        FileProblem(path, "cannot create: \(systemMessage(code))", .cannotCreate)
+    }
+
     private static func writeInPlace(_ bytes: [UInt8], path: String, target: String) throws(FileProblem) {
         // Non-blocking, and checked on the descriptor: the check above looked at the path, not at this file.
         let fd = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw FileProblem(path, "cannot create: \(systemMessage(errno))", .cannotCreate) }
+        guard fd >= 0 else { throw cannotCreate(path, errno) }
         var info = stat()
         guard fstat(fd, &info) == 0, FileStatus(info).kind == .regular, ftruncate(fd, 0) == 0 else {
             let code = errno
             close(fd)
-            throw FileProblem(path, "cannot create: \(systemMessage(code))", .cannotCreate)
+            throw cannotCreate(path, code)
         }
         try finish(fd, bytes, path: path)
     }
