@@ -99,7 +99,8 @@ struct OfflineSong {
         let lastTick = file.tracks.compactMap { $0.events.last?.tick }.max() ?? 0
         let seconds = tempoMap.seconds(atTick: lastTick)
         guard seconds <= Self.maximumSeconds else {
-            throw Failure(path, "lasts \(Self.duration(seconds)), longer than the 2-hour limit for offline runs", status: .dataError)
+            let limit = "\(Int(Self.maximumSeconds / 3600))-hour limit"
+            throw Failure(path, "lasts \(Self.duration(seconds)), longer than the \(limit) for offline runs", status: .dataError)
         }
         let hasNotes = { (t: MIDITrack) in t.events.contains { $0.message?.isSoundingNoteOn == true } }
         if let playerTrack {
