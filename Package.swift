@@ -22,10 +22,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
+        // Reading only regular files, and writing outputs atomically without replacing an input.
+        .target(name: "Files"),
         // MIDI messages, the port byte-stream parser, serializer, note tracker, Standard MIDI Files.
-        .target(name: "MIDI"),
+        .target(name: "MIDI", dependencies: ["Files"]),
         // Kernels, layers with forward and backward, streaming models, safetensors, training.
-        .target(name: "Neural", dependencies: ["CNeuralKernels"], swiftSettings: numericFlags),
+        .target(name: "Neural", dependencies: ["CNeuralKernels", "Files"], swiftSettings: numericFlags),
         // Step kernels needing AVX-512 / VNNI chosen at run time (Swift has no per-function CPU targets).
         .target(name: "CNeuralKernels"),
         // C shims for system libraries whose entry points Swift cannot call directly (variadic
@@ -46,11 +48,11 @@ let package = Package(
         // The musical engine: presets, transport, listening, parts.
         .target(
             name: "Engine",
-            dependencies: ["MIDI", "Music", "Neural", "Service", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["Files", "MIDI", "Music", "Neural", "Service", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "MIDI", "Music", "Neural", "Ports", "Service", "Engine",
+                "Files", "MIDI", "Music", "Neural", "Ports", "Service", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -59,14 +61,15 @@ let package = Package(
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Service", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Files", "Service", "TestSupport"]),
         .testTarget(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
-        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music"]),
+        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music", "Neural"]),
     ]
 )

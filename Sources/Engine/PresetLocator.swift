@@ -1,3 +1,5 @@
+import Files
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -63,16 +65,18 @@ public struct PresetLocator {
         return PresetLocator(searchFolders: folders)
     }
 
-    /// A value with a slash or a .yaml suffix is a path; anything else is a name.
+    /// A value with a slash or a .yaml suffix is a path; anything else is a name. The first file found
+    /// must be a regular file: a FIFO, device or socket is refused (never opened: that could block for ever),
+    /// not passed over for a preset of the same name further down the list.
     public func resolve(_ nameOrPath: String) throws -> String {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
-            guard fileExists(nameOrPath) else { throw PresetLoadError.missing(name: nameOrPath, searched: [nameOrPath]) }
+            guard try isPresetFile(nameOrPath) else { throw PresetLoadError.missing(name: nameOrPath, searched: [nameOrPath]) }
             return nameOrPath
         }
         for folder in searchFolders {
             for ext in ["yaml", "yml"] {
                 let candidate = "\(folder)/\(nameOrPath).\(ext)"
-                if fileExists(candidate) { return candidate }
+                if try isPresetFile(candidate) { return candidate }
             }
         }
         throw PresetLoadError.missing(name: nameOrPath, searched: searchFolders)
@@ -108,25 +112,28 @@ public struct PresetLocator {
     }
 }
 
-private func fileExists(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+/// false when nothing is there; throws `unreadable` for something other than a regular file.
+private func isPresetFile(_ path: String) throws(PresetLoadError) -> Bool {
+    do {
+        try InputFile.check(path)
+        return true
+    } catch {
+        if error.kind == .missing { return false }
+        throw .unreadable(path: path, reason: error.problem)
+    }
 }
 
 /// Reads a whole UTF-8 text file. Presets are small; a file over 1 MiB is refused rather than read.
 func readTextFile(_ path: String) throws -> String {
-    guard let file = fopen(path, "rb") else {
-        throw PresetLoadError.unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n > 0 { bytes.append(contentsOf: chunk[..<n]) }
+    let bytes: [UInt8]
+    do {
+        bytes = try InputFile.read(path, limit: 1 << 20)
+    } catch {
         // Bad contents are bad data (exit 65), not a file that cannot be read (66).
-        if bytes.count > 1 << 20 { throw PresetLoadError.invalid(path: path, error: PresetError(keyPath: "", problem: "larger than 1 MiB, not a preset")) }
-        if n < chunk.count { break }
+        if case .tooLarge = error.kind {
+            throw PresetLoadError.invalid(path: path, error: PresetError(keyPath: "", problem: "larger than 1 MiB, not a preset"))
+        }
+        throw PresetLoadError.unreadable(path: path, reason: error.problem)
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
         throw PresetLoadError.invalid(path: path, error: PresetError(keyPath: "", problem: "not UTF-8 text"))

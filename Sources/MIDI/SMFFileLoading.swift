@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Files
 
 /// Why a MIDI file on disk could not be used: it is not there (or not a readable regular file), or its
 /// bytes are not a Standard MIDI File.
@@ -34,27 +30,11 @@ extension MIDIFileReader {
     }
 
     static func readRegularFile(_ path: String) throws(MIDIFileLoadError) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw .unreadable(path: path, reason: "no such file") }
-            throw .unreadable(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))")
+        do {
+            return try InputFile.read(path, limit: maximumFileSize)
+        } catch {
+            if case .tooLarge(let bytes) = error.kind { throw .tooLarge(path: path, bytes: bytes) }
+            throw .unreadable(path: path, reason: error.problem)
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw .unreadable(path: path, reason: "is a directory, not a MIDI file")
-        default: throw .unreadable(path: path, reason: "is not a regular file")
-        }
-        guard Int(info.st_size) <= maximumFileSize else { throw .tooLarge(path: path, bytes: Int(info.st_size)) }
-        guard let file = fopen(path, "rb") else {
-            throw .unreadable(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))")
-        }
-        defer { fclose(file) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        let count = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        guard count == bytes.count || ferror(file) == 0 else {
-            throw .unreadable(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))")
-        }
-        bytes.removeSubrange(count...)
-        return bytes
     }
 }

@@ -18,6 +18,8 @@ struct Accompany: ParsableCommand {
             after the part, on the part's channel. The same --seed (default: the preset's) gives the same file, \
             byte for byte.
 
+            \(OfflineSong.lengthRule) \(OfflineSong.outputRule)
+
             Controls the parts answer live (preset `controls`, defaults): temperature CC 21 (64 = as set, 0 \
             calmer, 127 wilder), density CC 22 (share of new notes kept), mode CC 23 (0-42 call-and-response, \
             43-84 accompaniment, 85-127 both), panic CC 24 (and CC 120/123), next section CC 25 (band parts \
@@ -45,10 +47,12 @@ struct Accompany: ParsableCommand {
                 throw Failure(session.loaded.path, "has no parts to accompany with", status: .dataError)
             }
             let song = try OfflineSong(path: input, playerTrack: playerTrack)
+            let inputs = session.inputs + [input]
+            try OfflineSong.checkOutputs(output, svg: svg, notOver: inputs)
             var preset = session.loaded.preset
             if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
             let played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
-            try song.write(adding: played, parts: session.parts, to: output, svg: svg)
+            try song.write(adding: played, parts: session.parts, to: output, svg: svg, notOver: inputs)
         }
     }
 }
@@ -61,6 +65,18 @@ struct OfflineSong {
     let playerIndex: Int
     /// Frames before the file's tick 0: the engine's first period decides the first step in time.
     static let leadFrames: UInt64 = 1024
+    /// The longest file an offline command plays: the engine steps every 16th of it (a file with years of
+    /// silence in one delta time, or a note held for days, would otherwise keep it busy for days), and two
+    /// hours is longer than any take or set a musician brings to accompany.
+    static let maximumSeconds: Double = 2 * 3600
+    static let lengthRule = """
+        A file longer than 2 hours (its last event, at its own tempi) is refused (exit 65) before anything \
+        is played: the engine plays every 16th step of it, silences included.
+        """
+    static let outputRule = """
+        Outputs are written whole (a temporary file renamed into place); one that names an input file (exit \
+        64), a FIFO or a device, or that cannot be created (exit 73) is refused before anything is played.
+        """
 
     init(path: String, playerTrack: Int?) throws {
         let file: MIDIFile
@@ -80,6 +96,12 @@ struct OfflineSong {
             throw Failure(path, "uses SMPTE time division; only ticks per quarter note are supported", status: .dataError)
         }
         tempoMap = TempoMap(file: file)
+        let lastTick = file.tracks.compactMap { $0.events.last?.tick }.max() ?? 0
+        let seconds = tempoMap.seconds(atTick: lastTick)
+        guard seconds <= Self.maximumSeconds else {
+            let limit = "\(Int(Self.maximumSeconds / 3600))-hour limit"
+            throw Failure(path, "lasts \(Self.duration(seconds)), longer than the \(limit) for offline runs", status: .dataError)
+        }
         let hasNotes = { (t: MIDITrack) in t.events.contains { $0.message?.isSoundingNoteOn == true } }
         if let playerTrack {
             guard file.tracks.indices.contains(playerTrack) else {
@@ -92,6 +114,14 @@ struct OfflineSong {
             }
             playerIndex = first
         }
+    }
+
+    /// "142.7 years", "16.0 days", or "2:05:09" under a day.
+    static func duration(_ seconds: Double) -> String {
+        if seconds >= 365 * 86400 { return String(format: "%.1f years", seconds / (365.25 * 86400)) }
+        if seconds >= 86400 { return String(format: "%.1f days", seconds / 86400) }
+        let whole = Int(seconds.rounded(.down))
+        return String(format: "%d:%02d:%02d", whole / 3600, whole / 60 % 60, whole % 60)
     }
 
     func frame(ofTick tick: Int, sampleRate: Int) -> UInt64 {
@@ -131,13 +161,23 @@ struct OfflineSong {
     /// Writes the input file with a track per part added (parts with nothing to say still get their
     /// track), and its piano roll to `svg` when asked, with the player's track outlined. Returns the file.
     @discardableResult
-    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String, svg: String? = nil) throws -> MIDIFile {
+    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String, svg: String? = nil, notOver inputs: [String]) throws
+        -> MIDIFile
+    {
         let out = merged(adding: played, parts: parts)
-        try Self.save(Data(MIDIFileWriter.write(out)), to: path)
+        try CommandFiles.write(MIDIFileWriter.write(out), to: path, notOver: inputs)
         if let svg {
-            try Self.save(Data(PianoRollSVG(playerTrack: playerIndex).render(out).utf8), to: svg)
+            try CommandFiles.write(Array(PianoRollSVG(playerTrack: playerIndex).render(out).utf8), to: svg, notOver: inputs + [path])
         }
         return out
+    }
+
+    /// The checks `write` makes, before the rendering: the MIDI file and the piano roll must differ too.
+    static func checkOutputs(_ path: String, svg: String?, notOver inputs: [String]) throws {
+        try CommandFiles.checkOutput(path, notOver: inputs)
+        guard let svg else { return }
+        if svg == path { throw Failure(svg, "is also the -o output; write the piano roll to another file", status: .usage) }
+        try CommandFiles.checkOutput(svg, notOver: inputs + [path])
     }
 
     func merged(adding played: [TimedMIDIMessage], parts: [Part]) -> MIDIFile {
@@ -151,14 +191,6 @@ struct OfflineSong {
             out.tracks.append(track)
         }
         return out
-    }
-
-    static func save(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw Failure(path, "cannot be written (\(error.localizedDescription))", status: .software)
-        }
     }
 }
 
@@ -176,6 +208,9 @@ struct OfflineSession {
         self.loaded = loaded
         parts = try DaemonSettings.parts(for: loaded)
     }
+
+    /// The files the session read, which no output may replace: the preset and its models.
+    var inputs: [String] { [loaded.path] + loaded.preset.parts.map(loaded.modelPath) }
 
     /// Plays the song's player through the engine and returns what the parts played (frame order).
     /// `phraseEndAtEnd`: the phrase-end controller is pressed right after the player's last event, so a

@@ -20,7 +20,7 @@ struct GeneratedAnalysis {
     static let drumBars = 8
 
     func run() throws -> AnalysisReport {
-        guard FileManager.default.fileExists(atPath: modelPath) else { throw Failure(modelPath, "no such file", status: .noInput) }
+        try CommandFiles.requireInput(modelPath)
         let model: any StreamingModel
         let config: TrainingModelConfig
         do {

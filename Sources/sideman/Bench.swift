@@ -62,7 +62,7 @@ struct Bench: ParsableCommand {
             throw Failure("bench", "--hidden 1...8192, --layers 1...16, --window 1...4096", status: .usage)
         }
         if let path = model {
-            guard FileManager.default.fileExists(atPath: path) else { throw Failure(path, "no such file", status: .noInput) }
+            try CommandFiles.requireInput(path)
             do { return (try loadModel(path: path, precision: precision), path) } catch {
                 throw Failure(path, error.description, status: .dataError)
             }

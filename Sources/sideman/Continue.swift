@@ -14,6 +14,8 @@ struct Continue: ParsableCommand {
             the file's last event the phrase ends and the continuation plays --bars bars. The output is the \
             input plus the continuation's track. The same --seed gives the same file, byte for byte.
 
+            \(OfflineSong.lengthRule) \(OfflineSong.outputRule)
+
             Examples:
               sideman continue examples/twinkle.mid -o answer.mid --preset folk
               sideman continue phrase.mid -o answer.mid --preset folk --bars 8 \\
@@ -40,11 +42,13 @@ struct Continue: ParsableCommand {
                 throw Failure(session.loaded.path, "has no continuation part", status: .dataError)
             }
             let song = try OfflineSong(path: input, playerTrack: playerTrack)
+            let inputs = session.inputs + [input]
+            try OfflineSong.checkOutputs(output, svg: svg, notOver: inputs)
             var preset = session.loaded.preset
             preset.performance.mode = .callAndResponse
             preset.performance.continuationBars = bars
             let played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
-            try song.write(adding: played, parts: continuations, to: output, svg: svg)
+            try song.write(adding: played, parts: continuations, to: output, svg: svg, notOver: inputs)
         }
     }
 }

@@ -130,7 +130,7 @@ final class Daemon: @unchecked Sendable {
             try recorder.write(to: recordingPath, sampleRate: recordingSampleRate)
             log("\(recordingPath): session written (\(recorder.eventCount) events)")
         } catch {
-            log("\(recordingPath): cannot write the session: \(error)", .error)
+            log("\(error.description); the recording goes on", .error)
         }
     }
 

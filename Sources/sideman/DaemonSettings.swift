@@ -58,12 +58,12 @@ struct DaemonSettings {
         return PresetLocator.standard(executablePath: executable, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// A preset's parts, loaded: 66 for a missing model file, 65 for an unusable one.
+    /// A preset's parts, loaded: 66 for a model file that is missing or not a regular file, 65 for an unusable one.
     static func parts(for loaded: LoadedPreset) throws -> [Part] {
         do {
             return try PartLoader.parts(for: loaded)
         } catch {
-            throw Failure(error.path, error.problem, status: error.isMissing ? .noInput : .dataError)
+            throw Failure(error.path, error.problem, status: error.cannotRead ? .noInput : .dataError)
         }
     }
 

@@ -17,6 +17,8 @@ struct Demo: ParsableCommand {
             FluidSynth and a General MIDI soundfont are installed (apt-get install fluidsynth \
             fluid-soundfont-gm), DIR/demo.wav. The same --seed gives the same files.
 
+            \(OfflineSong.lengthRule) \(OfflineSong.outputRule)
+
             Examples:
               sideman demo                    # built-in tune, folk preset, into .
               sideman demo --out /tmp/demo    # the same, into /tmp/demo
@@ -44,6 +46,15 @@ struct Demo: ParsableCommand {
             }
             let song = try input.map { try OfflineSong(path: $0, playerTrack: nil) }
                 ?? OfflineSong(file: DemoMelody.file, path: "built-in tune", playerTrack: 0)
+            try CommandFiles.makeFolder(out)
+            let folder = URL(fileURLWithPath: out)
+            let midi = folder.appendingPathComponent("demo.mid").path
+            let svg = folder.appendingPathComponent("demo.svg").path
+            let wav = folder.appendingPathComponent("demo.wav").path
+            let inputs = session.inputs + [input].compactMap { $0 }
+            try OfflineSong.checkOutputs(midi, svg: svg, notOver: inputs)
+            // FluidSynth would block on a FIFO named demo.wav, or replace an input.
+            try CommandFiles.checkOutput(wav, notOver: inputs)
             var preset = session.loaded.preset
             let accompanies = session.parts.contains { $0.role != .continuation }
             let played: [TimedMIDIMessage]
@@ -55,21 +66,12 @@ struct Demo: ParsableCommand {
                 preset.performance.continuationBars = bars
                 played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
             }
-            do {
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            } catch {
-                throw Failure(out, "cannot be created (\(error.localizedDescription))", status: .software)
-            }
-            let folder = URL(fileURLWithPath: out)
-            let midi = folder.appendingPathComponent("demo.mid").path
-            let svg = folder.appendingPathComponent("demo.svg").path
-            let file = try song.write(adding: played, parts: session.parts, to: midi, svg: svg)
+            let file = try song.write(adding: played, parts: session.parts, to: midi, svg: svg, notOver: inputs)
             let generated = file.tracks.indices.dropFirst(song.file.tracks.count).map { file.tracks[$0].noteSpans().count }.reduce(0, +)
             let playerNotes = song.file.tracks[song.playerIndex].noteSpans().count
             print("\(song.path): \(playerNotes) notes played through \(URL(fileURLWithPath: session.loaded.path).standardized.path) (\(accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")
             print("wrote \(midi)")
             print("wrote \(svg)")
-            let wav = folder.appendingPathComponent("demo.wav").path
             guard let synth = Self.executable("fluidsynth"), let soundfont = Self.soundfonts.first(where: FileManager.default.fileExists) else {
                 print("no WAV: it needs FluidSynth and a General MIDI soundfont (apt-get install fluidsynth fluid-soundfont-gm)")
                 return

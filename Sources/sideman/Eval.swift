@@ -31,7 +31,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard FileManager.default.fileExists(atPath: model) else { throw Failure(model, "no such file", status: .noInput) }
+            try CommandFiles.requireInput(model)
             let set: WeightSet
             let config: TrainingModelConfig
             do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import MIDI
 
 /// The sysexits codes of the command-line contract (DESIGN.md §8).
@@ -9,6 +10,8 @@ enum ExitStatus: Int32 {
     case noInput = 66
     case unavailable = 69
     case software = 70
+    case cannotCreate = 73
+    case ioError = 74
 }
 
 /// A failure the user can act on: printed as one line `sideman: <subject>: <problem>` on stderr, and
@@ -58,5 +61,23 @@ extension Failure {
         case .tooLarge(let path, _):
             self.init(path, String(error.description.dropFirst(path.count + 2)), status: .dataError)
         }
+    }
+}
+
+extension Failure {
+    /// A file that could not be read or written: 66 for an input that is not there or not a regular file
+    /// (a FIFO, device or socket is never opened: it could block for ever), 65 for one too large, 64 for an
+    /// output that names one of the command's inputs, 73 for an output that cannot be created, 74 for a write
+    /// that failed on the way.
+    init(file problem: FileProblem) {
+        let status: ExitStatus =
+            switch problem.kind {
+            case .missing, .notRegular, .unreadable: .noInput
+            case .tooLarge: .dataError
+            case .sameAsInput: .usage
+            case .cannotCreate: .cannotCreate
+            case .ioError: .ioError
+            }
+        self.init(problem.path, problem.problem, status: status)
     }
 }

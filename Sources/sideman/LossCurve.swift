@@ -17,12 +17,9 @@ enum LossCurve {
         return chart.render()
     }
 
+    static func path(model: String) -> String { model + ".loss.svg" }
+
     static func write(_ history: [EpochResult], model: String) throws {
-        let path = model + ".loss.svg"
-        do {
-            try Data(svg(history, model: model).utf8).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw Failure(path, "cannot be written (\(error.localizedDescription))", status: .software)
-        }
+        try CommandFiles.write(Array(svg(history, model: model).utf8), to: path(model: model))
     }
 }

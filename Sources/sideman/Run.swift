@@ -16,7 +16,9 @@ struct Run: ParsableCommand {
             offset in the cycle, optionally moved to one channel and transposed. A preset with parts \
             runs the musical engine: its parts accompany the player and answer their phrases (see \
             `sideman accompany --help` for the controls). --record DIR (or the preset's \
-            performance.record) keeps a session recording, written on SIGUSR1 and at stop. Options given here override the preset: --client-name, \
+            performance.record) keeps a session recording, written whole on SIGUSR1 and at stop (a folder that \
+            cannot be created or written to is refused at start, exit 73; a write that fails is logged and the \
+            recording goes on). Options given here override the preset: --client-name, \
             --output, --thru-channel, --transpose; --connect-in/--connect-out add to its patterns. \
             SIGHUP reads the preset file again without dropping ports: notes sounding are ended, \
             the new thru settings and connection patterns apply (client and port names at restart).
@@ -105,7 +107,7 @@ struct Run: ParsableCommand {
             var recorder: SessionRecorder?
             var recordingPath: String?
             if let folder = settings.recordFolder {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try CommandFiles.makeFolder(folder)
                 recordingPath = "\(folder)/\(Self.sessionFileName())"
                 recorder = SessionRecorder(partNames: settings.partNames, partChannels: settings.partChannels)
             }

@@ -21,7 +21,9 @@ struct Train: ParsableCommand {
 
             On a terminal the progress is a bar redrawn in place; in a log or pipe, a plain line every few \
             seconds. Each epoch prints "epoch N: train NLL x, valid NLL y", and the loss curve (train and \
-            valid NLL per epoch, the best ringed) is written beside the model as <out>.loss.svg.
+            valid NLL per epoch, the best ringed) is written beside the model as <out>.loss.svg. Each file is \
+            written whole (a temporary file renamed into place); an output that is one of the data files (exit \
+            64), a FIFO or a device, or that cannot be created (exit 73) is refused before training starts.
 
             Examples:
               sideman train --family lookback --data folk/train.jsonl \\
@@ -94,8 +96,13 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// What the outputs must not overwrite: the training and validation data.
+    private var inputs: [String] { data + [valid].compactMap { $0 } }
+
     private func train() throws {
         let out = out!
+        let checkpointPath = checkpoint ?? out + ".ckpt"
+        for path in [out, checkpointPath, LossCurve.path(model: out)] { try CommandFiles.checkOutput(path, notOver: inputs) }
         let trainData = try TrainingData.load(data, format: format, part: part)
         let validData = try TrainingData.load([valid!], format: format ?? trainData.format, part: part)
         guard validData.kind == trainData.kind else {
@@ -140,7 +147,7 @@ struct Train: ParsableCommand {
         let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
         if let initial = initFrom {
-            guard FileManager.default.fileExists(atPath: initial) else { throw Failure(initial, "no such file", status: .noInput) }
+            try CommandFiles.requireInput(initial)
             do {
                 let set = try SafeTensors.read(path: initial)
                 guard try TrainingModelConfig(metadata: set.metadata) == config else {
@@ -152,9 +159,8 @@ struct Train: ParsableCommand {
             }
         }
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
-        let checkpointPath = checkpoint ?? out + ".ckpt"
         if let resume {
-            guard FileManager.default.fileExists(atPath: resume) else { throw Failure(resume, "no such file", status: .noInput) }
+            try CommandFiles.requireInput(resume)
             do {
                 let set = try SafeTensors.read(path: resume)
                 guard try TrainingModelConfig(metadata: set.metadata) == config else {
@@ -187,9 +193,7 @@ struct Train: ParsableCommand {
     }
 
     private func save(_ set: WeightSet, to path: String, dtype: DType = .f32) throws {
-        do { try SafeTensors.write(set, path: path, dtype: dtype) } catch {
-            throw Failure(path, "cannot be written", status: .software)
-        }
+        try CommandFiles.write(SafeTensors.encode(set, dtype: dtype), to: path, notOver: inputs)
     }
 }
 

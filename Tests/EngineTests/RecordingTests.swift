@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import MIDI
 import Testing
@@ -33,5 +34,23 @@ import Testing
         let drum = file.tracks[3].events.compactMap { e in e.message.map { _ in e.tick } }
         #expect(drum == [960, 970])
         #expect(file.tracks[1].events.compactMap(\.message).count == 2)
+    }
+
+    @Test func aRecordingThatCannotBeWrittenSaysWhyInTheSystemsWords() throws {
+        let recorder = SessionRecorder(partNames: ["bass"], partChannels: [2])
+        recorder.player(.noteOn(channel: 0, note: 60, velocity: 90), at: 0)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-rec-fail-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = "\(folder)/session.mid"
+        try #require(mkfifo(fifo, 0o644) == 0)
+        #expect(throws: FileProblem(fifo, "cannot create: is a FIFO, not a regular file", .cannotCreate)) {
+            try recorder.write(to: fifo, sampleRate: 48_000)
+        }
+        let gone = "\(folder)/removed/session.mid"
+        #expect(throws: FileProblem(gone, "cannot create: No such file or directory", .cannotCreate)) {
+            try recorder.write(to: gone, sampleRate: 48_000)
+        }
     }
 }

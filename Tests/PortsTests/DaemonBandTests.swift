@@ -124,6 +124,15 @@ struct DaemonBandTests {
         #expect(first.tracks[1].events.filter { $0.message?.isSoundingNoteOn == true }.count == pitches.count)
         #expect(first.tracks[3].events.contains { $0.message?.isSoundingNoteOn == true })
 
+        // A recording that cannot be written (a FIFO put in its place, which would block an open for ever)
+        // is one clean log line, and the recording goes on to be written at stop.
+        try FileManager.default.removeItem(atPath: path)
+        try #require(mkfifo(path, 0o644) == 0)
+        rig.daemon.signal(SIGUSR1)
+        let refused = rig.daemon.waitForError(containing: "\(path): cannot create: is a FIFO, not a regular file; the recording goes on")
+        #expect(refused != nil)
+        try FileManager.default.removeItem(atPath: path)
+
         // Stop: every note the band started has ended at the receiver, and the recording is complete.
         rig.daemon.signal(SIGTERM)
         #expect(rig.daemon.waitForExit() == 0)

@@ -1,11 +1,12 @@
-import Foundation
+import Files
 import Neural
 
-/// Why a preset's parts could not be built: the model file is missing (`isMissing`) or unusable.
+/// Why a preset's parts could not be built: the model file cannot be read (`cannotRead`: it is missing, or a
+/// FIFO, device or socket, which is never opened) or its contents are unusable.
 public struct PartLoadError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var problem: String
-    public var isMissing: Bool
+    public var cannotRead: Bool
     public var description: String { "\(path): \(problem)" }
 }
 
@@ -16,8 +17,9 @@ public enum PartLoader {
         var parts: [Part] = []
         for (k, settings) in loaded.preset.parts.enumerated() {
             let path = loaded.modelPath(for: settings)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw PartLoadError(path: path, problem: "no such model file (parts[\(k)].model)", isMissing: true)
+            do { try InputFile.check(path) } catch {
+                let problem = error.kind == .missing ? "no such model file" : error.problem
+                throw PartLoadError(path: path, problem: "\(problem) (parts[\(k)].model)", cannotRead: true)
             }
             do {
                 let set = try SafeTensors.read(path: path)
@@ -27,7 +29,7 @@ public enum PartLoader {
                     settings: settings, model: model, conditioning: try Conditioning(metadata: set.metadata), port: port,
                     seed: loaded.preset.performance.seed &+ UInt64(k)))
             } catch {
-                throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", isMissing: false)
+                throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
             }
         }
         return parts

@@ -1,4 +1,4 @@
-import Foundation
+import Files
 import MIDI
 import Synchronization
 
@@ -107,11 +107,7 @@ public final class SessionRecorder: Sendable {
     }
 
     /// Writes the file whole to a temporary name beside `path`, then renames it: a reader never sees half.
-    public func write(to path: String, sampleRate: Int) throws {
-        let bytes = MIDIFileWriter.write(file(sampleRate: sampleRate))
-        let temporary = path + ".partial"
-        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    public func write(to path: String, sampleRate: Int) throws(FileProblem) {
+        try OutputFile.write(MIDIFileWriter.write(file(sampleRate: sampleRate)), to: path)
     }
 }

@@ -1,0 +1,22 @@
+import Files
+
+/// The commands' file access, through the shared checks, with their failures as `Failure`s.
+enum CommandFiles {
+    /// Requires an input (model, checkpoint, data file) to be a regular file before a reader opens it.
+    static func requireInput(_ path: String) throws {
+        do { try InputFile.check(path) } catch { throw Failure(file: error) }
+    }
+
+    /// Refuses an output that could not be written, before the work that would fill it.
+    static func checkOutput(_ path: String, notOver inputs: [String] = []) throws {
+        do { try OutputFile.check(path, notOver: inputs) } catch { throw Failure(file: error) }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, notOver inputs: [String] = []) throws {
+        do { try OutputFile.write(bytes, to: path, notOver: inputs) } catch { throw Failure(file: error) }
+    }
+
+    static func makeFolder(_ path: String) throws {
+        do { try OutputFile.makeFolder(path) } catch { throw Failure(file: error) }
+    }
+}
