@@ -113,6 +113,8 @@ final class Daemon: @unchecked Sendable {
     /// one is in flight is queued, and any number of them coalesce into one reload that starts when
     /// the current one ends, so what finally plays is the file as it was last saved.
     private func serviceReload() {
+        // An abandoned reload that finished after all holds a whole engine nobody will play: let it go.
+        abandonedReloads.removeAll { $0.isFinished }
         if let reload {
             if let outcome = reload.outcome {
                 self.reload = nil
@@ -134,7 +136,6 @@ final class Daemon: @unchecked Sendable {
             return
         }
         notifier.reloading()
-        abandonedReloads.removeAll { $0.isFinished }
         guard abandonedReloads.count < Self.maxStuckReloads else {
             log(
                 "reload: \(abandonedReloads.count) earlier reloads are still blocked reading their files; restart the service to free them; keeping the running preset",
