@@ -247,6 +247,9 @@ public enum PresetReader {
 private final class Fields {
     let base: String
     private var pairs: [(key: String, value: Node)] = []
+    /// Where each key sits in `pairs`: looking keys up by hash keeps a file with thousands of keys
+    /// linear in its size (a pairwise duplicate check took seconds on 20k keys, on the reload path).
+    private var index: [String: Int] = [:]
     private var taken = Set<String>()
     private let node: Node
 
@@ -261,7 +264,7 @@ private final class Fields {
             guard let key = k.string else {
                 throw PresetError(keyPath: path, problem: "keys must be plain words", line: PresetReader.line(k))
             }
-            if pairs.contains(where: { $0.key == key }) {
+            guard index.updateValue(pairs.count, forKey: key) == nil else {
                 throw PresetError(keyPath: self.path(key), problem: "appears twice", line: PresetReader.line(k))
             }
             pairs.append((key, v))
@@ -274,7 +277,7 @@ private final class Fields {
         PresetError(keyPath: path(key), problem: problem, line: peek(key).flatMap(PresetReader.line) ?? PresetReader.line(node))
     }
 
-    func peek(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+    func peek(_ key: String) -> Node? { index[key].map { pairs[$0].value } }
 
     func take(_ key: String) -> Node? {
         taken.insert(key)

@@ -24,9 +24,18 @@ final class Daemon: @unchecked Sendable {
     let backend: any PortBackend
     let runner: EngineRunner
     private var connections: DaemonConnections
-    /// Reads the preset again for SIGHUP; nil when the daemon runs without a preset file.
+    /// Reads the preset again for SIGHUP (on a reload thread); nil when the daemon runs without a
+    /// preset file.
     private let reloadSettings: (() throws -> DaemonSettings)?
     let reloadRequested = Atomic<Bool>(false)
+    /// Seconds a reload may take to read the preset and build its engine before it is abandoned.
+    let reloadTimeout: Double
+    /// The reload whose worker is reading and building now.
+    private var reload: PresetReload?
+    /// Abandoned reloads whose worker has not returned: each may sit in a read that never ends, so
+    /// past `maxStuckReloads` of them a SIGHUP is refused instead of piling up blocked threads.
+    private var abandonedReloads: [PresetReload] = []
+    static let maxStuckReloads = 3
     let recordingRequested = Atomic<Bool>(false)
     /// Where the session recording is written (SIGUSR1 and stop), nil when not recording.
     let recordingPath: String?
@@ -50,8 +59,9 @@ final class Daemon: @unchecked Sendable {
     init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
         reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
-        presetDescription: String = "built-in thru", recordingPath: String? = nil
+        presetDescription: String = "built-in thru", recordingPath: String? = nil, reloadTimeout: Double = 30
     ) {
+        self.reloadTimeout = reloadTimeout
         self.recordingPath = recordingPath
         self.backend = backend
         self.runner = runner
@@ -64,6 +74,18 @@ final class Daemon: @unchecked Sendable {
     /// Seconds between watchdog pings: half the manager's interval, and at most 5 s.
     private var watchdogPeriod: Double {
         notifier.watchdogIntervalMicroseconds.map { min(5, Double($0) / 2e6) } ?? 5
+    }
+
+    /// How long the control thread may wait for notifications: at most `longest`, and no longer than
+    /// until the next watchdog ping is due (a wake-up just before it is due must not stretch the gap to
+    /// a whole period) or the reload in flight runs out of time.
+    private func waitLimit(_ longest: Double) -> Double {
+        var limit = longest
+        if notifier.watchdogIntervalMicroseconds != nil {
+            limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - now()))
+        }
+        if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - now())) }
+        return limit
     }
 
     /// Feeds the watchdog when the engine thread has made progress since the last ping (or, while
@@ -85,32 +107,72 @@ final class Daemon: @unchecked Sendable {
         backend.interruptNotificationWait()
     }
 
-    /// Applies a re-read preset without dropping ports: new engine settings (after silencing what
-    /// sounds) and new connection patterns. Client and port names change only at restart.
-    private func reloadIfRequested() {
+    /// Drives preset reloads without ever blocking the control thread, which must keep feeding the
+    /// watchdog: starts one on SIGHUP, applies it once its worker has read the preset and built the
+    /// engine (the old preset plays until then), and abandons it after `reloadTimeout`. A SIGHUP while
+    /// one is in flight is queued, and any number of them coalesce into one reload that starts when
+    /// the current one ends, so what finally plays is the file as it was last saved.
+    private func serviceReload() {
+        // An abandoned reload that finished after all holds a whole engine nobody will play: let it go.
+        abandonedReloads.removeAll { $0.isFinished }
+        if let reload {
+            if let outcome = reload.outcome {
+                self.reload = nil
+                apply(outcome)
+            } else if now() - reload.startedAt >= reloadTimeout {
+                self.reload = nil
+                abandonedReloads.append(reload)
+                log(
+                    "reload: no result after \(Self.secondsText(reloadTimeout)) s (a preset or model file whose read never ends?); abandoned, keeping the running preset",
+                    .error)
+                notifier.ready(status: readyStatus())
+            } else {
+                return
+            }
+        }
         guard reloadRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
         guard let reloadSettings else {
             log("SIGHUP: no preset file to reload (started without --preset)", .notice)
             return
         }
         notifier.reloading()
+        guard abandonedReloads.count < Self.maxStuckReloads else {
+            log(
+                "reload: \(abandonedReloads.count) earlier reloads are still blocked reading their files; restart the service to free them; keeping the running preset",
+                .error)
+            notifier.ready(status: readyStatus())
+            return
+        }
+        reload = PresetReload.start(load: reloadSettings) { [weak self] in self?.backend.interruptNotificationWait() }
+        if reload == nil {
+            log("reload: cannot start a thread to read the preset; keeping the running preset", .error)
+            notifier.ready(status: readyStatus())
+        }
+    }
+
+    /// Applies a finished reload without dropping ports: the new engine (the runner silences what
+    /// changed) and connection patterns. Client and port names change only at restart.
+    private func apply(_ outcome: PresetReload.Outcome) {
         defer { notifier.ready(status: readyStatus()) }
-        do {
-            let settings = try reloadSettings()
+        switch outcome {
+        case .failed(let line):
+            log(line, .error)
+        case .ready(let settings, let engine):
             if settings.clientName != backend.configuration.clientName
                 || settings.outputNames != backend.configuration.outputNames
             {
                 log("\(settings.presetPath ?? "preset"): client and port names change at the next restart", .notice)
             }
             connections = settings.connections
-            runner.replace(engine: settings.engine.makeEngine(), panicController: settings.engine.panicController)
+            runner.replace(engine: engine, panicController: settings.engine.panicController)
             if backend.status().isConnected { applyConnections() }
             log("\(settings.presetPath ?? "preset"): reloaded")
-        } catch let failure as Failure {
-            log("\(failure.subject): \(failure.problem); keeping the running preset", .error)
-        } catch {
-            log("reload: \(error); keeping the running preset", .error)
         }
+    }
+
+    /// 30 rather than 30.0 in a log line.
+    static func secondsText(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 
     /// Asks the control thread to write the session recording (SIGUSR1); safe from any thread.
@@ -156,7 +218,7 @@ final class Daemon: @unchecked Sendable {
         var waitingSince: Double?
         var lostAt: Double?
         while !stopping {
-            reloadIfRequested()
+            serviceReload()
             do {
                 try backend.open()
             } catch let error where error.isUnavailable {
@@ -166,7 +228,7 @@ final class Daemon: @unchecked Sendable {
                     notifier.status("waiting: \(error.problem)")
                     log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)", .warning)
                 }
-                _ = backend.waitForNotifications(seconds: backoff)
+                _ = backend.waitForNotifications(seconds: waitLimit(backoff))
                 backoff = min(backoff * 2, maxBackoff)
                 continue
             }
@@ -212,13 +274,13 @@ final class Daemon: @unchecked Sendable {
     private func superviseUntilStopOrLoss() -> Bool {
         var reported = backend.status()
         while !stopping {
-            let notes = backend.waitForNotifications(seconds: failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5)
+            let notes = backend.waitForNotifications(seconds: waitLimit(failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5))
             feedWatchdog(engineRunning: true)
             metricsAbsorb()
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
             if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
-            reloadIfRequested()
+            serviceReload()
             writeRecordingIfRequested()
             let status = backend.status()
             if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents

@@ -21,7 +21,11 @@ struct Run: ParsableCommand {
             recording goes on). Options given here override the preset: --client-name, \
             --output, --thru-channel, --transpose; --connect-in/--connect-out add to its patterns. \
             SIGHUP reads the preset file again without dropping ports: notes sounding are ended, \
-            the new thru settings and connection patterns apply (client and port names at restart).
+            the new thru settings and connection patterns apply (client and port names at restart). \
+            The preset is read and its models loaded on a thread of their own while the old preset \
+            plays on; a reload that fails, or takes longer than --reload-timeout (default 30 s), is \
+            given up with one error line and the running preset kept. A SIGHUP during a reload is \
+            queued: one more reload follows it.
 
             JACK: the client registers `in` and one output per --output (default `out`). Patterns \
             for --connect-in/--connect-out are a full port name (`fluidsynth:midi_00`), a shell glob \
@@ -118,7 +122,7 @@ struct Run: ParsableCommand {
             let daemon = Daemon(
                 backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload,
                 presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru",
-                recordingPath: recordingPath)
+                recordingPath: recordingPath, reloadTimeout: service.reloadTimeout)
             let metricsServer = try service.startMetrics(logger: Logger(label: "sideman"))
             defer { metricsServer?.stop() }
             let signals = DaemonSignals()

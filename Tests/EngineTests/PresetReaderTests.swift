@@ -121,6 +121,27 @@ import Testing
         #expect(e.line == 3)
     }
 
+    /// A preset with 50,000 top-level keys: looking each one up among the others took 11-16 s on
+    /// 20,000 keys (about 80 s on 50,000); by hash it is a fraction of a second here. 5 s leaves a
+    /// loaded machine room and still fails at once if the lookup turns quadratic again.
+    @Test func fiftyThousandKeysAreReadInLinearTime() throws {
+        let count = 50_000
+        let keys = (0..<count).map { "key\($0): \($0)" }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let unknown = try #require(problem(keys.joined(separator: "\n")))
+        let elapsed = clock.now - start
+        #expect(unknown.keyPath == "key0")
+        #expect(unknown.problem.hasPrefix("unknown key"))
+        #expect(elapsed < .seconds(5), "\(elapsed)")
+
+        // A repeat at the very end is found too, and as quickly.
+        let again = clock.now
+        let repeated = try #require(problem((keys + ["key\(count - 1): again"]).joined(separator: "\n")))
+        #expect(repeated.problem.contains("key\(count - 1)"), "\(repeated)")
+        #expect(clock.now - again < .seconds(5), "\(clock.now - again)")
+    }
+
     /// Thousands of random mutations of a valid preset: each is read or rejected with a PresetError,
     /// never anything else and never a crash.
     @Test func mutatedPresetsAreReadOrRejectedCleanly() throws {

@@ -97,6 +97,11 @@ struct RobustnessServiceTests {
         #expect(remote.errorLines.first?.contains("not a loopback address") == true, "\(remote.errorLines)")
         let garbage = try ChildProcess(TestPaths.sideman, ["run", "--metrics", "9464"], environment: environment)
         #expect(garbage.waitForExit() == 64)
+        let open = try ChildProcess(
+            TestPaths.sideman, ["run", "--metrics", "0.0.0.0:0", "--metrics-allow-remote"], environment: environment)
+        #expect(open.waitForExit() == 64)
+        #expect(
+            open.errorLines == ["sideman: --metrics-allow-remote: needs --metrics-token-file PATH: other machines must send a bearer token to read the metrics"])
 
         let first = try ChildProcess(
             TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0"], environment: environment)
@@ -108,5 +113,35 @@ struct RobustnessServiceTests {
             TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:\(port)"], environment: environment)
         #expect(busy.waitForExit() == 69)
         #expect(busy.errorLines == ["sideman: metrics 127.0.0.1:\(port): cannot listen: Address already in use"])
+    }
+
+    /// `--metrics-token-file`: a scrape without the token gets 401, with it 200; a token file others
+    /// can read is refused at start with one line (exit 65). Loopback only here, as in every test.
+    @Test func metricsWithATokenFileAnswerOnlyTheTokensBearer() throws {
+        let environment = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-token-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let token = "6f1c2a9e0b7d4e3f8a5c1b2d3e4f5a6b"
+        let file = folder.appendingPathComponent("metrics-token").path
+        try (token + "\n").write(toFile: file, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let exposed = try ChildProcess(
+            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
+            environment: environment)
+        #expect(exposed.waitForExit() == 65)
+        #expect(exposed.errorLines.count == 1 && exposed.errorLines.first?.hasPrefix("sideman: \(file): ") == true, "\(exposed.errorLines)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let daemon = try ChildProcess(
+            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
+            environment: environment)
+        defer { daemon.stop() }
+        let port = try RobustnessJackTests.metricsPort(daemon)
+        #expect(LoopbackHTTP.get(port: port)?.status == 401)
+        #expect(LoopbackHTTP.get(port: port, token: String(token.reversed()))?.status == 401)
+        let scrape = try #require(LoopbackHTTP.get(port: port, token: token))
+        #expect(scrape.status == 200)
+        #expect(LoopbackHTTP.samples(scrape.body)["sideman_up"] == 0)
     }
 }

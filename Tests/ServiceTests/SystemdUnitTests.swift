@@ -53,4 +53,36 @@ import Testing
         #expect(system.contains("SupplementaryGroups=audio"))
         #expect(!system.contains("PrivateDevices=yes"), "a private /dev would hide JACK's sockets in /dev/shm")
     }
+
+    /// A crash must end the process at once so systemd restarts it: with Swift's crash handler on,
+    /// a crashed daemon stays frozen about 30 s before its backtrace is written, past WatchdogSec.
+    /// The setting is read the way the runtime reads it: comma-separated key=value pairs.
+    @Test func unitsLetACrashEndAtOnce() throws {
+        for path in ["systemd/sideman.service", "systemd/user/sideman.service"] {
+            let text = try String(contentsOfFile: "\(Self.packageRoot)/\(path)", encoding: .utf8)
+            let prefix = "Environment=SWIFT_BACKTRACE="
+            let lines = text.split(separator: "\n").filter { $0.hasPrefix(prefix) }
+            #expect(lines.count == 1, "\(path) sets SWIFT_BACKTRACE \(lines.count) times")
+            let line = try #require(lines.first, "\(path) does not set SWIFT_BACKTRACE")
+            var settings: [String: String] = [:]
+            for pair in line.dropFirst(prefix.count).split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                settings[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            #expect(settings["enable"] == "no", "\(path): \(line)")
+        }
+    }
+
+    /// The metrics drop-in the system unit documents: the loopback lines, and for remote scrapes the
+    /// token the daemon then requires, handed over by systemd.
+    @Test func theSystemUnitDocumentsMetrics() throws {
+        let text = try String(contentsOfFile: "\(Self.packageRoot)/systemd/sideman.service", encoding: .utf8)
+        for required in [
+            "#   ExecStart=\n", "--metrics 127.0.0.1:9464", "#   PrivateNetwork=no", "#   RestrictAddressFamilies=AF_UNIX AF_INET",
+            "#   IPAddressDeny=any", "#   IPAddressAllow=localhost", "--metrics-allow-remote --metrics-token-file %d/metrics-token",
+            "#   LoadCredential=metrics-token:/etc/sideman/metrics-token",
+        ] {
+            #expect(text.contains(required), "the unit lacks \(required)")
+        }
+    }
 }
