@@ -76,8 +76,15 @@ struct DaemonTests {
             rig.sender.send([0x90 | UInt8(index), UInt8(60 + index), 100], at: base + offset)
         }
         let events = try rig.receiver.waitForReceived { $0.count >= offsets.count }
-        #expect(events.map(\.frame) == offsets.map { base + $0 + 128 })
         #expect(events.map(\.bytes) == offsets.indices.map { [0x99, UInt8(48 + $0), 100] })
+        let lateness = zip(events, offsets).map { Int64($0.frame) - Int64(base + $1 + 128) }
+        if try rig.sender.xruns() + rig.receiver.xruns() == 0 {
+            #expect(lateness.allSatisfy { $0 == 0 }, "exactly one period: \(lateness)")
+        } else {
+            // The server ran late on a loaded machine: its frame time may read a period stale for a while
+            // (the peers stamp with it, Sideman's clock does not), or an event waits a cycle more.
+            #expect(lateness.allSatisfy { abs($0) <= 256 }, "within two periods of one period after xruns: \(lateness)")
+        }
     }
 
     /// JACK refuses connections to a client that registered its ports but has not activated yet: the
