@@ -217,8 +217,11 @@ final class Daemon: @unchecked Sendable {
         var backoff = initialBackoff
         var waitingSince: Double?
         var lostAt: Double?
+        // A stop while waiting for a server (it died and has not come back) must still write the session.
+        defer { if !stoppingSent { writeRecording() } }
         while !stopping {
             serviceReload()
+            writeRecordingIfRequested()
             do {
                 try backend.open()
             } catch let error where error.isUnavailable {

@@ -227,4 +227,29 @@ struct RobustnessLiveTests {
         second.signal(SIGTERM)
         #expect(second.waitForExit(timeout: 20) == 0)
     }
+
+    /// The server dies and does not come back, and the daemon is stopped while it waits for one: the
+    /// session recorded so far is still written (before, it was written only when stopping connected).
+    @Test func aStopWhileWaitingForTheServerStillWritesTheSession() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let recordings = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-wait-\(getpid())-\(Int.random(in: 0..<1_000_000))").path
+        defer { try? FileManager.default.removeItem(atPath: recordings) }
+        let daemon = try Self.startDaemon(preset: "folk", server: server, peer: "player", extra: ["--record", recordings])
+        defer { daemon.stop() }
+        let player = try JackPeer(name: "player", server: server)
+        defer { player.stop() }
+        try RobustnessJackTests.waitFor(["player:out>sideman:in", "sideman:out>player:in"], on: server)
+        try player.awaitGreeting()
+        try Self.phrase(for: "folk", on: player, lead: 2400)
+        _ = try player.waitForReceived { $0.filter { $0.bytes.count == 3 && $0.bytes[0] == 0x90 }.count >= 4 }
+        server.stop(signal: SIGKILL)
+        #expect(daemon.waitForError(containing: "waiting for it") != nil)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 20) == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: recordings).filter { $0.hasSuffix(".mid") }
+        try #require(files.count == 1, "no session written: \(daemon.errorLines.suffix(3))")
+        let file = try MIDIFileReader.read(path: "\(recordings)/\(files[0])").file
+        #expect(file.tracks[1].events.filter { $0.message?.isSoundingNoteOn == true }.count >= 4)
+    }
 }
