@@ -49,10 +49,17 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: ["Files", "MIDI", "Music", "Neural", "Service", .product(name: "Yams", package: "Yams")]),
+        // The live daemon: the engine thread's runner, the control loop (connections, reconnection,
+        // reloads, systemd), signals and the settings `run` starts from. The executable keeps only the CLI.
+        .target(
+            name: "Live",
+            dependencies: [
+                "Engine", "Files", "MIDI", "Ports", "Service", .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "sideman",
             dependencies: [
-                "Files", "MIDI", "Music", "Neural", "Ports", "Service", "Engine",
+                "Files", "MIDI", "Music", "Neural", "Ports", "Service", "Engine", "Live",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -64,6 +71,7 @@ let package = Package(
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "Ports", "MIDI", "Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Files", "Service", "TestSupport"]),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Live
 import MIDI
 import Music
 import Ports

@@ -1,4 +1,5 @@
 import Foundation
+import Live
 import Music
 
 /// The measures of a data set on its own: the reference rates generated music is held against.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Live
 import Neural
 
 /// `sideman bench`: per-step latency of a streaming model, warm (back-to-back steps) and cold (each step

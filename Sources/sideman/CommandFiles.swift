@@ -1,4 +1,5 @@
 import Files
+import Live
 
 /// The commands' file access, through the shared checks, with their failures as `Failure`s.
 enum CommandFiles {

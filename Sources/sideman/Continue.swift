@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Live
 import MIDI
 
 /// `sideman continue IN.mid -o OUT.mid --preset P --bars N`: the preset's continuation answers a MIDI file.

@@ -1,32 +1,7 @@
 import ArgumentParser
 import Files
+import Live
 import MIDI
-
-/// The sysexits codes of the command-line contract (DESIGN.md §8).
-enum ExitStatus: Int32 {
-    case ok = 0
-    case usage = 64
-    case dataError = 65
-    case noInput = 66
-    case unavailable = 69
-    case software = 70
-    case cannotCreate = 73
-    case ioError = 74
-}
-
-/// A failure the user can act on: printed as one line `sideman: <subject>: <problem>` on stderr, and
-/// the process exits with `status`.
-struct Failure: Error {
-    var subject: String
-    var problem: String
-    var status: ExitStatus
-
-    init(_ subject: String, _ problem: String, status: ExitStatus) {
-        self.subject = subject
-        self.problem = problem
-        self.status = status
-    }
-}
 
 extension Failure {
     /// Prints the one-line message and returns the ArgumentParser exit that carries our code.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Live
 import MIDI
 
 /// `sideman inspect FILE.mid [--json]`: what a Standard MIDI File holds, for a musician or a script.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Live
 import Ports
 
 struct Ports: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Live
 import Logging
 import MIDI
 import Ports

@@ -104,7 +104,9 @@ struct DaemonBandTests {
         var reactions: [UInt64] = []
         for f in strikes {
             for channel: UInt8 in [2, 4] {
-                if let g = noteOns(events, channel: channel).first(where: { $0 >= f && $0 < f + fps }) { reactions.append(g - f) }
+                // In the first half of the step: a note in its second half is the next step's, a period early
+                // while JACK's frame time reads stale (see the grid check above).
+                if let g = noteOns(events, channel: channel).first(where: { $0 >= f && $0 < f + fps / 2 }) { reactions.append(g - f) }
             }
         }
         #expect(!reactions.isEmpty)

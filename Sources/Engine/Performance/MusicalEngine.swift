@@ -490,3 +490,12 @@ public struct MusicalEngine: PerformanceEngine {
         continuationLeft = 0
     }
 }
+
+extension MusicalEngine {
+    /// Only a musical engine's parts and grid can be carried on; from anything else nothing is taken over.
+    public mutating func takeOver(from old: any PerformanceEngine, at frame: UInt64) -> [ScheduledMessage]? {
+        guard let old = old as? MusicalEngine else { return nil }
+        let ending: [ScheduledMessage] = takeOver(from: old, at: frame)
+        return ending
+    }
+}

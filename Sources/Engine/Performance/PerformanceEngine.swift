@@ -45,11 +45,16 @@ public protocol PerformanceEngine: Sendable {
     /// What a synth newly connected to output `port` must hear before the music: each part's bank and
     /// program there. The daemon sends it on start and whenever a destination connects.
     func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void)
+    /// Takes over from `old`, the engine a reload replaces, at `frame`: carries on what it can (the same
+    /// parts, the grid) and returns the messages that end what it does not. Nil when it cannot take over
+    /// anything; the daemon then silences everything the old engine sounded.
+    mutating func takeOver(from old: any PerformanceEngine, at frame: UInt64) -> [ScheduledMessage]?
 }
 
 extension PerformanceEngine {
     public var tempoBPM: Double? { nil }
     public func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void) {}
+    public mutating func takeOver(from old: any PerformanceEngine, at frame: UInt64) -> [ScheduledMessage]? { nil }
 }
 
 /// The engine until the musical one lands: MIDI thru, optionally moved to one channel and transposed.

@@ -6,13 +6,13 @@ import Synchronization
 
 /// SIGINT, SIGTERM, SIGHUP and SIGUSR1 (write the session recording), received by `sigwait` on an ordinary thread rather than in a handler:
 /// the work a stop needs (silencing, flushing, closing) is not async-signal-safe.
-final class DaemonSignals: Sendable {
+public final class DaemonSignals: Sendable {
     /// The signal that asked the daemon to stop, or 0.
-    let stopSignal = Atomic<Int32>(0)
+    public let stopSignal = Atomic<Int32>(0)
 
     /// Blocks the signals in the calling thread, so every thread created afterwards (the engine thread,
     /// JACK's threads) inherits the mask and only the waiting thread receives them. Call first thing.
-    static func blockInThisThread() {
+    public static func blockInThisThread() {
         var set = Self.handled
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
@@ -27,9 +27,11 @@ final class DaemonSignals: Sendable {
         return set
     }
 
+    public init() {}
+
     /// Starts the waiting thread; `onStop` runs on it after a stop signal, `onReload` after SIGHUP,
     /// `onRecord` after SIGUSR1.
-    func start(
+    public func start(
         onStop: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void,
         onRecord: @escaping @Sendable () -> Void = {}
     ) {

@@ -8,16 +8,18 @@ import Synchronization
 #endif
 
 /// What `sideman run` was asked to connect: patterns for the input, and per output port.
-struct DaemonConnections: Sendable {
-    var input: [PortPattern] = []
+public struct DaemonConnections: Sendable {
+    public var input: [PortPattern] = []
     /// (output index, pattern).
-    var outputs: [(Int, PortPattern)] = []
+    public var outputs: [(Int, PortPattern)] = []
+
+    public init() {}
 }
 
 /// The daemon's control thread: brings the backend up (waiting with backoff while there is no server),
 /// keeps connections applied as ports come and go, restarts after server loss, and on a stop signal
 /// silences every sounding note, lets it reach the wire, and closes.
-final class Daemon: @unchecked Sendable {
+public final class Daemon: @unchecked Sendable {
     // @unchecked: all mutable state is used by the control thread only; the signal thread touches
     // `stopRequested` (atomic) and the backend's notification wake-up (a semaphore).
 
@@ -56,7 +58,7 @@ final class Daemon: @unchecked Sendable {
     private var lastWatchdogPing = 0.0
     private let logger = Logger(label: "sideman.daemon")
 
-    init(
+    public init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
         reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
         presetDescription: String = "built-in thru", recordingPath: String? = nil, reloadTimeout: Double = 30
@@ -102,7 +104,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// Asks the control thread to read the preset again (SIGHUP); safe from any thread.
-    func requestReload() {
+    public func requestReload() {
         reloadRequested.store(true, ordering: .releasing)
         backend.interruptNotificationWait()
     }
@@ -176,7 +178,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// Asks the control thread to write the session recording (SIGUSR1); safe from any thread.
-    func requestRecording() {
+    public func requestRecording() {
         recordingRequested.store(true, ordering: .releasing)
         backend.interruptNotificationWait()
     }
@@ -202,7 +204,7 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// Asks the control thread to stop; safe from any thread.
-    func requestStop() {
+    public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         backend.interruptNotificationWait()
     }
@@ -212,7 +214,7 @@ final class Daemon: @unchecked Sendable {
     private var stoppingSent = false
 
     /// Runs until a stop is requested. Throws only for failures that retrying cannot cure.
-    func run() throws(PortError) {
+    public func run() throws(PortError) {
         defer { if !stoppingSent { notifier.stopping() } }
         var backoff = initialBackoff
         var waitingSince: Double?

@@ -4,26 +4,35 @@ import MIDI
 import Ports
 
 /// Everything `sideman run` needs to start, from the preset with the command line's options on top.
-struct DaemonSettings {
-    var clientName = "sideman"
-    var outputNames = ["out"]
-    var connections = DaemonConnections()
-    var engine = EngineSettings()
+public struct DaemonSettings {
+    public var clientName = "sideman"
+    public var outputNames = ["out"]
+    public var connections = DaemonConnections()
+    public var engine = EngineSettings()
     /// The preset file, when one was given: SIGHUP reads it again.
-    var presetPath: String?
+    public var presetPath: String?
 
     /// What the engine thread swaps in on a reload; ports and client stay as they are.
-    struct EngineSettings {
-        var thru = ThruEngine()
+    public init() {}
+
+    public struct EngineSettings {
+        public var thru = ThruEngine()
         /// A controller that means panic besides CC 120 and CC 123 (the preset's `controls.panic`).
-        var panicController: UInt8?
+        public var panicController: UInt8?
         /// A preset with parts: its parts, loaded; the musical engine plays them (and does the thru).
-        var preset: Preset?
-        var parts: [Part] = []
+        public var preset: Preset?
+        public var parts: [Part] = []
+
+        public init(thru: ThruEngine = ThruEngine(), panicController: UInt8? = nil, preset: Preset? = nil, parts: [Part] = []) {
+            self.thru = thru
+            self.panicController = panicController
+            self.preset = preset
+            self.parts = parts
+        }
 
         /// The engine to run: the musical engine when the preset has parts, else the thru; the thru
         /// settings (with the command line's overrides) apply to both.
-        func makeEngine() -> any PerformanceEngine {
+        public func makeEngine() -> any PerformanceEngine {
             guard var preset, !parts.isEmpty else { return thru }
             preset.thru.enabled = thru.enabled
             preset.thru.channel = thru.channel
@@ -33,13 +42,13 @@ struct DaemonSettings {
     }
 
     /// Where the session recording goes (--record or the preset's performance.record), nil for none.
-    var recordFolder: String?
+    public var recordFolder: String?
     /// Part names and channels, for the recording's tracks.
-    var partNames: [String] = []
-    var partChannels: [MIDIChannel] = []
+    public var partNames: [String] = []
+    public var partChannels: [MIDIChannel] = []
 
     /// Finds and reads a preset: 66 when there is none or it cannot be read, 65 when it is invalid.
-    static func locate(_ nameOrPath: String, locator: PresetLocator) throws -> LoadedPreset {
+    public static func locate(_ nameOrPath: String, locator: PresetLocator) throws -> LoadedPreset {
         do {
             return try locator.load(nameOrPath)
         } catch let error as PresetLoadError {
@@ -53,13 +62,13 @@ struct DaemonSettings {
     }
 
     /// The preset lookup `--preset` uses: next to the binary, /etc/sideman, ~/.config/sideman.
-    static func standardLocator() -> PresetLocator {
+    public static func standardLocator() -> PresetLocator {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         return PresetLocator.standard(executablePath: executable, environment: ProcessInfo.processInfo.environment)
     }
 
     /// A preset's parts, loaded: 66 for a model file that is missing or not a regular file, 65 for an unusable one.
-    static func parts(for loaded: LoadedPreset) throws -> [Part] {
+    public static func parts(for loaded: LoadedPreset) throws -> [Part] {
         do {
             return try PartLoader.parts(for: loaded)
         } catch {
@@ -69,7 +78,7 @@ struct DaemonSettings {
 
     /// Loads `nameOrPath` the way `--preset` finds presets. Throws `Failure` with 66 when there is no
     /// such preset, it cannot be read or a part's model file is missing, 65 when it or a model is invalid.
-    static func load(preset nameOrPath: String, locator: PresetLocator) throws -> DaemonSettings {
+    public static func load(preset nameOrPath: String, locator: PresetLocator) throws -> DaemonSettings {
         let loaded = try locate(nameOrPath, locator: locator)
         let preset = loaded.preset
         let parts = try Self.parts(for: loaded)

@@ -11,7 +11,7 @@ import Synchronization
 /// The engine side of the daemon: reads the input ring, runs the engine, keeps every sent note in a
 /// tracker, and schedules output. Lives across reconnections (the tracker remembers notes sent to a
 /// server that died, so they can be ended on the next one); one `EngineThread` at a time drives it.
-final class EngineRunner: @unchecked Sendable {
+public final class EngineRunner: @unchecked Sendable {
     // @unchecked: all mutable state is used only by the engine thread that currently runs `loop`, and
     // threads hand over by join (`EngineThread.stop`), which orders their memory accesses.
 
@@ -46,7 +46,7 @@ final class EngineRunner: @unchecked Sendable {
     /// Counts passes of the engine loop: the watchdog is fed only while it moves.
     let heartbeat = Atomic<UInt64>(0)
 
-    init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int, recorder: SessionRecorder? = nil) {
+    public init(engine: any PerformanceEngine, panicController: UInt8?, outputCount: Int, recorder: SessionRecorder? = nil) {
         self.engine = engine
         self.recorder = recorder
         self.panicController = panicController
@@ -57,7 +57,7 @@ final class EngineRunner: @unchecked Sendable {
     }
 
     /// True when no note sent is still sounding.
-    var isSilent: Bool { trackers.allSatisfy(\.isSilent) }
+    public var isSilent: Bool { trackers.allSatisfy(\.isSilent) }
 
     /// The engine thread's body: runs until `stopping` is set or the backend is lost.
     func loop(backend: any PortBackend) {
@@ -107,22 +107,22 @@ final class EngineRunner: @unchecked Sendable {
     }
 
     /// One pass: input in, engine, output scheduled.
-    func step(backend: any PortBackend) {
+    public func step(backend: any PortBackend) {
         if let next = replacement.withLock({ slot -> (engine: any PerformanceEngine, panicController: UInt8?)? in
             defer { slot = nil }
             return slot
         }) {
             pending.removeAll()
             let at = backend.cycleStart + UInt64(backend.cycleLength)
-            if var musical = next.engine as? MusicalEngine, let old = engine as? MusicalEngine {
-                // Only the parts that changed fall silent; the others play on. Notes the old engine left
-                // to the tracker alone (the thru's) are the player's, whose note-offs still come through.
-                for message in musical.takeOver(from: old, at: at) { send(message, backend: backend) }
-                engine = musical
+            var incoming = next.engine
+            if let ending = incoming.takeOver(from: engine, at: at) {
+                // Only what the new engine does not carry on falls silent. Notes the old engine left to
+                // the tracker alone (the thru's) are the player's, whose note-offs still come through.
+                for message in ending { send(message, backend: backend) }
             } else {
                 silence(backend: backend, at: at)
-                engine = next.engine
             }
+            engine = incoming
             panicController = next.panicController
         }
         input.removeAll(keepingCapacity: true)
@@ -193,7 +193,7 @@ final class EngineRunner: @unchecked Sendable {
 
     /// Ends every note sent and not yet ended, then pedal up and CC 123 on every channel each port
     /// has used (the tracker's `silenceAll`, which also forgets them).
-    func silence(backend: any PortBackend, at frame: UInt64) {
+    public func silence(backend: any PortBackend, at frame: UInt64) {
         for port in trackers.indices {
             for message in trackers[port].silenceAll() {
                 send(ScheduledMessage(frame: frame, port: port, message: message), backend: backend, track: false)

@@ -1,14 +1,14 @@
 import Engine
 import Foundation
-import MIDI
+import Live
 import Ports
 import Testing
 
-/// A simulated hour at the keyboard on the virtual backend's clock: 10^6 engine steps of the daemon's
-/// loop (input ring -> parser -> thru engine -> scheduled output -> note tracker), with memory
+/// A simulated hour at the keyboard on the virtual backend's clock: 10^6 passes of the daemon's own
+/// engine runner (input ring -> parser -> thru engine -> scheduled output -> note tracker), with memory
 /// sampled from /proc/self/statm. Runs in a few seconds: nothing waits for real time.
 @Suite(.serialized)
-struct RobustnessSessionTests {
+struct EngineRunnerSessionTests {
     /// Resident set size in bytes (statm's second field is resident pages).
     static func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
@@ -16,45 +16,10 @@ struct RobustnessSessionTests {
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 
-    /// One engine pass the way the daemon's `EngineRunner.step` makes it, with its preallocated buffers.
-    struct EnginePass {
-        var engine = ThruEngine(channel: 3, transpose: 5)
-        var parser = MIDIStreamParser(maxSysexLength: 4096)
-        var tracker = NoteTracker()
-        var input: [TimedMIDIMessage] = []
-        var produced: [ScheduledMessage] = []
-        var encoded: [UInt8] = []
-        var sent = 0
-
-        init() {
-            input.reserveCapacity(1024)
-            produced.reserveCapacity(1024)
-            encoded.reserveCapacity(64)
-        }
-
-        mutating func run(_ backend: VirtualBackend) {
-            input.removeAll(keepingCapacity: true)
-            backend.receive { frame, bytes in
-                parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
-            }
-            produced.removeAll(keepingCapacity: true)
-            let clock = EngineClock(cycleStart: backend.cycleStart, cycleLength: backend.cycleLength, sampleRate: 48000)
-            engine.process(input, clock: clock, output: &produced)
-            for event in produced {
-                encoded.removeAll(keepingCapacity: true)
-                event.message.encode(into: &encoded)
-                if encoded.withUnsafeBytes({ backend.schedule(frame: event.frame, port: event.port, bytes: $0) }) {
-                    tracker.observe(event.message)
-                    sent += 1
-                }
-            }
-        }
-    }
-
     @Test func aMillionEngineStepsKeepMemoryFlatAndEveryNoteEnded() throws {
         let backend = VirtualBackend(sampleRate: 48000, bufferSize: 128)
         try backend.open()
-        var pass = EnginePass()
+        let runner = EngineRunner(engine: ThruEngine(channel: 3, transpose: 5), panicController: nil, outputCount: 1)
         var delivered = 0
         var played = 0
         let steps = 1_000_000
@@ -77,7 +42,7 @@ struct RobustnessSessionTests {
             if cycle == warmUp { startRSS = Self.residentBytes() }
             playerStep(cycle)
             backend.runCycle()
-            pass.run(backend)
+            runner.step(backend: backend)
             delivered += backend.takeDelivered().count
         }
         let endRSS = Self.residentBytes()
@@ -88,8 +53,7 @@ struct RobustnessSessionTests {
         let growth = endRSS - startRSS
         print("session: \(steps) engine steps, \(played) events played, \(delivered) delivered; RSS \(startRSS / 1024) KiB after \(warmUp) steps, \(endRSS / 1024) KiB at the end (growth \(growth / 1024) KiB)")
         #expect(delivered == played, "thru delivers every event the player played")
-        #expect(pass.sent == played)
-        #expect(pass.tracker.isSilent, "the player ended every note, so nothing sent may still sound")
+        #expect(runner.isSilent, "the player ended every note, so nothing sent may still sound")
         #expect(backend.status().droppedEvents == 0 && backend.status().lateEvents == 0)
         #expect(startRSS > 0)
         #expect(growth < 8 << 20, "RSS grew by \(growth / 1024) KiB over \(steps) steps")
