@@ -230,7 +230,9 @@ public final class Daemon: @unchecked Sendable {
                 feedWatchdog(engineRunning: false)
                 if waitingSince == nil {
                     waitingSince = now()
-                    notifier.status("waiting: \(error.problem)")
+                    // Up and doing its job, which for now is waiting: a service started before JACK must
+                    // not be failed by systemd's start timeout and restarted in a loop.
+                    notifier.ready(status: "waiting: \(error.problem)")
                     log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)", .warning)
                 }
                 _ = backend.waitForNotifications(seconds: waitLimit(backoff))
@@ -279,11 +281,12 @@ public final class Daemon: @unchecked Sendable {
     private func superviseUntilStopOrLoss() -> Bool {
         var reported = backend.status()
         while !stopping {
-            let notes = backend.waitForNotifications(seconds: waitLimit(failedConnections.isEmpty ? watchdogPeriod / 2 : 0.5))
+            let retrying = !failedConnections.isEmpty || awaitingUnmatched
+            let notes = backend.waitForNotifications(seconds: waitLimit(retrying ? 0.5 : watchdogPeriod / 2))
             feedWatchdog(engineRunning: true)
             metricsAbsorb()
             if notes.contains(.lost) || backend.status().isLost { return true }
-            if notes.contains(.portsChanged) || !failedConnections.isEmpty { applyConnections() }
+            if notes.contains(.portsChanged) || retrying { applyConnections() }
             if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
             serviceReload()
             writeRecordingIfRequested()
@@ -322,19 +325,45 @@ public final class Daemon: @unchecked Sendable {
             failedConnections = failedConnections.filter { attempted.contains($0.key) }
         }
         attempted.removeAll()
+        var unmatched = Set<String>()
         for pattern in connections.input {
-            for source in pattern.select(from: ports, direction: .output, ownClient: own) {
-                connect(source.name, backend.inputPortName)
-            }
+            let sources = pattern.select(from: ports, direction: .output, ownClient: own)
+            if sources.isEmpty { unmatched.insert("input pattern '\(pattern)'") }
+            for source in sources { connect(source.name, backend.inputPortName) }
         }
         for (index, pattern) in connections.outputs where index < backend.outputPortNames.count {
-            for destination in pattern.select(from: ports, direction: .input, ownClient: own) {
-                connect(backend.outputPortNames[index], destination.name)
-            }
+            let destinations = pattern.select(from: ports, direction: .input, ownClient: own)
+            if destinations.isEmpty { unmatched.insert("output pattern '\(pattern)'") }
+            for destination in destinations { connect(backend.outputPortNames[index], destination.name) }
         }
+        noteUnmatched(unmatched, ports: ports)
     }
 
     private var attempted = Set<String>()
+
+    /// Patterns that have matched no port, with when that began and whether it was said: a typo in a
+    /// port name would otherwise leave the daemon silent with nothing in the log.
+    private var unmatchedPatterns: [String: (since: Double, reported: Bool)] = [:]
+
+    /// Says once, after `connectionGrace` seconds, which patterns still match nothing, with the MIDI
+    /// ports there are to choose from (a synth may simply start later, hence the grace).
+    private func noteUnmatched(_ unmatched: Set<String>, ports: [PortInfo]) {
+        let time = now()
+        unmatchedPatterns = unmatchedPatterns.filter { unmatched.contains($0.key) }
+        for key in unmatched where unmatchedPatterns[key] == nil { unmatchedPatterns[key] = (time, false) }
+        for (key, state) in unmatchedPatterns.sorted(by: { $0.key < $1.key }) where !state.reported && time - state.since >= connectionGrace {
+            let wantsInputs = key.hasPrefix("output")
+            let candidates = ports.filter { $0.type == "midi" && $0.direction == (wantsInputs ? .input : .output) }
+                .map(\.name).filter { !$0.hasPrefix("\(backend.configuration.clientName):") }
+            let list = candidates.isEmpty ? "there are none yet" : "there are " + candidates.prefix(8).joined(separator: ", ")
+            log("\(key) matches no MIDI \(wantsInputs ? "input" : "output") port (\(list))", .warning)
+            unmatchedPatterns[key] = (state.since, true)
+        }
+    }
+
+    /// True while a pattern that matches nothing has not been reported: the control thread looks again
+    /// soon instead of waiting for the next port change.
+    private var awaitingUnmatched: Bool { unmatchedPatterns.values.contains { !$0.reported } }
 
     /// Destinations of each output when last looked at (nil where the backend cannot tell).
     private var knownDestinations: [Set<String>?] = []

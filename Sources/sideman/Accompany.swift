@@ -162,10 +162,11 @@ struct OfflineSong {
     /// Writes the input file with a track per part added (parts with nothing to say still get their
     /// track), and its piano roll to `svg` when asked, with the player's track outlined. Returns the file.
     @discardableResult
-    func write(adding played: [TimedMIDIMessage], parts: [Part], to path: String, svg: String? = nil, notOver inputs: [String]) throws
-        -> MIDIFile
-    {
-        let out = merged(adding: played, parts: parts)
+    func write(
+        adding played: [TimedMIDIMessage], parts: [Part], movingChannels moves: [MIDIChannel: MIDIChannel] = [:], to path: String,
+        svg: String? = nil, notOver inputs: [String]
+    ) throws -> MIDIFile {
+        let out = merged(adding: played, parts: parts, movingChannels: moves)
         try CommandFiles.write(MIDIFileWriter.write(out), to: path, notOver: inputs)
         if let svg {
             try CommandFiles.write(Array(PianoRollSVG(playerTrack: playerIndex).render(out).utf8), to: svg, notOver: inputs + [path])
@@ -181,13 +182,21 @@ struct OfflineSong {
         try CommandFiles.checkOutput(svg, notOver: inputs + [path])
     }
 
-    func merged(adding played: [TimedMIDIMessage], parts: [Part]) -> MIDIFile {
+    /// Channels with channel messages anywhere in the file.
+    var usedChannels: Set<MIDIChannel> {
+        Set(file.tracks.flatMap { $0.events.compactMap { $0.message?.channel } })
+    }
+
+    /// The file with a track per part; `moves` puts a part's events on another channel than it played on.
+    func merged(adding played: [TimedMIDIMessage], parts: [Part], movingChannels moves: [MIDIChannel: MIDIChannel] = [:]) -> MIDIFile {
         var out = file
         if out.format == .singleTrack { out.format = .simultaneousTracks }
         for part in parts {
             var track = MIDITrack(events: [SMFEvent(tick: 0, .text(.trackName, Array(part.settings.name.utf8)))])
+            let target = moves[part.channel] ?? part.channel
             for event in played where event.message.channel == part.channel {
-                track.events.append(SMFEvent(tick: tick(ofFrame: event.time, sampleRate: OfflineSession.sampleRate), event.message))
+                let message = event.message.onChannel(target)
+                track.events.append(SMFEvent(tick: tick(ofFrame: event.time, sampleRate: OfflineSession.sampleRate), message))
             }
             out.tracks.append(track)
         }

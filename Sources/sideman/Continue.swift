@@ -13,7 +13,8 @@ struct Continue: ParsableCommand {
             The player (the first track with notes, or --player-track N) primes the continuation part's model \
             through the same engine the daemon runs, on the virtual backend with a simulated clock; right after \
             the file's last event the phrase ends and the continuation plays --bars bars. The output is the \
-            input plus the continuation's track. The same --seed gives the same file, byte for byte.
+            input plus the continuation's track, on the part's channel, or on the first channel the file leaves free \
+            (drums' 10 aside) when the file uses it. The same --seed gives the same file, byte for byte.
 
             \(OfflineSong.lengthRule) \(OfflineSong.outputRule)
 
@@ -49,7 +50,17 @@ struct Continue: ParsableCommand {
             preset.performance.mode = .callAndResponse
             preset.performance.continuationBars = bars
             let played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
-            try song.write(adding: played, parts: continuations, to: output, svg: svg, notOver: inputs)
+            // The answer goes on a channel the file leaves free: on one it uses (twinkle's bass on channel 2
+            // and the folk answer's) it would sound through that part's instrument.
+            let used = song.usedChannels
+            var moves: [MIDIChannel: MIDIChannel] = [:]
+            for part in continuations where used.contains(part.channel) {
+                let taken = used.union(moves.values).union(continuations.map(\.channel))
+                guard let free = (MIDIChannel(0)..<16).first(where: { $0 != 9 && !taken.contains($0) }) else { continue }
+                moves[part.channel] = free
+                printToStandardError("sideman: note: \(input) uses channel \(part.channel + 1); the answer goes on channel \(free + 1)")
+            }
+            try song.write(adding: played, parts: continuations, movingChannels: moves, to: output, svg: svg, notOver: inputs)
         }
     }
 }

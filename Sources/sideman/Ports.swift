@@ -44,6 +44,12 @@ struct Ports: ParsableCommand {
                 }
             }
             let shown = listed.filter { !midi || $0.1.type == "midi" }
+            if shown.isEmpty, failures.count < backends.count {
+                // An empty answer looks like a hang or a bug; say what was looked for and where.
+                let reached = backends.map(\.backendName).filter { name in !failures.contains { $0.subject.hasPrefix(name) } }
+                let hint = midi && reached.contains("jack") ? " (hardware on the ALSA sequencer reaches JACK through a2jmidid -e)" : ""
+                print("no \(midi ? "MIDI " : "")ports on \(reached.joined(separator: " or "))\(hint)")
+            }
             let width = shown.map(\.1.name.count).max() ?? 0
             for (name, port) in shown {
                 let padded = port.name + String(repeating: " ", count: width - port.name.count)

@@ -307,6 +307,24 @@ struct DaemonTests {
         #expect(events.last.map { $0.frame } == later + 128)
     }
 
+    /// A connection pattern with a typo is said once, after a grace period, with the ports there are;
+    /// one that matches is not.
+    @Test func aConnectionPatternThatMatchesNothingIsReportedOnceWithThePortsThereAre() throws {
+        let server = try JackServer()
+        defer { server.stop() }
+        let synth = try JackPeer(name: "synth", server: server)
+        defer { synth.stop() }
+        let daemon = try ChildProcess(
+            TestPaths.sideman, ["run", "--backend", "jack", "--connect-in", "synth:out", "--connect-out", "fluidsynth:l_00"],
+            environment: server.environment)
+        defer { daemon.stop() }
+        let line = try #require(daemon.waitForError(containing: "matches no MIDI", timeout: 20))
+        #expect(line.contains("output pattern 'fluidsynth:l_00' matches no MIDI input port (there are synth:in)"), "\(line)")
+        usleep(1_500_000)
+        #expect(daemon.errorLines.filter { $0.contains("matches no MIDI") }.count == 1, "said once: \(daemon.errorLines)")
+        #expect(!daemon.errorLines.contains { $0.contains("'synth:out'") }, "the pattern that matched is not reported")
+    }
+
     @Test func portsListsTheServersPorts() throws {
         let server = try JackServer()
         defer { server.stop() }
@@ -317,6 +335,11 @@ struct DaemonTests {
         let fields = lines.map { $0.split(separator: " ").map(String.init) }
         #expect(fields.contains(["jack", "system:capture_1", "audio", "out", "physical"]))
         #expect(fields.contains(["jack", "system:playback_2", "audio", "in", "physical"]))
+
+        // A server with no MIDI ports (the dummy backend has none) says so instead of printing nothing.
+        let midi = try ChildProcess(TestPaths.sideman, ["ports", "--midi", "--backend", "jack"], environment: server.environment)
+        #expect(midi.waitForExit() == 0)
+        #expect(midi.nextLine(timeout: 5)?.hasPrefix("no MIDI ports on jack") == true)
     }
 }
 

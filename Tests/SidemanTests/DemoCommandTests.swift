@@ -123,6 +123,24 @@ struct DemoCommandTests {
         }
     }
 
+    @Test("continue puts the answer on a channel the file leaves free")
+    func continueAnswersOnAFreeChannel() throws {
+        try Self.withFolder { folder in
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let out = folder + "/out.mid"
+            // twinkle plays its bass on channel 2, the folk preset's answer channel.
+            let run = try CLI.run(["continue", try CLI.example(), "-o", out, "--preset", "folk", "--bars", "2"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("the answer goes on channel"))
+            let tracks = try MIDIFileReader.read(path: out).file.tracks
+            func channels(_ track: MIDITrack) -> Set<UInt8> { Set(track.events.compactMap { $0.message?.channel }) }
+            let answer = try #require(tracks.last)
+            let input = tracks.dropLast().reduce(into: Set<UInt8>()) { $0.formUnion(channels($1)) }
+            #expect(!channels(answer).isEmpty, "the answer played")
+            #expect(channels(answer).isDisjoint(with: input), "answer on \(channels(answer)), the file uses \(input)")
+        }
+    }
+
     @Test("continue and accompany write the piano roll with --svg", arguments: ["continue", "accompany"])
     func svgOption(command: String) throws {
         let example = try CLI.example()
