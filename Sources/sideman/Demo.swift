@@ -78,6 +78,8 @@ struct Demo: ParsableCommand {
                 return
             }
             try Self.render(midi: midi, to: wav, synth: synth, soundfont: soundfont)
+            let rendered = Array(try Data(contentsOf: URL(fileURLWithPath: wav)))
+            try CommandFiles.write(WAVLevel.normalized(rendered), to: wav, notOver: inputs)
             print("wrote \(wav)")
         }
     }

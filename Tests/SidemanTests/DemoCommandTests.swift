@@ -43,6 +43,16 @@ struct DemoCommandTests {
     }
 
     /// Note-ons per track (each becomes one drawn note).
+    /// The loudest 16-bit sample of a PCM WAV, in dBFS (-inf for silence or a file it cannot read).
+    static func peakDecibels(_ bytes: [UInt8]) -> Double {
+        guard let data = bytes.indices.dropLast(3).first(where: { bytes[$0..<$0 + 4].elementsEqual("data".utf8) }) else { return -.infinity }
+        var peak = 0
+        for i in stride(from: data + 8, to: bytes.count - 1, by: 2) {
+            peak = max(peak, abs(Int(Int16(bitPattern: UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8))))
+        }
+        return 20 * log10(Double(peak) / 32768)
+    }
+
     static func noteCounts(inMIDI path: String) throws -> [Int] {
         try MIDIFileReader.read(path: path).file.tracks.map { track in
             track.events.filter { if case .noteOn(_, _, let v)? = $0.message { v > 0 } else { false } }.count
@@ -120,6 +130,9 @@ struct DemoCommandTests {
             #expect(Array(wav.prefix(4)) == Array("RIFF".utf8))
             #expect(Array(wav[8..<12]) == Array("WAVE".utf8))
             #expect(run.stdout.contains("wrote \(folder)/demo.wav"))
+            // At a listening level (FluidSynth alone leaves it near -25 dBFS), and not clipped.
+            let peak = Self.peakDecibels(Array(wav))
+            #expect(peak > -3 && peak < -0.5, "peak \(peak) dBFS")
         }
     }
 
