@@ -36,7 +36,7 @@ struct Accompany: ParsableCommand {
 
     @Argument(help: "The player's MIDI file.", completion: .file(extensions: ["mid", "midi"])) var input: String
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
-    @Option(help: "Preset name or path.") var preset: String
+    @Option(help: "Preset name or path.", completion: .presetNames) var preset: String
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
     @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).", completion: .file(extensions: ["svg"])) var svg: String?

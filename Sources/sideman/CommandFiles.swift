@@ -1,3 +1,4 @@
+import ArgumentParser
 import Files
 import Live
 
@@ -19,5 +20,15 @@ enum CommandFiles {
 
     static func makeFolder(_ path: String) throws {
         do { try OutputFile.makeFolder(path) } catch { throw Failure(file: error) }
+    }
+}
+
+extension CompletionKind {
+    /// `--preset`: the names of the presets the locator finds (shipped, /etc/sideman, ~/.config/sideman),
+    /// then .yaml files, since a path to one's own preset works as well.
+    static var presetNames: CompletionKind {
+        .custom { _, _, prefix in
+            DaemonSettings.standardLocator().availableNames().filter { $0.hasPrefix(prefix) }
+        }
     }
 }

@@ -26,7 +26,7 @@ struct Continue: ParsableCommand {
 
     @Argument(help: "The player's MIDI file.", completion: .file(extensions: ["mid", "midi"])) var input: String
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
-    @Option(help: "Preset name or path (it needs a continuation part).") var preset: String
+    @Option(help: "Preset name or path (it needs a continuation part).", completion: .presetNames) var preset: String
     @Option(help: "Bars of continuation.") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?

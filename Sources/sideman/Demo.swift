@@ -27,7 +27,7 @@ struct Demo: ParsableCommand {
             """)
 
     @Argument(help: "A MIDI file to play instead of the built-in tune.", completion: .file(extensions: ["mid", "midi"])) var input: String?
-    @Option(help: "Preset name or path.") var preset = "folk"
+    @Option(help: "Preset name or path.", completion: .presetNames) var preset = "folk"
     @Option(help: "Folder for demo.mid, demo.svg and demo.wav (created if missing).", completion: .directory) var out = "."
     @Option(help: "Bars of continuation (presets without accompaniment parts).") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?

@@ -58,7 +58,7 @@ struct Run: ParsableCommand {
     @Option(help: "jack, alsa or auto (auto: JACK if a server runs, else the ALSA sequencer if present, else wait for JACK).")
     var backend: BackendChoice = .auto
 
-    @Option(help: "Preset name or path (default: the built-in MIDI thru).")
+    @Option(help: "Preset name or path (default: the built-in MIDI thru).", completion: .presetNames)
     var preset: String?
 
     @Option(help: "JACK client name (default: the preset's, sideman).")

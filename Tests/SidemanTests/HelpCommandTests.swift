@@ -32,4 +32,13 @@ struct HelpCommandTests {
         // fish spells options as `-l svg`, bash and zsh as `--svg`.
         #expect(run.stdout.contains("svg"))
     }
+
+    @Test("--preset completes with the names of the presets there are, for each command that takes one",
+          arguments: ["run", "accompany", "continue", "demo"])
+    func presetNamesComplete(command: String) throws {
+        // What the bash script runs for `sideman COMMAND --preset f<TAB>`: the words, the word's index, the cursor.
+        let run = try CLI.run(["---completion", command, "--", "--preset", "3", "1", "sideman", command, "--preset", "f"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n") == ["folk"])
+    }
 }
