@@ -17,14 +17,23 @@ struct JACKProcessState {
     let controlWakeup: UnsafeMutablePointer<sem_t>
 }
 
-/// The process callback: timestamp input, write due output, wake the engine. Real-time safe.
-let jackProcess: JackProcessCallback = { frames, context in
+/// The process callback JACK runs in production: the cycle itself and nothing else.
+let jackProcess: JackProcessCallback = jackCycle
+
+/// The process callback installed instead when a test preloaded an allocation-counting library
+/// (`sideman_jack_probe_resolve` found its probe): the same `jackCycle`, bracketed by the probe, so the
+/// count covers exactly the production callback's body while production carries no probe code.
+let jackProbedProcess: JackProcessCallback = { frames, context in
     sideman_jack_probe_enter()
+    let result = jackCycle(frames, context)
+    sideman_jack_probe_leave()
+    return result
+}
+
+/// One process cycle: timestamp input, write due output, wake the engine. Real-time safe.
+private func jackCycle(_ frames: jack_nframes_t, _ context: UnsafeMutableRawPointer?) -> Int32 {
     let state = context!.assumingMemoryBound(to: JACKProcessState.self)
-    guard let client = state.pointee.client else {
-        sideman_jack_probe_leave()
-        return 0
-    }
+    guard let client = state.pointee.client else { return 0 }
     let length = Int(frames)
     let start = state.pointee.core.begin(serverFrame: jack_last_frame_time(client), length: length)
     let core = state.pointee.core
@@ -60,7 +69,6 @@ let jackProcess: JackProcessCallback = { frames, context in
         }
     }
     core.end()
-    sideman_jack_probe_leave()
     return 0
 }
 
