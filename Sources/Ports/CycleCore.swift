@@ -59,16 +59,49 @@ struct CycleCounters: @unchecked Sendable {
     }
 }
 
-/// The part of a process cycle every backend shares: turn the server's frame time into the engine's
-/// monotonic clock, queue input with absolute frames, and write due output at exact offsets. It runs on the I/O thread and therefore
-/// allocates nothing, takes no lock and makes no syscall besides `sem_post`.
-struct CycleCore: @unchecked Sendable {
-    // @unchecked: mutable fields (the frame clock, per-port offsets) are touched only by the I/O
-    // thread; everything shared goes through the rings and atomics.
+/// What the I/O thread shares with the engine and control threads: the two rings, the counters, the
+/// engine's wake-up and the flag that an event is carried. Pointers only, so copies share one set;
+/// `CycleEndpoints` creates it and destroys it once.
+struct CycleChannels: @unchecked Sendable {
+    // @unchecked: the rings are single-producer single-consumer, the rest atomics and a semaphore.
     let input: EventRing
     let output: EventRing
     let counters: CycleCounters
     let engineWakeup: UnsafeMutablePointer<sem_t>
+    /// True while the I/O thread holds a carried event, for `outputIsDrained`.
+    let carrying = UnsafeAtomic<Bool>.create(false)
+
+    init(ringCapacity: Int, engineWakeup: Wakeup) {
+        input = EventRing(capacity: ringCapacity)
+        output = EventRing(capacity: ringCapacity)
+        counters = CycleCounters()
+        self.engineWakeup = engineWakeup.semaphore
+    }
+
+    func destroy() {
+        input.deallocate()
+        output.deallocate()
+        counters.destroy()
+        carrying.destroy()
+    }
+}
+
+/// The part of a process cycle every backend shares: turn the server's frame time into the engine's
+/// monotonic clock, queue input with absolute frames, and write due output at exact offsets. It runs on
+/// the I/O thread and therefore allocates nothing, takes no lock and makes no syscall besides `sem_post`.
+///
+/// Noncopyable: the frame clock is mutable state of the one I/O thread, so there is exactly one
+/// `CycleCore` per backend, inside the I/O thread's state (`JACKProcessState`, `ALSAIOState`, the
+/// virtual backend). The control thread touches it only while no cycle runs (open, close).
+struct CycleCore: ~Copyable, @unchecked Sendable {
+    // @unchecked: mutable fields (the frame clock, per-port offsets, the carried event) are touched
+    // only by the I/O thread, or by the control thread while it is stopped; everything shared goes
+    // through `channels`.
+    let channels: CycleChannels
+    var input: EventRing { channels.input }
+    var output: EventRing { channels.output }
+    var counters: CycleCounters { channels.counters }
+    var engineWakeup: UnsafeMutablePointer<sem_t> { channels.engineWakeup }
     /// One event's bytes on their way from the output ring to a port buffer.
     let scratch: UnsafeMutableRawPointer
     /// The last offset written on each output port in this cycle: a port buffer must be in time order.
@@ -78,8 +111,6 @@ struct CycleCore: @unchecked Sendable {
     /// note-off (a panic or a stop silencing hundreds of notes at once) would leave a note stuck.
     let carry: UnsafeMutableRawPointer
     let carried: UnsafeMutablePointer<CarriedEvent>
-    /// True while `carried` holds an event, for the control thread's `outputIsDrained`.
-    let carrying = UnsafeAtomic<Bool>.create(false)
 
     struct CarriedEvent {
         var frame: UInt64 = 0
@@ -91,34 +122,41 @@ struct CycleCore: @unchecked Sendable {
     /// The server's frame time made monotonic: every frame the engine sees comes from here.
     private(set) var clock = EngineFrameClock()
 
-    init(ringCapacity: Int, outputCount: Int, engineWakeup: Wakeup, counters: CycleCounters) {
-        input = EventRing(capacity: ringCapacity)
-        output = EventRing(capacity: ringCapacity)
-        self.counters = counters
-        self.engineWakeup = engineWakeup.semaphore
-        scratch = .allocate(byteCount: output.maxEventSize, alignment: 16)
+    init(channels: CycleChannels, outputCount: Int) {
+        self.channels = channels
+        scratch = .allocate(byteCount: channels.output.maxEventSize, alignment: 16)
         self.outputCount = outputCount
         lastOffsets = .allocate(capacity: max(1, outputCount))
         lastOffsets.initialize(repeating: 0, count: max(1, outputCount))
-        carry = .allocate(byteCount: output.maxEventSize, alignment: 16)
+        carry = .allocate(byteCount: channels.output.maxEventSize, alignment: 16)
         carried = .allocate(capacity: 1)
         carried.initialize(to: CarriedEvent())
     }
 
+    /// Releases what the I/O thread owns (the channels belong to `CycleEndpoints`), once it has stopped.
     func deallocate() {
-        input.deallocate()
-        output.deallocate()
         scratch.deallocate()
         lastOffsets.deallocate()
         carry.deallocate()
         carried.deallocate()
-        carrying.destroy()
     }
 
-    /// Forgets a carried event (with the rings' `discardAll`, while no cycle runs).
-    func discardCarried() {
+    /// Forgets queued events both ways and a carried one (control thread, while no cycle runs).
+    func discardQueued() {
+        input.discardAll()
+        output.discardAll()
+        discardCarried()
+    }
+
+    /// Forgets queued events and zeroes the counters: a fresh start after open.
+    func restart() {
+        counters.reset()
+        discardQueued()
+    }
+
+    private func discardCarried() {
         carried.pointee.length = 0
-        carrying.store(false, ordering: .releasing)
+        channels.carrying.store(false, ordering: .releasing)
     }
 
     /// A new server counts from its own origin; the engine's clock continues where it stopped.
@@ -176,7 +214,7 @@ struct CycleCore: @unchecked Sendable {
             if !deliver(frame: event.frame, port: port, UnsafeRawBufferPointer(start: scratch, count: event.length), start: start, write) {
                 carry.copyMemory(from: scratch, byteCount: event.length)
                 carried.pointee = CarriedEvent(frame: event.frame, port: port, length: event.length)
-                carrying.store(true, ordering: .releasing)
+                channels.carrying.store(true, ordering: .releasing)
                 return
             }
         }

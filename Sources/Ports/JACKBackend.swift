@@ -6,8 +6,9 @@ import CJACK
 
 /// MIDI through a JACK server: one input, one or more outputs, sample-accurate both ways.
 ///
-/// The process callback runs on JACK's thread against a preallocated `JACKProcessState`; the engine
-/// thread talks to it only through the two rings; the control thread opens, connects and closes.
+/// The process callback runs on JACK's thread against a preallocated `JACKProcessState` (which holds
+/// the one `CycleCore`); the engine thread talks to it only through its face, `endpoints`, and the two
+/// rings behind it; the control thread uses the backend itself: opens, connects and closes.
 public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     // @unchecked: `client` and the port names change only on the control thread (open/close), while
     // the I/O and engine threads are stopped or not yet started; everything the other threads touch
@@ -29,7 +30,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         state = .allocate(capacity: 1)
         state.initialize(
             to: JACKProcessState(
-                core: endpoints.core,
+                core: endpoints.makeCore(),
                 client: nil, inputPort: nil,
                 outputPorts: .allocate(capacity: max(1, outputs)),
                 outputBuffers: .allocate(capacity: max(1, outputs)),
@@ -40,6 +41,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
 
     deinit {
         close()
+        state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.outputBuffers.deallocate()
         state.deallocate()
@@ -54,7 +56,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
             if case .failure(let error) = opened { throw error }
             return
         }
-        endpoints.restart()
+        state.pointee.core.restart()
         state.pointee.core.serverRestarted()
         state.pointee.client = client
         self.client = client
@@ -105,7 +107,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         state.pointee.client = nil
         state.pointee.inputPort = nil
         for index in 0..<configuration.outputNames.count { state.pointee.outputPorts[index] = nil }
-        endpoints.discardQueued()
+        state.pointee.core.discardQueued()
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {
@@ -146,7 +148,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         return result
     }
 
-    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
+    // Notifications and the engine face: CycleDrivenBackend, through `endpoints`.
 
     // MARK: helpers
 

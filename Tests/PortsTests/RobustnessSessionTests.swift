@@ -34,16 +34,16 @@ struct RobustnessSessionTests {
 
         mutating func run(_ backend: VirtualBackend) {
             input.removeAll(keepingCapacity: true)
-            backend.receive { frame, bytes in
+            backend.enginePort.receive { frame, bytes in
                 parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
             }
             produced.removeAll(keepingCapacity: true)
-            let clock = EngineClock(cycleStart: backend.cycleStart, cycleLength: backend.cycleLength, sampleRate: 48000)
+            let clock = EngineClock(cycleStart: backend.enginePort.cycleStart, cycleLength: backend.enginePort.cycleLength, sampleRate: 48000)
             engine.process(input, clock: clock, output: &produced)
             for event in produced {
                 encoded.removeAll(keepingCapacity: true)
                 event.message.encode(into: &encoded)
-                if encoded.withUnsafeBytes({ backend.schedule(frame: event.frame, port: event.port, bytes: $0) }) {
+                if encoded.withUnsafeBytes({ backend.enginePort.schedule(frame: event.frame, port: event.port, bytes: $0) }) {
                     tracker.observe(event.message)
                     sent += 1
                 }
