@@ -1,4 +1,3 @@
-import Atomics
 import CALSA
 
 #if canImport(Glibc)
@@ -249,7 +248,7 @@ struct ALSAIOState: ~Copyable {
     var sequencer: OpaquePointer? = nil
     var inputPort: Int32 = -1
     var clientID: Int32 = -1
-    let running = UnsafeAtomic<Bool>.create(false)
+    let running = AtomicCell<Bool>(false)
     let inputBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
 
     init(

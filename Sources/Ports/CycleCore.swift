@@ -1,5 +1,3 @@
-import Atomics
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,19 +5,19 @@ import Atomics
 /// Counters shared between the I/O thread (writer) and the control and engine threads (readers).
 /// Every field is an atomic created once; the struct itself is only pointers.
 struct CycleCounters: @unchecked Sendable {
-    // @unchecked: only UnsafeAtomic fields, each safe to touch from any thread; destroyed once by the
+    // @unchecked: only AtomicCell fields, each safe to touch from any thread; destroyed once by the
     // owning backend after its I/O thread has stopped.
-    let cycles = UnsafeAtomic<UInt64>.create(0)
-    let xruns = UnsafeAtomic<UInt64>.create(0)
-    let late = UnsafeAtomic<UInt64>.create(0)
-    let dropped = UnsafeAtomic<UInt64>.create(0)
-    let cycleStart = UnsafeAtomic<UInt64>.create(0)
-    let cycleLength = UnsafeAtomic<Int>.create(0)
-    let sampleRate = UnsafeAtomic<Int>.create(0)
-    let bufferSize = UnsafeAtomic<Int>.create(0)
-    let lost = UnsafeAtomic<Bool>.create(false)
-    let notifications = UnsafeAtomic<Int>.create(0)
-    let ioPriority = UnsafeAtomic<Int>.create(0)
+    let cycles = AtomicCell<UInt64>(0)
+    let xruns = AtomicCell<UInt64>(0)
+    let late = AtomicCell<UInt64>(0)
+    let dropped = AtomicCell<UInt64>(0)
+    let cycleStart = AtomicCell<UInt64>(0)
+    let cycleLength = AtomicCell<Int>(0)
+    let sampleRate = AtomicCell<Int>(0)
+    let bufferSize = AtomicCell<Int>(0)
+    let lost = AtomicCell<Bool>(false)
+    let notifications = AtomicCell<Int>(0)
+    let ioPriority = AtomicCell<Int>(0)
 
     func destroy() {
         for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.destroy() }
@@ -51,7 +49,7 @@ struct CycleCounters: @unchecked Sendable {
 
     /// Records notifications for the control thread; callable from any callback thread.
     func notify(_ what: PortNotifications) {
-        _ = notifications.loadThenBitwiseOr(with: what.rawValue, ordering: .releasing)
+        _ = notifications.bitwiseOr(what.rawValue, ordering: .releasing)
     }
 
     func takeNotifications() -> PortNotifications {
@@ -69,7 +67,7 @@ struct CycleChannels: @unchecked Sendable {
     let counters: CycleCounters
     let engineWakeup: UnsafeMutablePointer<sem_t>
     /// True while the I/O thread holds a carried event, for `outputIsDrained`.
-    let carrying = UnsafeAtomic<Bool>.create(false)
+    let carrying = AtomicCell<Bool>(false)
 
     init(ringCapacity: Int, engineWakeup: Wakeup) {
         input = EventRing(capacity: ringCapacity)
