@@ -5,8 +5,8 @@
 /// Counters shared between the I/O thread (writer) and the control and engine threads (readers).
 /// Every field is an atomic created once; the struct itself is only pointers.
 struct CycleCounters: @unchecked Sendable {
-    // @unchecked: only AtomicCell fields, each safe to touch from any thread; destroyed once by the
-    // owning backend after its I/O thread has stopped.
+    // @unchecked: only AtomicCell fields, each safe to touch from any thread; destroyed once, with
+    // the rest of `CycleChannels`, by the `CycleEndpoints` that made them.
     let cycles = AtomicCell<UInt64>(0)
     let xruns = AtomicCell<UInt64>(0)
     let late = AtomicCell<UInt64>(0)
