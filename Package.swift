@@ -17,7 +17,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
@@ -37,10 +36,7 @@ let package = Package(
         // Port backends: JACK, ALSA sequencer and an in-process virtual backend, behind one protocol.
         .target(
             name: "Ports",
-            dependencies: [
-                "MIDI", "CJACK", "CALSA",
-                .product(name: "Atomics", package: "swift-atomics"),
-            ]),
+            dependencies: ["MIDI", "CJACK", "CALSA"]),
         // Daemon concerns that are neither ports nor music: the systemd notify protocol.
         .target(name: "Service"),
         // Musical representations (melody events, piano rolls, keys) and the corpus loaders.

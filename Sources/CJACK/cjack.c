@@ -29,8 +29,9 @@ void sideman_jack_set_quiet(int quiet) {
 typedef void (*sideman_probe_fn)(int);
 static sideman_probe_fn sideman_probe = NULL;
 
-void sideman_jack_probe_resolve(void) {
+int sideman_jack_probe_resolve(void) {
     sideman_probe = (sideman_probe_fn)dlsym(RTLD_DEFAULT, "sideman_alloc_probe");
+    return sideman_probe != NULL;
 }
 
 void sideman_jack_probe_enter(void) {

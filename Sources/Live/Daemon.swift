@@ -245,7 +245,7 @@ public final class Daemon: @unchecked Sendable {
             applyConnections()
             // The engine thread greets every port as it starts; from here on, only new destinations.
             knownDestinations = currentDestinations()
-            let engineThread = EngineThread(runner: runner, backend: backend)
+            let engineThread = EngineThread(runner: runner, backend: backend.enginePort)
             // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
             // must not wait behind ordinary work either.
             let priority = Int32(max(1, status.ioPriority - 1))
@@ -308,7 +308,7 @@ public final class Daemon: @unchecked Sendable {
     /// not hang the stop.
     private func flushOutput() {
         let deadline = now() + 2
-        while !backend.outputIsDrained && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        while !backend.enginePort.outputIsDrained && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
         let target = backend.status().cycles + 2
         while backend.status().cycles < target && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
     }

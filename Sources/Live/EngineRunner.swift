@@ -60,14 +60,14 @@ public final class EngineRunner: @unchecked Sendable {
     public var isSilent: Bool { trackers.allSatisfy(\.isSilent) }
 
     /// The engine thread's body: runs until `stopping` is set or the backend is lost.
-    func loop(backend: any PortBackend) {
+    func loop(backend: any EnginePort) {
         pending.removeAll()
         parser = MIDIStreamParser(maxSysexLength: 4096)
         // Once the server has run a cycle (so the clock means something): notes left sounding on a
         // previous server end (a synth behind a bridge may still hold them), and every port is greeted,
         // since a run that crashed or was killed may have left notes sounding on any of them.
         var waited = 0
-        while backend.status().cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
+        while backend.cycles == 0 && waited < 100 && !stopping.load(ordering: .acquiring) {
             backend.waitForCycle(seconds: 0.01)
             waited += 1
         }
@@ -87,14 +87,14 @@ public final class EngineRunner: @unchecked Sendable {
         greet(ports: .max, backend: backend, at: first)
         while !stopping.load(ordering: .acquiring) {
             backend.waitForCycle(seconds: 0.05)
-            if backend.status().isLost { return }
+            if backend.isLost { return }
             let greetings = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
             if greetings != 0 { greet(ports: greetings, backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength)) }
             step(backend: backend)
             heartbeat.add(1, ordering: .relaxed)
             publishMetrics()
         }
-        if !backend.status().isLost {
+        if !backend.isLost {
             step(backend: backend)
             silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
         }
@@ -107,7 +107,7 @@ public final class EngineRunner: @unchecked Sendable {
     }
 
     /// One pass: input in, engine, output scheduled.
-    public func step(backend: any PortBackend) {
+    public func step(backend: any EnginePort) {
         if let next = replacement.withLock({ slot -> (engine: any PerformanceEngine, panicController: UInt8?)? in
             defer { slot = nil }
             return slot
@@ -134,9 +134,8 @@ public final class EngineRunner: @unchecked Sendable {
             parser.parse(bytes) { message in input.append(TimedMIDIMessage(time: frame, message: message)) }
         }
         for event in input { playerHeld.observe(event.message) }
-        let status = backend.status()
         let clock = EngineClock(
-            cycleStart: backend.cycleStart, cycleLength: max(1, backend.cycleLength), sampleRate: status.sampleRate)
+            cycleStart: backend.cycleStart, cycleLength: max(1, backend.cycleLength), sampleRate: backend.sampleRate)
         produced.removeAll(keepingCapacity: true)
         engine.process(input, clock: clock, output: &produced)
         if let recorder {
@@ -173,7 +172,7 @@ public final class EngineRunner: @unchecked Sendable {
     /// sustain off and All Notes Off on all 16 channels, then each part's bank and program. All 16, not
     /// only the preset's: a run killed mid-note may have played another preset's channels, and the thru
     /// passes the player's own. The tracker hears it too, so it forgets what the synth no longer holds.
-    func greet(ports mask: UInt64, backend: any PortBackend, at frame: UInt64) {
+    func greet(ports mask: UInt64, backend: any EnginePort, at frame: UInt64) {
         for port in trackers.indices where port < 64 && mask & (1 << UInt64(port)) != 0 {
             for channel in MIDIChannel(0)..<16 {
                 send(ScheduledMessage(frame: frame, port: port, message: .controlChange(channel: channel, controller: ControllerNumber.sustainPedal, value: 0)), backend: backend)
@@ -193,7 +192,7 @@ public final class EngineRunner: @unchecked Sendable {
 
     /// Ends every note sent and not yet ended, then pedal up and CC 123 on every channel each port
     /// has used (the tracker's `silenceAll`, which also forgets them).
-    public func silence(backend: any PortBackend, at frame: UInt64) {
+    public func silence(backend: any EnginePort, at frame: UInt64) {
         for port in trackers.indices {
             for message in trackers[port].silenceAll() {
                 send(ScheduledMessage(frame: frame, port: port, message: message), backend: backend, track: false)
@@ -201,7 +200,7 @@ public final class EngineRunner: @unchecked Sendable {
         }
     }
 
-    private func send(_ event: ScheduledMessage, backend: any PortBackend, track: Bool = true) {
+    private func send(_ event: ScheduledMessage, backend: any EnginePort, track: Bool = true) {
         guard event.port >= 0, event.port < trackers.count else { return }
         encoded.removeAll(keepingCapacity: true)
         event.message.encode(into: &encoded)
@@ -220,18 +219,18 @@ final class EngineThread: @unchecked Sendable {
     // @unchecked: `thread` is written once by `start` and read by `stop` on the same control thread.
     private var thread: pthread_t?
     private let runner: EngineRunner
-    private let backend: any PortBackend
+    private let backend: any EnginePort
 
     private final class Context {
         let runner: EngineRunner
-        let backend: any PortBackend
-        init(runner: EngineRunner, backend: any PortBackend) {
+        let backend: any EnginePort
+        init(runner: EngineRunner, backend: any EnginePort) {
             self.runner = runner
             self.backend = backend
         }
     }
 
-    init(runner: EngineRunner, backend: any PortBackend) {
+    init(runner: EngineRunner, backend: any EnginePort) {
         self.runner = runner
         self.backend = backend
     }

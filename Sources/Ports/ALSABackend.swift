@@ -1,4 +1,3 @@
-import Atomics
 import CALSA
 
 #if canImport(Glibc)
@@ -41,8 +40,7 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
         state = .allocate(capacity: 1)
         state.initialize(
             to: ALSAIOState(
-                core: endpoints.core,
-                counters: endpoints.counters, controlWakeup: endpoints.controlWakeup.semaphore,
+                core: endpoints.makeCore(), controlWakeup: endpoints.controlWakeup.semaphore,
                 outputPorts: .allocate(capacity: outputs), sampleRate: sampleRate, period: period,
                 lookahead: lookahead))
         state.pointee.outputPorts.initialize(repeating: -1, count: outputs)
@@ -50,6 +48,7 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
 
     deinit {
         close()
+        state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.running.destroy()
         state.pointee.inputBuffer.deallocate()
@@ -64,7 +63,7 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
     public func open() throws(PortError) {
         close()
         let sequencer = try Self.openSequencer(configuration.clientName)
-        endpoints.restart()
+        state.pointee.core.restart()
         // A new queue starts its time at 0: the engine's clock continues where it stopped.
         state.pointee.core.serverRestarted()
         state.pointee.sequencer = sequencer
@@ -110,7 +109,7 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
             sideman_seq_close(sequencer)
             state.pointee.sequencer = nil
         }
-        endpoints.discardQueued()
+        state.pointee.core.discardQueued()
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {
@@ -161,7 +160,7 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
 
     public func status() -> PortStatus { counters.snapshot(connected: state.pointee.sequencer != nil) }
 
-    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
+    // Notifications and the engine face: CycleDrivenBackend, through `endpoints`.
 
     // MARK: helpers
 
@@ -236,10 +235,11 @@ public final class ALSABackend: CycleDrivenBackend, @unchecked Sendable {
     }
 }
 
-/// What the I/O thread owns. Allocated once; the thread reads only this.
-struct ALSAIOState {
+/// What the I/O thread owns. Allocated once; the thread reads only this. Noncopyable because it holds
+/// the I/O thread's one `CycleCore`.
+struct ALSAIOState: ~Copyable {
     var core: CycleCore
-    let counters: CycleCounters
+    var counters: CycleCounters { core.counters }
     let controlWakeup: UnsafeMutablePointer<sem_t>
     let outputPorts: UnsafeMutablePointer<Int32>
     let sampleRate: Int
@@ -248,15 +248,14 @@ struct ALSAIOState {
     var sequencer: OpaquePointer? = nil
     var inputPort: Int32 = -1
     var clientID: Int32 = -1
-    let running = UnsafeAtomic<Bool>.create(false)
+    let running = AtomicCell<Bool>(false)
     let inputBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
 
     init(
-        core: CycleCore, counters: CycleCounters, controlWakeup: UnsafeMutablePointer<sem_t>,
+        core: consuming CycleCore, controlWakeup: UnsafeMutablePointer<sem_t>,
         outputPorts: UnsafeMutablePointer<Int32>, sampleRate: Int, period: Int, lookahead: Int
     ) {
         self.core = core
-        self.counters = counters
         self.controlWakeup = controlWakeup
         self.outputPorts = outputPorts
         self.sampleRate = sampleRate

@@ -1,5 +1,3 @@
-import Atomics
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,19 +5,19 @@ import Atomics
 /// Counters shared between the I/O thread (writer) and the control and engine threads (readers).
 /// Every field is an atomic created once; the struct itself is only pointers.
 struct CycleCounters: @unchecked Sendable {
-    // @unchecked: only UnsafeAtomic fields, each safe to touch from any thread; destroyed once by the
-    // owning backend after its I/O thread has stopped.
-    let cycles = UnsafeAtomic<UInt64>.create(0)
-    let xruns = UnsafeAtomic<UInt64>.create(0)
-    let late = UnsafeAtomic<UInt64>.create(0)
-    let dropped = UnsafeAtomic<UInt64>.create(0)
-    let cycleStart = UnsafeAtomic<UInt64>.create(0)
-    let cycleLength = UnsafeAtomic<Int>.create(0)
-    let sampleRate = UnsafeAtomic<Int>.create(0)
-    let bufferSize = UnsafeAtomic<Int>.create(0)
-    let lost = UnsafeAtomic<Bool>.create(false)
-    let notifications = UnsafeAtomic<Int>.create(0)
-    let ioPriority = UnsafeAtomic<Int>.create(0)
+    // @unchecked: only AtomicCell fields, each safe to touch from any thread; destroyed once, with
+    // the rest of `CycleChannels`, by the `CycleEndpoints` that made them.
+    let cycles = AtomicCell<UInt64>(0)
+    let xruns = AtomicCell<UInt64>(0)
+    let late = AtomicCell<UInt64>(0)
+    let dropped = AtomicCell<UInt64>(0)
+    let cycleStart = AtomicCell<UInt64>(0)
+    let cycleLength = AtomicCell<Int>(0)
+    let sampleRate = AtomicCell<Int>(0)
+    let bufferSize = AtomicCell<Int>(0)
+    let lost = AtomicCell<Bool>(false)
+    let notifications = AtomicCell<Int>(0)
+    let ioPriority = AtomicCell<Int>(0)
 
     func destroy() {
         for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.destroy() }
@@ -51,7 +49,7 @@ struct CycleCounters: @unchecked Sendable {
 
     /// Records notifications for the control thread; callable from any callback thread.
     func notify(_ what: PortNotifications) {
-        _ = notifications.loadThenBitwiseOr(with: what.rawValue, ordering: .releasing)
+        _ = notifications.bitwiseOr(what.rawValue, ordering: .releasing)
     }
 
     func takeNotifications() -> PortNotifications {
@@ -59,16 +57,49 @@ struct CycleCounters: @unchecked Sendable {
     }
 }
 
-/// The part of a process cycle every backend shares: turn the server's frame time into the engine's
-/// monotonic clock, queue input with absolute frames, and write due output at exact offsets. It runs on the I/O thread and therefore
-/// allocates nothing, takes no lock and makes no syscall besides `sem_post`.
-struct CycleCore: @unchecked Sendable {
-    // @unchecked: mutable fields (the frame clock, per-port offsets) are touched only by the I/O
-    // thread; everything shared goes through the rings and atomics.
+/// What the I/O thread shares with the engine and control threads: the two rings, the counters, the
+/// engine's wake-up and the flag that an event is carried. Pointers only, so copies share one set;
+/// `CycleEndpoints` creates it and destroys it once.
+struct CycleChannels: @unchecked Sendable {
+    // @unchecked: the rings are single-producer single-consumer, the rest atomics and a semaphore.
     let input: EventRing
     let output: EventRing
     let counters: CycleCounters
     let engineWakeup: UnsafeMutablePointer<sem_t>
+    /// True while the I/O thread holds a carried event, for `outputIsDrained`.
+    let carrying = AtomicCell<Bool>(false)
+
+    init(ringCapacity: Int, engineWakeup: Wakeup) {
+        input = EventRing(capacity: ringCapacity)
+        output = EventRing(capacity: ringCapacity)
+        counters = CycleCounters()
+        self.engineWakeup = engineWakeup.semaphore
+    }
+
+    func destroy() {
+        input.deallocate()
+        output.deallocate()
+        counters.destroy()
+        carrying.destroy()
+    }
+}
+
+/// The part of a process cycle every backend shares: turn the server's frame time into the engine's
+/// monotonic clock, queue input with absolute frames, and write due output at exact offsets. It runs on
+/// the I/O thread and therefore allocates nothing, takes no lock and makes no syscall besides `sem_post`.
+///
+/// Noncopyable: the frame clock is mutable state of the one I/O thread, so there is exactly one
+/// `CycleCore` per backend, inside the I/O thread's state (`JACKProcessState`, `ALSAIOState`, the
+/// virtual backend). The control thread touches it only while no cycle runs (open, close).
+struct CycleCore: ~Copyable, @unchecked Sendable {
+    // @unchecked: mutable fields (the frame clock, per-port offsets, the carried event) are touched
+    // only by the I/O thread, or by the control thread while it is stopped; everything shared goes
+    // through `channels`.
+    let channels: CycleChannels
+    var input: EventRing { channels.input }
+    var output: EventRing { channels.output }
+    var counters: CycleCounters { channels.counters }
+    var engineWakeup: UnsafeMutablePointer<sem_t> { channels.engineWakeup }
     /// One event's bytes on their way from the output ring to a port buffer.
     let scratch: UnsafeMutableRawPointer
     /// The last offset written on each output port in this cycle: a port buffer must be in time order.
@@ -78,8 +109,6 @@ struct CycleCore: @unchecked Sendable {
     /// note-off (a panic or a stop silencing hundreds of notes at once) would leave a note stuck.
     let carry: UnsafeMutableRawPointer
     let carried: UnsafeMutablePointer<CarriedEvent>
-    /// True while `carried` holds an event, for the control thread's `outputIsDrained`.
-    let carrying = UnsafeAtomic<Bool>.create(false)
 
     struct CarriedEvent {
         var frame: UInt64 = 0
@@ -91,34 +120,41 @@ struct CycleCore: @unchecked Sendable {
     /// The server's frame time made monotonic: every frame the engine sees comes from here.
     private(set) var clock = EngineFrameClock()
 
-    init(ringCapacity: Int, outputCount: Int, engineWakeup: Wakeup, counters: CycleCounters) {
-        input = EventRing(capacity: ringCapacity)
-        output = EventRing(capacity: ringCapacity)
-        self.counters = counters
-        self.engineWakeup = engineWakeup.semaphore
-        scratch = .allocate(byteCount: output.maxEventSize, alignment: 16)
+    init(channels: CycleChannels, outputCount: Int) {
+        self.channels = channels
+        scratch = .allocate(byteCount: channels.output.maxEventSize, alignment: 16)
         self.outputCount = outputCount
         lastOffsets = .allocate(capacity: max(1, outputCount))
         lastOffsets.initialize(repeating: 0, count: max(1, outputCount))
-        carry = .allocate(byteCount: output.maxEventSize, alignment: 16)
+        carry = .allocate(byteCount: channels.output.maxEventSize, alignment: 16)
         carried = .allocate(capacity: 1)
         carried.initialize(to: CarriedEvent())
     }
 
+    /// Releases what the I/O thread owns (the channels belong to `CycleEndpoints`), once it has stopped.
     func deallocate() {
-        input.deallocate()
-        output.deallocate()
         scratch.deallocate()
         lastOffsets.deallocate()
         carry.deallocate()
         carried.deallocate()
-        carrying.destroy()
     }
 
-    /// Forgets a carried event (with the rings' `discardAll`, while no cycle runs).
-    func discardCarried() {
+    /// Forgets queued events both ways and a carried one (control thread, while no cycle runs).
+    func discardQueued() {
+        input.discardAll()
+        output.discardAll()
+        discardCarried()
+    }
+
+    /// Forgets queued events and zeroes the counters: a fresh start after open.
+    func restart() {
+        counters.reset()
+        discardQueued()
+    }
+
+    private func discardCarried() {
         carried.pointee.length = 0
-        carrying.store(false, ordering: .releasing)
+        channels.carrying.store(false, ordering: .releasing)
     }
 
     /// A new server counts from its own origin; the engine's clock continues where it stopped.
@@ -176,7 +212,7 @@ struct CycleCore: @unchecked Sendable {
             if !deliver(frame: event.frame, port: port, UnsafeRawBufferPointer(start: scratch, count: event.length), start: start, write) {
                 carry.copyMemory(from: scratch, byteCount: event.length)
                 carried.pointee = CarriedEvent(frame: event.frame, port: port, length: event.length)
-                carrying.store(true, ordering: .releasing)
+                channels.carrying.store(true, ordering: .releasing)
                 return
             }
         }

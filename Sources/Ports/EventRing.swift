@@ -1,5 +1,3 @@
-import Atomics
-
 /// A single-producer single-consumer ring of timestamped MIDI events, stored as variable-length records
 /// in preallocated bytes: the only channel between a real-time process callback and the engine thread.
 ///
@@ -25,8 +23,8 @@ public struct EventRing: @unchecked Sendable {
     public let capacity: Int
     public let maxEventSize: Int
     private let storage: UnsafeMutableRawPointer
-    private let head: UnsafeAtomic<Int>  // consumer's position, in bytes since creation
-    private let tail: UnsafeAtomic<Int>  // producer's position
+    private let head: AtomicCell<Int>  // consumer's position, in bytes since creation
+    private let tail: AtomicCell<Int>  // producer's position
 
     /// `capacity` is rounded up to a power of two; `maxEventSize` bounds one event's bytes (sysex
     /// longer than that is dropped rather than split).
@@ -36,8 +34,8 @@ public struct EventRing: @unchecked Sendable {
         self.capacity = size
         self.maxEventSize = min(maxEventSize, Int(UInt16.max))
         storage = .allocate(byteCount: size, alignment: 16)
-        head = .create(0)
-        tail = .create(0)
+        head = AtomicCell(0)
+        tail = AtomicCell(0)
     }
 
     public func deallocate() {

@@ -6,8 +6,9 @@ import CJACK
 
 /// MIDI through a JACK server: one input, one or more outputs, sample-accurate both ways.
 ///
-/// The process callback runs on JACK's thread against a preallocated `JACKProcessState`; the engine
-/// thread talks to it only through the two rings; the control thread opens, connects and closes.
+/// The process callback runs on JACK's thread against a preallocated `JACKProcessState` (which holds
+/// the one `CycleCore`); the engine thread talks to it only through its face, `endpoints`, and the two
+/// rings behind it; the control thread uses the backend itself: opens, connects and closes.
 public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     // @unchecked: `client` and the port names change only on the control thread (open/close), while
     // the I/O and engine threads are stopped or not yet started; everything the other threads touch
@@ -29,7 +30,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         state = .allocate(capacity: 1)
         state.initialize(
             to: JACKProcessState(
-                core: endpoints.core,
+                core: endpoints.makeCore(),
                 client: nil, inputPort: nil,
                 outputPorts: .allocate(capacity: max(1, outputs)),
                 outputBuffers: .allocate(capacity: max(1, outputs)),
@@ -40,6 +41,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
 
     deinit {
         close()
+        state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.outputBuffers.deallocate()
         state.deallocate()
@@ -54,7 +56,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
             if case .failure(let error) = opened { throw error }
             return
         }
-        endpoints.restart()
+        state.pointee.core.restart()
         state.pointee.core.serverRestarted()
         state.pointee.client = client
         self.client = client
@@ -81,14 +83,14 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         counters.bufferSize.store(Int(jack_get_buffer_size(client)), ordering: .relaxed)
 
         let context = UnsafeMutableRawPointer(state)
-        jack_set_process_callback(client, jackProcess, context)
+        // The probing callback only when a test preloaded the allocation counter (see CJACK).
+        jack_set_process_callback(client, sideman_jack_probe_resolve() != 0 ? jackProbedProcess : jackProcess, context)
         jack_set_buffer_size_callback(client, jackBufferSize, context)
         jack_set_sample_rate_callback(client, jackSampleRate, context)
         jack_set_xrun_callback(client, jackXrun, context)
         jack_set_port_registration_callback(client, jackPortRegistration, context)
         jack_set_port_connect_callback(client, jackPortConnect, context)
         jack_on_info_shutdown(client, jackShutdown, context)
-        sideman_jack_probe_resolve()
         guard jack_activate(client) == 0 else {
             close()
             throw PortError("jack", "cannot activate client \(configuration.clientName)")
@@ -105,7 +107,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         state.pointee.client = nil
         state.pointee.inputPort = nil
         for index in 0..<configuration.outputNames.count { state.pointee.outputPorts[index] = nil }
-        endpoints.discardQueued()
+        state.pointee.core.discardQueued()
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {
@@ -146,7 +148,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         return result
     }
 
-    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
+    // Notifications and the engine face: CycleDrivenBackend, through `endpoints`.
 
     // MARK: helpers
 

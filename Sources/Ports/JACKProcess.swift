@@ -6,7 +6,8 @@ import CJACK
 
 /// Everything the JACK callbacks touch, in one preallocated block whose address is the callbacks'
 /// context pointer. No Swift class is reachable from here, so a cycle does no reference counting.
-struct JACKProcessState {
+/// Noncopyable because it holds the I/O thread's one `CycleCore`.
+struct JACKProcessState: ~Copyable {
     var core: CycleCore
     var client: OpaquePointer?
     var inputPort: OpaquePointer?
@@ -17,17 +18,25 @@ struct JACKProcessState {
     let controlWakeup: UnsafeMutablePointer<sem_t>
 }
 
-/// The process callback: timestamp input, write due output, wake the engine. Real-time safe.
-let jackProcess: JackProcessCallback = { frames, context in
+/// The process callback JACK runs in production: the cycle itself and nothing else.
+let jackProcess: JackProcessCallback = jackCycle
+
+/// The process callback installed instead when a test preloaded an allocation-counting library
+/// (`sideman_jack_probe_resolve` found its probe): the same `jackCycle`, bracketed by the probe, so the
+/// count covers exactly the production callback's body while production carries no probe code.
+let jackProbedProcess: JackProcessCallback = { frames, context in
     sideman_jack_probe_enter()
+    let result = jackCycle(frames, context)
+    sideman_jack_probe_leave()
+    return result
+}
+
+/// One process cycle: timestamp input, write due output, wake the engine. Real-time safe.
+private func jackCycle(_ frames: jack_nframes_t, _ context: UnsafeMutableRawPointer?) -> Int32 {
     let state = context!.assumingMemoryBound(to: JACKProcessState.self)
-    guard let client = state.pointee.client else {
-        sideman_jack_probe_leave()
-        return 0
-    }
+    guard let client = state.pointee.client else { return 0 }
     let length = Int(frames)
     let start = state.pointee.core.begin(serverFrame: jack_last_frame_time(client), length: length)
-    let core = state.pointee.core
 
     if let port = state.pointee.inputPort, let buffer = jack_port_get_buffer(port, frames) {
         let count = jack_midi_get_event_count(buffer)
@@ -35,7 +44,7 @@ let jackProcess: JackProcessCallback = { frames, context in
         var index: UInt32 = 0
         while index < count {
             if jack_midi_event_get(&event, buffer, index) == 0, let data = event.buffer {
-                core.received(
+                state.pointee.core.received(
                     frame: start + UInt64(event.time),
                     bytes: UnsafeRawBufferPointer(start: data, count: event.size))
             }
@@ -44,13 +53,13 @@ let jackProcess: JackProcessCallback = { frames, context in
     }
 
     let outputs = state.pointee.outputBuffers
-    for index in 0..<core.outputCount {
+    for index in 0..<state.pointee.core.outputCount {
         let buffer = state.pointee.outputPorts[index].flatMap { jack_port_get_buffer($0, frames) }
         if let buffer { jack_midi_clear_buffer(buffer) }
         outputs[index] = buffer
     }
-    if !core.counters.lost.load(ordering: .relaxed) {
-        core.dispatch(start: start, length: length) { port, offset, bytes in
+    if !state.pointee.core.counters.lost.load(ordering: .relaxed) {
+        state.pointee.core.dispatch(start: start, length: length) { port, offset, bytes in
             // A full port buffer is checked here rather than left to jack_midi_event_write, which
             // would report it through JACK's error callback: a formatted print on this thread.
             guard let buffer = outputs[port], jack_midi_max_event_size(buffer) >= bytes.count else { return false }
@@ -59,8 +68,7 @@ let jackProcess: JackProcessCallback = { frames, context in
                 == 0
         }
     }
-    core.end()
-    sideman_jack_probe_leave()
+    state.pointee.core.end()
     return 0
 }
 

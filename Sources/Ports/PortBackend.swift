@@ -97,14 +97,21 @@ public struct PortNotifications: OptionSet, Sendable {
 ///
 /// Time is absolute frames at the backend's sample rate, counted from the backend's own origin (for
 /// JACK, the server's frame counter; a sequencer backend converts its queue time to frames at its
-/// nominal rate). Three threads use a backend: the control thread (open, close, connect, list,
-/// notifications), the engine thread (receive, schedule, wait), and the backend's own I/O thread.
-public protocol PortBackend: AnyObject {
+/// nominal rate). Three threads use a backend, each through its own face: the control thread through
+/// `PortControl` (the backend itself), the engine thread through the `EnginePort` the backend vends,
+/// and the backend's own I/O thread through state no other thread's face can reach.
+public protocol PortBackend: PortControl {
+    /// The engine thread's face, handed to it when it starts; the same object for the backend's
+    /// lifetime, across open and close.
+    var enginePort: any EnginePort { get }
+}
+
+/// The control thread's face of a backend: bringing it up and down, connecting, listing, counters and
+/// notifications. Not for the engine thread (open and close are not thread-safe against each other).
+public protocol PortControl: AnyObject {
     /// Short backend name for messages: `jack`, `alsa`, `virtual`.
     var backendName: String { get }
     var configuration: PortConfiguration { get }
-
-    // Control thread
     /// Creates the client and its ports and starts I/O. Throws `PortError` (unavailable when there is
     /// no server to talk to).
     func open() throws(PortError)
@@ -126,8 +133,13 @@ public protocol PortBackend: AnyObject {
     func waitForNotifications(seconds: Double) -> PortNotifications
     /// Wakes `waitForNotifications` early (signals use this).
     func interruptNotificationWait()
+}
 
-    // Engine thread
+/// The engine thread's face of a backend: the rings to and from the I/O thread, its wake-up, and the
+/// clock it publishes. Every member is lock-free and allocation-free; `receive` and `schedule` are the
+/// single consumer and producer of their rings, so one thread at a time (the engine thread) uses them.
+/// The read-only members are safe from any thread.
+public protocol EnginePort: AnyObject, Sendable {
     /// Sleeps until the I/O thread has run a cycle (or delivered input), or `seconds` pass.
     func waitForCycle(seconds: Double)
     /// Hands every queued input event to `body` with its absolute frame; returns how many.
@@ -135,13 +147,20 @@ public protocol PortBackend: AnyObject {
     func receive(_ body: (_ frame: UInt64, _ bytes: UnsafeRawBufferPointer) -> Void) -> Int
     /// Queues one output event for the output port `port` at absolute `frame`. Events must be queued in
     /// nondecreasing frame order; an event whose frame has passed goes out at the start of the next
-    /// cycle and counts as late. Returns false when the event was dropped (ring full, too long).
+    /// cycle and counts as late. Returns false when the event was dropped (ring full, too long, lost).
     @discardableResult
     func schedule(frame: UInt64, port: Int, bytes: UnsafeRawBufferPointer) -> Bool
     /// Start of the most recent cycle and its length: frames before `cycleStart + cycleLength` can no
     /// longer be written sample-accurately.
     var cycleStart: UInt64 { get }
     var cycleLength: Int { get }
-    /// True when nothing queued for output is left to write.
+    /// Cycles run since the last open (`PortStatus.cycles`).
+    var cycles: UInt64 { get }
+    /// The server's sample rate (`PortStatus.sampleRate`).
+    var sampleRate: Int { get }
+    /// True once the server went away under an open client (`PortStatus.isLost`).
+    var isLost: Bool { get }
+    /// True when nothing queued for output is left to write (the control thread reads it at stop,
+    /// after the engine thread has been joined).
     var outputIsDrained: Bool { get }
 }

@@ -34,8 +34,10 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
         self.sampleRate = sampleRate
         self.bufferSize = bufferSize
         endpoints = CycleEndpoints(ringCapacity: configuration.ringCapacity, outputCount: configuration.outputNames.count)
-        core = endpoints.core
+        core = endpoints.makeCore()
     }
+
+    deinit { core.deallocate() }
 
     /// The frame the next cycle starts at.
     public var frame: UInt64 { now }
@@ -98,7 +100,7 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
     // MARK: PortBackend
 
     public func open() throws(PortError) {
-        endpoints.restart()
+        core.restart()
         counters.sampleRate.store(sampleRate, ordering: .relaxed)
         counters.bufferSize.store(bufferSize, ordering: .relaxed)
         isOpen.store(true, ordering: .releasing)
@@ -106,7 +108,7 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
 
     public func close() {
         isOpen.store(false, ordering: .releasing)
-        endpoints.discardQueued()
+        core.discardQueued()
     }
 
     public var inputPortName: String { "\(configuration.clientName):\(configuration.inputName)" }
@@ -132,5 +134,5 @@ public final class VirtualBackend: CycleDrivenBackend, @unchecked Sendable {
 
     public func status() -> PortStatus { counters.snapshot(connected: isOpen.load(ordering: .acquiring)) }
 
-    // Waiting, receiving and scheduling: CycleDrivenBackend, through `endpoints`.
+    // Notifications and the engine face: CycleDrivenBackend, through `endpoints`.
 }

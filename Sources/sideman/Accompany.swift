@@ -257,9 +257,9 @@ struct OfflineSession {
         let end = lastFrame + UInt64(framesPerBar * Double(extraBars))
         while backend.frame < end {
             backend.runCycle()
-            runner.step(backend: backend)
+            runner.step(backend: backend.enginePort)
         }
-        runner.silence(backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength))
+        runner.silence(backend: backend.enginePort, at: backend.enginePort.cycleStart + UInt64(backend.enginePort.cycleLength))
         for _ in 0..<4 { backend.runCycle() }
         var played: [TimedMIDIMessage] = []
         var parser = MIDIStreamParser()

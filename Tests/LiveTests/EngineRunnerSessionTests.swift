@@ -42,7 +42,7 @@ struct EngineRunnerSessionTests {
             if cycle == warmUp { startRSS = Self.residentBytes() }
             playerStep(cycle)
             backend.runCycle()
-            runner.step(backend: backend)
+            runner.step(backend: backend.enginePort)
             delivered += backend.takeDelivered().count
         }
         let endRSS = Self.residentBytes()

@@ -7,9 +7,9 @@ private let sequencerMissing = "ALSA sequencer absent: /dev/snd/seq does not exi
 
 @Suite struct ALSABackendTests {
     @Test func frameAndQueueTimeConversionsAgree() {
+        let endpoints = CycleEndpoints(ringCapacity: 1024, outputCount: 1)
         let state = ALSAIOState(
-            core: CycleCore(ringCapacity: 1024, outputCount: 1, engineWakeup: Wakeup(), counters: CycleCounters()),
-            counters: CycleCounters(), controlWakeup: Wakeup().semaphore, outputPorts: .allocate(capacity: 1),
+            core: endpoints.makeCore(), controlWakeup: endpoints.controlWakeup.semaphore, outputPorts: .allocate(capacity: 1),
             sampleRate: 48000, period: 64, lookahead: 256)
         #expect(state.frames(1_000_000_000) == 48000)
         #expect(state.frames(20_833) == 0)  // just under one frame
@@ -54,16 +54,16 @@ private let sequencerMissing = "ALSA sequencer absent: /dev/snd/seq does not exi
         try backend.open()
         defer { backend.close() }
         try backend.connect(backend.outputPortNames[0], to: backend.inputPortName)
-        backend.waitForCycle(seconds: 0.1)
-        let start = backend.cycleStart + 4800  // 100 ms ahead
+        backend.enginePort.waitForCycle(seconds: 0.1)
+        let start = backend.enginePort.cycleStart + 4800  // 100 ms ahead
         let notes: [[UInt8]] = [[0x90, 60, 100], [0x80, 60, 0], [0x90, 64, 90], [0x80, 64, 0]]
         for (i, note) in notes.enumerated() {
-            note.withUnsafeBytes { _ = backend.schedule(frame: start + UInt64(i * 2400), port: 0, bytes: $0) }
+            note.withUnsafeBytes { _ = backend.enginePort.schedule(frame: start + UInt64(i * 2400), port: 0, bytes: $0) }
         }
         var received: [(UInt64, [UInt8])] = []
         for _ in 0..<200 where received.count < notes.count {
-            backend.waitForCycle(seconds: 0.01)
-            backend.receive { frame, bytes in received.append((frame, Array(bytes))) }
+            backend.enginePort.waitForCycle(seconds: 0.01)
+            backend.enginePort.receive { frame, bytes in received.append((frame, Array(bytes))) }
         }
         #expect(received.map(\.1) == notes)
         for (i, event) in received.enumerated() {

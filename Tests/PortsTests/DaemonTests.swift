@@ -187,7 +187,8 @@ struct DaemonTests {
         #expect(events.map(\.frame) == [frame + 128])
     }
 
-    /// The process callback runs with a probe around each cycle; a preloaded malloc counts calls made
+    /// With the probe library preloaded the backend installs its probing callback, which brackets the
+    /// production callback's own body (`jackCycle`); a preloaded malloc counts calls made
     /// while inside it, on JACK's thread, during live traffic in both directions.
     @Test func theProcessCallbackAllocatesNothing() throws {
         let library = try AllocationCounter.build()

@@ -19,15 +19,15 @@ struct JACKBackendTests {
         var events: [(frame: UInt64, bytes: [UInt8])] = []
         let deadline = Date(timeIntervalSinceNow: 20)
         while events.count < count && Date() < deadline {
-            backend.waitForCycle(seconds: 0.05)
-            backend.receive { events.append(($0, Array($1))) }
+            backend.enginePort.waitForCycle(seconds: 0.05)
+            backend.enginePort.receive { events.append(($0, Array($1))) }
         }
         return events
     }
 
     func waitForCycles(_ backend: JACKBackend) {
         let deadline = Date(timeIntervalSinceNow: 20)
-        while backend.status().cycles < 4 && Date() < deadline { backend.waitForCycle(seconds: 0.05) }
+        while backend.status().cycles < 4 && Date() < deadline { backend.enginePort.waitForCycle(seconds: 0.05) }
     }
 
     @Test func notesFromAnExternalClientArriveAtTheirAbsoluteFrames() throws {
@@ -60,10 +60,10 @@ struct JACKBackendTests {
         try receiver.connect(backend.outputPortNames[0], "receiver:in")
         waitForCycles(backend)
 
-        let base = backend.cycleStart + 4800
+        let base = backend.enginePort.cycleStart + 4800
         for (index, offset) in offsets.enumerated() {
             let bytes: [UInt8] = [0x91, UInt8(60 + index), 90]
-            #expect(bytes.withUnsafeBytes { backend.schedule(frame: base + offset, port: 0, bytes: $0) })
+            #expect(bytes.withUnsafeBytes { backend.enginePort.schedule(frame: base + offset, port: 0, bytes: $0) })
         }
         let events = try receiver.waitForReceived { $0.count >= offsets.count }
         #expect(events.map(\.frame) == offsets.map { base + $0 })
@@ -81,10 +81,10 @@ struct JACKBackendTests {
         waitForCycles(backend)
         #expect(backend.status().bufferSize == period)
 
-        let base = backend.cycleStart + 4800
+        let base = backend.enginePort.cycleStart + 4800
         let sent = offsets.map { base + $0 }
         for (index, frame) in sent.enumerated() {
-            [0x90, UInt8(40 + index), 64].withUnsafeBytes { _ = backend.schedule(frame: frame, port: 0, bytes: $0) }
+            [0x90, UInt8(40 + index), 64].withUnsafeBytes { _ = backend.enginePort.schedule(frame: frame, port: 0, bytes: $0) }
         }
         let events = receive(sent.count, from: backend)
         #expect(events.map(\.bytes) == sent.indices.map { [0x90, UInt8(40 + $0), 64] }, "all arrive, in order")
@@ -106,13 +106,13 @@ struct JACKBackendTests {
         let change = try ChildProcess("/usr/bin/jack_bufsize", ["64"], environment: server.environment)
         #expect(change.waitForExit() == 0)
         let deadline = Date(timeIntervalSinceNow: 20)
-        while (backend.status().bufferSize != 64 || backend.cycleLength != 64) && Date() < deadline {
-            backend.waitForCycle(seconds: 0.05)
+        while (backend.status().bufferSize != 64 || backend.enginePort.cycleLength != 64) && Date() < deadline {
+            backend.enginePort.waitForCycle(seconds: 0.05)
         }
         #expect(backend.status().bufferSize == 64)
 
-        let frame = backend.cycleStart + 4800 + 17
-        [0x90, 60, 64].withUnsafeBytes { _ = backend.schedule(frame: frame, port: 0, bytes: $0) }
+        let frame = backend.enginePort.cycleStart + 4800 + 17
+        [0x90, 60, 64].withUnsafeBytes { _ = backend.enginePort.schedule(frame: frame, port: 0, bytes: $0) }
         let events = receive(1, from: backend)
         #expect(events.map(\.frame) == [frame + 64])
     }
@@ -129,7 +129,7 @@ struct JACKBackendTests {
         while !notes.contains(.lost) && Date() < deadline { notes.formUnion(backend.waitForNotifications(seconds: 0.1)) }
         #expect(notes.contains(.lost))
         #expect(backend.status().isLost)
-        #expect(![0x90, 60, 1].withUnsafeBytes { backend.schedule(frame: 0, port: 0, bytes: $0) })
+        #expect(![0x90, 60, 1].withUnsafeBytes { backend.enginePort.schedule(frame: 0, port: 0, bytes: $0) })
         backend.close()
 
         try server.start()

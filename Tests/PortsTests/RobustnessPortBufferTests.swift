@@ -7,8 +7,9 @@ import Testing
 struct RobustnessPortBufferTests {
     @Test func eventsAFullPortBufferRefusesGoOutInOrderInTheNextCycles() {
         let endpoints = CycleEndpoints(ringCapacity: 1 << 12, outputCount: 1)
-        endpoints.restart()
-        var core = endpoints.core
+        var core = endpoints.makeCore()
+        defer { core.deallocate() }
+        core.restart()
         // Ten note-offs due in the first cycle; the "port buffer" takes three events per cycle.
         for note in UInt8(0)..<10 {
             let sent = [0x80, note, 0].withUnsafeBytes { endpoints.schedule(frame: UInt64(note), port: 0, bytes: $0) }
@@ -36,14 +37,16 @@ struct RobustnessPortBufferTests {
 
     @Test func discardingQueuedOutputForgetsACarriedEvent() {
         let endpoints = CycleEndpoints(ringCapacity: 1 << 12, outputCount: 1)
-        endpoints.restart()
+        let core = endpoints.makeCore()
+        defer { core.deallocate() }
+        core.restart()
         _ = [0x90, 60, 1].withUnsafeBytes { endpoints.schedule(frame: 0, port: 0, bytes: $0) }
-        endpoints.core.dispatch(start: 0, length: 64) { _, _, _ in false }
+        core.dispatch(start: 0, length: 64) { _, _, _ in false }
         #expect(!endpoints.outputIsDrained, "the refused event is carried")
-        endpoints.discardQueued()
+        core.discardQueued()
         #expect(endpoints.outputIsDrained)
         var written = 0
-        endpoints.core.dispatch(start: 64, length: 64) { _, _, _ in
+        core.dispatch(start: 64, length: 64) { _, _, _ in
             written += 1
             return true
         }

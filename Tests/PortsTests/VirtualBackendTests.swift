@@ -10,18 +10,18 @@ import Testing
         backend.play(frame: 300, bytes: [0x80, 60, 0])
         backend.runCycle()  // frames 0..<128
         var received: [(UInt64, [UInt8])] = []
-        backend.receive { received.append(($0, Array($1))) }
+        backend.enginePort.receive { received.append(($0, Array($1))) }
         #expect(received.map(\.0) == [5])
         #expect(received.map(\.1) == [[0x90, 60, 100]])
         backend.runCycle()  // 128..<256
         backend.runCycle()  // 256..<384
         received.removeAll()
-        backend.receive { received.append(($0, Array($1))) }
+        backend.enginePort.receive { received.append(($0, Array($1))) }
         #expect(received.map(\.0) == [300])
 
         let events: [(UInt64, [UInt8])] = [(400, [0x90, 64, 90]), (511, [0x80, 64, 0]), (512, [0xB0, 7, 100])]
         for (frame, bytes) in events {
-            #expect(bytes.withUnsafeBytes { backend.schedule(frame: frame, port: 0, bytes: $0) })
+            #expect(bytes.withUnsafeBytes { backend.enginePort.schedule(frame: frame, port: 0, bytes: $0) })
         }
         backend.runCycle()  // 384..<512
         backend.runCycle()  // 512..<640
@@ -36,8 +36,8 @@ import Testing
         try backend.open()
         backend.runCycle()
         backend.runCycle()  // next cycle starts at 128
-        [0x90, 60, 1].withUnsafeBytes { _ = backend.schedule(frame: 10, port: 0, bytes: $0) }
-        [0x90, 61, 1].withUnsafeBytes { _ = backend.schedule(frame: 130, port: 0, bytes: $0) }
+        [0x90, 60, 1].withUnsafeBytes { _ = backend.enginePort.schedule(frame: 10, port: 0, bytes: $0) }
+        [0x90, 61, 1].withUnsafeBytes { _ = backend.enginePort.schedule(frame: 130, port: 0, bytes: $0) }
         backend.runCycle()
         #expect(backend.takeDelivered().map(\.frame) == [128, 130])
         #expect(backend.status().lateEvents == 1)
@@ -46,8 +46,8 @@ import Testing
     @Test func eventsForAPortThatDoesNotExistAreRefused() throws {
         let backend = VirtualBackend(configuration: PortConfiguration(outputNames: ["bass", "drums"]))
         try backend.open()
-        #expect([0x90, 60, 1].withUnsafeBytes { backend.schedule(frame: 0, port: 1, bytes: $0) })
-        #expect(![0x90, 60, 1].withUnsafeBytes { backend.schedule(frame: 0, port: 2, bytes: $0) })
+        #expect([0x90, 60, 1].withUnsafeBytes { backend.enginePort.schedule(frame: 0, port: 1, bytes: $0) })
+        #expect(![0x90, 60, 1].withUnsafeBytes { backend.enginePort.schedule(frame: 0, port: 2, bytes: $0) })
         backend.runCycle()
         #expect(backend.takeDelivered().map(\.port) == [1])
     }
@@ -58,7 +58,7 @@ import Testing
         backend.simulateLoss()
         #expect(backend.waitForNotifications(seconds: 1).contains(.lost))
         #expect(backend.status().isLost)
-        #expect(![0x90, 60, 1].withUnsafeBytes { backend.schedule(frame: 0, port: 0, bytes: $0) })
+        #expect(![0x90, 60, 1].withUnsafeBytes { backend.enginePort.schedule(frame: 0, port: 0, bytes: $0) })
     }
 }
 

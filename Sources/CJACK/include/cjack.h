@@ -14,9 +14,11 @@ jack_client_t *sideman_jack_client_open(const char *client_name, jack_options_t 
 void sideman_jack_set_quiet(int quiet);
 
 /// Allocation probe for tests. When a test preloads a library exporting `sideman_alloc_probe(int)`,
-/// the process callback brackets each cycle with probe(1) ... probe(0), so the preloaded malloc can
-/// count allocations made inside live cycles. Without such a library the hooks cost one load and branch.
-void sideman_jack_probe_resolve(void);
+/// `sideman_jack_probe_resolve` finds it and returns 1, and the backend installs a probing process
+/// callback that brackets each cycle with probe(1) ... probe(0) around the production callback's body,
+/// so the preloaded malloc can count allocations made inside live cycles. Without such a library the
+/// production callback is installed and no probe code runs at all.
+int sideman_jack_probe_resolve(void);
 void sideman_jack_probe_enter(void);
 void sideman_jack_probe_leave(void);
 
