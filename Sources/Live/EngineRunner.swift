@@ -57,6 +57,8 @@ public final class EngineRunner: @unchecked Sendable {
     }
 
     /// True when no note sent is still sounding.
+    /// What the runner's own buffers hold room for: it must stay what the first passes made it.
+    var bufferCapacity: Int { pending.capacity + input.capacity + produced.capacity + encoded.capacity + resumeInput.capacity }
     public var isSilent: Bool { trackers.allSatisfy(\.isSilent) }
 
     /// The engine thread's body: runs until `stopping` is set or the backend is lost.
