@@ -28,7 +28,7 @@ struct DaemonSettings {
             preset.thru.enabled = thru.enabled
             preset.thru.channel = thru.channel
             preset.thru.transpose = thru.transpose
-            return MusicalEngine(preset: preset, parts: parts)
+            return MusicalEngine(preset: preset, parts: parts, modelStepTimer: ModelStepMetrics())
         }
     }
 

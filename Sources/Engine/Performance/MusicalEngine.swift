@@ -27,6 +27,8 @@ import Neural
 /// After the first step nothing here allocates: parts own their buffers, lists are fixed-size values.
 public struct MusicalEngine: PerformanceEngine {
     public let preset: Preset
+    /// Times the parts' model steps (the daemon's metrics); nil: untimed.
+    let modelStepTimer: (any ModelStepTimer)?
     public private(set) var parts: [Part]
     public private(set) var controls: PerformanceControls
     public private(set) var mode: PerformanceMode
@@ -68,8 +70,9 @@ public struct MusicalEngine: PerformanceEngine {
     public private(set) var decidedSteps = 0
 
     /// `parts` in the order of `preset.parts`.
-    public init(preset: Preset, parts: [Part]) {
+    public init(preset: Preset, parts: [Part], modelStepTimer: (any ModelStepTimer)? = nil) {
         self.preset = preset
+        self.modelStepTimer = modelStepTimer
         self.parts = parts
         controls = PerformanceControls(map: preset.controls, muteControllers: parts.map(\.settings.muteCC))
         mode = preset.performance.mode
@@ -432,7 +435,7 @@ public struct MusicalEngine: PerformanceEngine {
                 playing = mode.accompanies && !part.muted
                 guard playing else { continue }
             }
-            part.advance(context: contexts[i])
+            part.advance(context: contexts[i], timer: modelStepTimer)
             guard playing else {
                 // An answer that has run its bars ends on the grid.
                 if !listening[i] { part.silence(at: max(stepFrame, earliest), out: &output) }
