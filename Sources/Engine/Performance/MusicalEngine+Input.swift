@@ -16,7 +16,7 @@ extension MusicalEngine {
         if isStrike {
             if case .noteOn(_, _, let v) = message { playerVelocity = 0.7 * playerVelocity + 0.3 * Double(v) }
             // The player always wins: the answer stops the moment they play again.
-            if continuationLeft > 0 { stopContinuation(at: earliest, output: &output) }
+            if answer.stepsLeft > 0 { stopContinuation(at: earliest, output: &output) }
         }
         if heard.phraseStarted { primeContinuation() }
         if heard.phraseEnded { startContinuation() }
@@ -29,26 +29,26 @@ extension MusicalEngine {
     private mutating func control(_ action: PerformanceControls.Action, next: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
         switch action {
         case .none, .learning, .learned: break
-        case .temperature(let scale): temperatureScale = scale
-        case .density(let k): keep = k
+        case .temperature(let scale): directions.temperatureScale = scale
+        case .density(let k): directions.keep = k
         case .mode(let newMode):
             guard newMode != mode else { return }
             mode = newMode
-            if !mode.answers, continuationLeft > 0 { stopContinuation(at: earliest, output: &output) }
+            if !mode.answers, answer.stepsLeft > 0 { stopContinuation(at: earliest, output: &output) }
             if !mode.accompanies {
                 for part in parts where part.role != .continuation { part.silence(at: earliest, out: &output) }
             }
         case .panic:
-            continuationLeft = 0
+            answer.stepsLeft = 0
             for i in parts.indices {
                 parts[i].silence(at: earliest, out: &output)
-                listening[i] = true
+                answer.listening[i] = true
             }
-        case .nextSection: sectionPending = true
+        case .nextSection: directions.sectionPending = true
         case .fill:
             let meter = preset.transport.meter
             let now = max(next, 0)
-            fillUntil = (now / Int64(meter.stepsPerBar) + 2) * Int64(meter.stepsPerBar)
+            directions.fillUntil = (now / Int64(meter.stepsPerBar) + 2) * Int64(meter.stepsPerBar)
         case .mute(let index, let muted):
             guard parts[index].muted != muted else { return }
             parts[index].muted = muted
@@ -61,36 +61,30 @@ extension MusicalEngine {
     private mutating func primeContinuation() {
         for (i, part) in parts.enumerated() where part.role == .continuation {
             part.reset()
-            listening[i] = true
+            answer.listening[i] = true
         }
-        playerWasSounding = false
+        answer.playerWasSounding = false
     }
 
     mutating func startContinuation() {
         guard mode.answers, parts.contains(where: { $0.role == .continuation }) else { return }
-        continuationLeft = preset.performance.continuationBars * preset.transport.meter.stepsPerBar
+        answer.stepsLeft = preset.performance.continuationBars * preset.transport.meter.stepsPerBar
     }
 
     private mutating func stopContinuation(at frame: UInt64, output: inout [ScheduledMessage]) {
-        continuationLeft = 0
+        answer.stepsLeft = 0
         for part in parts where part.role == .continuation { part.silence(at: frame, out: &output) }
     }
+}
 
-    /// The player's melody event on `step` as the continuation's vocabulary reads it: the highest note
-    /// struck, NOTE_OFF when the last note stopped sounding, NO_EVENT otherwise.
-    mutating func playerEvent(at step: Int64, heardBy listener: Listener) -> Int {
-        guard let notes = listener.notes(atStep: step) else {
-            defer { playerWasSounding = false }
-            return playerWasSounding ? 1 : 0
-        }
-        defer { playerWasSounding = !notes.sounding.isEmpty }
-        var highest: UInt8? = nil
-        var struck = notes.struck
-        while let p = struck.lowest {
-            struck.remove(p)
-            highest = p
-        }
-        if let highest { return PartVocabulary.firstPitchIndex + Int(highest) }
-        return playerWasSounding && notes.sounding.isEmpty ? 1 : 0
-    }
+/// What the player asks of the band through the performance controllers, besides mode, mutes and panic.
+struct Directions {
+    /// Scales every part's temperature: how far the band strays from its likeliest notes.
+    var temperatureScale = 1.0
+    /// The chance a new note survives the draw: how dense the band plays.
+    var keep = 1.0
+    /// The drums fill until this step (the end of the bar after the one asked in).
+    var fillUntil: Int64 = .min
+    /// The band starts afresh at the next downbeat, as at a new section.
+    var sectionPending = false
 }

@@ -32,11 +32,11 @@ extension MusicalEngine {
             }
         }
         decidedSteps += 1
-        if sectionPending, downbeat {
-            sectionPending = false
+        if directions.sectionPending, downbeat {
+            directions.sectionPending = false
             for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
         }
-        if continuationLeft > 0 { continuationLeft -= 1 }
+        if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         var contexts = InlineArray<16, PartContext>(repeating: PartContext())
         for i in parts.indices.prefix(16) { contexts[i] = context(for: step, excluding: i, heardBy: session.listener) }
         for (i, part) in parts.enumerated().prefix(16) {
@@ -44,8 +44,8 @@ extension MusicalEngine {
             guard step % grid == 0 else { continue }
             let playing: Bool
             if part.role == .continuation {
-                playing = continuationLeft > 0 && mode.answers && !part.muted
-                if listening[i] { part.listen(playerEvent(at: step - grid, heardBy: session.listener)) }
+                playing = answer.stepsLeft > 0 && mode.answers && !part.muted
+                if answer.listening[i] { part.listen(answer.playerEvent(at: step - grid, heardBy: session.listener)) }
             } else {
                 playing = mode.accompanies && !part.muted
                 guard playing else { continue }
@@ -53,14 +53,14 @@ extension MusicalEngine {
             part.advance(context: contexts[i], timer: modelStepTimer)
             guard playing else {
                 // An answer that has run its bars ends on the grid.
-                if !listening[i] { part.silence(at: max(stepFrame, earliest), out: &output) }
-                listening[i] = true
+                if !answer.listening[i] { part.silence(at: max(stepFrame, earliest), out: &output) }
+                answer.listening[i] = true
                 continue
             }
-            listening[i] = false
-            let boost: Float = part.role == .drums && step < fillUntil ? 1.5 : 0
+            answer.listening[i] = false
+            let boost: Float = part.role == .drums && step < directions.fillUntil ? 1.5 : 0
             let choice = part.choose(
-                context: contexts[i], temperature: part.settings.temperature * temperatureScale, keep: keep, boost: boost)
+                context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale, keep: directions.keep, boost: boost)
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             part.render(
@@ -91,7 +91,7 @@ extension MusicalEngine {
             // Against the band as it was before the step, as the first draw was.
             c.bandPrevious = PitchSet()
             for (j, other) in parts.enumerated() where j != i { c.bandPrevious = c.bandPrevious.union(other.previousOutput) }
-            let choice = part.choose(context: c, temperature: part.settings.temperature * temperatureScale, keep: keep, boost: 0)
+            let choice = part.choose(context: c, temperature: part.settings.temperature * directions.temperatureScale, keep: directions.keep, boost: 0)
             let after = part.pitches(of: choice)
             guard after != before else { continue }
             part.takeBackStep(at: earliest, keeping: after, out: &output)

@@ -29,15 +29,9 @@ public struct MusicalEngine: PerformanceEngine {
     var clockOut = ClockOut()
     /// Program changes sent (with the first step).
     var started = false
-    /// Steps of continuation left to play; 0 while it listens.
-    public internal(set) var continuationLeft = 0
-    var listening: [Bool]
-    var playerWasSounding = false
+    var answer: Answer
     var playerVelocity: Double
-    var temperatureScale = 1.0
-    var keep = 1.0
-    var fillUntil: Int64 = .min
-    var sectionPending = false
+    var directions = Directions()
     /// Steps with nothing from the player and no answer playing (the band stops after `idleBars` of them).
     var idleSteps = 0
     /// The start of the cycle seen last, to notice a clock that went back.
@@ -56,10 +50,12 @@ public struct MusicalEngine: PerformanceEngine {
         thru = ThruEngine(
             enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel, channel: preset.thru.channel,
             transpose: preset.thru.transpose)
-        listening = Array(repeating: true, count: parts.count)
+        answer = Answer(parts: parts.count)
         playerVelocity = 90
     }
 
+    /// Steps of continuation left to play; 0 while it listens.
+    public var continuationLeft: Int { answer.stepsLeft }
     public var tempoBPM: Double? { stage.transport?.bpm }
 
     public func forEachSetupMessage(port: Int, _ body: (MIDIMessage) -> Void) {
@@ -162,7 +158,7 @@ public struct MusicalEngine: PerformanceEngine {
             clockOut = old.clockOut
             idleSteps = old.idleSteps
             playerVelocity = old.playerVelocity
-            playerWasSounding = old.playerWasSounding
+            answer.playerWasSounding = old.answer.playerWasSounding
         }
         started = false
         return messages
@@ -180,8 +176,8 @@ public struct MusicalEngine: PerformanceEngine {
         }
         stage = .waitingForRate
         clockOut = ClockOut()
-        continuationLeft = 0
-        for i in listening.indices { listening[i] = true }
+        answer.stepsLeft = 0
+        answer.listenAgain()
         started = false
     }
 
@@ -207,7 +203,7 @@ public struct MusicalEngine: PerformanceEngine {
         while let boundary = session.transport.nextBoundary(through: frame) {
             let report = session.listener.beginStep(boundary)
             if report.phraseEnded { startContinuation() }
-            idleSteps = report.inPhrase || continuationLeft > 0 || !session.listener.soundingNow.isEmpty ? 0 : idleSteps + 1
+            idleSteps = report.inPhrase || answer.stepsLeft > 0 || !session.listener.soundingNow.isEmpty ? 0 : idleSteps + 1
             let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
             if idleLimit > 0, idleSteps >= idleLimit, session.transport.source != .clock {
                 // Nobody has played for a while: the band stops (its notes end below) and waits.
@@ -237,6 +233,6 @@ public struct MusicalEngine: PerformanceEngine {
     /// Ends every part's notes (the daemon calls this on stop and reload through its own tracker as well).
     public mutating func silence(at frame: UInt64, output: inout [ScheduledMessage]) {
         for part in parts { part.silence(at: frame, out: &output) }
-        continuationLeft = 0
+        answer.stepsLeft = 0
     }
 }
