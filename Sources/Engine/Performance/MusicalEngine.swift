@@ -30,6 +30,7 @@ public struct MusicalEngine: PerformanceEngine {
     /// Program changes sent (with the first step).
     var started = false
     var answer: Answer
+    /// The player's touch, smoothed over their notes: the parts that follow it lean toward it.
     var playerVelocity: Double
     var directions = Directions()
     /// Steps with nothing from the player and no answer playing (the band stops after `idleBars` of them).
