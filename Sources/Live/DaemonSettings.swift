@@ -37,7 +37,7 @@ public struct DaemonSettings {
             preset.thru.enabled = thru.enabled
             preset.thru.channel = thru.channel
             preset.thru.transpose = thru.transpose
-            return MusicalEngine(preset: preset, parts: parts)
+            return MusicalEngine(preset: preset, parts: parts, modelStepTimer: ModelStepMetrics())
         }
     }
 

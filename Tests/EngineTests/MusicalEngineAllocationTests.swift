@@ -1,6 +1,7 @@
 import Foundation
 import MIDI
 import Neural
+import Service
 import Testing
 
 @testable import Engine
@@ -100,7 +101,9 @@ import Testing
                 ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
                 : try TinyModels.part(s, seed: UInt64(k))
         }
-        var engine = MusicalEngine(preset: preset, parts: parts)
+        // The model steps timed into a latency histogram, as the daemon's runner has them timed.
+        let timer = MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics())
+        var engine = MusicalEngine(preset: preset, parts: parts, modelStepTimer: timer)
         let fps: UInt64 = 6000
         // Phrases of 8 eighth notes with a bar's rest after each: the continuation answers in the rests and
         // the next phrase interrupts it.

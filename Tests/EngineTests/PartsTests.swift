@@ -25,10 +25,10 @@ import Testing
     }
 
     @Test func pitchesFoldByOctavesIntoTheRange() {
-        #expect(Part.fold(30, 40, 60) == 42)
-        #expect(Part.fold(75, 40, 60) == 51)
-        #expect(Part.fold(50, 40, 60) == 50)
-        #expect(Part.fold(90, 60, 64) == 60)  // under an octave: folded below, then clamped
+        #expect(PartBrain.fold(30, 40, 60) == 42)
+        #expect(PartBrain.fold(75, 40, 60) == 51)
+        #expect(PartBrain.fold(50, 40, 60) == 50)
+        #expect(PartBrain.fold(90, 60, 64) == 60)  // under an octave: folded below, then clamped
     }
 
     /// Whatever a melody part draws, it sounds at most one note, inside its range, and silence ends it.

@@ -1,0 +1,240 @@
+import MIDI
+import Music
+import Neural
+
+/// What a part thinks: its model fed step by step, the context's bias on the model's logits, and the
+/// draw of the step from them. It knows nothing of frames or notes sounding; the hands play what it draws.
+///
+/// A step goes: `advance` feeds the model what happened on the part's previous step and keeps the logits;
+/// then either `choose` draws the part's own step (which becomes the next input), or, for a continuation
+/// that is listening, `listen` makes the player's event the next input (priming). Buffers are sized at
+/// init: nothing here allocates.
+final class PartBrain {
+    let settings: PartSettings
+    let vocabulary: PartVocabulary
+    let model: any StreamingModel
+    /// The model as a Lookback RNN (read once: no casts on the step path), whose bars follow the meter.
+    let lookback: LookbackRNN?
+    /// True from a reset until the first step: that step sets the Lookback bar from the grid.
+    var barPending = false
+    /// What the model takes beside its own previous output (nil: nothing), at input index `conditionOffset`.
+    let conditioning: Conditioning?
+    let conditionOffset: Int
+    let sampler: Sampler
+    /// The model's NADE chain (nade_chain head): it draws the set from the biased [b | c] logits.
+    let chain: NADEChain?
+    /// The model's logits for the step being decided, and the same after the context's bias.
+    let raw: UnsafeMutablePointer<Float>
+    let biased: UnsafeMutablePointer<Float>
+    let classWeights: UnsafeMutablePointer<Float>
+    var rng: SeededRandom
+    /// What the model is fed at its next step.
+    var input = FeatureList()
+    /// The step drawn (or heard, while listening) last: a reaction compares its redraw with it.
+    var lastChoice = FeatureList()
+    /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
+    var stepsWithoutMelody = 0
+    /// The voices' latest step with the melody above it, and the step before the one being decided (what
+    /// its voice leading is judged against; a reaction redraws the same step against the same one).
+    var stepVoices = FourVoices.silent
+    var voicesBeforeStep = FourVoices.silent
+
+    init(settings: PartSettings, vocabulary: PartVocabulary, model: any StreamingModel, conditioning: Conditioning?, seed: UInt64) {
+        self.settings = settings
+        self.vocabulary = vocabulary
+        self.model = model
+        self.conditioning = conditioning
+        conditionOffset = vocabulary.baseInputSize
+        lookback = model as? LookbackRNN
+        let n = model.outputSize
+        sampler = Sampler(count: n)
+        chain = model.chain
+        raw = .allocate(capacity: n)
+        raw.initialize(repeating: 0, count: n)
+        biased = .allocate(capacity: n)
+        biased.initialize(repeating: 0, count: n)
+        classWeights = .allocate(capacity: 12)
+        classWeights.initialize(repeating: 0, count: 12)
+        rng = SeededRandom(seed: seed)
+    }
+
+    deinit {
+        raw.deallocate()
+        biased.deallocate()
+        classWeights.deallocate()
+    }
+
+    var role: PartRole { settings.role }
+
+    /// Back to the start of a piece: zero model state, nothing fed yet (NO_EVENT for events, as a melody
+    /// starts; an empty frame for note sets, as training feeds before the first frame).
+    func reset() {
+        model.reset()
+        barPending = true
+        input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
+        // The primer bar, fed as if the part had played it (its beat positions included): the model
+        // leaves it in that style. Its notes are not played.
+        for (k, frame) in settings.primer.enumerated() where vocabulary == .noteSets {
+            if let conditioning {
+                var context = PartContext()
+                context.stepInBar = k
+                context.conditionUnits(conditioning, offset: conditionOffset, into: &input)
+            }
+            model.step(input)
+            input = FeatureList()
+            for pitch in frame {
+                let unit = Int(pitch) - PartVocabulary.lowestPianoNote
+                if unit >= 0, unit < PartVocabulary.pianoUnits { input.append(unit) }
+            }
+        }
+        lastChoice = input
+        stepVoices = .silent
+        voicesBeforeStep = .silent
+    }
+
+    /// Steps the model on its pending input (with the step's condition from `context`, for a conditioned
+    /// model) and keeps the logits for this step.
+    func advance(context: PartContext, timer: (any ModelStepTimer)?) {
+        voicesBeforeStep = stepVoices
+        if barPending {
+            barPending = false
+            // The Lookback features look back by the player's bars, and its step clock counts from their
+            // downbeats: the first event fed is the one a grid step before this step.
+            lookback?.restart(stepsPerBar: context.stepsPerBar, firstStepInBar: context.stepInBar - settings.grid.stepsOfSixteenth)
+        }
+        let logits = timer?.time { step(context: context) } ?? step(context: context)
+        raw.update(from: logits.baseAddress!, count: logits.count)
+    }
+
+    private func step(context: PartContext) -> UnsafeBufferPointer<Float> {
+        if let conditioning {
+            var stepInput = input
+            context.conditionUnits(conditioning, offset: conditionOffset, into: &stepInput)
+            return model.step(stepInput)
+        }
+        return vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+    }
+
+    /// The player's event becomes the next input (a listening continuation, primed with the phrase).
+    func listen(_ playerEvent: Int) {
+        input = FeatureList(oneHot: playerEvent)
+        lastChoice = input
+    }
+
+    /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
+    /// new note survives; a note already `sounding` is not new), folds pitches into the part's range, and
+    /// makes the result the next input.
+    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float, sounding: PitchSet) -> FeatureList {
+        if role == .voices {
+            // Voices under the player's melody rest when the melody does: after a beat without a note (a
+            // shorter gap is a breath between notes, and the voices hold through it).
+            stepsWithoutMelody = context.melodyNote == nil ? stepsWithoutMelody + settings.grid.stepsOfSixteenth : 0
+            if stepsWithoutMelody >= 4 {
+                input = FeatureList()
+                lastChoice = input
+                stepVoices = .silent
+                return input
+            }
+        }
+        bias(context: context, boost: boost)
+        let low = Int(settings.lowestNote), high = Int(settings.highestNote)
+        var choice = FeatureList()
+        let t = Float(max(0.01, temperature))
+        switch vocabulary {
+        case .events:
+            var event = sampler.sampleEvent(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+            if event >= PartVocabulary.firstPitchIndex {
+                if keep < 1, Double(rng.nextUnit()) >= keep {
+                    event = 0
+                } else {
+                    event = PartVocabulary.firstPitchIndex + Self.fold(event - PartVocabulary.firstPitchIndex, low, high)
+                }
+            }
+            choice.append(event)
+        case .noteSets where role == .voices:
+            // Under the player's melody, a chord that moves in parallel fifths or octaves is drawn again.
+            let soprano = context.melodyNote.map(Int.init) ?? -1
+            let picked = VoiceLeading.draw(
+                attempts: Part.voiceLeadingDraws, after: voicesBeforeStep,
+                { drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding) },
+                voicing: { drawn in
+                    var voices = FourVoices(soprano: soprano)
+                    for k in 0..<drawn.count { voices.include(Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote) }
+                    return voices
+                })
+            choice = picked.step
+            stepVoices = picked.voices
+        case .noteSets:
+            choice = drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding)
+        }
+        input = choice
+        lastChoice = choice
+        return choice
+    }
+
+    /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's `boost`).
+    private func bias(context: PartContext, boost: Float) {
+        let n = model.outputSize
+        context.classWeights(for: role, into: classWeights)
+        switch vocabulary {
+        case .events:
+            biased[0] = raw[0]
+            biased[1] = raw[1]
+            for i in PartVocabulary.firstPitchIndex..<n {
+                let pitch = i - PartVocabulary.firstPitchIndex
+                var b = classWeights[pitch % 12]
+                if role == .counterMelody, context.playerSounding.contains(UInt8(pitch)) || context.bandPrevious.contains(UInt8(pitch)) {
+                    b -= 3
+                }
+                biased[i] = raw[i] + b
+            }
+        case .noteSets:
+            let units = model.headUnits
+            // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
+            // chorales and sounds like a wrong note against a player who leads.
+            let ceiling = role == .voices ? Int(context.melodyNote ?? 127) : 127
+            for u in 0..<units {
+                let pitch = u + PartVocabulary.lowestPianoNote
+                biased[u] = raw[u] + classWeights[pitch % 12] + boost + (pitch > ceiling ? -6 : 0)
+            }
+            // A chain's END logit (and a NADE chain's hidden inputs) stay as the model made them.
+            for u in units..<n { biased[u] = raw[u] }
+        }
+    }
+
+    /// One draw of a note-set step from the biased logits: folded into the part's range (drums kept
+    /// within it), new notes thinned by `keep`, each pitch once.
+    private func drawNoteSet(temperature t: Float, keep: Double, low: Int, high: Int, sounding: PitchSet) -> FeatureList {
+        var choice = FeatureList()
+        let drawn: FeatureList
+        switch model.head {
+        case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+        case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
+        case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
+        }
+        var taken = PitchSet()
+        for k in 0..<drawn.count {
+            var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
+            if role == .drums {
+                guard pitch >= low, pitch <= high else { continue }
+            } else {
+                pitch = Self.fold(pitch, low, high)
+            }
+            let isNew = role == .drums || !sounding.contains(UInt8(pitch))
+            if isNew, keep < 1, Double(rng.nextUnit()) >= keep { continue }
+            let unit = pitch - PartVocabulary.lowestPianoNote
+            guard unit >= 0, unit < PartVocabulary.pianoUnits, !taken.contains(UInt8(pitch)) else { continue }
+            taken.insert(UInt8(pitch))
+            choice.append(unit)
+        }
+        return choice
+    }
+
+    /// A pitch moved by octaves into low...high (clamped when the range is under an octave).
+    static func fold(_ pitch: Int, _ low: Int, _ high: Int) -> Int {
+        var p = pitch
+        while p < low { p += 12 }
+        while p > high { p -= 12 }
+        return max(low, min(high, p))
+    }
+}

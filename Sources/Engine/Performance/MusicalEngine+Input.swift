@@ -1,0 +1,90 @@
+import MIDI
+import Music
+
+/// What the player does: notes and controllers heard, and the continuation they prime and stop.
+extension MusicalEngine {
+    mutating func hear(_ event: TimedMIDIMessage, _ session: inout Session, earliest: UInt64, output: inout [ScheduledMessage]) {
+        let message = event.message
+        let isStrike = message.isSoundingNoteOn && (preset.listener.inputChannel == nil || message.channel == preset.listener.inputChannel)
+        if isStrike, session.transport.source == .fixed, !session.transport.isRunning { startGrid(at: event.time, &session) }
+        session.transport.receive(message, at: event.time)
+        drainBoundaries(&session, through: event.time, earliest: earliest, output: &output)
+        let heard = session.listener.receive(message, at: event.time, transport: session.transport)
+        if case .controlChange(_, let controller, let value) = message, controller != preset.controls.phraseEnd {
+            control(controls.handle(controller: controller, value: value), next: session.schedule.next, earliest: earliest, output: &output)
+        }
+        if isStrike {
+            if case .noteOn(_, _, let v) = message { playerVelocity = 0.7 * playerVelocity + 0.3 * Double(v) }
+            // The player always wins: the answer stops the moment they play again.
+            if answer.stepsLeft > 0 { stopContinuation(at: earliest, output: &output) }
+        }
+        if heard.phraseStarted { primeContinuation() }
+        if heard.phraseEnded { startContinuation() }
+        if let placement = heard.placement, placement.isOnStep, isStrike, session.schedule.heardNote(onStep: placement.step) {
+            decide(through: placement.step, &session, earliest: earliest, output: &output)
+        }
+    }
+
+    /// `next`: the step the parts decide next (a fill runs from its bar).
+    private mutating func control(_ action: PerformanceControls.Action, next: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        switch action {
+        case .none, .learning, .learned: break
+        case .temperature(let scale): directions.temperatureScale = scale
+        case .density(let k): directions.keep = k
+        case .mode(let newMode):
+            guard newMode != mode else { return }
+            mode = newMode
+            if !mode.answers, answer.stepsLeft > 0 { stopContinuation(at: earliest, output: &output) }
+            if !mode.accompanies {
+                for part in parts where part.role != .continuation { part.silence(at: earliest, out: &output) }
+            }
+        case .panic:
+            answer.stepsLeft = 0
+            for i in parts.indices {
+                parts[i].silence(at: earliest, out: &output)
+                answer.listening[i] = true
+            }
+        case .nextSection: directions.sectionPending = true
+        case .fill:
+            let meter = preset.transport.meter
+            let now = max(next, 0)
+            directions.fillUntil = (now / Int64(meter.stepsPerBar) + 2) * Int64(meter.stepsPerBar)
+        case .mute(let index, let muted):
+            guard parts[index].muted != muted else { return }
+            parts[index].muted = muted
+            if muted { parts[index].silence(at: earliest, out: &output) }
+        }
+    }
+
+    // MARK: - Continuation
+
+    private mutating func primeContinuation() {
+        for (i, part) in parts.enumerated() where part.role == .continuation {
+            part.reset()
+            answer.listening[i] = true
+        }
+        answer.playerWasSounding = false
+    }
+
+    mutating func startContinuation() {
+        guard mode.answers, parts.contains(where: { $0.role == .continuation }) else { return }
+        answer.stepsLeft = preset.performance.continuationBars * preset.transport.meter.stepsPerBar
+    }
+
+    private mutating func stopContinuation(at frame: UInt64, output: inout [ScheduledMessage]) {
+        answer.stepsLeft = 0
+        for part in parts where part.role == .continuation { part.silence(at: frame, out: &output) }
+    }
+}
+
+/// What the player asks of the band through the performance controllers, besides mode, mutes and panic.
+struct Directions {
+    /// Scales every part's temperature: how far the band strays from its likeliest notes.
+    var temperatureScale = 1.0
+    /// The chance a new note survives the draw: how dense the band plays.
+    var keep = 1.0
+    /// The drums fill until this step (the end of the bar after the one asked in).
+    var fillUntil: Int64 = .min
+    /// The band starts afresh at the next downbeat, as at a new section.
+    var sectionPending = false
+}
