@@ -44,7 +44,7 @@ let package = Package(
         // The musical engine: presets, transport, listening, parts.
         .target(
             name: "Engine",
-            dependencies: ["Files", "MIDI", "Music", "Neural", "Service", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["Files", "MIDI", "Music", "Neural", .product(name: "Yams", package: "Yams")]),
         // The live daemon: the engine thread's runner, the control loop (connections, reconnection,
         // reloads, systemd), signals and the settings `run` starts from. The executable keeps only the CLI.
         .target(
