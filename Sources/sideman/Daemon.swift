@@ -82,9 +82,9 @@ final class Daemon: @unchecked Sendable {
     private func waitLimit(_ longest: Double) -> Double {
         var limit = longest
         if notifier.watchdogIntervalMicroseconds != nil {
-            limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - now()))
+            limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - MonotonicClock.seconds()))
         }
-        if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - now())) }
+        if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - MonotonicClock.seconds())) }
         return limit
     }
 
@@ -94,7 +94,7 @@ final class Daemon: @unchecked Sendable {
         guard notifier.watchdogIntervalMicroseconds != nil else { return }
         let beat = runner.heartbeat.load(ordering: .relaxed)
         guard !engineRunning || beat != lastHeartbeat else { return }
-        let time = now()
+        let time = MonotonicClock.seconds()
         guard time - lastWatchdogPing >= watchdogPeriod / 2 else { return }
         lastHeartbeat = beat
         lastWatchdogPing = time
@@ -119,7 +119,7 @@ final class Daemon: @unchecked Sendable {
             if let outcome = reload.outcome {
                 self.reload = nil
                 apply(outcome)
-            } else if now() - reload.startedAt >= reloadTimeout {
+            } else if MonotonicClock.seconds() - reload.startedAt >= reloadTimeout {
                 self.reload = nil
                 abandonedReloads.append(reload)
                 log(
@@ -227,7 +227,7 @@ final class Daemon: @unchecked Sendable {
             } catch let error where error.isUnavailable {
                 feedWatchdog(engineRunning: false)
                 if waitingSince == nil {
-                    waitingSince = now()
+                    waitingSince = MonotonicClock.seconds()
                     notifier.status("waiting: \(error.problem)")
                     log("\(error.subject): \(error.problem); waiting for it (retrying every \(Int(maxBackoff * 1000)) ms at most)", .warning)
                 }
@@ -248,7 +248,7 @@ final class Daemon: @unchecked Sendable {
             if let warning = engineThread.start(priority: priority) { log("engine: \(warning)", .warning) }
             let outputs = backend.outputPortNames.joined(separator: ", ")
             var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
-            if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }
+            if let lostAt { line += ", reconnected \(Int((MonotonicClock.seconds() - lostAt) * 1000)) ms after the server went away" }
             log(line)
             metricsConnected(reconnected: lostAt != nil)
             lostAt = nil
@@ -256,7 +256,7 @@ final class Daemon: @unchecked Sendable {
 
             let lost = superviseUntilStopOrLoss()
             if lost {
-                lostAt = now()
+                lostAt = MonotonicClock.seconds()
                 engineThread.stop()
                 metricsDisconnected()
                 backend.close()
@@ -302,10 +302,10 @@ final class Daemon: @unchecked Sendable {
     /// so the last events have left the client before it deactivates. Bounded: a stalled server must
     /// not hang the stop.
     private func flushOutput() {
-        let deadline = now() + 2
-        while !backend.outputIsDrained && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        let deadline = MonotonicClock.seconds() + 2
+        while !backend.outputIsDrained && !backend.status().isLost && MonotonicClock.seconds() < deadline { sleepSeconds(0.002) }
         let target = backend.status().cycles + 2
-        while backend.status().cycles < target && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        while backend.status().cycles < target && !backend.status().isLost && MonotonicClock.seconds() < deadline { sleepSeconds(0.002) }
     }
 
     /// Connects every port matching the patterns; already-made connections are left alone. A failure
@@ -367,8 +367,8 @@ final class Daemon: @unchecked Sendable {
                 failedConnections[key] = nil
                 return
             }
-            let failure = failedConnections[key] ?? (now(), false)
-            if !failure.reported && now() - failure.since >= connectionGrace {
+            let failure = failedConnections[key] ?? (MonotonicClock.seconds(), false)
+            if !failure.reported && MonotonicClock.seconds() - failure.since >= connectionGrace {
                 log("\(error.subject): \(error.problem)", .warning)
                 failedConnections[key] = (failure.since, true)
             } else {
@@ -384,12 +384,6 @@ final class Daemon: @unchecked Sendable {
         let outputs = backend.outputPortNames.joined(separator: ", ")
         return "\(presetDescription); \(backend.backendName) \(backend.inputPortName) -> \(outputs)"
     }
-}
-
-func now() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 func sleepSeconds(_ seconds: Double) {
