@@ -59,13 +59,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // Helpers the test targets share: a seeded generator, a stand-in notify socket.
+        // Helpers the test targets share: running a program (the built `sideman` above all), reading SVG, a seeded
+        // generator, a loopback HTTP client, a stand-in notify socket.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels", "TestSupport"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
         .testTarget(name: "LiveTests", dependencies: ["Live", "Ports", "MIDI", "Engine"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
@@ -74,6 +75,6 @@ let package = Package(
             name: "MusicTests",
             dependencies: ["Music", "MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         // Runs the built `sideman` binary as a user would, and checks exit codes and output.
-        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music", "Neural"]),
+        .testTarget(name: "SidemanTests", dependencies: ["sideman", "MIDI", "Music", "Neural", "TestSupport"]),
     ]
 )

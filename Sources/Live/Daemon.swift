@@ -84,9 +84,9 @@ public final class Daemon: @unchecked Sendable {
     private func waitLimit(_ longest: Double) -> Double {
         var limit = longest
         if notifier.watchdogIntervalMicroseconds != nil {
-            limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - now()))
+            limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - MonotonicClock.seconds()))
         }
-        if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - now())) }
+        if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - MonotonicClock.seconds())) }
         return limit
     }
 
@@ -96,7 +96,7 @@ public final class Daemon: @unchecked Sendable {
         guard notifier.watchdogIntervalMicroseconds != nil else { return }
         let beat = runner.heartbeat.load(ordering: .relaxed)
         guard !engineRunning || beat != lastHeartbeat else { return }
-        let time = now()
+        let time = MonotonicClock.seconds()
         guard time - lastWatchdogPing >= watchdogPeriod / 2 else { return }
         lastHeartbeat = beat
         lastWatchdogPing = time
@@ -121,7 +121,7 @@ public final class Daemon: @unchecked Sendable {
             if let outcome = reload.outcome {
                 self.reload = nil
                 apply(outcome)
-            } else if now() - reload.startedAt >= reloadTimeout {
+            } else if MonotonicClock.seconds() - reload.startedAt >= reloadTimeout {
                 self.reload = nil
                 abandonedReloads.append(reload)
                 log(
@@ -229,7 +229,7 @@ public final class Daemon: @unchecked Sendable {
             } catch let error where error.isUnavailable {
                 feedWatchdog(engineRunning: false)
                 if waitingSince == nil {
-                    waitingSince = now()
+                    waitingSince = MonotonicClock.seconds()
                     // Up and doing its job, which for now is waiting: a service started before JACK must
                     // not be failed by systemd's start timeout and restarted in a loop.
                     notifier.ready(status: "waiting: \(error.problem)")
@@ -252,7 +252,7 @@ public final class Daemon: @unchecked Sendable {
             if let warning = engineThread.start(priority: priority) { log("engine: \(warning)", .warning) }
             let outputs = backend.outputPortNames.joined(separator: ", ")
             var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
-            if let lostAt { line += ", reconnected \(Int((now() - lostAt) * 1000)) ms after the server went away" }
+            if let lostAt { line += ", reconnected \(Int((MonotonicClock.seconds() - lostAt) * 1000)) ms after the server went away" }
             log(line)
             metricsConnected(reconnected: lostAt != nil)
             lostAt = nil
@@ -260,7 +260,7 @@ public final class Daemon: @unchecked Sendable {
 
             let lost = superviseUntilStopOrLoss()
             if lost {
-                lostAt = now()
+                lostAt = MonotonicClock.seconds()
                 engineThread.stop()
                 metricsDisconnected()
                 backend.close()
@@ -307,10 +307,10 @@ public final class Daemon: @unchecked Sendable {
     /// so the last events have left the client before it deactivates. Bounded: a stalled server must
     /// not hang the stop.
     private func flushOutput() {
-        let deadline = now() + 2
-        while !backend.enginePort.outputIsDrained && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        let deadline = MonotonicClock.seconds() + 2
+        while !backend.enginePort.outputIsDrained && !backend.status().isLost && MonotonicClock.seconds() < deadline { sleepSeconds(0.002) }
         let target = backend.status().cycles + 2
-        while backend.status().cycles < target && !backend.status().isLost && now() < deadline { sleepSeconds(0.002) }
+        while backend.status().cycles < target && !backend.status().isLost && MonotonicClock.seconds() < deadline { sleepSeconds(0.002) }
     }
 
     /// Connects every port matching the patterns; already-made connections are left alone. A failure
@@ -348,7 +348,7 @@ public final class Daemon: @unchecked Sendable {
     /// Says once, after `connectionGrace` seconds, which patterns still match nothing, with the MIDI
     /// ports there are to choose from (a synth may simply start later, hence the grace).
     private func noteUnmatched(_ unmatched: Set<String>, ports: [PortInfo]) {
-        let time = now()
+        let time = MonotonicClock.seconds()
         unmatchedPatterns = unmatchedPatterns.filter { unmatched.contains($0.key) }
         for key in unmatched where unmatchedPatterns[key] == nil { unmatchedPatterns[key] = (time, false) }
         for (key, state) in unmatchedPatterns.sorted(by: { $0.key < $1.key }) where !state.reported && time - state.since >= connectionGrace {
@@ -398,8 +398,8 @@ public final class Daemon: @unchecked Sendable {
                 failedConnections[key] = nil
                 return
             }
-            let failure = failedConnections[key] ?? (now(), false)
-            if !failure.reported && now() - failure.since >= connectionGrace {
+            let failure = failedConnections[key] ?? (MonotonicClock.seconds(), false)
+            if !failure.reported && MonotonicClock.seconds() - failure.since >= connectionGrace {
                 log("\(error.subject): \(error.problem)", .warning)
                 failedConnections[key] = (failure.since, true)
             } else {
@@ -415,12 +415,6 @@ public final class Daemon: @unchecked Sendable {
         let outputs = backend.outputPortNames.joined(separator: ", ")
         return "\(presetDescription); \(backend.backendName) \(backend.inputPortName) -> \(outputs)"
     }
-}
-
-func now() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 func sleepSeconds(_ seconds: Double) {

@@ -1,4 +1,5 @@
 import Engine
+import Service
 import Synchronization
 
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ final class PresetReload: @unchecked Sendable {
     private init(load: @escaping () throws -> DaemonSettings, finished: @escaping @Sendable () -> Void) {
         self.load = load
         self.finished = finished
-        startedAt = now()
+        startedAt = MonotonicClock.seconds()
     }
 
     /// Starts a worker thread that reads the preset and builds its engine, then calls `finished`

@@ -106,7 +106,7 @@ public final class MetricsServer: @unchecked Sendable {
         defer { for connection in connections { close(connection.fd) } }
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !stopping.load(ordering: .acquiring) {
-            let time = Self.now()
+            let time = MonotonicClock.seconds()
             // Out of time: closed without an answer (the client was too slow to deserve one).
             connections.removeAll { connection in
                 guard connection.deadline <= time else { return false }
@@ -144,7 +144,7 @@ public final class MetricsServer: @unchecked Sendable {
                 close(connections[victim].fd)
                 connections.remove(at: victim)
             }
-            connections.append(Connection(fd: client, deadline: Self.now() + Self.requestDeadline))
+            connections.append(Connection(fd: client, deadline: MonotonicClock.seconds() + Self.requestDeadline))
         }
     }
 
@@ -228,12 +228,6 @@ public final class MetricsServer: @unchecked Sendable {
         let head =
             "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes.count)\r\n\(extra)Connection: close\r\n\r\n"
         return Array(head.utf8) + (headOnly ? [] : bodyBytes)
-    }
-
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     private static func socketAddress(_ address: MetricsAddress) -> sockaddr_in {

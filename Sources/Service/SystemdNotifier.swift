@@ -43,10 +43,7 @@ public struct SystemdNotifier: Sendable {
     /// A reload began (SIGHUP). MONOTONIC_USEC lets Type=notify-reload units match it to the signal.
     @discardableResult
     public func reloading() -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
-        return send(["RELOADING=1", "MONOTONIC_USEC=\(usec)"])
+        send(["RELOADING=1", "MONOTONIC_USEC=\(MonotonicClock.microseconds())"])
     }
 
     @discardableResult

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Live
 import Neural
+import Service
 
 /// `sideman bench`: per-step latency of a streaming model, warm (back-to-back steps) and cold (each step
 /// after a 32 MiB buffer walk has pushed the weights out of the caches, as after the daemon's idle wait).
@@ -196,9 +197,9 @@ struct Bench: ParsableCommand {
         for k in 0..<warmup { step(inputs[k]) }
         var warm = [Double](repeating: 0, count: steps)
         for k in 0..<steps {
-            let t0 = nanoseconds()
+            let t0 = MonotonicClock.nanoseconds()
             step(inputs[warmup + k])
-            warm[k] = Double(nanoseconds() - t0) / 1000
+            warm[k] = Double(MonotonicClock.nanoseconds() - t0) / 1000
         }
         // The walk writes one byte per 64-byte line of a buffer the size of L3, evicting the weights from L1,
         // L2 and most of L3 before each cold step.
@@ -213,18 +214,12 @@ struct Bench: ParsableCommand {
             while line < flushBytes { flush[line] &+= 1; line += 64 }
             // Alternate plain and prefetched cold steps so both see the same conditions.
             if k % 2 == 1 { model.prefetch() }
-            let t0 = nanoseconds()
+            let t0 = MonotonicClock.nanoseconds()
             step(inputs[warmup + steps + k / 2])
-            let us = Double(nanoseconds() - t0) / 1000
+            let us = Double(MonotonicClock.nanoseconds() - t0) / 1000
             if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
         return Result(warm: warm, cold: cold, prefetched: prefetched)
-    }
-
-    private func nanoseconds() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
     struct Summary {

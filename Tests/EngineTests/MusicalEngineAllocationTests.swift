@@ -3,6 +3,7 @@ import MIDI
 import Neural
 import Service
 import Testing
+import TestSupport
 
 @testable import Engine
 
@@ -61,25 +62,14 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-engine-alloc-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try Self.counterSource.write(toFile: "\(folder)/counter.c", atomically: true, encoding: .utf8)
-        let build = Process()
-        build.executableURL = URL(fileURLWithPath: compiler)
-        build.arguments = ["-O2", "-shared", "-fPIC", "-o", "\(folder)/libcounter.so", "\(folder)/counter.c"]
-        try build.run()
-        build.waitUntilExit()
-        try #require(build.terminationStatus == 0)
+        let build = try Program.run(compiler, ["-O2", "-shared", "-fPIC", "-o", "\(folder)/libcounter.so", "\(folder)/counter.c"])
+        try #require(build.status == 0, "\(build.stderr)")
 
         let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: bundle)
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "MusicalEngineAllocationTests/countInChild"]
-        child.environment = ProcessInfo.processInfo.environment.merging(
-            ["LD_PRELOAD": "\(folder)/libcounter.so", "SIDEMAN_ENGINE_ALLOCATION_CHILD": "1"]) { $1 }
-        let pipe = Pipe()
-        child.standardOutput = pipe
-        child.standardError = pipe
-        try child.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
+        let child = try Program.run(
+            bundle, ["--testing-library", "swift-testing", "--filter", "MusicalEngineAllocationTests/countInChild"],
+            environment: ["LD_PRELOAD": "\(folder)/libcounter.so", "SIDEMAN_ENGINE_ALLOCATION_CHILD": "1"], mergeOutput: true)
+        let text = child.stdout
         let line = text.split(separator: "\n").first { $0.hasPrefix("engine allocations:") }
         let report = try #require(line, "the child did not report: \(text.suffix(2000))")
         #expect(report.hasPrefix("engine allocations: 0 in "), "\(report)")

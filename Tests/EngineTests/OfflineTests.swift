@@ -1,30 +1,12 @@
 import Foundation
 import MIDI
 import Testing
+import TestSupport
 
 @testable import Engine
 
 /// `sideman accompany` and `sideman continue`, run as a user would, on tiny models trained here.
 @Suite struct OfflineTests {
-    static var sideman: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sideman").path
-    }
-
-    /// Runs the CLI; returns its exit status and standard error.
-    func sideman(_ arguments: [String]) throws -> (status: Int32, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.sideman)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// A one-track melody file: 8th notes at 100 bpm, two bars.
     func melodyFile(_ folder: String) throws -> String {
         var track = MIDITrack(events: [SMFEvent(tick: 0, .tempo(microsecondsPerQuarter: 600_000))])
@@ -46,8 +28,8 @@ import Testing
         var outputs: [[UInt8]] = []
         for (k, seed) in ["3", "3", "4"].enumerated() {
             let out = "\(folder)/out\(k).mid"
-            let run = try sideman(["accompany", input, "-o", out, "--preset", preset, "--seed", seed])
-            #expect(run.status == 0, "\(run.error)")
+            let run = try Program.sideman(["accompany", input, "-o", out, "--preset", preset, "--seed", seed])
+            #expect(run.status == 0, "\(run.stderr)")
             outputs.append(Array(try Data(contentsOf: URL(fileURLWithPath: out))))
         }
         #expect(outputs[0] == outputs[1], "the same seed gave different files")
@@ -77,8 +59,8 @@ import Testing
         var outputs: [[UInt8]] = []
         for (k, seed) in ["1", "1", "2"].enumerated() {
             let out = "\(folder)/cont\(k).mid"
-            let run = try sideman(["continue", input, "-o", out, "--preset", preset, "--bars", "2", "--seed", seed])
-            #expect(run.status == 0, "\(run.error)")
+            let run = try Program.sideman(["continue", input, "-o", out, "--preset", preset, "--bars", "2", "--seed", seed])
+            #expect(run.status == 0, "\(run.stderr)")
             outputs.append(Array(try Data(contentsOf: URL(fileURLWithPath: out))))
         }
         #expect(outputs[0] == outputs[1])
@@ -94,20 +76,20 @@ import Testing
     @Test func missingAndCorruptInputsAndPresetsExitWithTheirCodes() throws {
         let preset = try TinyModels.presetFolder(tag: "errors")
         let folder = (preset as NSString).deletingLastPathComponent
-        let missing = try sideman(["accompany", "\(folder)/nope.mid", "-o", "\(folder)/x.mid", "--preset", preset])
+        let missing = try Program.sideman(["accompany", "\(folder)/nope.mid", "-o", "\(folder)/x.mid", "--preset", preset])
         #expect(missing.status == 66)
-        #expect(missing.error == "sideman: \(folder)/nope.mid: no such file\n")
+        #expect(missing.stderr == "sideman: \(folder)/nope.mid: no such file\n")
         try "not midi".write(toFile: "\(folder)/bad.mid", atomically: true, encoding: .utf8)
-        let corrupt = try sideman(["continue", "\(folder)/bad.mid", "-o", "\(folder)/x.mid", "--preset", preset])
+        let corrupt = try Program.sideman(["continue", "\(folder)/bad.mid", "-o", "\(folder)/x.mid", "--preset", preset])
         #expect(corrupt.status == 65)
-        #expect(corrupt.error.hasPrefix("sideman: \(folder)/bad.mid: "))
+        #expect(corrupt.stderr.hasPrefix("sideman: \(folder)/bad.mid: "))
         let input = try melodyFile(folder)
         try FileManager.default.removeItem(atPath: "\(folder)/drums.safetensors")
-        let noModel = try sideman(["accompany", input, "-o", "\(folder)/x.mid", "--preset", preset])
+        let noModel = try Program.sideman(["accompany", input, "-o", "\(folder)/x.mid", "--preset", preset])
         #expect(noModel.status == 66)
-        #expect(noModel.error.contains("drums.safetensors: no such model file (parts[3].model)"))
+        #expect(noModel.stderr.contains("drums.safetensors: no such model file (parts[3].model)"))
         try "garbage".write(toFile: "\(folder)/drums.safetensors", atomically: true, encoding: .utf8)
-        let badModel = try sideman(["accompany", input, "-o", "\(folder)/x.mid", "--preset", preset])
+        let badModel = try Program.sideman(["accompany", input, "-o", "\(folder)/x.mid", "--preset", preset])
         #expect(badModel.status == 65)
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/x.mid"))
     }

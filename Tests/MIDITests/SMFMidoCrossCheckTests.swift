@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import MIDI
 
@@ -70,26 +71,13 @@ struct SMFMidoCrossCheckTests {
             print("skipped: \(python) not found")
             return nil
         }
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: python)
-        probe.arguments = ["-c", "import mido"]
-        probe.standardError = FileHandle.nullDevice
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
+        guard try Program.run(python, ["-c", "import mido"]).status == 0 else {
             print("skipped: mido is not installed for \(python) (apt-get install python3-mido)")
             return nil
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "mido failed")
-        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        let run = try Program.run(python, ["-c", script] + arguments)
+        try #require(run.status == 0, "mido failed: \(run.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]]
     }
 
     static func temporaryFolder() throws -> URL {

@@ -1,31 +1,10 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Music
 import Testing
+import TestSupport
 
 @Suite("SVG line chart")
 struct LineChartSVGTests {
-    final class Collector: NSObject, XMLParserDelegate {
-        var elements: [(name: String, attributes: [String: String])] = []
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            elements.append((name, attributes))
-        }
-        func withClass(_ name: String) -> [[String: String]] {
-            elements.filter { $0.attributes["class"] == name }.map(\.attributes)
-        }
-    }
-
-    static func parse(_ svg: String) throws -> Collector {
-        let parser = XMLParser(data: Data(svg.utf8))
-        let collector = Collector()
-        parser.delegate = collector
-        let ok = parser.parse()
-        try #require(ok, "not well-formed XML: \(String(describing: parser.parserError))")
-        return collector
-    }
-
     static func points(_ attributes: [String: String]) -> [(x: Double, y: Double)] {
         (attributes["points"] ?? "").split(separator: " ").map { pair in
             let xy = pair.split(separator: ",").compactMap { Double($0) }
@@ -42,7 +21,7 @@ struct LineChartSVGTests {
             .init(name: "valid NLL", colour: "#d62728", points: valid.enumerated().map { (Double($0.offset + 1), $0.element) }),
         ])
         chart.highlight = (4, 1.65, "best")
-        let xml = try Self.parse(chart.render())
+        let xml = try SVGDocument.parse(chart.render())
         let lines = xml.withClass("series")
         try #require(lines.count == 2)
         for (line, values) in zip(lines, [train, valid]) {
@@ -68,7 +47,7 @@ struct LineChartSVGTests {
             .init(name: "train", colour: "#000", points: [(1, 1.5)]),
             .init(name: "valid", colour: "#f00", points: [(1, 1.5)]),
         ])
-        let xml = try Self.parse(chart.render())
+        let xml = try SVGDocument.parse(chart.render())
         #expect(xml.withClass("point").count == 2)
         #expect(xml.withClass("point").allSatisfy { Double($0["cy"] ?? "") != nil })
     }

@@ -1,41 +1,11 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import MIDI
 import Music
 import Testing
+import TestSupport
 
 @Suite("SVG piano roll")
 struct PianoRollSVGTests {
-    /// Collects every element's name and attributes, and fails on malformed XML.
-    final class Collector: NSObject, XMLParserDelegate {
-        var elements: [(name: String, attributes: [String: String])] = []
-        var texts: [String] = []
-        private var current = ""
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            elements.append((name, attributes))
-            current = ""
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) { current += string }
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            if name == "text" { texts.append(current) }
-            current = ""
-        }
-        func withClass(_ name: String) -> [[String: String]] {
-            elements.filter { ($0.attributes["class"] ?? "").split(separator: " ").contains(Substring(name)) }.map(\.attributes)
-        }
-    }
-
-    static func parse(_ svg: String) throws -> Collector {
-        let parser = XMLParser(data: Data(svg.utf8))
-        let collector = Collector()
-        parser.delegate = collector
-        let ok = parser.parse()
-        try #require(ok, "not well-formed XML: \(String(describing: parser.parserError))")
-        return collector
-    }
-
     /// A melody in `meter` and an answering part, `bars` bars long; the player's notes are quarter notes.
     static func song(meter: (UInt8, Int), bars: Int, playerName: String = "Melody") -> MIDIFile {
         let perQuarter = 480
@@ -64,7 +34,7 @@ struct PianoRollSVGTests {
     func notesAndLegend(player: Int) throws {
         let file = Self.song(meter: (4, 4), bars: 4)
         let svg = PianoRollSVG(playerTrack: player).render(file)
-        let xml = try Self.parse(svg)
+        let xml = try SVGDocument.parse(svg)
         let expectedNotes = file.tracks.map { $0.noteSpans().count }
         #expect(xml.withClass("note").count == expectedNotes.reduce(0, +))
         #expect(xml.withClass("player").count == expectedNotes[player])
@@ -84,7 +54,7 @@ struct PianoRollSVGTests {
     @Test("bar lines follow the time signature", arguments: [((UInt8(4), 4), 4), ((3, 4), 6), ((6, 8), 5), ((7, 8), 3)])
     func barLines(meter: (UInt8, Int), bars: Int) throws {
         let file = Self.song(meter: meter, bars: bars)
-        let xml = try Self.parse(PianoRollSVG(playerTrack: 0).render(file))
+        let xml = try SVGDocument.parse(PianoRollSVG(playerTrack: 0).render(file))
         // A line at every bar start and one closing the last bar.
         #expect(xml.withClass("bar").count == bars + 1)
         let xs = xml.withClass("bar").compactMap { $0["x1"].flatMap(Double.init) }
@@ -102,7 +72,7 @@ struct PianoRollSVGTests {
 
     @Test("octave lines and labels at every C in the range")
     func octaves() throws {
-        let xml = try Self.parse(PianoRollSVG(playerTrack: 0).render(Self.song(meter: (4, 4), bars: 4)))
+        let xml = try SVGDocument.parse(PianoRollSVG(playerTrack: 0).render(Self.song(meter: (4, 4), bars: 4)))
         // Notes from C3 (48) to C5 (72): octaves C3, C4, C5 drawn.
         #expect(xml.withClass("octave").count == 3)
         #expect(xml.texts.filter { $0.hasPrefix("C") && $0.count == 2 } == ["C3", "C4", "C5"])
@@ -111,14 +81,14 @@ struct PianoRollSVGTests {
     @Test("track names are escaped; the result is still well-formed")
     func escaping() throws {
         let file = Self.song(meter: (4, 4), bars: 2, playerName: "<Lead & \"Solo\">\u{1}")
-        let xml = try Self.parse(PianoRollSVG(playerTrack: 0).render(file))
+        let xml = try SVGDocument.parse(PianoRollSVG(playerTrack: 0).render(file))
         #expect(xml.texts.contains { $0.hasPrefix("<Lead & \"Solo\"> (player)") })
     }
 
     @Test("an empty file still draws a well-formed frame")
     func empty() throws {
         let file = MIDIFile(format: .singleTrack, division: .ticksPerQuarter(96), tracks: [MIDITrack(events: [SMFEvent(tick: 0, .endOfTrack)])])
-        let xml = try Self.parse(PianoRollSVG(playerTrack: 0).render(file))
+        let xml = try SVGDocument.parse(PianoRollSVG(playerTrack: 0).render(file))
         #expect(xml.withClass("note").isEmpty)
         #expect(xml.withClass("legend").isEmpty)
     }

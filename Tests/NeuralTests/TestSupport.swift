@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Neural
 
 /// The folder holding Package.swift, found by walking up from this file.
@@ -16,16 +17,8 @@ let referenceFolder = packageRoot.appendingPathComponent("../shared/reference").
 
 /// Runs a program and returns its exit status and combined output.
 func runProgram(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    guard let run = try? Program.run(path, arguments, mergeOutput: true) else { return (-1, "cannot run \(path)") }
+    return (run.status, run.stdout)
 }
 
 /// A python3 that can import numpy (the PATH one first, then the system one), or nil.

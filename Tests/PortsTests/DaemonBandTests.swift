@@ -2,6 +2,7 @@ import Foundation
 import Engine
 import MIDI
 import Testing
+import TestSupport
 
 /// `sideman run` with a preset that has parts, through a real jackd: a melody from a python3-jack-client
 /// peer gets accompaniment on the preset's channels, on the grid, within a period of the player's notes;
@@ -10,7 +11,7 @@ import Testing
 struct DaemonBandTests {
     /// Runs the CLI to completion (training the tiny models).
     static func sideman(_ arguments: [String]) throws {
-        let child = try ChildProcess(TestPaths.sideman, arguments)
+        let child = try ChildProcess(Program.sideman, arguments)
         guard child.waitForExit(timeout: 120) == 0 else {
             throw HarnessError("sideman \(arguments.joined(separator: " ")) failed: \(child.errorLines.joined(separator: " | "))")
         }

@@ -13,7 +13,7 @@ struct DaemonServiceTests {
         let notify = try NotifySocket()
         let preset = TestPaths.packageRoot.appendingPathComponent("presets/default.yaml").path
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--preset", preset],
+            Program.sideman, ["run", "--backend", "jack", "--preset", preset],
             environment: server.environment.merging(["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]) { $1 })
         defer { daemon.stop() }
 
@@ -39,7 +39,7 @@ struct DaemonServiceTests {
         let server = try JackServer(startNow: false)
         let notify = try NotifySocket()
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack"],
+            Program.sideman, ["run", "--backend", "jack"],
             environment: server.environment.merging(["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]) { $1 })
         defer { daemon.stop() }
         // Started before JACK, it is ready all the same, saying it waits (systemd's start timeout must
@@ -80,7 +80,7 @@ struct DaemonServiceTests {
         // Room for the 16-part preset below (3 s on an idle 2-core machine) on a loaded one.
         let timeout = 12
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--preset", file.path, "--reload-timeout", String(timeout)],
+            Program.sideman, ["run", "--backend", "jack", "--preset", file.path, "--reload-timeout", String(timeout)],
             environment: server.environment.merging(
                 ["NOTIFY_SOCKET": notify.socketPath, "WATCHDOG_USEC": String(Int(watchdogSeconds * 1e6))]) { $1 })
         defer { daemon.stop() }

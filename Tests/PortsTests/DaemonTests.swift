@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `sideman run` as a user runs it, between a sending and a receiving python3-jack-client peer.
 @Suite(.serialized, .enabled(if: TestPaths.jackMissing == nil, "needs jackd and python3-jack-client (scripts/setup.sh)"))
@@ -16,7 +17,7 @@ struct DaemonTests {
         ) throws {
             self.server = server
             daemon = try ChildProcess(
-                TestPaths.sideman,
+                Program.sideman,
                 ["run", "--backend", "jack", "--connect-in", "sender:out", "--connect-out", "receiver:in"] + arguments,
                 environment: server.environment.merging(environment) { $1 })
             guard daemon.waitForError(containing: "ready as") != nil else {
@@ -96,7 +97,7 @@ struct DaemonTests {
         defer { daemon?.stop() }
         let receiver = try JackPeer(name: "receiver", server: server, activationDelay: 1.5) {
             daemon = try ChildProcess(
-                TestPaths.sideman, ["run", "--connect-out", "receiver:in"], environment: server.environment)
+                Program.sideman, ["run", "--connect-out", "receiver:in"], environment: server.environment)
             guard daemon?.waitForError(containing: "ready as") != nil else { throw HarnessError("sideman did not start") }
         }
         defer { receiver.stop() }
@@ -154,7 +155,7 @@ struct DaemonTests {
         let server = try JackServer(startNow: false)
         defer { server.stop() }
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--connect-in", "sender:out", "--connect-out", "receiver:in"],
+            Program.sideman, ["run", "--connect-in", "sender:out", "--connect-out", "receiver:in"],
             environment: server.environment)
         defer { daemon.stop() }
         #expect(daemon.waitForError(containing: "no server running") != nil)
@@ -230,15 +231,15 @@ struct DaemonTests {
 
     @Test func cliErrorsAreOneLineWithSysexitsCodes() throws {
         let missing = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
-        let ports = try ChildProcess(TestPaths.sideman, ["ports"], environment: missing)
+        let ports = try ChildProcess(Program.sideman, ["ports"], environment: missing)
         #expect(ports.waitForExit() == 69)
         #expect(ports.errorLines.first?.hasPrefix("sideman: jack: no server running") == true)
 
-        let alsa = try ChildProcess(TestPaths.sideman, ["run", "--backend", "alsa"], environment: missing)
+        let alsa = try ChildProcess(Program.sideman, ["run", "--backend", "alsa"], environment: missing)
         #expect(alsa.waitForExit() == 69)
         #expect(alsa.errorLines.first?.hasPrefix("sideman: alsa: ") == true)
 
-        let preset = try ChildProcess(TestPaths.sideman, ["run", "--preset", "no-such-preset"], environment: missing)
+        let preset = try ChildProcess(Program.sideman, ["run", "--preset", "no-such-preset"], environment: missing)
         #expect(preset.waitForExit() == 66)
         #expect(preset.errorLines.first?.hasPrefix("sideman: no-such-preset: no such preset") == true)
 
@@ -246,14 +247,14 @@ struct DaemonTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let invalid = folder.appendingPathComponent("invalid.yaml")
         try "thru:\n  transpose: 100\n".write(to: invalid, atomically: true, encoding: .utf8)
-        let bad = try ChildProcess(TestPaths.sideman, ["run", "--preset", invalid.path], environment: missing)
+        let bad = try ChildProcess(Program.sideman, ["run", "--preset", invalid.path], environment: missing)
         #expect(bad.waitForExit() == 65)
         #expect(bad.errorLines.first?.hasPrefix("sideman: \(invalid.path): thru.transpose:") == true)
 
         let band = folder.appendingPathComponent("band.yaml")
         try "parts:\n  - name: bass\n    role: bass\n    model: bass.safetensors\n    channel: 2\n"
             .write(to: band, atomically: true, encoding: .utf8)
-        let parts = try ChildProcess(TestPaths.sideman, ["run", "--preset", band.path], environment: missing)
+        let parts = try ChildProcess(Program.sideman, ["run", "--preset", band.path], environment: missing)
         #expect(parts.waitForExit() == 66)
         #expect(parts.errorLines.first == "sideman: \(folder.path)/bass.safetensors: no such model file (parts[0].model)")
     }
@@ -279,7 +280,7 @@ struct DaemonTests {
                 """.write(to: file, atomically: true, encoding: .utf8)
         }
         try write(transpose: 7)
-        let daemon = try ChildProcess(TestPaths.sideman, ["run", "--preset", file.path], environment: server.environment)
+        let daemon = try ChildProcess(Program.sideman, ["run", "--preset", file.path], environment: server.environment)
         defer { daemon.stop() }
         #expect(daemon.waitForError(containing: "ready as") != nil)
         let sender = try JackPeer(name: "sender", server: server)
@@ -316,7 +317,7 @@ struct DaemonTests {
         let synth = try JackPeer(name: "synth", server: server)
         defer { synth.stop() }
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--connect-in", "synth:out", "--connect-out", "fluidsynth:l_00"],
+            Program.sideman, ["run", "--backend", "jack", "--connect-in", "synth:out", "--connect-out", "fluidsynth:l_00"],
             environment: server.environment)
         defer { daemon.stop() }
         let line = try #require(daemon.waitForError(containing: "matches no MIDI", timeout: 20))
@@ -329,7 +330,7 @@ struct DaemonTests {
     @Test func portsListsTheServersPorts() throws {
         let server = try JackServer()
         defer { server.stop() }
-        let ports = try ChildProcess(TestPaths.sideman, ["ports"], environment: server.environment)
+        let ports = try ChildProcess(Program.sideman, ["ports"], environment: server.environment)
         #expect(ports.waitForExit() == 0)
         var lines: [String] = []
         while let line = ports.nextLine(timeout: 5) { lines.append(line) }
@@ -338,7 +339,7 @@ struct DaemonTests {
         #expect(fields.contains(["jack", "system:playback_2", "audio", "in", "physical"]))
 
         // A server with no MIDI ports (the dummy backend has none) says so instead of printing nothing.
-        let midi = try ChildProcess(TestPaths.sideman, ["ports", "--midi", "--backend", "jack"], environment: server.environment)
+        let midi = try ChildProcess(Program.sideman, ["ports", "--midi", "--backend", "jack"], environment: server.environment)
         #expect(midi.waitForExit() == 0)
         #expect(midi.nextLine(timeout: 5)?.hasPrefix("no MIDI ports on jack") == true)
     }

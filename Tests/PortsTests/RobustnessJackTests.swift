@@ -59,7 +59,7 @@ struct RobustnessJackTests {
         let server = try JackServer(period: 1024)
         defer { server.stop() }
         let daemon = try ChildProcess(
-            TestPaths.sideman,
+            Program.sideman,
             ["run", "--backend", "jack", "--connect-in", "flood:out", "--connect-out", "flood:in", "--metrics", "127.0.0.1:0"],
             environment: server.environment)
         defer { daemon.stop() }
@@ -120,7 +120,7 @@ struct RobustnessJackTests {
         let server = try JackServer()
         defer { server.stop() }
         let daemon = try ChildProcess(
-            TestPaths.sideman,
+            Program.sideman,
             ["run", "--backend", "jack", "--connect-in", "player:out", "--connect-out", "player:in", "--metrics", "127.0.0.1:0"],
             environment: server.environment)
         defer { daemon.stop() }

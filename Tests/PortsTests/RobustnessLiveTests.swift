@@ -66,7 +66,7 @@ struct RobustnessLiveTests {
 
     static func startDaemon(preset: String, server: JackServer, peer: String, extra: [String] = []) throws -> ChildProcess {
         let daemon = try ChildProcess(
-            TestPaths.sideman,
+            Program.sideman,
             ["run", "--backend", "jack", "--preset", preset, "--connect-in", "\(peer):out", "--connect-out", "\(peer):in"] + extra,
             environment: server.environment)
         guard daemon.waitForError(containing: "ready as", timeout: 60) != nil else {
@@ -183,7 +183,7 @@ struct RobustnessLiveTests {
         let server = try JackServer()
         defer { server.stop() }
         let arguments = ["run", "--backend", "jack", "--preset", "band", "--connect-in", "sender:out", "--connect-out", "receiver:in"]
-        let first = try ChildProcess(TestPaths.sideman, arguments, environment: server.environment)
+        let first = try ChildProcess(Program.sideman, arguments, environment: server.environment)
         defer { first.stop() }
         try #require(first.waitForError(containing: "ready as", timeout: 60) != nil)
         let sender = try JackPeer(name: "sender", server: server)
@@ -203,7 +203,7 @@ struct RobustnessLiveTests {
         _ = first.waitForExit(timeout: 10)
         #expect(Self.sounding(try receiver.received()).contains([0, 64]), "a killed daemon leaves the note sounding")
 
-        let second = try ChildProcess(TestPaths.sideman, arguments, environment: server.environment)
+        let second = try ChildProcess(Program.sideman, arguments, environment: server.environment)
         defer { second.stop() }
         try #require(second.waitForError(containing: "ready as", timeout: 60) != nil)
         let ready = Date()

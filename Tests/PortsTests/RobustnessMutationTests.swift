@@ -84,21 +84,8 @@ struct RobustnessMutationTests {
         return bytes
     }
 
-    /// Runs the binary; returns its exit status and stderr lines.
-    static func runSideman(_ arguments: [String]) throws -> (status: Int32, lines: [String]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.sideman)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]) { $1 }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
-    }
+    /// No JACK server may be started or reached by the binary runs (a mutant that loads must still fail fast).
+    static let noJack = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
 
     @Test func mutatedPresetsAreRejectedWithExit65OrStillValid() throws {
         let defaultText = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("presets/default.yaml"), encoding: .utf8)
@@ -134,7 +121,8 @@ struct RobustnessMutationTests {
         for (index, bytes) in rejected.prefix(Self.throughBinary).enumerated() {
             let path = folder.appendingPathComponent("mutant\(index).yaml").path
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            let (status, lines) = try Self.runSideman(["run", "--backend", "jack", "--preset", path])
+            let run = try Program.sideman(["run", "--backend", "jack", "--preset", path], environment: Self.noJack)
+            let (status, lines) = (run.status, run.stderrLines)
             #expect(status == 65, "\(path): exit \(status): \(lines)")
             #expect(lines.count == 1 && lines[0].hasPrefix("sideman: \(path): "), "\(path): \(lines)")
         }
@@ -181,7 +169,9 @@ struct RobustnessMutationTests {
         for (index, bytes) in rejected.prefix(Self.throughBinary).enumerated() {
             let path = folder.appendingPathComponent("mutant\(index).safetensors").path
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            let (status, lines) = try Self.runSideman(["bench", "--model", path, "--steps", "1", "--warmup", "0", "--cold-steps", "0"])
+            let run = try Program.sideman(
+                ["bench", "--model", path, "--steps", "1", "--warmup", "0", "--cold-steps", "0"], environment: Self.noJack)
+            let (status, lines) = (run.status, run.stderrLines)
             #expect(status == 65, "\(path): exit \(status): \(lines)")
             #expect(lines.count == 1 && lines[0].hasPrefix("sideman: \(path): "), "\(path): \(lines)")
         }

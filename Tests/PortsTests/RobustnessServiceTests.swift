@@ -20,7 +20,7 @@ struct RobustnessServiceTests {
     @Test func doctorReportsTheRunningServerItsRateAndPeriod() throws {
         let server = try JackServer(period: 256)
         defer { server.stop() }
-        let doctor = try ChildProcess(TestPaths.sideman, ["doctor"], environment: server.environment)
+        let doctor = try ChildProcess(Program.sideman, ["doctor"], environment: server.environment)
         var lines: [String] = []
         while let line = doctor.nextLine(timeout: 30) { lines.append(line) }
         let status = doctor.waitForExit()
@@ -33,7 +33,7 @@ struct RobustnessServiceTests {
 
     @Test func doctorWithoutAServerSaysHowToStartOne() throws {
         let environment = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
-        let doctor = try ChildProcess(TestPaths.sideman, ["doctor"], environment: environment)
+        let doctor = try ChildProcess(Program.sideman, ["doctor"], environment: environment)
         var lines: [String] = []
         while let line = doctor.nextLine(timeout: 30) { lines.append(line) }
         let status = doctor.waitForExit()
@@ -56,7 +56,7 @@ struct RobustnessServiceTests {
         let server = try JackServer()
         defer { server.stop() }
         let doctor = try ChildProcess(
-            TestPaths.sideman, ["doctor"], environment: server.environment.merging(["XDG_CONFIG_HOME": home.path]) { $1 })
+            Program.sideman, ["doctor"], environment: server.environment.merging(["XDG_CONFIG_HOME": home.path]) { $1 })
         var lines: [String] = []
         while let line = doctor.nextLine(timeout: 30) { lines.append(line) }
         let status = doctor.waitForExit()
@@ -68,14 +68,14 @@ struct RobustnessServiceTests {
 
     @Test func logLinesCarryTheirLevelAndTheLevelOptionFiltersThem() throws {
         let environment = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
-        let chatty = try ChildProcess(TestPaths.sideman, ["run", "--backend", "jack"], environment: environment)
+        let chatty = try ChildProcess(Program.sideman, ["run", "--backend", "jack"], environment: environment)
         defer { chatty.stop() }
         let waiting = try #require(chatty.waitForError(containing: "no server running"))
         #expect(waiting.hasPrefix("sideman: warning: jack: no server running"), "\(waiting)")
         chatty.signal(SIGTERM)
         #expect(chatty.waitForExit() == 0)
 
-        let quiet = try ChildProcess(TestPaths.sideman, ["run", "--backend", "jack", "--log-level", "error"], environment: environment)
+        let quiet = try ChildProcess(Program.sideman, ["run", "--backend", "jack", "--log-level", "error"], environment: environment)
         defer { quiet.stop() }
         usleep(500_000)  // long enough for the warning it must not print
         quiet.signal(SIGTERM)
@@ -84,7 +84,7 @@ struct RobustnessServiceTests {
 
         let server = try JackServer()
         defer { server.stop() }
-        let daemon = try ChildProcess(TestPaths.sideman, ["run", "--backend", "jack"], environment: server.environment)
+        let daemon = try ChildProcess(Program.sideman, ["run", "--backend", "jack"], environment: server.environment)
         defer { daemon.stop() }
         let ready = try #require(daemon.waitForError(containing: "ready as"))
         #expect(ready == "sideman: info: jack: ready as sideman:in -> sideman:out (48000 Hz, 128 frames)")
@@ -92,25 +92,25 @@ struct RobustnessServiceTests {
 
     @Test func metricsRefuseRemoteAddressesUnlessAllowedAndReportABusyPort() throws {
         let environment = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
-        let remote = try ChildProcess(TestPaths.sideman, ["run", "--metrics", "0.0.0.0:9464"], environment: environment)
+        let remote = try ChildProcess(Program.sideman, ["run", "--metrics", "0.0.0.0:9464"], environment: environment)
         #expect(remote.waitForExit() == 64)
         #expect(remote.errorLines.first?.contains("not a loopback address") == true, "\(remote.errorLines)")
-        let garbage = try ChildProcess(TestPaths.sideman, ["run", "--metrics", "9464"], environment: environment)
+        let garbage = try ChildProcess(Program.sideman, ["run", "--metrics", "9464"], environment: environment)
         #expect(garbage.waitForExit() == 64)
         let open = try ChildProcess(
-            TestPaths.sideman, ["run", "--metrics", "0.0.0.0:0", "--metrics-allow-remote"], environment: environment)
+            Program.sideman, ["run", "--metrics", "0.0.0.0:0", "--metrics-allow-remote"], environment: environment)
         #expect(open.waitForExit() == 64)
         #expect(
             open.errorLines == ["sideman: --metrics-allow-remote: needs --metrics-token-file PATH: other machines must send a bearer token to read the metrics"])
 
         let first = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0"], environment: environment)
+            Program.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0"], environment: environment)
         defer { first.stop() }
         let port = try RobustnessJackTests.metricsPort(first)
         let metrics = try RobustnessJackTests.scrape(port)
         #expect(metrics["sideman_up"] == 0, "no server yet: down")
         let busy = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:\(port)"], environment: environment)
+            Program.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:\(port)"], environment: environment)
         #expect(busy.waitForExit() == 69)
         #expect(busy.errorLines == ["sideman: metrics 127.0.0.1:\(port): cannot listen: Address already in use"])
     }
@@ -127,14 +127,14 @@ struct RobustnessServiceTests {
         try (token + "\n").write(toFile: file, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
         let exposed = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
+            Program.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
             environment: environment)
         #expect(exposed.waitForExit() == 65)
         #expect(exposed.errorLines.count == 1 && exposed.errorLines.first?.hasPrefix("sideman: \(file): ") == true, "\(exposed.errorLines)")
 
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         let daemon = try ChildProcess(
-            TestPaths.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
+            Program.sideman, ["run", "--backend", "jack", "--metrics", "127.0.0.1:0", "--metrics-token-file", file],
             environment: environment)
         defer { daemon.stop() }
         let port = try RobustnessJackTests.metricsPort(daemon)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The unit files as systemd itself reads them: `systemd-analyze security --offline` scores the
 /// hardening, `systemd-analyze verify`-style parsing is left to that same tool.
@@ -17,16 +18,8 @@ import Testing
 
     /// Runs systemd-analyze and returns its exit code and output.
     static func analyze(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyzer)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try Program.run(analyzer, arguments, mergeOutput: true)
+        return (run.status, run.stdout)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyzer), "systemd-analyze is not installed"))

@@ -1,9 +1,7 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import MIDI
 import Testing
+import TestSupport
 
 /// `sideman demo` and the `--svg` option, through the built binary.
 @Suite("sideman demo and --svg")
@@ -24,22 +22,12 @@ struct DemoCommandTests {
     }
 
     /// Counts the SVG's note rectangles, player and generated; fails on malformed XML.
-    final class NoteCounter: NSObject, XMLParserDelegate {
-        var player = 0
-        var generated = 0
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            guard name == "rect", let classes = attributes["class"]?.split(separator: " "), classes.contains("note") else { return }
-            if classes.contains("player") { player += 1 } else { generated += 1 }
-        }
-    }
-
     static func notes(inSVG path: String) throws -> (player: Int, generated: Int) {
-        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: path)))
-        let counter = NoteCounter()
-        parser.delegate = counter
-        let ok = parser.parse()
-        try #require(ok, "\(path) is not well-formed XML: \(String(describing: parser.parserError))")
-        return (counter.player, counter.generated)
+        let notes = try SVGDocument.read(path).elements.filter { $0.name == "rect" }.map(\.attributes).filter {
+            ($0["class"] ?? "").split(separator: " ").contains("note")
+        }
+        let player = notes.filter { ($0["class"] ?? "").split(separator: " ").contains("player") }.count
+        return (player, notes.count - player)
     }
 
     /// Note-ons per track (each becomes one drawn note).
@@ -62,7 +50,7 @@ struct DemoCommandTests {
     @Test("the built-in tune is answered by the folk preset; MIDI and SVG agree; a seed repeats it")
     func builtInDemo() throws {
         try Self.withFolder { folder in
-            let run = try CLI.run(["demo", "--out", folder, "--seed", "5"])
+            let run = try Program.sideman(["demo", "--out", folder, "--seed", "5"])
             #expect(run.status == 0, "\(run.stderr)")
             let midi = folder + "/demo.mid", svg = folder + "/demo.svg"
             #expect(run.stdout.contains("wrote \(midi)"))
@@ -76,7 +64,7 @@ struct DemoCommandTests {
             #expect(drawn.player == counts[0])
             #expect(drawn.generated == counts[1])
             let first = try Data(contentsOf: URL(fileURLWithPath: midi))
-            let again = try CLI.run(["demo", "--out", folder, "--seed", "5"])
+            let again = try Program.sideman(["demo", "--out", folder, "--seed", "5"])
             #expect(again.status == 0)
             #expect(try Data(contentsOf: URL(fileURLWithPath: midi)) == first)
         }
@@ -86,7 +74,7 @@ struct DemoCommandTests {
     func givenFile() throws {
         let example = try CLI.example()
         try Self.withFolder { folder in
-            let run = try CLI.run(["demo", example, "--out", folder, "--bars", "2"])
+            let run = try Program.sideman(["demo", example, "--out", folder, "--bars", "2"])
             #expect(run.status == 0, "\(run.stderr)")
             let input = try Self.noteCounts(inMIDI: example)
             let counts = try Self.noteCounts(inMIDI: folder + "/demo.mid")
@@ -101,7 +89,7 @@ struct DemoCommandTests {
     @Test("a missing preset is one line and exit 66, and writes nothing")
     func missingPreset() throws {
         try Self.withFolder { folder in
-            let run = try CLI.run(["demo", "--preset", "no-such-preset", "--out", folder])
+            let run = try Program.sideman(["demo", "--preset", "no-such-preset", "--out", folder])
             #expect(run.status == 66)
             #expect(run.stderrLines.count == 1)
             #expect(run.stderrLines.first?.hasPrefix("sideman: ") == true)
@@ -112,7 +100,7 @@ struct DemoCommandTests {
     @Test("without FluidSynth the demo says how to get it", .enabled(if: !hasSynth))
     func wavHint() throws {
         try Self.withFolder { folder in
-            let run = try CLI.run(["demo", "--out", folder])
+            let run = try Program.sideman(["demo", "--out", folder])
             #expect(run.status == 0)
             #expect(run.stdout.contains("apt-get install fluidsynth fluid-soundfont-gm"))
             #expect(!FileManager.default.fileExists(atPath: folder + "/demo.wav"))
@@ -123,7 +111,7 @@ struct DemoCommandTests {
           .enabled(if: hasSynth))
     func wav() throws {
         try Self.withFolder { folder in
-            let run = try CLI.run(["demo", "--out", folder])
+            let run = try Program.sideman(["demo", "--out", folder])
             #expect(run.status == 0, "\(run.stderr)")
             let wav = try Data(contentsOf: URL(fileURLWithPath: folder + "/demo.wav"))
             #expect(wav.count > 44_100)
@@ -142,7 +130,7 @@ struct DemoCommandTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let out = folder + "/out.mid"
             // twinkle plays its bass on channel 2, the folk preset's answer channel.
-            let run = try CLI.run(["continue", try CLI.example(), "-o", out, "--preset", "folk", "--bars", "2"])
+            let run = try Program.sideman(["continue", try CLI.example(), "-o", out, "--preset", "folk", "--bars", "2"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("the answer goes on channel"))
             let tracks = try MIDIFileReader.read(path: out).file.tracks
@@ -160,7 +148,7 @@ struct DemoCommandTests {
         try Self.withFolder { folder in
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let out = folder + "/out.mid", svg = folder + "/out.svg"
-            let run = try CLI.run([command, example, "-o", out, "--preset", "folk", "--svg", svg])
+            let run = try Program.sideman([command, example, "-o", out, "--preset", "folk", "--svg", svg])
             #expect(run.status == 0, "\(run.stderr)")
             let counts = try Self.noteCounts(inMIDI: out)
             let drawn = try Self.notes(inSVG: svg)

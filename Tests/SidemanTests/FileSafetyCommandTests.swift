@@ -1,6 +1,7 @@
 import Foundation
 import Neural
 import Testing
+import TestSupport
 
 /// Files that would hang, crash or fool the commands (issue 13): special files as inputs or outputs, an
 /// output that is the input, weights with NaNs, MIDI files that last for years. Each command must answer
@@ -10,30 +11,11 @@ import Testing
 struct FileSafetyCommandTests {
     typealias CLI = InspectCommandTests
 
-    struct Outcome {
-        var status: Int32
-        var killed: Bool
-        var stderr: String
-    }
-
     /// Far longer than any of these commands needs, even on a loaded machine; only a hang reaches it.
     static let killAfter: Double = 300
 
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = try CLI.sideman()
-        process.arguments = arguments
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + killAfter) { if process.isRunning { kill(pid, SIGKILL) } }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, killed: process.terminationReason == .uncaughtSignal,
-            stderr: String(decoding: errData, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> Program.Outcome {
+        try Program.sideman(arguments, killAfter: killAfter)
     }
 
     static func withFolder(_ body: (String) throws -> Void) throws {
@@ -62,7 +44,7 @@ struct FileSafetyCommandTests {
         return path
     }
 
-    static func expectOneLine(_ run: Outcome, _ status: Int32, _ line: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLine(_ run: Program.Outcome, _ status: Int32, _ line: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!run.killed, "killed after \(killAfter) s: it hung", sourceLocation: sourceLocation)
         #expect(run.status == status, "\(run.stderr)", sourceLocation: sourceLocation)
         #expect(run.stderr == "sideman: \(line)\n", sourceLocation: sourceLocation)
@@ -162,7 +144,7 @@ struct FileSafetyCommandTests {
 
     @Test func theLengthRuleIsInEachOfflineCommandsHelp() throws {
         for command in ["accompany", "continue", "demo"] {
-            let help = try CLI.run([command, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let help = try Program.sideman([command, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(help.contains("A file longer than 2 hours"), "\(command)")
             #expect(help.contains("names an input file (exit 64)"), "\(command)")
         }

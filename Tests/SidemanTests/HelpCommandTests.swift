@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every subcommand explains itself with examples, and the shell completions name them all.
 @Suite("sideman help and completions")
@@ -9,7 +10,7 @@ struct HelpCommandTests {
 
     @Test("every subcommand's help has a discussion with examples that run that subcommand", arguments: subcommands)
     func examples(subcommand: String) throws {
-        let run = try CLI.run([subcommand, "--help"])
+        let run = try Program.sideman([subcommand, "--help"])
         #expect(run.status == 0)
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let start = try #require(lines.firstIndex(of: "Examples:"), "no Examples: in \(subcommand) --help")
@@ -24,7 +25,7 @@ struct HelpCommandTests {
 
     @Test("completion scripts name every subcommand", arguments: ["bash", "zsh", "fish"])
     func completions(shell: String) throws {
-        let run = try CLI.run(["--generate-completion-script", shell])
+        let run = try Program.sideman(["--generate-completion-script", shell])
         #expect(run.status == 0, "\(run.stderr)")
         for subcommand in Self.subcommands {
             #expect(run.stdout.contains(subcommand), "\(shell) completions lack \(subcommand)")
@@ -37,7 +38,7 @@ struct HelpCommandTests {
           arguments: ["run", "accompany", "continue", "demo"])
     func presetNamesComplete(command: String) throws {
         // What the bash script runs for `sideman COMMAND --preset f<TAB>`: the words, the word's index, the cursor.
-        let run = try CLI.run(["---completion", command, "--", "--preset", "3", "1", "sideman", command, "--preset", "f"])
+        let run = try Program.sideman(["---completion", command, "--", "--preset", "3", "1", "sideman", command, "--preset", "f"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.split(separator: "\n") == ["folk"])
     }

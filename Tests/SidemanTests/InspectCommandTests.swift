@@ -1,40 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `sideman` binary as a user would and checks exit codes, stdout and stderr.
 @Suite("sideman inspect")
 struct InspectCommandTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var stderrLines: [Substring] { stderr.split(separator: "\n") }
-    }
-
-    /// The binary sits next to the test bundle: the directory of /proc/self/exe.
-    static func sideman() throws -> URL {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sideman")
-        try #require(FileManager.default.isExecutableFile(atPath: url.path), "sideman not built at \(url.path)")
-        return url
-    }
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = try sideman()
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a chatty child never blocks on a full pipe.
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-    }
-
     static func packageRoot(filePath: String = #filePath) -> URL? {
         var url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
         while url.path != "/" {
@@ -67,7 +37,7 @@ struct InspectCommandTests {
     @Test("a good file: exit 0, one JSON object with the song's facts")
     func goodFileJSON() throws {
         let path = try Self.example()
-        let run = try Self.run(["inspect", path, "--json"])
+        let run = try Program.sideman(["inspect", path, "--json"])
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty)
         #expect(run.stdout.split(separator: "\n").count == 1)
@@ -95,7 +65,7 @@ struct InspectCommandTests {
 
     @Test("a good file as text: format, division, tracks, tempo, key, duration")
     func goodFileText() throws {
-        let run = try Self.run(["inspect", try Self.example()])
+        let run = try Program.sideman(["inspect", try Self.example()])
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty)
         for words in ["format 1", "2 tracks", "480 ticks per quarter note", "28.800 s", "66 notes", "100.00 BPM", "4/4", "C major", "\"Melody\": 42 notes", "\"Bass\": 24 notes"] {
@@ -114,7 +84,7 @@ struct InspectCommandTests {
         }
         let line = try String(contentsOfFile: band.appendingPathComponent("train.jsonl").path, encoding: .utf8).split(separator: "\n").first { $0.contains("\"train/50sRock1Plus_0.mid\"") }
         let manifest = try Self.json(String(try #require(line)))
-        let run = try Self.run(["inspect", path, "--json"])
+        let run = try Program.sideman(["inspect", path, "--json"])
         #expect(run.status == 0)
         let object = try Self.json(run.stdout)
         let tracks = try #require(object["tracks"] as? [[String: Any]])
@@ -134,7 +104,7 @@ struct InspectCommandTests {
         let good = try #require(FileManager.default.contents(atPath: try Self.example()))
         try Self.withTemporaryFile("cut.mid", Array([UInt8](good).prefix(good.count / 2))) { path in
             for arguments in [["inspect", path], ["inspect", path, "--json"]] {
-                let run = try Self.run(arguments)
+                let run = try Program.sideman(arguments)
                 #expect(run.status == 65)
                 #expect(run.stdout.isEmpty)
                 #expect(run.stderrLines.count == 1, "\(run.stderr)")
@@ -148,7 +118,7 @@ struct InspectCommandTests {
     @Test("not a MIDI file at all: exit 65")
     func notMIDI() throws {
         try Self.withTemporaryFile("notes.txt", Array("C D E F G A B\n".utf8)) { path in
-            let run = try Self.run(["inspect", path])
+            let run = try Program.sideman(["inspect", path])
             #expect(run.status == 65)
             #expect(run.stderr == "sideman: \(path): not a Standard MIDI File (no MThd header) at byte 0\n")
         }
@@ -158,7 +128,7 @@ struct InspectCommandTests {
     func warning() throws {
         let good = try #require(FileManager.default.contents(atPath: try Self.example()))
         try Self.withTemporaryFile("extra.mid", [UInt8](good) + Array("*".utf8)) { path in
-            let run = try Self.run(["inspect", path, "--json"])
+            let run = try Program.sideman(["inspect", path, "--json"])
             #expect(run.status == 0)
             #expect(run.stderrLines.count == 1)
             #expect(run.stderr.hasPrefix("sideman: \(path): warning: 1 bytes of garbage after the last chunk ignored at byte \(good.count)"))
@@ -170,21 +140,21 @@ struct InspectCommandTests {
 
     @Test("a missing file: exit 66 and 'no such file'")
     func missing() throws {
-        let run = try Self.run(["inspect", "/nonexistent/song.mid"])
+        let run = try Program.sideman(["inspect", "/nonexistent/song.mid"])
         #expect(run.status == 66)
         #expect(run.stderr == "sideman: /nonexistent/song.mid: no such file\n")
     }
 
     @Test("a directory: exit 66")
     func directory() throws {
-        let run = try Self.run(["inspect", FileManager.default.temporaryDirectory.path])
+        let run = try Program.sideman(["inspect", FileManager.default.temporaryDirectory.path])
         #expect(run.status == 66)
         #expect(run.stderrLines.count == 1)
     }
 
     @Test("no file given: usage error, exit 64")
     func usage() throws {
-        let run = try Self.run(["inspect"])
+        let run = try Program.sideman(["inspect"])
         #expect(run.status == 64)
         #expect(run.stdout.isEmpty)
     }

@@ -2,6 +2,7 @@ import Foundation
 import MIDI
 import Music
 import Testing
+import TestSupport
 
 /// The shipped presets with their trained models, played offline over the example files through the
 /// daemon's engine (`sideman accompany`): what a musician would hear, checked for the musical basics.
@@ -19,7 +20,7 @@ struct ShippedPresetTests {
         let root = try #require(CLI.packageRoot())
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-shipped-\(preset)-\(getpid()).mid").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let run = try CLI.run(["accompany", root.appendingPathComponent("examples/\(example)").path, "-o", out,
+        let run = try Program.sideman(["accompany", root.appendingPathComponent("examples/\(example)").path, "-o", out,
                                "--preset", root.appendingPathComponent("presets/\(preset).yaml").path])
         #expect(run.status == 0, "\(run.stderr)")
         let file = try MIDIFileReader.read(path: out).file
@@ -119,7 +120,7 @@ struct ShippedPresetTests {
             return
         }
         for (model, target) in [("frame-model", 5.5), ("sigmoid-conv", 8.0)] {
-            let run = try CLI.run(["eval", "--model", root.appendingPathComponent("presets/jsb/\(model).safetensors").path,
+            let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/jsb/\(model).safetensors").path,
                                    "--data", "\(data)/jsb/pianoroll-quarter.valid.json", "--json"])
             #expect(run.status == 0, "\(run.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

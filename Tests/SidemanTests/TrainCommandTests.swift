@@ -1,33 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `sideman train` and `sideman eval` as a user runs them: tiny corpora written to a temporary folder.
 @Suite("sideman train and eval")
 struct TrainCommandTests {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func sideman(_ arguments: [String]) throws -> Outcome {
-        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let url = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sideman")
-        try #require(FileManager.default.isExecutableFile(atPath: url.path), "sideman not built at \(url.path)")
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                       stderr: String(decoding: errData, as: UTF8.self))
-    }
-
     /// A fresh folder for one test, removed afterwards.
     static func inFolder(_ body: (URL) throws -> Void) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-train-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -52,16 +29,16 @@ struct TrainCommandTests {
             try Self.folk(12, shift: 0).write(to: train, atomically: true, encoding: .utf8)
             try Self.folk(3, shift: 1).write(to: valid, atomically: true, encoding: .utf8)
             let model = dir.appendingPathComponent("m.safetensors").path
-            let run = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model] + Self.small)
+            let run = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model] + Self.small)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(FileManager.default.fileExists(atPath: model))
             #expect(FileManager.default.fileExists(atPath: model + ".ckpt"))
             // The loss curve beside the model: a train and a valid line, a point per epoch, the best ringed.
-            let curve = try SVGElements.read(model + ".loss.svg")
+            let curve = try SVGDocument.read(model + ".loss.svg")
             #expect(curve.withClass("series").map { $0["points"]?.split(separator: " ").count } == [2, 2])
             #expect(curve.withClass("highlight").count == 1)
             #expect(curve.withClass("legend").count == 2)
-            let eval = try Self.sideman(["eval", "--model", model, "--data", valid.path, "--json"])
+            let eval = try Program.sideman(["eval", "--model", model, "--data", valid.path, "--json"])
             #expect(eval.status == 0, "\(eval.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             let nll = try #require(object["nll_per_step"] as? Double)
@@ -71,27 +48,27 @@ struct TrainCommandTests {
             #expect(object["steps"] as? Int == 3 * 64)
             #expect(object["frame_nll"] == nil)
             // Resuming the finished run's checkpoint for one more epoch works.
-            let more = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model,
+            let more = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", model,
                                          "--resume", model + ".ckpt"] + Self.small.dropLast(2) + ["--epochs", "3"])
             #expect(more.status == 0, "\(more.stderr)")
             #expect(more.stderr.contains("epoch 3:"))
             // The resumed run's curve holds the whole history, not only its own epoch.
-            let resumed = try SVGElements.read(model + ".loss.svg")
+            let resumed = try SVGDocument.read(model + ".loss.svg")
             #expect(resumed.withClass("series").map { $0["points"]?.split(separator: " ").count } == [3, 3])
             // Starting from the trained weights, a new run's first epoch is already better than a fresh one's.
-            func firstValid(_ r: Outcome) -> Double? {
+            func firstValid(_ r: Program.Outcome) -> Double? {
                 r.stderr.split(separator: "\n").first { $0.hasPrefix("epoch 1:") }
                     .flatMap { $0.components(separatedBy: "valid NLL ").last?.split(separator: " ").first }.flatMap { Double($0) }
             }
-            let fresh = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
+            let fresh = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
                                           "--out", dir.appendingPathComponent("fresh.safetensors").path] + Self.small)
-            let continued = try Self.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
+            let continued = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path,
                                               "--out", dir.appendingPathComponent("more.safetensors").path, "--init-from", model] + Self.small)
             #expect(continued.status == 0, "\(continued.stderr)")
             let a = try #require(firstValid(fresh)), b = try #require(firstValid(continued))
             #expect(b < a, "continued \(b), fresh \(a)")
             // Weights of another shape cannot seed the run.
-            let other = try Self.sideman(["train", "--family", "basic", "--data", train.path, "--valid", valid.path,
+            let other = try Program.sideman(["train", "--family", "basic", "--data", train.path, "--valid", valid.path,
                                           "--out", dir.appendingPathComponent("x.safetensors").path, "--init-from", model] + Self.small)
             #expect(other.status == 65 && other.stderr.hasPrefix("sideman: \(model): has another configuration"), "\(other.stderr)")
         }
@@ -104,15 +81,15 @@ struct TrainCommandTests {
             let roll = dir.appendingPathComponent("pianoroll-quarter.train.json")
             try "[[[60,64,67],[62,65,69],[],[60,64,67],[59,62,67]],[[57,60,64],[57,60,64],[55,59,62]]]".write(to: roll, atomically: true, encoding: .utf8)
             let model = dir.appendingPathComponent("p.safetensors").path
-            let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model] + head + Self.small)
+            let run = try Program.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model] + head + Self.small)
             #expect(run.status == 0, "\(run.stderr)")
-            let eval = try Self.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
+            let eval = try Program.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             #expect(object["steps"] as? Int == 8)
             let frame = try #require(object["frame_nll"] as? Double)
             #expect(frame > 0 && frame == object["nll_per_step"] as? Double)
             #expect(object["head"] as? String == head[1])
-            let bench = try Self.sideman(["bench", "--model", model, "--steps", "50", "--warmup", "10", "--cold-steps", "2",
+            let bench = try Program.sideman(["bench", "--model", model, "--steps", "50", "--warmup", "10", "--cold-steps", "2",
                                           "--precision", "int8", "--json"])
             #expect(bench.status == 0, "\(bench.stderr)")
             let timing = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
@@ -132,18 +109,18 @@ struct TrainCommandTests {
             var nll: [Double] = [], size: [Int] = []
             for dtype in ["f32", "f16"] {
                 let model = dir.appendingPathComponent("\(dtype).safetensors").path
-                let run = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model, "--weights-dtype", dtype] + conv)
+                let run = try Program.sideman(["train", "--data", roll.path, "--valid", roll.path, "--out", model, "--weights-dtype", dtype] + conv)
                 #expect(run.status == 0, "\(run.stderr)")
                 let header = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)).prefix(400), as: UTF8.self)
                 #expect(header.contains("\"dtype\":\"\(dtype.uppercased())\""), "\(header)")
                 size.append(try FileManager.default.attributesOfItem(atPath: model)[.size] as? Int ?? 0)
-                let eval = try Self.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
+                let eval = try Program.sideman(["eval", "--model", model, "--data", roll.path, "--json"])
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
                 nll.append(try #require(object["frame_nll"] as? Double))
             }
             #expect(abs(nll[0] - nll[1]) < 0.01, "\(nll)")
             #expect(Double(size[1]) < 0.6 * Double(size[0]), "\(size)")
-            let bad = try Self.sideman(["train", "--data", roll.path, "--valid", roll.path,
+            let bad = try Program.sideman(["train", "--data", roll.path, "--valid", roll.path,
                                         "--out", dir.appendingPathComponent("x.safetensors").path, "--average", "1"])
             #expect(bad.status == 64 && bad.stderr.contains("--average"), "\(bad.stderr)")
         }
@@ -160,9 +137,9 @@ struct TrainCommandTests {
             try FileManager.default.createDirectory(at: songs, withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: example, to: songs.appendingPathComponent("twinkle.mid"))
             let model = dir.appendingPathComponent("m.safetensors").path
-            let run = try Self.sideman(["train", "--data", songs.path, "--valid", songs.path, "--out", model] + Self.small)
+            let run = try Program.sideman(["train", "--data", songs.path, "--valid", songs.path, "--out", model] + Self.small)
             #expect(run.status == 0, "\(run.stderr)")
-            let eval = try Self.sideman(["eval", "--model", model, "--data", songs.path, "--json"])
+            let eval = try Program.sideman(["eval", "--model", model, "--data", songs.path, "--json"])
             #expect(eval.status == 0, "\(eval.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             #expect((object["pieces"] as? Int ?? 0) >= 1)
@@ -178,27 +155,27 @@ struct TrainCommandTests {
             let chorale = (0..<12).map { k in "[\(67 + k % 3),\(64),\(60 - k % 2),\(48)]" }.joined(separator: ",")
             try "[[\(chorale)],[\(chorale)]]".write(to: satb, atomically: true, encoding: .utf8)
             let model = dir.appendingPathComponent("atb.safetensors").path
-            let run = try Self.sideman(["train", "--family", "conv", "--residual", "8", "--format", "jsb-atb", "--data", satb.path,
+            let run = try Program.sideman(["train", "--family", "conv", "--residual", "8", "--format", "jsb-atb", "--data", satb.path,
                                         "--valid", satb.path, "--out", model, "--head", "pitch_chain"] + Self.small)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("conditioned on the soprano"))
             // eval reads the same SATB file as ATB under the soprano, from the model's metadata.
-            let eval = try Self.sideman(["eval", "--model", model, "--data", satb.path, "--json"])
+            let eval = try Program.sideman(["eval", "--model", model, "--data", satb.path, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
             #expect(object["steps"] as? Int == 24)
 
             let folk = dir.appendingPathComponent("tunes.jsonl")
             try Self.folk(4, shift: 0).write(to: folk, atomically: true, encoding: .utf8)
-            let both = try Self.sideman(["train", "--data", folk.path, "--data", satb.path, "--valid", folk.path,
+            let both = try Program.sideman(["train", "--data", folk.path, "--data", satb.path, "--valid", folk.path,
                                          "--out", dir.appendingPathComponent("m.safetensors").path] + Self.small)
             #expect(both.status == 0, "\(both.stderr)")
             #expect(both.stderr.contains("on 6 pieces"), "4 tunes and 2 soprano lines: \(both.stderr)")
 
             // A condition the data cannot supply, and a family that takes none, are usage errors.
-            let harmony = try Self.sideman(["train", "--format", "jsb-atb", "--condition", "harmony", "--data", satb.path,
+            let harmony = try Program.sideman(["train", "--format", "jsb-atb", "--condition", "harmony", "--data", satb.path,
                                             "--valid", satb.path, "--out", model] + Self.small)
             #expect(harmony.status == 64 && harmony.stderr.contains("no harmony condition"), "\(harmony.stderr)")
-            let lookback = try Self.sideman(["train", "--family", "lookback", "--condition", "harmony", "--data", folk.path,
+            let lookback = try Program.sideman(["train", "--family", "lookback", "--condition", "harmony", "--data", folk.path,
                                              "--valid", folk.path, "--out", model] + Self.small)
             #expect(lookback.status == 64 && lookback.stderr.contains("lookback takes no condition inputs"), "\(lookback.stderr)")
         }
@@ -207,18 +184,18 @@ struct TrainCommandTests {
     @Test func missingDataExits66AndBadDataExits65() throws {
         try Self.inFolder { dir in
             let missing = dir.appendingPathComponent("nothing.jsonl").path
-            let a = try Self.sideman(["train", "--data", missing, "--valid", missing, "--out", dir.appendingPathComponent("x").path])
+            let a = try Program.sideman(["train", "--data", missing, "--valid", missing, "--out", dir.appendingPathComponent("x").path])
             #expect(a.status == 66)
             #expect(a.stderr == "sideman: \(missing): no such file\n")
             let bad = dir.appendingPathComponent("bad.jsonl")
             try "{\"id\":\"x\",\"spq\":4,\"notes\":[[0,4,60],[2,4,62]]}\n".write(to: bad, atomically: true, encoding: .utf8)
-            let b = try Self.sideman(["train", "--data", bad.path, "--valid", bad.path, "--out", dir.appendingPathComponent("y").path])
+            let b = try Program.sideman(["train", "--data", bad.path, "--valid", bad.path, "--out", dir.appendingPathComponent("y").path])
             #expect(b.status == 65)
             #expect(b.stderr.hasPrefix("sideman: \(bad.path): line 1:"))
             #expect(b.stderr.split(separator: "\n").count == 1)
             let garbage = dir.appendingPathComponent("m.safetensors")
             try Data([1, 2, 3]).write(to: garbage)
-            let c = try Self.sideman(["eval", "--model", garbage.path, "--data", bad.path])
+            let c = try Program.sideman(["eval", "--model", garbage.path, "--data", bad.path])
             #expect(c.status == 65)
             #expect(c.stderr.hasPrefix("sideman: \(garbage.path): "))
         }

@@ -64,22 +64,22 @@ public struct Attention {
     @inline(__always) func outputColumn(_ c: Int) -> Int { c < hidden ? c : hs + c - hidden }
 
     public func load(_ reader: WeightReader) throws(WeightsError) {
-        try key.load(reader, "attention.key", hasBias: false)
-        try query.load(reader, "attention.query", hasBias: false)
-        score.copy(from: try reader.take("attention.score", shape: [hidden]))
-        let w = try reader.take("attention.output.weight", shape: [hidden, 2 * hidden])
+        try key.load(reader, TensorName.attentionKey, hasBias: false)
+        try query.load(reader, TensorName.attentionQuery, hasBias: false)
+        score.copy(from: try reader.take(TensorName.attentionScore, shape: [hidden]))
+        let w = try reader.take(TensorName.weight(TensorName.attentionOutput), shape: [hidden, 2 * hidden])
         for r in 0..<hidden { for c in 0..<(2 * hidden) { output.weight[r, outputColumn(c)] = w[r * 2 * hidden + c] } }
-        output.bias.copy(from: try reader.take("attention.output.bias", shape: [hidden]))
+        output.bias.copy(from: try reader.take(TensorName.bias(TensorName.attentionOutput), shape: [hidden]))
     }
 
     public func save(_ set: inout WeightSet) {
-        key.save(&set, "attention.key", hasBias: false)
-        query.save(&set, "attention.query", hasBias: false)
-        set.tensors["attention.score"] = Tensor(shape: [hidden], values: score.array)
+        key.save(&set, TensorName.attentionKey, hasBias: false)
+        query.save(&set, TensorName.attentionQuery, hasBias: false)
+        set.tensors[TensorName.attentionScore] = Tensor(shape: [hidden], values: score.array)
         var w = [Float](repeating: 0, count: hidden * 2 * hidden)
         for r in 0..<hidden { for c in 0..<(2 * hidden) { w[r * 2 * hidden + c] = output.weight[r, outputColumn(c)] } }
-        set.tensors["attention.output.weight"] = Tensor(shape: [hidden, 2 * hidden], values: w)
-        set.tensors["attention.output.bias"] = Tensor(shape: [hidden], values: output.bias.array)
+        set.tensors[TensorName.weight(TensorName.attentionOutput)] = Tensor(shape: [hidden, 2 * hidden], values: w)
+        set.tensors[TensorName.bias(TensorName.attentionOutput)] = Tensor(shape: [hidden], values: output.bias.array)
     }
 
     public func prepare(_ precision: Precision) {

@@ -37,12 +37,12 @@ public struct DilatedConvStack {
     }
 
     public func load(_ reader: WeightReader) throws(WeightsError) {
-        for (l, layer) in layers.enumerated() { try layer.load(reader, "layers.\(l)") }
+        for (l, layer) in layers.enumerated() { try layer.load(reader, TensorName.convLayer(l)) }
         sumSkipBiases()
     }
 
     public func save(_ set: inout WeightSet) {
-        for (l, layer) in layers.enumerated() { layer.save(&set, "layers.\(l)") }
+        for (l, layer) in layers.enumerated() { layer.save(&set, TensorName.convLayer(l)) }
     }
 
     /// The skip biases are constant per step, so they are added once as their sum.
@@ -138,8 +138,8 @@ public struct GatedResidualLayer {
     }
 
     func load(_ reader: WeightReader, _ prefix: String) throws(WeightsError) {
-        let w = try reader.take("\(prefix).dilated.weight", shape: [2 * gate, residual, 2])
-        let b = try reader.take("\(prefix).dilated.bias", shape: [2 * gate])
+        let w = try reader.take(TensorName.weight(TensorName.dilated(prefix)), shape: [2 * gate, residual, 2])
+        let b = try reader.take(TensorName.bias(TensorName.dilated(prefix)), shape: [2 * gate])
         for o in 0..<(2 * gate) {
             for c in 0..<residual {
                 dilated[row(o), c] = w[(o * residual + c) * 2]
@@ -147,10 +147,10 @@ public struct GatedResidualLayer {
             }
             dilatedBias[row(o)] = b[o]
         }
-        let wr = try reader.take("\(prefix).residual.weight", shape: [residual, gate])
-        residualBias.copy(from: try reader.take("\(prefix).residual.bias", shape: [residual]))
-        let ws = try reader.take("\(prefix).skip.weight", shape: [skipChannels, gate])
-        skipBias.copy(from: try reader.take("\(prefix).skip.bias", shape: [skipChannels]))
+        let wr = try reader.take(TensorName.weight(TensorName.residual(prefix)), shape: [residual, gate])
+        residualBias.copy(from: try reader.take(TensorName.bias(TensorName.residual(prefix)), shape: [residual]))
+        let ws = try reader.take(TensorName.weight(TensorName.skip(prefix)), shape: [skipChannels, gate])
+        skipBias.copy(from: try reader.take(TensorName.bias(TensorName.skip(prefix)), shape: [skipChannels]))
         for c in 0..<gate {
             for r in 0..<residual { outputs[ss + r, c] = wr[r * gate + c] }
             for r in 0..<skipChannels { outputs[r, c] = ws[r * gate + c] }
@@ -167,17 +167,17 @@ public struct GatedResidualLayer {
             }
             b[o] = dilatedBias[row(o)]
         }
-        set.tensors["\(prefix).dilated.weight"] = Tensor(shape: [2 * gate, residual, 2], values: w)
-        set.tensors["\(prefix).dilated.bias"] = Tensor(shape: [2 * gate], values: b)
+        set.tensors[TensorName.weight(TensorName.dilated(prefix))] = Tensor(shape: [2 * gate, residual, 2], values: w)
+        set.tensors[TensorName.bias(TensorName.dilated(prefix))] = Tensor(shape: [2 * gate], values: b)
         var wr = [Float](repeating: 0, count: residual * gate), ws = [Float](repeating: 0, count: skipChannels * gate)
         for c in 0..<gate {
             for r in 0..<residual { wr[r * gate + c] = outputs[ss + r, c] }
             for r in 0..<skipChannels { ws[r * gate + c] = outputs[r, c] }
         }
-        set.tensors["\(prefix).residual.weight"] = Tensor(shape: [residual, gate], values: wr)
-        set.tensors["\(prefix).residual.bias"] = Tensor(shape: [residual], values: residualBias.array)
-        set.tensors["\(prefix).skip.weight"] = Tensor(shape: [skipChannels, gate], values: ws)
-        set.tensors["\(prefix).skip.bias"] = Tensor(shape: [skipChannels], values: skipBias.array)
+        set.tensors[TensorName.weight(TensorName.residual(prefix))] = Tensor(shape: [residual, gate], values: wr)
+        set.tensors[TensorName.bias(TensorName.residual(prefix))] = Tensor(shape: [residual], values: residualBias.array)
+        set.tensors[TensorName.weight(TensorName.skip(prefix))] = Tensor(shape: [skipChannels, gate], values: ws)
+        set.tensors[TensorName.bias(TensorName.skip(prefix))] = Tensor(shape: [skipChannels], values: skipBias.array)
     }
 
     func prepare(_ precision: Precision) {

@@ -91,10 +91,10 @@ public struct LSTMLayer {
 
     public func load(_ reader: WeightReader, layer k: Int) throws(WeightsError) {
         let g = 4 * hidden
-        let wih = try reader.take("weight_ih_l\(k)", shape: [g, inputs])
-        let whh = try reader.take("weight_hh_l\(k)", shape: [g, hidden])
-        let bih = try reader.take("bias_ih_l\(k)", shape: [g])
-        let bhh = try reader.take("bias_hh_l\(k)", shape: [g])
+        let wih = try reader.take(TensorName.lstmWeightIH(k), shape: [g, inputs])
+        let whh = try reader.take(TensorName.lstmWeightHH(k), shape: [g, hidden])
+        let bih = try reader.take(TensorName.lstmBiasIH(k), shape: [g])
+        let bhh = try reader.take(TensorName.lstmBiasHH(k), shape: [g])
         for r in 0..<g {
             for c in 0..<inputs { setWeightIH(r, c, wih[r * inputs + c]) }
             for c in 0..<hidden { setWeightHH(r, c, whh[r * hidden + c]) }
@@ -114,10 +114,10 @@ public struct LSTMLayer {
             bih[r] = biasIH[paddedRow(r)]
             bhh[r] = biasHH[paddedRow(r)]
         }
-        set.tensors["weight_ih_l\(k)"] = Tensor(shape: [g, inputs], values: wih)
-        set.tensors["weight_hh_l\(k)"] = Tensor(shape: [g, hidden], values: whh)
-        set.tensors["bias_ih_l\(k)"] = Tensor(shape: [g], values: bih)
-        set.tensors["bias_hh_l\(k)"] = Tensor(shape: [g], values: bhh)
+        set.tensors[TensorName.lstmWeightIH(k)] = Tensor(shape: [g, inputs], values: wih)
+        set.tensors[TensorName.lstmWeightHH(k)] = Tensor(shape: [g, hidden], values: whh)
+        set.tensors[TensorName.lstmBiasIH(k)] = Tensor(shape: [g], values: bih)
+        set.tensors[TensorName.lstmBiasHH(k)] = Tensor(shape: [g], values: bhh)
     }
 
     /// The input side gathered from a sparse input stays fp32 (a few contiguous rows per step); the dense

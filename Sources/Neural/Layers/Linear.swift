@@ -23,13 +23,13 @@ public struct Linear {
     }
 
     public func load(_ reader: WeightReader, _ prefix: String, hasBias: Bool = true) throws(WeightsError) {
-        weight.load(rowMajor: try reader.take("\(prefix).weight", shape: [outputs, inputs]))
-        if hasBias { bias.copy(from: try reader.take("\(prefix).bias", shape: [outputs])) }
+        weight.load(rowMajor: try reader.take(TensorName.weight(prefix), shape: [outputs, inputs]))
+        if hasBias { bias.copy(from: try reader.take(TensorName.bias(prefix), shape: [outputs])) }
     }
 
     public func save(_ set: inout WeightSet, _ prefix: String, hasBias: Bool = true) {
-        set.tensors["\(prefix).weight"] = Tensor(shape: [outputs, inputs], values: weight.rowMajor)
-        if hasBias { set.tensors["\(prefix).bias"] = Tensor(shape: [outputs], values: bias.array) }
+        set.tensors[TensorName.weight(prefix)] = Tensor(shape: [outputs, inputs], values: weight.rowMajor)
+        if hasBias { set.tensors[TensorName.bias(prefix)] = Tensor(shape: [outputs], values: bias.array) }
     }
 
     public func prepare(_ precision: Precision) { weight.prepare(precision) }
@@ -73,16 +73,16 @@ public struct SparseLinear {
     }
 
     public func load(_ reader: WeightReader, _ prefix: String) throws(WeightsError) {
-        let w = try reader.take("\(prefix).weight", shape: [outputs, inputs])
+        let w = try reader.take(TensorName.weight(prefix), shape: [outputs, inputs])
         for r in 0..<outputs { for c in 0..<inputs { columns[c, r] = w[r * inputs + c] } }
-        bias.copy(from: try reader.take("\(prefix).bias", shape: [outputs]))
+        bias.copy(from: try reader.take(TensorName.bias(prefix), shape: [outputs]))
     }
 
     public func save(_ set: inout WeightSet, _ prefix: String) {
         var w = [Float](repeating: 0, count: outputs * inputs)
         for r in 0..<outputs { for c in 0..<inputs { w[r * inputs + c] = columns[c, r] } }
-        set.tensors["\(prefix).weight"] = Tensor(shape: [outputs, inputs], values: w)
-        set.tensors["\(prefix).bias"] = Tensor(shape: [outputs], values: bias.array)
+        set.tensors[TensorName.weight(prefix)] = Tensor(shape: [outputs, inputs], values: w)
+        set.tensors[TensorName.bias(prefix)] = Tensor(shape: [outputs], values: bias.array)
     }
 
     /// y = b + Σ value·column over the active features.

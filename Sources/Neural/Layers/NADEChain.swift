@@ -42,16 +42,16 @@ public final class NADEChain {
     }
 
     func load(_ reader: WeightReader) throws(WeightsError) {
-        let w = try reader.take("chain.input.weight", shape: [hidden, units])
+        let w = try reader.take(TensorName.weight(TensorName.chainInput), shape: [hidden, units])
         for k in 0..<hidden { for u in 0..<units { inputRows[u, k] = w[k * units + u] } }
-        output.load(rowMajor: try reader.take("chain.output.weight", shape: [units + 1, hidden]))
+        output.load(rowMajor: try reader.take(TensorName.weight(TensorName.chainOutput), shape: [units + 1, hidden]))
     }
 
     func save(_ set: inout WeightSet) {
         var w = [Float](repeating: 0, count: hidden * units)
         for k in 0..<hidden { for u in 0..<units { w[k * units + u] = inputRows[u, k] } }
-        set.tensors["chain.input.weight"] = Tensor(shape: [hidden, units], values: w)
-        set.tensors["chain.output.weight"] = Tensor(shape: [units + 1, hidden], values: output.rowMajor)
+        set.tensors[TensorName.weight(TensorName.chainInput)] = Tensor(shape: [hidden, units], values: w)
+        set.tensors[TensorName.weight(TensorName.chainOutput)] = Tensor(shape: [units + 1, hidden], values: output.rowMajor)
     }
 
     public func touch() {

@@ -107,15 +107,15 @@ public final class AttentionRNN: StreamingModel {
         try reader.expectParameters(config.parameterCount, in: set)
         self.init(config: config, seed: 0)
         let (i, h) = (config.inputSize, config.hidden)
-        let w = try reader.take("input_mix.weight", shape: [i, i + h])
+        let w = try reader.take(TensorName.weight(TensorName.inputMix), shape: [i, i + h])
         for r in 0..<i {
             for c in 0..<i { mixInput.columns[c, r] = w[r * (i + h) + c] }
             for c in 0..<h { mixRead.weight[r, c] = w[r * (i + h) + i + c] }
         }
-        mixInput.bias.copy(from: try reader.take("input_mix.bias", shape: [i]))
+        mixInput.bias.copy(from: try reader.take(TensorName.bias(TensorName.inputMix), shape: [i]))
         try lstm.load(reader)
         try attention.load(reader)
-        try output.load(reader, "head")
+        try output.load(reader, TensorName.head)
         try chain?.load(reader)
         try reader.finish()
         composeHead()
@@ -169,11 +169,11 @@ public final class AttentionRNN: StreamingModel {
             for c in 0..<i { w[r * (i + h) + c] = mixInput.columns[c, r] }
             for c in 0..<h { w[r * (i + h) + i + c] = mixRead.weight[r, c] }
         }
-        set.tensors["input_mix.weight"] = Tensor(shape: [i, i + h], values: w)
-        set.tensors["input_mix.bias"] = Tensor(shape: [i], values: mixInput.bias.array)
+        set.tensors[TensorName.weight(TensorName.inputMix)] = Tensor(shape: [i, i + h], values: w)
+        set.tensors[TensorName.bias(TensorName.inputMix)] = Tensor(shape: [i], values: mixInput.bias.array)
         lstm.save(&set)
         attention.save(&set)
-        output.save(&set, "head")
+        output.save(&set, TensorName.head)
         chain?.save(&set)
         return set
     }
@@ -186,22 +186,22 @@ public final class AttentionRNN: StreamingModel {
         var past = [[Float]](repeating: Plain.zeros(h), count: n)  // oldest first
         let t = set.tensors
         return inputs.map { x in
-            let mixed = Plain.affine(t["input_mix.weight"]!, t["input_mix.bias"]!, x.dense(size: config.inputSize) + read)
+            let mixed = Plain.affine(t[TensorName.weight(TensorName.inputMix)]!, t[TensorName.bias(TensorName.inputMix)]!, x.dense(size: config.inputSize) + read)
             Plain.lstmStep(set, layers: layers, hidden: h, x: mixed, h: &hs, c: &cs)
             let top = hs[layers - 1]
-            let q = Plain.affine(t["attention.query.weight"]!, nil, cs[layers - 1])
+            let q = Plain.affine(t[TensorName.weight(TensorName.attentionQuery)]!, nil, cs[layers - 1])
             let u = past.map { p in
-                let k = Plain.affine(t["attention.key.weight"]!, nil, p)
-                return (0..<h).reduce(Float(0)) { $0 + t["attention.score"]!.values[$1] * Foundation.tanh(k[$1] + q[$1]) }
+                let k = Plain.affine(t[TensorName.weight(TensorName.attentionKey)]!, nil, p)
+                return (0..<h).reduce(Float(0)) { $0 + t[TensorName.attentionScore]!.values[$1] * Foundation.tanh(k[$1] + q[$1]) }
             }
             let m = u.max()!
             let e = u.map { Foundation.exp($0 - m) }
             let total = e.reduce(0, +)
             read = (0..<h).map { j in (0..<n).reduce(Float(0)) { $0 + e[$1] / total * past[$1][j] } }
-            let projected = Plain.affine(t["attention.output.weight"]!, t["attention.output.bias"]!, top + read)
+            let projected = Plain.affine(t[TensorName.weight(TensorName.attentionOutput)]!, t[TensorName.bias(TensorName.attentionOutput)]!, top + read)
             past.removeFirst()
             past.append(top)
-            return Plain.affine(t["head.weight"]!, t["head.bias"]!, projected)
+            return Plain.affine(t[TensorName.weight(TensorName.head)]!, t[TensorName.bias(TensorName.head)]!, projected)
         }
     }
 }

@@ -62,7 +62,7 @@ public final class BasicRNN: StreamingModel {
         try reader.expectParameters(config.parameterCount, in: set)
         self.init(config: config, seed: 0)
         try lstm.load(reader)
-        try output.load(reader, "head")
+        try output.load(reader, TensorName.head)
         try chain?.load(reader)
         try reader.finish()
     }
@@ -97,7 +97,7 @@ public final class BasicRNN: StreamingModel {
     public func weights() -> WeightSet {
         var set = WeightSet(metadata: config.metadata)
         lstm.save(&set)
-        output.save(&set, "head")
+        output.save(&set, TensorName.head)
         chain?.save(&set)
         return set
     }
@@ -108,7 +108,7 @@ public final class BasicRNN: StreamingModel {
         var h = [[Float]](repeating: Plain.zeros(hidden), count: layers), c = h
         return inputs.map { x in
             Plain.lstmStep(set, layers: layers, hidden: hidden, x: x.dense(size: config.inputSize), h: &h, c: &c)
-            return Plain.affine(set.tensors["head.weight"]!, set.tensors["head.bias"]!, h[layers - 1])
+            return Plain.affine(set.tensors[TensorName.weight(TensorName.head)]!, set.tensors[TensorName.bias(TensorName.head)]!, h[layers - 1])
         }
     }
 }

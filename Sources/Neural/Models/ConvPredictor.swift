@@ -90,10 +90,10 @@ public final class ConvPredictor: StreamingModel {
         let config = try ConvPredictorConfig(reader)
         try reader.expectParameters(config.parameterCount, in: set)
         self.init(config: config, seed: 0)
-        try input.load(reader, "input")
+        try input.load(reader, TensorName.convInput)
         try stack.load(reader)
-        try hidden.load(reader, "head.hidden")
-        try output.load(reader, "head.output")
+        try hidden.load(reader, TensorName.headHidden)
+        try output.load(reader, TensorName.headOutput)
         try chain?.load(reader)
         try reader.finish()
     }
@@ -133,10 +133,10 @@ public final class ConvPredictor: StreamingModel {
 
     public func weights() -> WeightSet {
         var set = WeightSet(metadata: config.metadata)
-        input.save(&set, "input")
+        input.save(&set, TensorName.convInput)
         stack.save(&set)
-        hidden.save(&set, "head.hidden")
-        output.save(&set, "head.output")
+        hidden.save(&set, TensorName.headHidden)
+        output.save(&set, TensorName.headOutput)
         chain?.save(&set)
         return set
     }
@@ -147,10 +147,12 @@ public final class ConvPredictor: StreamingModel {
         let set = weights()
         let t = set.tensors
         let c = config
-        var x = inputs.map { Plain.affine(t["input.weight"]!, t["input.bias"]!, $0.dense(size: c.inputSize)) }
+        func affine(_ prefix: String, _ x: [Float]) -> [Float] { Plain.affine(t[TensorName.weight(prefix)]!, t[TensorName.bias(prefix)]!, x) }
+        var x = inputs.map { affine(TensorName.convInput, $0.dense(size: c.inputSize)) }
         var skip = [[Float]](repeating: Plain.zeros(c.skip), count: inputs.count)
         for (l, d) in c.dilations.enumerated() {
-            let w = t["layers.\(l).dilated.weight"]!.values, b = t["layers.\(l).dilated.bias"]!.values
+            let layer = TensorName.convLayer(l)
+            let w = t[TensorName.weight(TensorName.dilated(layer))]!.values, b = t[TensorName.bias(TensorName.dilated(layer))]!.values
             var next = x
             for time in 0..<inputs.count {
                 let past = time >= d ? x[time - d] : Plain.zeros(c.residual)
@@ -164,16 +166,16 @@ public final class ConvPredictor: StreamingModel {
                     }
                     gated[o] = Foundation.tanh(f) * Plain.sigmoid(g)
                 }
-                let s = Plain.affine(t["layers.\(l).skip.weight"]!, t["layers.\(l).skip.bias"]!, gated)
-                let r = Plain.affine(t["layers.\(l).residual.weight"]!, t["layers.\(l).residual.bias"]!, gated)
+                let s = affine(TensorName.skip(layer), gated)
+                let r = affine(TensorName.residual(layer), gated)
                 for j in 0..<c.skip { skip[time][j] += s[j] }
                 for j in 0..<c.residual { next[time][j] += r[j] }
             }
             x = next
         }
         return skip.map { s in
-            let h = Plain.affine(t["head.hidden.weight"]!, t["head.hidden.bias"]!, s.map { max($0, 0) })
-            return Plain.affine(t["head.output.weight"]!, t["head.output.bias"]!, h.map { max($0, 0) })
+            let h = affine(TensorName.headHidden, s.map { max($0, 0) })
+            return affine(TensorName.headOutput, h.map { max($0, 0) })
         }
     }
 }

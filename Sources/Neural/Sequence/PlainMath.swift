@@ -21,8 +21,8 @@ enum Plain {
     static func lstmStep(_ set: WeightSet, layers: Int, hidden: Int, x: [Float], h: inout [[Float]], c: inout [[Float]]) {
         var input = x
         for k in 0..<layers {
-            let zi = affine(set.tensors["weight_ih_l\(k)"]!, set.tensors["bias_ih_l\(k)"]!, input)
-            let zh = affine(set.tensors["weight_hh_l\(k)"]!, set.tensors["bias_hh_l\(k)"]!, h[k])
+            let zi = affine(set.tensors[TensorName.lstmWeightIH(k)]!, set.tensors[TensorName.lstmBiasIH(k)]!, input)
+            let zh = affine(set.tensors[TensorName.lstmWeightHH(k)]!, set.tensors[TensorName.lstmBiasHH(k)]!, h[k])
             for j in 0..<hidden {
                 let i = sigmoid(zi[j] + zh[j])
                 let f = sigmoid(zi[hidden + j] + zh[hidden + j])

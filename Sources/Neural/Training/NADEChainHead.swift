@@ -26,8 +26,8 @@ public final class NADEChainHead {
     public init(units: Int, hidden: Int) {
         self.units = units
         self.hidden = hidden
-        input = Parameter("chain.input.weight", shape: [hidden, units], transposed: true)
-        output = Parameter("chain.output.weight", shape: [units + 1, hidden])
+        input = Parameter(TensorName.weight(TensorName.chainInput), shape: [hidden, units], transposed: true)
+        output = Parameter(TensorName.weight(TensorName.chainOutput), shape: [units + 1, hidden])
     }
 
     /// The head a configuration asks for, or nil for the heads without weights of their own.

@@ -35,10 +35,10 @@ public final class SequenceLSTMLayer {
         self.batch = batch
         maxRows = batch * maxSteps
         let g = 4 * hidden
-        weightIH = Parameter("weight_ih_l\(k)", shape: [g, inputs], transposed: sparseInput)
-        weightHH = Parameter("weight_hh_l\(k)", shape: [g, hidden])
-        biasIH = Parameter("bias_ih_l\(k)", shape: [g])
-        biasHH = Parameter("bias_hh_l\(k)", shape: [g])
+        weightIH = Parameter(TensorName.lstmWeightIH(k), shape: [g, inputs], transposed: sparseInput)
+        weightHH = Parameter(TensorName.lstmWeightHH(k), shape: [g, hidden])
+        biasIH = Parameter(TensorName.lstmBiasIH(k), shape: [g])
+        biasHH = Parameter(TensorName.lstmBiasHH(k), shape: [g])
         gates = TrainingBuffer(count: maxRows * g)
         dGates = TrainingBuffer(count: maxRows * g)
         hPrev = TrainingBuffer(count: maxRows * hidden)

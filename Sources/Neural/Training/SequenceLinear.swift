@@ -9,8 +9,8 @@ public final class SequenceLinear {
     public init(_ prefix: String, inputs: Int, outputs: Int, maxRows: Int) {
         self.inputs = inputs
         self.outputs = outputs
-        weight = Parameter("\(prefix).weight", shape: [outputs, inputs])
-        bias = Parameter("\(prefix).bias", shape: [outputs])
+        weight = Parameter(TensorName.weight(prefix), shape: [outputs, inputs])
+        bias = Parameter(TensorName.bias(prefix), shape: [outputs])
         output = TrainingBuffer(count: maxRows * outputs)
         dInput = TrainingBuffer(count: maxRows * inputs)
     }

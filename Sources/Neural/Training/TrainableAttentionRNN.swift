@@ -31,16 +31,16 @@ public final class TrainableAttentionRNN: TrainableModel {
         window = config.window
         let (I, H, n) = (config.inputSize, config.hidden, config.window)
         let maxRows = batch * maxSteps
-        mixWeight = Parameter("input_mix.weight", shape: [I, I + H], transposed: true)
-        mixBias = Parameter("input_mix.bias", shape: [I])
-        key = Parameter("attention.key.weight", shape: [H, H])
-        query = Parameter("attention.query.weight", shape: [H, H])
-        score = Parameter("attention.score", shape: [H])
+        mixWeight = Parameter(TensorName.weight(TensorName.inputMix), shape: [I, I + H], transposed: true)
+        mixBias = Parameter(TensorName.bias(TensorName.inputMix), shape: [I])
+        key = Parameter(TensorName.weight(TensorName.attentionKey), shape: [H, H])
+        query = Parameter(TensorName.weight(TensorName.attentionQuery), shape: [H, H])
+        score = Parameter(TensorName.attentionScore, shape: [H])
         lstm = (0..<config.layers).map { k in
             SequenceLSTMLayer(layer: k, inputs: k == 0 ? I : H, hidden: H, sparseInput: false, batch: batch, maxSteps: maxSteps)
         }
-        projection = SequenceLinear("attention.output", inputs: 2 * H, outputs: H, maxRows: maxRows)
-        head = SequenceLinear("head", inputs: H, outputs: config.outputs, maxRows: maxRows)
+        projection = SequenceLinear(TensorName.attentionOutput, inputs: 2 * H, outputs: H, maxRows: maxRows)
+        head = SequenceLinear(TensorName.head, inputs: H, outputs: config.outputs, maxRows: maxRows)
         chain = NADEChainHead.make(config, rng: &rng)
         dropout = Dropout(rate: config.dropout, maxCount: maxRows * H)
         mixed = TrainingBuffer(count: maxRows * I)

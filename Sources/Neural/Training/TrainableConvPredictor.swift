@@ -30,10 +30,11 @@ public final class TrainableConvPredictor: TrainableModel {
 
         init(_ l: Int, dilation: Int, r: Int, g: Int, s: Int, batch: Int, maxRows: Int) {
             self.dilation = dilation
-            dilated = Parameter("layers.\(l).dilated.weight", shape: [2 * g, r, 2])
-            dilatedBias = Parameter("layers.\(l).dilated.bias", shape: [2 * g])
-            residual = SequenceLinear("layers.\(l).residual", inputs: g, outputs: r, maxRows: maxRows)
-            skip = SequenceLinear("layers.\(l).skip", inputs: g, outputs: s, maxRows: maxRows)
+            let layer = TensorName.convLayer(l)
+            dilated = Parameter(TensorName.weight(TensorName.dilated(layer)), shape: [2 * g, r, 2])
+            dilatedBias = Parameter(TensorName.bias(TensorName.dilated(layer)), shape: [2 * g])
+            residual = SequenceLinear(TensorName.residual(layer), inputs: g, outputs: r, maxRows: maxRows)
+            skip = SequenceLinear(TensorName.skip(layer), inputs: g, outputs: s, maxRows: maxRows)
             extended = TrainingBuffer(count: (dilation * batch + maxRows) * r)
             taps = TrainingBuffer(count: maxRows * 2 * r)
             dTaps = TrainingBuffer(count: maxRows * 2 * r)
@@ -51,12 +52,12 @@ public final class TrainableConvPredictor: TrainableModel {
         self.batch = batch
         maxRows = batch * maxSteps
         let (r, g, s) = (config.residual, config.gate, config.skip)
-        inputWeight = Parameter("input.weight", shape: [r, config.inputSize], transposed: true)
-        inputBias = Parameter("input.bias", shape: [r])
+        inputWeight = Parameter(TensorName.weight(TensorName.convInput), shape: [r, config.inputSize], transposed: true)
+        inputBias = Parameter(TensorName.bias(TensorName.convInput), shape: [r])
         let dilations = (0..<config.stacks).flatMap { _ in (0..<config.layersPerStack).map { 1 << $0 } }
         layers = dilations.enumerated().map { l, d in ConvLayer(l, dilation: d, r: r, g: g, s: s, batch: batch, maxRows: batch * maxSteps) }
-        hiddenHead = SequenceLinear("head.hidden", inputs: s, outputs: config.headHidden, maxRows: maxRows)
-        outputHead = SequenceLinear("head.output", inputs: config.headHidden, outputs: config.outputs, maxRows: maxRows)
+        hiddenHead = SequenceLinear(TensorName.headHidden, inputs: s, outputs: config.headHidden, maxRows: maxRows)
+        outputHead = SequenceLinear(TensorName.headOutput, inputs: config.headHidden, outputs: config.outputs, maxRows: maxRows)
         chain = NADEChainHead.make(config, rng: &rng)
         skip = TrainingBuffer(count: maxRows * s)
         skipReLU = TrainingBuffer(count: maxRows * s)

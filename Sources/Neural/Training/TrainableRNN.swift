@@ -18,7 +18,7 @@ public final class TrainableRNN: TrainableModel {
                               sparseInput: k == 0, batch: batch, maxSteps: maxSteps)
         }
         dropouts = (0..<config.layers).map { _ in Dropout(rate: config.dropout, maxCount: maxRows * config.hidden) }
-        head = SequenceLinear("head", inputs: config.hidden, outputs: config.outputs, maxRows: maxRows)
+        head = SequenceLinear(TensorName.head, inputs: config.hidden, outputs: config.outputs, maxRows: maxRows)
         chain = NADEChainHead.make(config, rng: &rng)
         for layer in lstm { layer.randomize(&rng) }
         head.randomize(&rng)

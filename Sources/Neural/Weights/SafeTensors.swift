@@ -66,19 +66,29 @@ public enum SafeTensors {
         return Int(n)
     }
 
-    /// Validates a header against the size of the data area that follows it.
+    /// Validates a header against the size of the data area that follows it. Foundation parses the JSON;
+    /// `HeaderScan` adds what it leaves unchecked (nesting, non-integer numbers, duplicate keys), and the
+    /// checks below give every field its meaning.
     public static func parseHeader(_ bytes: [UInt8], dataSize: Int) throws(WeightsError) -> Header {
         guard bytes.first == UInt8(ascii: "{") else { throw WeightsError("header does not start with '{'") }
-        guard case .object(let members) = try HeaderParser.parse(bytes) else {
-            throw WeightsError("header is not a JSON object")
+        let scan = try HeaderScan(bytes)
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            throw WeightsError("header JSON: \(error.localizedDescription)")
         }
+        guard let members = parsed as? [String: Any] else { throw WeightsError("header is not a JSON object") }
+        guard HeaderScan.memberCount(members) == scan.colons else { throw WeightsError("header JSON: a duplicate key") }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
-        for (name, value) in members {
+        // Sorted so that the first problem reported does not depend on dictionary order.
+        for name in members.keys.sorted() {
+            let value = members[name]!
             if name == "__metadata__" {
-                guard case .object(let pairs) = value else { throw WeightsError("__metadata__ is not an object") }
-                for (key, item) in pairs {
-                    guard case .string(let text) = item else {
+                guard let pairs = value as? [String: Any] else { throw WeightsError("__metadata__ is not an object") }
+                for key in pairs.keys.sorted() {
+                    guard let text = pairs[key] as? String else {
                         throw WeightsError("__metadata__ value for \(key.prefix(64)) is not a string")
                     }
                     metadata[key] = text
@@ -88,19 +98,22 @@ public enum SafeTensors {
             entries.append(try entry(name, value))
         }
         try checkLayout(entries, dataSize: dataSize)
+        // In file order, as the header lists them (Foundation keeps no member order).
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         return Header(entries: entries, metadata: metadata)
     }
 
-    private static func entry(_ name: String, _ value: JSONValue) throws(WeightsError) -> Entry {
+    private static func entry(_ name: String, _ value: Any) throws(WeightsError) -> Entry {
         let label = "tensor \(name.prefix(64))"
-        guard case .object(let fields) = value else { throw WeightsError("\(label) is not an object") }
+        guard let fields = value as? [String: Any] else { throw WeightsError("\(label) is not an object") }
         var dtype: DType?
         var shape: [Int]?
         var offsets: [Int]?
-        for (key, field) in fields {
+        for key in fields.keys.sorted() {
+            let field = fields[key]!
             switch key {
             case "dtype":
-                guard case .string(let text) = field, let d = DType(rawValue: text) else {
+                guard let text = field as? String, let d = DType(rawValue: text) else {
                     throw WeightsError("\(label) has an unknown dtype")
                 }
                 dtype = d
@@ -132,12 +145,13 @@ public enum SafeTensors {
         return Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
-    /// Non-negative integers that fit in Int (up to 2^53, what every JSON reader agrees on).
-    private static func integers(_ value: JSONValue, _ what: String) throws(WeightsError) -> [Int] {
-        guard case .array(let items) = value else { throw WeightsError("\(what) is not an array") }
+    /// Non-negative integers that fit in Int (up to 2^53, what every JSON reader agrees on). `HeaderScan` has
+    /// already refused any number not written as plain digits.
+    private static func integers(_ value: Any, _ what: String) throws(WeightsError) -> [Int] {
+        guard let items = value as? [Any] else { throw WeightsError("\(what) is not an array") }
         var out: [Int] = []
         for item in items {
-            guard case .number(let text) = item, text.utf8.count <= 16, let n = Int(text), n >= 0, n <= 1 << 53 else {
+            guard !(item is String), let n = item as? Int, n >= 0, n <= 1 << 53 else {
                 throw WeightsError("\(what) holds something other than a non-negative integer")
             }
             out.append(n)

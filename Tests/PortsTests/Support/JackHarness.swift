@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 
-/// Paths the JACK tests need: the package root (for scripts/), the built `sideman` beside the tests.
+/// Paths the JACK tests need: the package root (for scripts/) and python3 (`Program.sideman` is the binary).
 enum TestPaths {
     static var packageRoot: URL {
         var url = URL(fileURLWithPath: #filePath)
@@ -14,12 +15,6 @@ enum TestPaths {
 
     static var peerScript: String { packageRoot.appendingPathComponent("scripts/jack_peer.py").path }
 
-    /// The test bundle runs from .build/<config>/; the CLI is built next to it.
-    static var sideman: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("sideman").path
-    }
-
     static let python = "/usr/bin/python3"
 
     /// Why JACK tests cannot run here, or nil when jackd, jack_lsp and python3-jack-client are present.
@@ -27,13 +22,8 @@ enum TestPaths {
         for tool in ["/usr/bin/jackd", "/usr/bin/jack_lsp", python] where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is not installed (run scripts/setup.sh)"
         }
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: python)
-        check.arguments = ["-c", "import jack"]
-        check.standardError = FileHandle.nullDevice
-        guard (try? check.run()) != nil else { return "cannot run \(python)" }
-        check.waitUntilExit()
-        return check.terminationStatus == 0 ? nil : "python3-jack-client is not installed (run scripts/setup.sh)"
+        guard let check = try? Program.run(python, ["-c", "import jack"]) else { return "cannot run \(python)" }
+        return check.status == 0 ? nil : "python3-jack-client is not installed (run scripts/setup.sh)"
     }
 }
 
@@ -104,18 +94,10 @@ final class JackServer: @unchecked Sendable {
     }
 
     private func lsp(_ options: [String]) -> [String]? {
-        let lsp = Process()
-        lsp.executableURL = URL(fileURLWithPath: "/usr/bin/jack_lsp")
-        lsp.arguments = options + ["-s", name]
-        lsp.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        lsp.standardOutput = pipe
-        lsp.standardError = FileHandle.nullDevice
-        guard (try? lsp.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        lsp.waitUntilExit()
-        guard lsp.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard let lsp = try? Program.run("/usr/bin/jack_lsp", options + ["-s", name], environment: environment), lsp.status == 0 else {
+            return nil
+        }
+        return lsp.stdout.split(separator: "\n").map(String.init)
     }
 
     /// Stops jackd by PID with `signal` and waits for the PID to exit.
