@@ -61,7 +61,7 @@ let package = Package(
             ]),
         // Helpers the test targets share: running a program (the built `sideman` above all), reading SVG, a seeded
         // generator, a loopback HTTP client, a stand-in notify socket.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Neural"], path: "Tests/TestSupport"),
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),

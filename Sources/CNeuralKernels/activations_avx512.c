@@ -3,16 +3,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-static int avx512_state = -1;
-
-int sideman_avx512_available(void) {
-    if (avx512_state < 0) {
-        __builtin_cpu_init();
-        avx512_state = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    }
-    return avx512_state;
-}
-
 #define T512 __attribute__((target("avx512f,avx512dq"))) static inline
 
 // e^x: the same Cody-Waite reduction and polynomial as exp16 in Activations.swift; vscalefps applies 2^n
@@ -95,7 +85,6 @@ int sideman_lstm_gates(const float *z, int stride, float *c, float *h) {
 }
 
 #else
-int sideman_avx512_available(void) { return 0; }
 int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
                              float *u) { return 0; }
 int sideman_lstm_gates(const float *z, int stride, float *c, float *h) { return 0; }

@@ -9,21 +9,6 @@
 #define HAVE_X86 0
 #endif
 
-static int vnni_state = -1;
-
-int sideman_int8_vnni_available(void) {
-#if HAVE_X86
-    if (vnni_state < 0) {
-        __builtin_cpu_init();
-        vnni_state = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512vnni");
-    }
-    return vnni_state;
-#else
-    return 0;
-#endif
-}
-
 // Quantises x to unsigned bytes (zero point 128); returns the scale, 0 when x is all zero.
 static float quantise_portable(const float *x, int columns, int stride, uint8_t *q) {
     float m = 0;

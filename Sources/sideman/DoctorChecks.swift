@@ -183,17 +183,15 @@ struct DoctorChecks {
     }
 
     func cpu() -> [DoctorFinding] {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
-            return [DoctorFinding(verdict: .warn, check: "cpu", detail: "cannot read /proc/cpuinfo", fix: nil)]
-        }
-        let features = CPUFeatures(cpuinfo: text)
+        let features = CPUFeatures.current
+        let modelName = Self.cpuModelName()
         var findings: [DoctorFinding] = []
         if features.hasAVX2FMA {
-            findings.append(DoctorFinding(verdict: .ok, check: "cpu", detail: "\(features.modelName): AVX2 and FMA"))
+            findings.append(DoctorFinding(verdict: .ok, check: "cpu", detail: "\(modelName): AVX2 and FMA"))
         } else {
             findings.append(
                 DoctorFinding(
-                    verdict: .fail, check: "cpu", detail: "\(features.modelName) lacks AVX2/FMA, which this build is compiled for",
+                    verdict: .fail, check: "cpu", detail: "\(modelName) lacks AVX2/FMA, which this build is compiled for",
                     fix: "run on an x86-64-v3 CPU (Haswell or later)"))
         }
         if features.hasAVX512VNNI {
@@ -205,5 +203,17 @@ struct DoctorChecks {
                     fix: "prefer fp32/fp16 models on this CPU (`sideman bench --precision` compares)"))
         }
         return findings
+    }
+
+    /// The first processor's `model name` in /proc/cpuinfo: only for the report; the features come from
+    /// the CPU itself.
+    static func cpuModelName(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
+        for line in (cpuinfo ?? "").split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "model name" {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return "unknown CPU"
     }
 }

@@ -8,7 +8,7 @@ import Testing
     private func ticks(bpm: Double, count: Int, from start: UInt64, jitterMs: Double, seed: UInt64) -> [UInt64] {
         var j = SplitMixJitter(seed: seed)
         let interval = 48000 * 60 / (bpm * 24)
-        return (0..<count).map { n in UInt64((Double(start) + Double(n) * interval + j.unit() * jitterMs * 48).rounded()) }
+        return (0..<count).map { n in UInt64((Double(start) + Double(n) * interval + j.jitter() * jitterMs * 48).rounded()) }
     }
 
     @Test func jitteredClockGivesTempoAndLockedSteps() {

@@ -40,7 +40,7 @@ struct SyntheticPlayer {
         }
         var out: [(UInt64, MIDIMessage)] = []
         for (i, b) in onsets.enumerated() {
-            let on = Int64(frame(ofBeat: b)) + Int64(j.unit() * jitterMs * 48)
+            let on = Int64(frame(ofBeat: b)) + Int64(j.jitter() * jitterMs * 48)
             let next = i + 1 < onsets.count ? min(onsets[i + 1], b + 1) : b + 1
             let off = Int64(frame(ofBeat: b + (next - b) * 0.8))
             let note = UInt8(60 + Int(j.next() % 12))

@@ -6,23 +6,6 @@ import Testing
 #endif
 
 struct HostChecksTests {
-    @Test func cpuFlagsComeFromTheFirstProcessorEntry() {
-        let text = """
-            processor\t: 0
-            model name\t: Example CPU 9000
-            flags\t\t: fpu sse2 avx2 fma avx512f avx512_vnni
-            
-            processor\t: 1
-            model name\t: Other
-            flags\t\t: fpu
-            """
-        let features = CPUFeatures(cpuinfo: text)
-        #expect(features.modelName == "Example CPU 9000")
-        #expect(features.hasAVX2FMA && features.hasAVX512VNNI)
-        let old = CPUFeatures(cpuinfo: "model name : Old\nflags : fpu sse2 avx\n")
-        #expect(!old.hasAVX2FMA && !old.hasAVX512VNNI)
-    }
-
     @Test func realtimeLimitsAgreeWithGetrlimitAndTheFifoProbeWithTheScheduler() {
         let limits = RealtimeLimits.current(tryPriority: 1)
         var memlock = rlimit()

@@ -1,18 +1,10 @@
-/// SplitMix64: a small seeded generator shared by the test targets, so a failing fuzz or property run
-/// replays exactly from the seed in its message, on every machine.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
+import Neural
 
-    public init(seed: UInt64) { state = seed }
+// The tests draw from the project's own SplitMix64 (Neural), seeded, so a failing fuzz or property run
+// replays exactly from the seed in its message, on every machine.
+public typealias SplitMix64 = Neural.SplitMix64
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension Neural.SplitMix64 {
     /// Uniform in -1...1 (timing jitter and the like).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
+    public mutating func jitter() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
 }

@@ -8,6 +8,17 @@
 // has no per-function target attributes, and its AVX2 fp32/fp16 kernels measured compute-bound at about 13
 // multiply-adds per cycle, too slow for the latency target.
 
+// The CPU's instruction-set extensions, probed once (cpu_features.c): a mask of the bits below.
+enum {
+    SIDEMAN_CPU_AVX2 = 1,
+    SIDEMAN_CPU_FMA = 2,
+    SIDEMAN_CPU_AVX512F = 4,
+    SIDEMAN_CPU_AVX512BW = 8,
+    SIDEMAN_CPU_AVX512DQ = 16,
+    SIDEMAN_CPU_AVX512VNNI = 32,
+};
+int sideman_cpu_features(void);
+
 // 1 when this CPU runs the AVX-512 VNNI kernel; otherwise the portable loop (same integer results) is used.
 int sideman_int8_vnni_available(void);
 

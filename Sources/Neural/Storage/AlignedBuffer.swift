@@ -1,6 +1,7 @@
 import Foundation
 
-/// Fixed-size, 64-byte aligned, zero-initialised storage for the streaming step.
+/// Fixed-size, 64-byte aligned, zero-initialised storage: the streaming step's weights and state, and
+/// training's activations, parameters and gradients (`TrainingBuffer`).
 ///
 /// The count is rounded up to a whole number of 16-lane vectors and the padding stays zero, so the SIMD kernels
 /// can run every loop in full 16-lane strides without tail handling and without reading past the allocation.
@@ -12,13 +13,15 @@ public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
     public let paddedCount: Int
     public let base: UnsafeMutablePointer<Element>
 
-    public init(count: Int) {
+    /// `hugePages`: put a buffer of 128 KiB or more on 2 MiB pages (the streaming step's weights). Off
+    /// by default: rounding up to 2 MiB would multiply the memory of training's many mid-sized buffers.
+    public init(count: Int, hugePages: Bool = false) {
         precondition(count >= 0)
         self.count = count
         paddedCount = max(16, (count + 15) & ~15)
         let bytes = paddedCount * MemoryLayout<Element>.stride
         let raw: UnsafeMutableRawPointer
-        if bytes >= Self.hugePageThreshold {
+        if hugePages && bytes >= Self.hugePageThreshold {
             // Large weight buffers on 2 MiB transparent huge pages: a step after an idle wait then misses the
             // TLB once per buffer instead of once per 4 KiB page.
             let rounded = (bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage
@@ -43,6 +46,11 @@ public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
     @inline(__always) public subscript(index: Int) -> Element {
         get { base[index] }
         set { base[index] = newValue }
+    }
+
+    public convenience init(_ values: [Element]) {
+        self.init(count: values.count)
+        copy(from: values)
     }
 
     public func zero() { base.update(repeating: 0, count: paddedCount) }

@@ -23,7 +23,7 @@ public struct QuantizedRows: @unchecked Sendable {
 
     init(_ m: Matrix) {
         stride = (m.columns + 63) & ~63
-        weights = AlignedBuffer(count: m.rows * stride)
+        weights = AlignedBuffer(count: m.rows * stride, hugePages: true)
         scales = AlignedBuffer(count: m.rows)
         rowSums = AlignedBuffer(count: m.rows)
         scratch = AlignedBuffer(count: stride)
@@ -68,7 +68,7 @@ public final class Matrix: @unchecked Sendable {
         self.rows = rows
         self.columns = columns
         stride = padded16(columns)
-        values = AlignedBuffer(count: rows * stride)
+        values = AlignedBuffer(count: rows * stride, hugePages: true)
     }
 
     /// Element (r, c) of the logical matrix.
@@ -110,7 +110,7 @@ public final class Matrix: @unchecked Sendable {
             quantized = q
             q8 = (q.weights.base, q.scales.base, q.rowSums.base, q.scratch.base, Int32(q.stride))
         case .fp16:
-            let h = AlignedBuffer<Float16>(count: rows * stride)
+            let h = AlignedBuffer<Float16>(count: rows * stride, hugePages: true)
             for i in 0..<(rows * stride) { h.base[i] = Float16(values.base[i]) }
             half = h
             halfBase = h.base

@@ -56,6 +56,7 @@ final class JackServer: @unchecked Sendable {
     }
 
     private func start(realtime: Bool) throws {
+        leftRegistered = false
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/jackd")
         server.arguments = (realtime ? ["-R"] : []) + ["-n", name, "-d", "dummy", "-r", "48000", "-p", String(period)]
@@ -100,8 +101,14 @@ final class JackServer: @unchecked Sendable {
         return lsp.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// Set when the server was killed with SIGKILL and not started again: JACK keeps a killed server's
+    /// entry in its registry of 8 (in /dev/shm) until a server of the same name starts, so without a
+    /// clean start and stop under this name, a few such tests would leave no room for any server.
+    private var leftRegistered = false
+
     /// Stops jackd by PID with `signal` and waits for the PID to exit.
     func stop(signal: Int32 = SIGTERM) {
+        defer { if signal == SIGKILL { leftRegistered = true } }
         guard let server = process else { return }
         process = nil
         if server.isRunning { kill(server.processIdentifier, signal) }
@@ -113,7 +120,11 @@ final class JackServer: @unchecked Sendable {
         }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        // Clear the registry entry a SIGKILL left: a clean start and stop under the same name.
+        if leftRegistered, (try? start()) != nil { stop() }
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
