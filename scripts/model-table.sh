@@ -2,7 +2,7 @@
 # Measures trained models for the README's table: validation NLL (`sideman eval`), parameter count and the
 # streaming step's median and p99 µs (`sideman bench`, fp16 as the presets run them). Each argument is
 # MODEL=DATA[:FORMAT]; prints one Markdown row per model.
-#   scripts/model-table.sh presets/folk/continuation.safetensors=../shared/data/folk/valid.jsonl
+#   scripts/model-table.sh presets/folk/continuation.safetensors=corpora/folk/valid.jsonl   (formats: docs/DATA.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sideman=${SIDEMAN:-.build/release/sideman}

@@ -25,10 +25,12 @@ struct Analyze: ParsableCommand {
             preset does (--voice-leading-draws); its parallels and notes in key stand beside Bach's.
 
             Examples:
-              sideman analyze --data ../shared/data/jsb/satb-16th.valid.json
-              sideman analyze --data ../shared/data/folk/valid.jsonl --json
+              sideman analyze --data corpora/jsb/satb-16th.valid.json
+              sideman analyze --data corpora/folk/valid.jsonl --json
               sideman analyze --model presets/folk/continuation.safetensors \\
-                --data ../shared/data/folk/valid.jsonl --generate --pieces 200
+                --data corpora/folk/valid.jsonl --generate --pieces 200
+
+            The corpus formats are in docs/DATA.md.
             """)
 
     @Option(help: "Data to measure (valid splits: folk, jsb-satb or band).") var data: String

@@ -12,7 +12,8 @@ struct Bench: ParsableCommand {
         abstract: "Measure per-step latency of a streaming model (median, p99, max in microseconds).",
         discussion: """
             Pick the model with --model FILE, --family F [--hidden H --layers L --window N], or \
-            --reference lstm|attn|wavenet (the shapes of ../shared/reference, random weights, inputs one-hot of \
+            --reference lstm|attn|wavenet (the shapes Sideman is compared with onnxruntime on: 192 inputs, 130 \
+            logits, the LSTM, attention-LSTM and dilated-conv sizes of the shipped families; random weights, inputs one-hot of \
             128 plus 3 of 64). Warm steps run back to back after warm-up. Each cold step follows a walk that \
             writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
@@ -72,7 +73,7 @@ struct Bench: ParsableCommand {
         let built: any StreamingModel
         let label: String
         if let reference {
-            // ../shared/reference: 192 inputs (one-hot 128 + multi-hot 64), 130 logits.
+            // The onnxruntime comparison's shapes: 192 inputs (one-hot 128 + multi-hot 64), 130 logits.
             switch reference {
             case .lstm:
                 built = BasicRNN(config: BasicRNNConfig(inputSize: 192, hidden: hidden, layers: 2, outputs: 130), seed: seed)

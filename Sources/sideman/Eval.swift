@@ -15,7 +15,7 @@ struct Eval: ParsableCommand {
 
             Examples:
               sideman eval --model presets/folk/continuation.safetensors \\
-                --data ../shared/data/folk/valid.jsonl
+                --data corpora/folk/valid.jsonl
               sideman eval --model mine.safetensors --data ~/midi/held-out --json
             """)
 

@@ -1,7 +1,7 @@
 import Foundation
 import MIDI
 
-/// One band song from ../shared/data/band on a 16th-note grid: each role's part, and the chord symbols
+/// One band song (docs/DATA.md: a manifest line and its MIDI file) on a 16th-note grid: each role's part, and the chord symbols
 /// the song was generated from.
 public struct BandSong: Sendable {
     public var file: String

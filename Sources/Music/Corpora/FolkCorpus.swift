@@ -1,6 +1,6 @@
 import Foundation
 
-/// One folk tune from ../shared/data/folk.
+/// One folk tune of a JSON Lines corpus (docs/DATA.md).
 public struct FolkTune: Sendable {
     public var id: String
     public var title: String

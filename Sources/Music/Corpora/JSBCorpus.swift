@@ -12,7 +12,7 @@ public struct Chorale: Equatable, Sendable {
     public var voiceMelodies: [Melody] { voices.map { Melody(pitchPerStep: $0, stepsPerBar: 16) } }
 }
 
-/// Loaders for the JSB chorale files of ../shared/data/jsb (see its README).
+/// Loaders for the JSB chorale encodings (docs/DATA.md).
 public enum JSBCorpus {
     /// `satb-16th.*.json`: chorales as lists of [S, A, T, B] steps, -1 for silence.
     public static func loadSATB(path: String) throws -> [Chorale] {
