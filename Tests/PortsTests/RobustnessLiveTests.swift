@@ -11,24 +11,12 @@ import TestSupport
 struct RobustnessLiveTests {
     typealias Events = [(frame: UInt64, bytes: [UInt8])]
 
-    /// The notes still sounding at a receiver that heard `events` (channel, note), as a synth keeps them:
-    /// note-on starts, note-off (or velocity 0) ends, All Sound Off / All Notes Off end a channel, System
-    /// Reset ends everything. The pedal is left out: every stop and greeting lifts it along with CC 123.
+    /// The notes still sounding at a receiver that heard `events` (channel, note), as the project's note
+    /// tracker keeps them: note-offs, the pedal, All Sound Off / All Notes Off and System Reset included.
     static func sounding(_ events: Events) -> Set<[UInt8]> {
-        var on = Set<[UInt8]>()
-        for event in events {
-            let b = event.bytes
-            if b == [0xFF] { on.removeAll() }
-            guard b.count == 3 else { continue }
-            let channel = b[0] & 0x0F
-            switch b[0] & 0xF0 {
-            case 0x90 where b[2] > 0: on.insert([channel, b[1]])
-            case 0x80, 0x90: on.remove([channel, b[1]])
-            case 0xB0 where b[1] == 120 || b[1] == 123: on = on.filter { $0[0] != channel }
-            default: break
-            }
-        }
-        return on
+        var tracker = NoteTracker()
+        for event in events { MIDIStreamParserCheck.messages(event.bytes).forEach { tracker.observe($0) } }
+        return Set(tracker.soundingNotes.map { [$0.channel, $0.note] })
     }
 
     /// Program numbers (0-based) among `events`.
