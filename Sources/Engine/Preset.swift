@@ -72,7 +72,37 @@ public struct ListenerSettings: Equatable, Sendable {
     public var phraseEndBeats = 2.0
     /// A note this close to a step boundary counts as on the step, and the parts answer at once.
     public var onStepWindowMilliseconds = 30.0
+    /// How the player's keys give the band its chord.
+    public var chordInput = ChordInputSettings()
     public init() {}
+}
+
+/// How the player gives the chord, as arranger keyboards have it (presets/band.yaml documents each mode
+/// for musicians).
+public enum ChordInputMode: String, Equatable, Sendable, CaseIterable {
+    /// The whole keyboard: the chord is read from everything played; the melody is the top note.
+    case full
+    /// Below the split point a pianist's left hand (block or broken chords, read as `full` reads them),
+    /// at and above it the melody.
+    case split
+    /// Below the split point the chord as arrangers read fingered chords, with chord memory.
+    case fingered
+    /// Below the split point one key names a major chord, keys below it make it minor or a seventh.
+    case singleFinger = "single_finger"
+
+    /// Whether the keys below the split point only name the chord and stay there when let go.
+    public var remembers: Bool { self == .fingered || self == .singleFinger }
+}
+
+public struct ChordInputSettings: Equatable, Sendable {
+    public var mode = ChordInputMode.full
+    /// The lowest key of the melody hand: keys below it are the chord hand (not in `full` mode). nil: the
+    /// whole keyboard is the chord hand (fingered and single_finger only). F#3, as arranger keyboards ship.
+    public var splitPoint: UInt8? = 54
+    public init(mode: ChordInputMode = .full, splitPoint: UInt8? = 54) {
+        self.mode = mode
+        self.splitPoint = splitPoint
+    }
 }
 
 /// A zero-based channel number, 0...15.
@@ -84,6 +114,9 @@ public struct ThruSettings: Equatable, Sendable {
     /// Output channel, 0...15, or nil to keep each note's own channel.
     public var channel: MIDIChannelNumber? = nil
     public var transpose = 0
+    /// The chord hand's keys (below the split point) are echoed too; false: they only name the chord, as on
+    /// an arranger with its left-hand voice off.
+    public var chordHand = true
     public init() {}
 }
 

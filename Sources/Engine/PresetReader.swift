@@ -1,3 +1,4 @@
+import Music
 import Neural
 import Yams
 
@@ -41,7 +42,9 @@ public enum PresetReader {
         if let node = top.take("listener") {
             preset.listener = try readListener(Fields(node, path: "listener"))
         }
-        if let node = top.take("thru") { preset.thru = try readThru(Fields(node, path: "thru")) }
+        if let node = top.take("thru") {
+            preset.thru = try readThru(Fields(node, path: "thru"), chordInput: preset.listener.chordInput)
+        }
         if let node = top.take("controls") {
             preset.controls = try readControls(Fields(node, path: "controls"))
         }
@@ -104,11 +107,35 @@ public enum PresetReader {
         }
         l.phraseEndBeats = try f.number("phrase_end_beats", in: 0.25...64) ?? l.phraseEndBeats
         l.onStepWindowMilliseconds = try f.number("on_step_window_ms", in: 0...200) ?? l.onStepWindowMilliseconds
+        if let node = f.take("chord_input") {
+            l.chordInput = try readChordInput(Fields(node, path: f.path("chord_input")))
+        }
         try f.finish()
         return l
     }
 
-    private static func readThru(_ f: Fields) throws -> ThruSettings {
+    private static func readChordInput(_ f: Fields) throws -> ChordInputSettings {
+        var c = ChordInputSettings()
+        c.mode = try f.choice("mode", ChordInputMode.self) ?? c.mode
+        if let node = f.take("split_point") {
+            let text = node.scalar?.string ?? ""
+            if text == "none" {
+                c.splitPoint = nil
+            } else if let n = node.scalar.flatMap({ Node.scalar($0).int }) ?? NoteName.midiNote(text), (1...127).contains(n) {
+                c.splitPoint = UInt8(n)
+            } else {
+                throw f.error(
+                    "split_point", "must be a note, as a name (F#3; middle C is C4) or a MIDI number 1-127, or none, got \"\(text)\"")
+            }
+        }
+        if c.mode == .split, c.splitPoint == nil {
+            throw f.error("split_point", "split mode needs a split point (a note such as F#3)")
+        }
+        try f.finish()
+        return c
+    }
+
+    private static func readThru(_ f: Fields, chordInput: ChordInputSettings) throws -> ThruSettings {
         var t = ThruSettings()
         t.enabled = try f.bool("enabled") ?? t.enabled
         if let node = f.peek("channel"), node.string == "same" {
@@ -117,6 +144,11 @@ public enum PresetReader {
             t.channel = try f.channel("channel")
         }
         t.transpose = try f.integer("transpose", in: -48...48) ?? 0
+        t.chordHand = try f.bool("chord_hand") ?? t.chordHand
+        if !t.chordHand, chordInput.mode == .full {
+            throw f.error(
+                "chord_hand", "false needs a chord hand: set listener.chord_input.mode to split, fingered or single_finger")
+        }
         try f.finish()
         return t
     }

@@ -90,9 +90,7 @@ public struct DaemonSettings {
         settings.connections.input = preset.ports.connectIn.map(PortPattern.init)
         settings.connections.outputs = preset.ports.connectOut.map { (0, PortPattern($0)) }
         settings.engine = EngineSettings(
-            thru: ThruEngine(
-                enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel,
-                channel: preset.thru.channel, transpose: preset.thru.transpose),
+            thru: ThruEngine(preset: preset),
             panicController: preset.controls.panic, preset: preset, parts: parts)
         settings.recordFolder = preset.performance.recordFolder.map { folder in
             folder.hasPrefix("/") ? folder : "\(loaded.folder)/\(folder)"

@@ -13,7 +13,8 @@ import TestSupport
 
 /// The engine's per-step path allocates nothing after warm-up: the test bundle runs itself again with a
 /// malloc-counting library preloaded, and the child counts allocations inside `process` over thousands of
-/// steps with all six roles playing (a soprano-conditioned choir among them), reactions, a continuation answering and the player interrupting it.
+/// steps with all six roles playing (a soprano-conditioned choir among them), reactions, a continuation answering and the player interrupting it,
+/// then with each chord input (split, fingered, single finger) under a left hand.
 @Suite struct MusicalEngineAllocationTests {
     static let counterSource = """
         #define _GNU_SOURCE
@@ -85,51 +86,78 @@ import TestSupport
         // The band plus a choir singing under the player's notes (a soprano-conditioned model): condition
         // inputs, the steps' wait for the melody note and the primed drums are all on the counted path.
         let yaml = TinyModels.bandYAML + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
-        let preset = try PresetReader.read(yaml: yaml, defaultName: "band")
-        let parts = try preset.parts.enumerated().map { k, s in
-            s.role == .voices
-                ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
-                : try TinyModels.part(s, seed: UInt64(k))
+        func band(_ yaml: String) throws -> MusicalEngine {
+            let preset = try PresetReader.read(yaml: yaml, defaultName: "band")
+            let parts = try preset.parts.enumerated().map { k, s in
+                s.role == .voices
+                    ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
+                    : try TinyModels.part(s, seed: UInt64(k))
+            }
+            // The model steps timed into a latency histogram, as the daemon's runner has them timed.
+            let timer = MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics())
+            return MusicalEngine(preset: preset, parts: parts, modelStepTimer: timer)
         }
-        // The model steps timed into a latency histogram, as the daemon's runner has them timed.
-        let timer = MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics())
-        var engine = MusicalEngine(preset: preset, parts: parts, modelStepTimer: timer)
         let fps: UInt64 = 6000
         // Phrases of 8 eighth notes with a bar's rest after each: the continuation answers in the rests and
         // the next phrase interrupts it.
-        var input: [TimedMIDIMessage] = []
-        for phrase in 0..<60 {
-            for k in 0..<8 {
-                let on = 4800 + UInt64(phrase) * 32 * fps + UInt64(k) * 2 * fps
-                let pitch = UInt8(60 + (phrase + k) % 12)
+        func phrases(_ count: Int, leftHand: Bool) -> [TimedMIDIMessage] {
+            var input: [TimedMIDIMessage] = []
+            func note(_ pitch: UInt8, at on: UInt64, for frames: UInt64) {
                 input.append(TimedMIDIMessage(time: on, message: .noteOn(channel: 0, note: pitch, velocity: 90)))
-                input.append(TimedMIDIMessage(time: on + 2 * fps - 300, message: .noteOff(channel: 0, note: pitch, velocity: 0)))
+                input.append(TimedMIDIMessage(time: on + frames, message: .noteOff(channel: 0, note: pitch, velocity: 0)))
             }
+            for phrase in 0..<count {
+                for k in 0..<8 {
+                    note(UInt8(60 + (phrase + k) % 12), at: 4800 + UInt64(phrase) * 32 * fps + UInt64(k) * 2 * fps, for: 2 * fps - 300)
+                }
+                // A left-hand triad (major or minor) twice a phrase, and a lone key between.
+                guard leftHand else { continue }
+                let root = UInt8(40 + phrase * 5 % 12)
+                for (beat, keys) in [(0, [root, root + 4 - UInt8(phrase % 2), root + 7]), (8, [root + 2]), (16, [root + 5, root + 9, root + 12])] {
+                    for key in keys { note(key, at: 4800 + UInt64(phrase * 32 + beat) * fps, for: 6 * fps) }
+                }
+            }
+            return input.sorted { $0.time < $1.time }
         }
         var output: [ScheduledMessage] = []
         output.reserveCapacity(4096)
         var cycle: [TimedMIDIMessage] = []
         cycle.reserveCapacity(64)
-        var next = 0
-        var now: UInt64 = 0
-        let start = count()
-        var probed = 0
-        while now < 4800 + 60 * 32 * fps {
-            cycle.removeAll(keepingCapacity: true)
-            while next < input.count, input[next].time < now + 128 {
-                cycle.append(input[next])
-                next += 1
+        func play(_ engine: inout MusicalEngine, _ input: [TimedMIDIMessage]) -> Int {
+            var next = 0
+            var now: UInt64 = 0
+            var probed = 0
+            while next < input.count || now < (input.last?.time ?? 0) + 32 * fps {
+                cycle.removeAll(keepingCapacity: true)
+                while next < input.count, input[next].time < now + 128 {
+                    cycle.append(input[next])
+                    next += 1
+                }
+                output.removeAll(keepingCapacity: true)
+                let warm = now > 64 * fps
+                if warm { probe(1) }
+                engine.process(cycle, clock: EngineClock(cycleStart: now, cycleLength: 128, sampleRate: 48000), output: &output)
+                if warm {
+                    probe(0)
+                    probed += 1
+                }
+                now += 128
             }
-            output.removeAll(keepingCapacity: true)
-            let warm = now > 64 * fps
-            if warm { probe(1) }
-            engine.process(cycle, clock: EngineClock(cycleStart: now, cycleLength: 128, sampleRate: 48000), output: &output)
-            if warm {
-                probe(0)
-                probed += 1
-            }
-            now += 128
+            return probed
         }
+        var engine = try band(yaml)
+        var engines = [
+            try band(yaml.replacingOccurrences(of: "listener:\n  phrase_end_beats: 2\n", with: "listener:\n  phrase_end_beats: 2\n  chord_input: {mode: split, split_point: 64}\n")),
+            try band(yaml.replacingOccurrences(of: "listener:\n  phrase_end_beats: 2\n", with: "listener:\n  phrase_end_beats: 2\n  chord_input: {mode: fingered, split_point: 64}\n")),
+            try band(yaml.replacingOccurrences(of: "listener:\n  phrase_end_beats: 2\n", with: "listener:\n  phrase_end_beats: 2\n  chord_input: {mode: single_finger, split_point: 64}\n")),
+        ]
+        let input = phrases(60, leftHand: false)
+        let twoHands = phrases(12, leftHand: true)
+        let start = count()
+        var probed = play(&engine, input)
+        // Each way of giving the chord, a left hand under the phrases: the arranger readings, chord memory
+        // and the split's two hands are on the counted path too.
+        for i in engines.indices { probed += play(&engines[i], twoHands) }
         print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions")
     }
 }

@@ -28,8 +28,22 @@ public enum ChordQuality: String, CaseIterable, Sendable {
         }
     }
 
-    /// The intervals as a pitch-class bit mask on root 0.
-    public var mask: UInt16 { intervals.reduce(0) { $0 | 1 << UInt16($1) } }
+    /// The intervals as a pitch-class bit mask on root 0 (written out: the listener reads it on the
+    /// real-time path, where `intervals`' array would allocate).
+    public var mask: UInt16 {
+        switch self {
+        case .major: return 0b0000_1001_0001
+        case .minor: return 0b0000_1000_1001
+        case .diminished: return 0b0000_0100_1001
+        case .augmented: return 0b0001_0001_0001
+        case .suspendedFourth: return 0b0000_1010_0001
+        case .dominantSeventh: return 0b0100_1001_0001
+        case .majorSeventh: return 0b1000_1001_0001
+        case .minorSeventh: return 0b0100_1000_1001
+        case .halfDiminishedSeventh: return 0b0100_0100_1001
+        case .diminishedSeventh: return 0b0010_0100_1001
+        }
+    }
 }
 
 /// A chord: root and quality, with the bass pitch class (the bass differs from the root in inversions).
@@ -45,8 +59,11 @@ public struct Chord: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Pitch classes of the chord as a bit mask.
-    public var pitchClasses: UInt16 {
-        let m = UInt32(quality.mask) << UInt32(root)
+    public var pitchClasses: UInt16 { Self.transposed(quality.mask, to: root) }
+
+    /// A pitch-class mask on root 0 moved up to `root` (0...11).
+    static func transposed(_ mask: UInt16, to root: Int) -> UInt16 {
+        let m = UInt32(mask) << UInt32(root)
         return UInt16((m | m >> 12) & 0xFFF)
     }
 

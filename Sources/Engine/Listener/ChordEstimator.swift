@@ -18,13 +18,15 @@ public struct ChordEstimator: Sendable {
     /// The lowest pitch of each pitch class struck while its weight has been present.
     private var recentLowest: InlineArray<12, UInt8>
     private let decayPerStep: Double
-    private static let masks: [(ChordQuality, UInt16)] = ChordQuality.allCases.map { ($0, $0.mask) }
+    /// Every quality the listener names, in the order a tie goes to the first.
+    static let templates: [(ChordQuality, UInt16)] = ChordQuality.allCases.map { ($0, $0.mask) }
 
     public init(stepsPerBeat: Int) {
         recentLowest = InlineArray<12, UInt8>(repeating: 127)
         decayPerStep = pow(0.5, 1 / Double(2 * max(1, stepsPerBeat)))
     }
 
+    /// Forgets every strike (also when a fresh chord replaces the strikes before it).
     public mutating func reset() {
         for i in 0..<12 {
             recent[i] = 0
@@ -64,7 +66,7 @@ public struct ChordEstimator: Sendable {
         var bestScore = -Double.infinity
         var bestRoot = 0
         var bestQuality = ChordQuality.major
-        for (quality, mask) in Self.masks {
+        for (quality, mask) in Self.templates {
             for root in 0..<12 {
                 var score = 0.0
                 for pc in 0..<12 {

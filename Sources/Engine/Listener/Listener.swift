@@ -31,6 +31,10 @@ public struct StepReport: Equatable, Sendable {
 /// Listens to the player: places their notes on the grid, keeps per step what they struck and what
 /// sounded (what the parts are conditioned on), and reads key, chord, phrases and density from it.
 ///
+/// The keyboard may be split (`listener.chord_input`): then the chord hand's keys give the band its chord
+/// and nothing else, and the notes the parts hear (`notes(atStep:)`, `soundingNow`: the melody they
+/// harmonise or answer) are the melody hand's. Key, phrases and density hear both hands.
+///
 /// Driving it, in frame order with the transport: after each boundary the transport reports, call
 /// `beginStep`; for each incoming message, `receive` (after the transport has seen it). Memory is
 /// bounded — a ring of `historySteps` steps and fixed-size estimators — and nothing allocates after
@@ -55,9 +59,12 @@ public struct Listener: Sendable {
     private var lastSoundingStep = Int64.min / 2
 
     public private(set) var keyEstimator: KeyEstimator
-    private var chordEstimator: ChordEstimator
+    private var chordReader: ChordReader
+    /// Which keys are the chord hand and which the melody hand.
+    public let split: KeyboardSplit
     private var densityMeter: DensityMeter
-    public private(set) var chord: Chord? = nil
+    /// The chord the band follows, read from the chord hand.
+    public var chord: Chord? { chordReader.chord }
     public private(set) var inPhrase = false
 
     public init(
@@ -74,7 +81,8 @@ public struct Listener: Sendable {
         self.historySteps = max(2, historySteps)
         ring = [StepNotes](repeating: StepNotes(step: Int64.min), count: self.historySteps)
         keyEstimator = KeyEstimator(halfLifeSteps: keyHalfLifeSteps, profile: keyProfile)
-        chordEstimator = ChordEstimator(stepsPerBeat: meter.stepsPerBeat)
+        chordReader = ChordReader(settings: settings.chordInput, togetherFrames: windowFrames, stepsPerBeat: meter.stepsPerBeat)
+        split = KeyboardSplit(settings.chordInput)
         densityMeter = DensityMeter(windowBeats: densityWindowBeats, stepsPerBeat: meter.stepsPerBeat)
     }
 
@@ -87,9 +95,8 @@ public struct Listener: Sendable {
         pedalDown = false
         lastSoundingStep = Int64.min / 2
         keyEstimator.reset()
-        chordEstimator.reset()
+        chordReader.reset()
         densityMeter.reset()
-        chord = nil
         inPhrase = false
     }
 
@@ -98,11 +105,23 @@ public struct Listener: Sendable {
     public var key: Key? { keyEstimator.key }
     public var notesPerBeat: Double { densityMeter.notesPerBeat }
     public var density: Double { densityMeter.normalized }
-    /// Pitches down now (held keys and those the pedal holds).
-    public var soundingNow: PitchSet { held.union(sustained) }
+    /// The melody hand's pitches down now (held keys and those the pedal holds): every key's unless the
+    /// keyboard is split.
+    public var soundingNow: PitchSet { keysDown.intersection(split.melodyHand) }
+    /// Every key down now, both hands (and those the pedal holds).
+    public var keysDown: PitchSet { held.union(sustained) }
 
-    /// The player's notes on `step`, if it is still in the history.
+    /// The player's notes on `step` as the parts hear them — the melody hand's, when the keyboard is split
+    /// (velocity and onsets count both hands) — if the step is still in the history.
     public func notes(atStep step: Int64) -> StepNotes? {
+        guard var r = allNotes(atStep: step) else { return nil }
+        r.struck = r.struck.intersection(split.melodyHand)
+        r.sounding = r.sounding.intersection(split.melodyHand)
+        return r
+    }
+
+    /// Both hands' notes on `step`, if it is still in the history.
+    public func allNotes(atStep step: Int64) -> StepNotes? {
         let r = ring[slot(step)]
         return r.step == step ? r : nil
     }
@@ -147,9 +166,9 @@ public struct Listener: Sendable {
             inPhrase = true
             heard.phraseStarted = true
         }
-        guard let placement = NotePlacement.place(frame: frame, on: transport, windowFrames: windowFrames) else {
-            return heard
-        }
+        let placement = NotePlacement.place(frame: frame, on: transport, windowFrames: windowFrames)
+        chordReader.struck(pitch, at: frame, placed: placement != nil, held: held, sustained: sustained)
+        guard let placement else { return heard }
         heard.placement = placement
         let i = record(placement.step)
         ring[i].struck.insert(pitch)
@@ -159,7 +178,6 @@ public struct Listener: Sendable {
         if let current = currentStep, placement.step <= current {
             // The step has begun already: the note sounds in it from here on.
             ring[i].sounding.insert(pitch)
-            if placement.step == current { chord = chordEstimator.estimate(sounding: ring[i].sounding, struck: ring[i].struck) }
         }
         return heard
     }
@@ -235,9 +253,8 @@ public struct Listener: Sendable {
     public mutating func beginStep(_ boundary: StepBoundary) -> StepReport {
         let step = boundary.step
         if let current = currentStep {
-            if let previous = notes(atStep: current) {
+            if let previous = allNotes(atStep: current) {
                 keyEstimator.advance(sounding: previous.sounding.pitchClasses)
-                chordEstimator.advance(struck: previous.struck)
                 densityMeter.advance(onsets: previous.onsets)
             }
             if step <= current {
@@ -255,7 +272,7 @@ public struct Listener: Sendable {
             inPhrase = false
             ended = true
         }
-        chord = chordEstimator.estimate(sounding: ring[i].sounding, struck: ring[i].struck)
+        chordReader.beginStep(struckOnStep: ring[i].struck, held: held, sustained: sustained)
         return StepReport(
             step: step, key: keyEstimator.key, chord: chord, notesPerBeat: densityMeter.notesPerBeat,
             density: densityMeter.normalized, inPhrase: inPhrase, phraseEnded: ended)

@@ -9,6 +9,13 @@ public struct PitchSet: Hashable, Sendable {
         for p in pitches { insert(p) }
     }
 
+    /// Every pitch below `limit` (0 gives none, 128 every pitch): one side of a keyboard split.
+    public init(below limit: Int) {
+        let n = max(0, min(128, limit))
+        low = n >= 64 ? ~0 : (1 << UInt64(n)) &- 1
+        high = n <= 64 ? 0 : n == 128 ? ~0 : (1 << UInt64(n - 64)) &- 1
+    }
+
     public var isEmpty: Bool { low == 0 && high == 0 }
     public var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
 
@@ -29,6 +36,13 @@ public struct PitchSet: Hashable, Sendable {
         u.low |= other.low
         u.high |= other.high
         return u
+    }
+
+    public func intersection(_ other: PitchSet) -> PitchSet {
+        var i = self
+        i.low &= other.low
+        i.high &= other.high
+        return i
     }
 
     public var lowest: UInt8? {

@@ -48,9 +48,7 @@ public struct MusicalEngine: PerformanceEngine {
         self.parts = parts
         controls = PerformanceControls(map: preset.controls, muteControllers: parts.map(\.settings.muteCC))
         mode = preset.performance.mode
-        thru = ThruEngine(
-            enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel, channel: preset.thru.channel,
-            transpose: preset.thru.transpose)
+        thru = ThruEngine(preset: preset)
         answer = Answer(parts: parts.count)
         playerVelocity = 90
     }
@@ -204,7 +202,7 @@ public struct MusicalEngine: PerformanceEngine {
         while let boundary = session.transport.nextBoundary(through: frame) {
             let report = session.listener.beginStep(boundary)
             if report.phraseEnded { startContinuation() }
-            idleSteps = report.inPhrase || answer.stepsLeft > 0 || !session.listener.soundingNow.isEmpty ? 0 : idleSteps + 1
+            idleSteps = report.inPhrase || answer.stepsLeft > 0 || !session.listener.keysDown.isEmpty ? 0 : idleSteps + 1
             let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
             if idleLimit > 0, idleSteps >= idleLimit, session.transport.source != .clock {
                 // Nobody has played for a while: the band stops (its notes end below) and waits.

@@ -69,12 +69,27 @@ public struct ThruEngine: PerformanceEngine {
     public var channel: MIDIChannel?
     /// Semitones added to notes; notes pushed outside 0...127 are dropped.
     public var transpose = 0
+    /// Keys not echoed (before transposing): the chord hand's, when it only names the chord.
+    public var silentKeys = PitchSet()
 
-    public init(enabled: Bool = true, inputChannel: MIDIChannel? = nil, channel: MIDIChannel? = nil, transpose: Int = 0) {
+    public init(
+        enabled: Bool = true, inputChannel: MIDIChannel? = nil, channel: MIDIChannel? = nil, transpose: Int = 0,
+        silentKeys: PitchSet = PitchSet()
+    ) {
         self.enabled = enabled
         self.inputChannel = inputChannel
         self.channel = channel
         self.transpose = transpose
+        self.silentKeys = silentKeys
+    }
+
+    /// The thru a preset asks for: its `thru` section, on the listener's channel, the chord hand left out
+    /// when `thru.chord_hand` is false.
+    public init(preset: Preset) {
+        self.init(
+            enabled: preset.thru.enabled, inputChannel: preset.listener.inputChannel, channel: preset.thru.channel,
+            transpose: preset.thru.transpose,
+            silentKeys: preset.thru.chordHand ? PitchSet() : KeyboardSplit(preset.listener.chordInput).chordHandOnly)
     }
 
     public mutating func process(_ input: [TimedMIDIMessage], clock: EngineClock, output: inout [ScheduledMessage]) {
@@ -89,6 +104,12 @@ public struct ThruEngine: PerformanceEngine {
         if let inputChannel, let channel = message.channel, channel != inputChannel { return nil }
         var result = message
         if let channel, message.channel != nil { result = result.onChannel(channel) }
+        switch result {
+        case .noteOn(_, let n, _), .noteOff(_, let n, _), .polyPressure(_, let n, _):
+            if silentKeys.contains(n & 0x7F) { return nil }
+        default:
+            break
+        }
         switch result {
         case .noteOn(let c, let n, let v): return shifted(n).map { .noteOn(channel: c, note: $0, velocity: v) }
         case .noteOff(let c, let n, let v): return shifted(n).map { .noteOff(channel: c, note: $0, velocity: v) }

@@ -12,7 +12,6 @@ public struct PianoRollSVG: Sendable {
     public var targetWidth: Double = 1200
 
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    static let noteNames = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
     public init(playerTrack: Int? = nil) {
         self.playerTrack = playerTrack
@@ -120,7 +119,7 @@ public struct PianoRollSVG: Sendable {
                 let style = part.isPlayer
                     ? "fill=\"url(#hatch)\" stroke=\"\(part.colour)\" stroke-width=\"1.5\""
                     : "fill=\"\(part.colour)\" fill-opacity=\"\(SVGCanvas.number(0.45 + 0.55 * Double(note.velocity) / 127))\" stroke=\"\(part.colour)\" stroke-width=\"0.5\""
-                let name = Self.noteNames[Int(note.pitch) % 12] + "\(Int(note.pitch) / 12 - 1)"
+                let name = NoteName.name(of: Int(note.pitch))
                 // A pixel short at the end so repeated notes on one pitch stay apart.
                 canvas.rect(x: x(note.start), y: y(Int(note.pitch)) + 0.5, width: max(2, x(note.end) - x(note.start) - 1), height: rowHeight - 1,
                             style: style, className: part.isPlayer ? "note player" : "note generated",
