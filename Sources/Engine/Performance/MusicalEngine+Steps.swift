@@ -185,6 +185,7 @@ extension MusicalEngine {
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
+        if let notes = listener.notes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow
         if let chord = listener.chord {
             c.chordClasses = chord.pitchClasses

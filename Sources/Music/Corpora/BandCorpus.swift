@@ -17,6 +17,9 @@ public struct BandSong: Sendable {
     public var bass: Melody?
     /// Notes sounding on each step across the chord tracks (comping), empty when there are none.
     public var chords: PianoRoll
+    /// Per step, whether the player struck a note on it: the player is the song's chord track (the one
+    /// named "Chord", else the first chord-role track), what a musician would play to the band.
+    public var playerOnsets: [Bool]
 }
 
 /// Loader for the band grooves: a JSON Lines manifest beside a folder of type-1 MIDI files.
@@ -25,6 +28,7 @@ public enum BandCorpus {
         struct Track: Decodable {
             var track: Int
             var role: String
+            var name: String?
         }
         var file: String
         var groove: String
@@ -87,11 +91,15 @@ public enum BandCorpus {
             }
         }
         let bassSpans = spans("bass")
+        let chordTracks = r.tracks.filter { $0.role == "chord" && $0.track < file.tracks.count }
+        let player = chordTracks.first { $0.name == "Chord" } ?? chordTracks.first
+        let playerFrames = player.map { quantizer.onsetFrames(file.tracks[$0.track].noteSpans(), steps: steps).frames }
         return BandSong(
             file: r.file, groove: r.groove, key: r.key.flatMap { Key(name: $0) }, stepsPerBar: stepsPerBar, steps: steps,
             chordPerStep: chordPerStep,
             drums: quantizer.onsetFrames(spans("drums"), steps: steps),
             bass: bassSpans.isEmpty ? nil : quantizer.melody(bassSpans, keepLowest: true, stepsPerBar: stepsPerBar),
-            chords: quantizer.soundingFrames(spans("chord"), steps: steps))
+            chords: quantizer.soundingFrames(spans("chord"), steps: steps),
+            playerOnsets: playerFrames.map { $0.map { !$0.isEmpty } } ?? [Bool](repeating: false, count: steps))
     }
 }
