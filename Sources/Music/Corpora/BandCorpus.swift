@@ -41,7 +41,6 @@ public enum BandCorpus {
             var track: Int
             var name: String?
             var role: String
-            var name: String?
         }
         var file: String
         var groove: String
