@@ -60,8 +60,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Helpers the test targets share: running a program (the built `sideman` above all), reading SVG, a seeded
-        // generator, a loopback HTTP client, a stand-in notify socket.
-        .target(name: "TestSupport", dependencies: ["Neural"], path: "Tests/TestSupport"),
+        // generator, a loopback HTTP client, a stand-in notify socket, band songs written to a manifest.
+        .target(name: "TestSupport", dependencies: ["Neural", "MIDI"], path: "Tests/TestSupport"),
         .testTarget(
             name: "MIDITests",
             dependencies: ["MIDI", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -158,7 +158,19 @@ public struct PerformanceSettings: Equatable, Sendable {
     public var seed: UInt64 = 1
     /// Folder the daemon writes its session recording to (SIGUSR1 and stop), nil for none.
     public var recordFolder: String? = nil
+    /// When the parts that follow the player's harmony commit a step: late, with the player's chord on it
+    /// heard (the engine's HarmonyCommit), or ahead of the boundary with the rest of the band.
+    public var harmonyCommit = HarmonyCommitMode.late
+    /// How long a hand takes to strike a chord: committing late, the harmony waits this long after a
+    /// chord's first note for the rest of it (a whole triad ends the wait at once).
+    public var chordSpreadMilliseconds = 12.0
     public init() {}
+}
+
+/// When the harmony parts decide a step (PerformanceSettings.harmonyCommit).
+public enum HarmonyCommitMode: String, Equatable, Sendable, CaseIterable {
+    case late
+    case ahead
 }
 
 /// What a part does in the band.

@@ -178,6 +178,8 @@ public enum PresetReader {
             guard !folder.isEmpty else { throw f.error("record", "must name a folder") }
             p.recordFolder = folder
         }
+        p.harmonyCommit = try f.choice("harmony_commit", HarmonyCommitMode.self) ?? p.harmonyCommit
+        p.chordSpreadMilliseconds = try f.number("chord_spread_ms", in: 0...100) ?? p.chordSpreadMilliseconds
         try f.finish()
         return p
     }

@@ -13,26 +13,34 @@ extension MIDITrack {
     /// Pairs every note-on with its note-off (first on, first off, per channel and key). A note still
     /// sounding at the end of the track ends at the track's last tick; a note-off with no note-on is ignored.
     public func noteSpans() -> [NoteSpan] {
+        NoteSpan.pairing(events.lazy.compactMap { e in e.message.map { (e.tick, $0) } }, end: endTick)
+    }
+}
+
+extension NoteSpan {
+    /// Notes from messages in time order, at times in any unit (ticks, frames): each note-on is paired with
+    /// its note-off, first on first off per channel and key. A note still sounding at `end` ends there (or
+    /// where it started, if later); a note-off with no note-on is ignored.
+    public static func pairing<S: Sequence>(_ messages: S, end: Int) -> [NoteSpan] where S.Element == (Int, MIDIMessage) {
         var open: [Int: [(tick: Int, velocity: UInt8)]] = [:]
         var spans: [NoteSpan] = []
-        for event in events {
-            guard let message = event.message else { continue }
+        for (time, message) in messages {
             switch message {
             case .noteOn(let c, let n, let v) where v > 0:
-                open[Int(c) << 7 | Int(n), default: []].append((event.tick, v))
+                open[Int(c) << 7 | Int(n), default: []].append((time, v))
             case .noteOn(let c, let n, _), .noteOff(let c, let n, _):
                 let key = Int(c) << 7 | Int(n)
                 guard var started = open[key], !started.isEmpty else { continue }
                 let first = started.removeFirst()
                 open[key] = started
-                spans.append(NoteSpan(start: first.tick, end: event.tick, pitch: n, velocity: first.velocity, channel: c))
+                spans.append(NoteSpan(start: first.tick, end: time, pitch: n, velocity: first.velocity, channel: c))
             default:
                 continue
             }
         }
         for (key, started) in open {
             for s in started {
-                spans.append(NoteSpan(start: s.tick, end: max(endTick, s.tick), pitch: UInt8(key & 0x7F), velocity: s.velocity, channel: MIDIChannel(key >> 7)))
+                spans.append(NoteSpan(start: s.tick, end: max(end, s.tick), pitch: UInt8(key & 0x7F), velocity: s.velocity, channel: MIDIChannel(key >> 7)))
             }
         }
         return spans.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }

@@ -50,9 +50,7 @@ struct Accompany: ParsableCommand {
             let song = try OfflineSong(path: input, playerTrack: playerTrack)
             let inputs = session.inputs + [input]
             try OfflineSong.checkOutputs(output, svg: svg, notOver: inputs)
-            var preset = session.loaded.preset
-            if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
-            let played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
+            let played = try session.render(song: song, preset: session.accompanying, extraBars: 1, phraseEndAtEnd: false)
             try song.write(adding: played, parts: session.parts, to: output, svg: svg, notOver: inputs)
         }
     }
@@ -222,10 +220,16 @@ struct OfflineSession {
     /// The files the session read, which no output may replace: the preset and its models.
     var inputs: [String] { [loaded.path] + loaded.preset.parts.map(loaded.modelPath) }
 
-    /// Plays the song's player through the engine and returns what the parts played (frame order).
-    /// `phraseEndAtEnd`: the phrase-end controller is pressed right after the player's last event, so a
-    /// continuation answers at once.
-    func render(song: OfflineSong, preset original: Preset, extraBars: Int, phraseEndAtEnd: Bool) throws -> [TimedMIDIMessage] {
+    /// The preset as `accompany` plays it: a call-and-response preset also accompanies.
+    var accompanying: Preset {
+        var preset = loaded.preset
+        if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
+        return preset
+    }
+
+    /// The preset the engine runs for `song`: no thru, every channel heard, the song's first tempo and
+    /// time signature on a fixed clock, no count-in.
+    static func engineSettings(for song: OfflineSong, preset original: Preset, phraseEndAtEnd: Bool) -> Preset {
         var preset = original
         preset.thru.enabled = false
         preset.listener.inputChannel = nil
@@ -234,6 +238,14 @@ struct OfflineSession {
         preset.transport.bpm = min(400, max(20, song.bpm))
         if let meter = song.meter { preset.transport.meter = meter }
         if phraseEndAtEnd, preset.controls.phraseEnd == nil { preset.controls.phraseEnd = 27 }
+        return preset
+    }
+
+    /// Plays the song's player through the engine and returns what the parts played (frame order).
+    /// `phraseEndAtEnd`: the phrase-end controller is pressed right after the player's last event, so a
+    /// continuation answers at once.
+    func render(song: OfflineSong, preset original: Preset, extraBars: Int, phraseEndAtEnd: Bool) throws -> [TimedMIDIMessage] {
+        let preset = Self.engineSettings(for: song, preset: original, phraseEndAtEnd: phraseEndAtEnd)
         var engine = MusicalEngine(preset: preset, parts: parts)
         engine.startFrame = OfflineSong.leadFrames
         let outputs = preset.ports.outputs == .perPart ? parts.map(\.settings.name) : ["out"]

@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Where to write the model (.safetensors).") var out: String?
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
-    @Option(help: "Condition inputs: soprano (jsb-atb), harmony_beat or harmony (band), or none (default: what the data supplies).")
+    @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony or harmony_beat_rhythm (band: the chord, the beat, the player's rhythm); or none (default: soprano for jsb-atb, harmony_beat for band).")
     var condition: ConditionChoice?
     @Option(help: "Output head: softmax (events), multi_hot, pitch_chain or nade_chain (frames).") var head: HeadKind?
     @Option(help: "Hidden units of the nade_chain head's per-frame NADE.") var chainHidden = 128

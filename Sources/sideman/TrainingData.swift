@@ -66,27 +66,31 @@ struct TrainingData {
                 pieces += plain
                 continue
             }
-            // Band data carries the harmony and the beat; a harmony-only model takes the pitch classes.
-            let harmonyOnly = conditioning == .harmony && corpus.condition == .harmonyAndBeat
-            guard corpus.condition?.rawValue == conditioning.rawValue || harmonyOnly, let rows = corpus.conditions else {
+            // Band data carries the harmony, the beat and the player's rhythm; a model conditioned on less takes
+            // the units it knows.
+            let wanted = TrainingCorpus.Condition(rawValue: conditioning.rawValue)
+            let fromBand = corpus.condition == .harmonyBeatAndRhythm && wanted != .soprano
+            guard let wanted, corpus.condition == wanted || fromBand, let rows = corpus.conditions else {
                 throw Failure("--condition", "\(corpus.format.rawValue) data has no \(conditioning.rawValue) condition "
-                    + "(jsb-atb has soprano, band has harmony and harmony_beat)", status: .usage)
+                    + "(jsb-atb has soprano, band has harmony, harmony_beat and harmony_beat_rhythm)", status: .usage)
             }
-            pieces += zip(plain, rows).map { piece, steps in
-                piece.conditioned(by: harmonyOnly ? steps.map { $0.filter { $0 < 12 } } : steps)
-            }
+            pieces += zip(plain, rows).map { piece, steps in piece.conditioned(by: steps.map { $0.filter(wanted.keeps) }) }
         }
         return pieces
     }
 
-    /// The condition a model trained on this data gets unless told otherwise: what the data supplies.
-    var defaultConditioning: Conditioning? { condition.flatMap { Conditioning(rawValue: $0.rawValue) } }
+    /// The condition a model trained on this data gets unless told otherwise: what the data supplies (band
+    /// parts: the harmony and the beat; the player's rhythm is asked for with --condition).
+    var defaultConditioning: Conditioning? {
+        condition == .harmonyBeatAndRhythm ? .harmonyAndBeat : condition.flatMap { Conditioning(rawValue: $0.rawValue) }
+    }
 }
 
 /// `--condition`: a condition kind, or none.
 enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
     case none, soprano, harmony
     case harmonyAndBeat = "harmony_beat"
+    case harmonyBeatAndRhythm = "harmony_beat_rhythm"
     var conditioning: Conditioning? { Conditioning(rawValue: rawValue) }
 }
 

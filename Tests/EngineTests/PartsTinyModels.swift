@@ -187,6 +187,21 @@ struct EngineRig {
         }
     }
 
+    /// The notes a channel played, each from its note-on to the note-off that ended it, in onset order.
+    func notes(channel: MIDIChannel) -> [(on: UInt64, off: UInt64, pitch: UInt8)] {
+        var started: [UInt8: UInt64] = [:]
+        var notes: [(on: UInt64, off: UInt64, pitch: UInt8)] = []
+        for m in output.sorted(by: { $0.frame < $1.frame }) {
+            switch m.message {
+            case .noteOn(let c, let p, let v) where c == channel && v > 0: started[p] = m.frame
+            case .noteOn(let c, let p, _) where c == channel, .noteOff(let c, let p, _) where c == channel:
+                if let on = started.removeValue(forKey: p) { notes.append((on, m.frame, p)) }
+            default: break
+            }
+        }
+        return notes.sorted { $0.on < $1.on }
+    }
+
     func noteOns(channel: MIDIChannel) -> [UInt64] {
         output.compactMap { m in
             if case .noteOn(let c, _, let v) = m.message, c == channel, v > 0 { return m.frame }

@@ -105,6 +105,16 @@ extension String {
         }
         #expect(downbeats > 100)
         #expect(Double(roots) / Double(downbeats) > 0.5, "bass on the root at \(roots) of \(downbeats) downbeats")
+        // The player (the chord track) strikes on most downbeats and not on every step.
+        let struck = songs.map { song in (0..<16).filter { song.playerOnsets[$0 * song.stepsPerBar] }.count }
+        #expect(songs.allSatisfy { $0.playerOnsets.count == $0.steps })
+        #expect(struck.reduce(0, +) > 16 * songs.count / 2, "downbeats struck per song: \(struck)")
+        #expect(songs.allSatisfy { $0.playerOnsets.contains(false) })
+        // Band rows carry the player's rhythm after the beat (unit 12 + 32) on the step after a strike.
+        let corpus = try TrainingCorpus.load(path: "\(data)/band/valid.jsonl", part: .drums)
+        #expect(corpus.condition == .harmonyBeatAndRhythm)
+        let rows = try #require(corpus.conditions?.first)
+        #expect(rows.contains { $0.contains(44) } && rows.contains { !$0.contains(44) })
     }
 
     @Test func chordSymbols() {

@@ -42,6 +42,22 @@ import Testing
         #expect(harmony.transposed(chord, by: -4)?.conditions?.row(0) == [10, 3, 7])
     }
 
+    /// The rhythm condition is harmony_beat plus one unit for the player's strike on the step before; the
+    /// beat and rhythm units stay where they are when the music is transposed.
+    @Test func theRhythmConditionAddsThePlayersStrikeOnTheStepBefore() throws {
+        #expect(Conditioning.harmonyBeatAndRhythm.size == Conditioning.harmonyAndBeat.size + 1)
+        var struck = FeatureList(), rested = FeatureList()
+        Conditioning.harmonyBeatAndRhythm.appendUnits(melodyUnit: nil, pitchClasses: 0b1001_0001, stepInBar: 5, playerStruckBefore: true, offset: 88, to: &struck)
+        Conditioning.harmonyBeatAndRhythm.appendUnits(melodyUnit: nil, pitchClasses: 0b1001_0001, stepInBar: 5, playerStruckBefore: false, offset: 88, to: &rested)
+        #expect(struck.activeIndices == [88, 92, 95, 88 + 17, 88 + 44])
+        #expect(rested.activeIndices == [88, 92, 95, 88 + 17])
+        var beatOnly = FeatureList()
+        Conditioning.harmonyAndBeat.appendUnits(melodyUnit: nil, pitchClasses: 1, stepInBar: 0, playerStruckBefore: true, offset: 0, to: &beatOnly)
+        #expect(beatOnly.activeIndices == [0, 12], "harmony_beat takes no rhythm unit")
+        #expect(Conditioning.harmonyBeatAndRhythm.transposed(44, by: 5) == 44 && Conditioning.harmonyBeatAndRhythm.transposed(4, by: 5) == 9)
+        #expect(try Conditioning(metadata: ["condition": "harmony_beat_rhythm"]) == .harmonyBeatAndRhythm)
+    }
+
     @Test func theConditionIsPartOfTheInputSizeAndTheMetadata() throws {
         let c = Self.config(.attention, .soprano)
         #expect(c.inputSize == 176 && c.baseInputSize == 88)

@@ -98,6 +98,25 @@ struct ShippedPresetTests {
         print("MEASURE bass \(inChord(bass)) keys \(inChord(keys)) bass notes \(bass.count) keys \(keys.count) drums \(drums.count) bars \(bars)")
         #expect(inChord(bass) >= 0.6, "bass notes in the bar's chord: \(inChord(bass))")
         #expect(inChord(keys) >= 0.6, "comping notes in the bar's chord: \(inChord(keys))")
+        // On each bar's downbeat the bass sounds the player's new root (the lowest note of their chord): the
+        // harmony commits late, with the chord struck on the beat heard. Deciding ahead it played the old
+        // root at 10 of 11 changes on this example. And nothing struck and withdrawn: no bass or keys note
+        // under 30 ms (25 ticks at the example's 104 bpm).
+        let sixteenth = 120
+        var rootOnDownbeat = 0, downbeats = 0
+        for b in 1..<bars {
+            let t = b * bar
+            guard let root = chords.filter({ abs($0.start - t) < sixteenth / 2 }).map(\.pitch).min() else { continue }
+            downbeats += 1
+            let sounding = bass.filter { $0.start <= t + sixteenth / 2 && $0.end > t + sixteenth / 2 }.map(\.pitch).min()
+            if let sounding, sounding % 12 == root % 12 { rootOnDownbeat += 1 }
+        }
+        print("MEASURE bass root on \(rootOnDownbeat) of \(downbeats) downbeats")
+        #expect(downbeats >= 8 && rootOnDownbeat * 10 >= downbeats * 7, "the bass played the root on \(rootOnDownbeat) of \(downbeats) downbeats")
+        for (name, notes) in [("bass", bass), ("keys", keys)] {
+            let short = notes.filter { $0.end - $0.start < 25 }
+            #expect(short.isEmpty, "\(name): \(short.count) notes under 30 ms")
+        }
         // Drums on channel 10 in most bars.
         #expect(drums.allSatisfy { $0.channel == 9 })
         let drumBars = Set(drums.map { $0.start / bar }.filter { $0 < bars })

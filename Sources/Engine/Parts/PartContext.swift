@@ -23,6 +23,8 @@ public struct PartContext: Equatable, Sendable {
     public var keyClasses: UInt16 = 0
     /// What all the other parts sounded in the previous step.
     public var bandPrevious = PitchSet()
+    /// The player struck a note on the step before this one (their rhythm, for a rhythm-conditioned part).
+    public var playerStruckBefore = false
     /// The step's place in its bar (0 on the downbeat), in 16ths, and the bar's length (the preset's meter).
     public var stepInBar = 0
     public var stepsPerBar = 16
@@ -39,7 +41,7 @@ public struct PartContext: Equatable, Sendable {
     func conditionUnits(_ kind: Conditioning, offset: Int, into input: inout FeatureList) {
         kind.appendUnits(
             melodyUnit: melodyNote.map { Int($0) - PartVocabulary.lowestPianoNote }, pitchClasses: chordClasses,
-            stepInBar: stepInBar, offset: offset, to: &input)
+            stepInBar: stepInBar, playerStruckBefore: playerStruckBefore, offset: offset, to: &input)
     }
 
     /// Scale classes of a key: major or natural minor.

@@ -32,10 +32,6 @@ struct Session {
             settings: preset.listener, sampleRate: rate, meter: preset.transport.meter,
             phraseEndController: preset.controls.phraseEnd)
         metronome = preset.transport.countInBars > 0 ? Metronome(sampleRate: rate) : nil
-        // A soprano-conditioned model (the chorale) harmonises the player's melody note: it needs the note
-        // before it can decide the step. A clock-driven grid never waits: its boundaries come from outside.
-        let harmonisesMelody = parts.contains(where: { $0.conditioning == .soprano }) && preset.transport.source != .clock
-        schedule = StepSchedule(
-            waitFrames: harmonisesMelody ? UInt64(max(0, preset.listener.onStepWindowMilliseconds) * rate / 1000) : 0)
+        schedule = StepSchedule(harmony: HarmonyCommit(preset: preset, parts: parts, rate: rate))
     }
 }

@@ -20,8 +20,14 @@ extension MusicalEngine {
         }
         if heard.phraseStarted { primeContinuation() }
         if heard.phraseEnded { startContinuation() }
-        if let placement = heard.placement, placement.isOnStep, isStrike, session.schedule.heardNote(onStep: placement.step) {
-            decide(through: placement.step, &session, earliest: earliest, output: &output)
+        if let placement = heard.placement, placement.isOnStep, isStrike {
+            if session.schedule.heardNote(onStep: placement.step) {
+                decide(through: placement.step, &session, earliest: earliest, output: &output)
+            }
+            // A harmony step held back for this note is due once the chord is whole (end of the cycle).
+            let struck = session.listener.notes(atStep: placement.step)?.struck.count ?? 1
+            session.schedule.heardStrike(
+                onStep: placement.step, at: event.time, struckOnStep: struck, wholeChord: wholeChord(before: placement.step, session.listener))
         }
     }
 

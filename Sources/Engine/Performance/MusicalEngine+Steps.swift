@@ -5,41 +5,119 @@ import Neural
 /// What a decided step does: the parts hear the band and the player, step their models and play.
 extension MusicalEngine {
     /// Decides every step not decided yet through `last`. Decided late (past a wait), a step's new notes
-    /// start at the first writable frame.
+    /// start at the first writable frame. The parts that follow the harmony, when they commit late, hold
+    /// back the steps the player is expected to strike on (`commitHeldHarmony` decides those).
     mutating func decide(through last: Int64, _ session: inout Session, earliest: UInt64, output: inout [ScheduledMessage]) {
         // A pending reaction belongs to the step decided before these.
         reactIfPending(&session, earliest: earliest, output: &output)
-        while let step = session.schedule.takeStep(through: last) {
-            decide(step: step, session, earliest: earliest, output: &output)
+        while session.schedule.next <= last {
+            // The harmony's held step comes before the band's next: each part steps in order.
+            if let held = session.schedule.takeHeldHarmony(before: 0, force: true) {
+                decide(step: held, session, lane: .harmony, earliest: earliest, output: &output)
+            }
+            guard let step = session.schedule.takeStep(through: last) else { break }
+            guard session.schedule.harmony != nil else {
+                decide(step: step, session, lane: .all, earliest: earliest, output: &output)
+                continue
+            }
+            decide(step: step, session, lane: .rhythm, earliest: earliest, output: &output)
+            if harmonyWaits(on: step, session) {
+                session.schedule.holdHarmony(step, boundary: session.transport.frame(ofStep: step))
+                // Notes of the player's already heard on the step (early, inside its window) count.
+                let struck = session.listener.notes(atStep: step)?.struck.count ?? 0
+                if struck > 0 {
+                    session.schedule.heardStrike(
+                        onStep: step, at: earliest, struckOnStep: struck, wholeChord: wholeChord(before: step, session.listener))
+                }
+            } else {
+                decide(step: step, session, lane: .harmony, earliest: earliest, output: &output)
+            }
         }
     }
 
-    /// One step, decided. Programs go out with the first; a pending section change lands on a downbeat.
-    /// Every part hears the others as they were before this step (all contexts are read before any part
-    /// changes); then each part on its grid steps its model and plays its draw, or, as a continuation,
-    /// listens to the player or ends its answer.
-    private mutating func decide(step: Int64, _ session: Session, earliest: UInt64, output: inout [ScheduledMessage]) {
+    /// Decides the harmony's held step once it is due before `limit`: the player's chord on it heard, or
+    /// the horizon passed.
+    mutating func commitHeldHarmony(_ session: inout Session, before limit: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
+        guard let step = session.schedule.takeHeldHarmony(before: limit) else { return }
+        decide(step: step, session, lane: .harmony, earliest: earliest, output: &output)
+    }
+
+    /// Whether the harmony holds `step` back for the player's strike: on every step for a part harmonising
+    /// the melody note, else on downbeats and on the steps of the bar the player has been striking on.
+    private func harmonyWaits(on step: Int64, _ session: Session) -> Bool {
+        guard let harmony = session.schedule.harmony else { return false }
+        guard parts.contains(where: { $0.followsPlayer && !$0.muted && step % Int64($0.settings.grid.stepsOfSixteenth) == 0 }) else {
+            return false
+        }
+        if harmony.everyStep { return true }
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        let downbeat = step % bar == 0
+        var struck = 0
+        for k in 1...HarmonyCommit.habitBars {
+            let earlier = step - Int64(k) * bar
+            // Before the grid began there is no habit yet: a downbeat is where a chord is expected.
+            if earlier < 0, downbeat { return true }
+            if let notes = session.listener.notes(atStep: earlier), !notes.struck.isEmpty { struck += 1 }
+        }
+        return struck >= (downbeat ? 1 : HarmonyCommit.habitStrikes)
+    }
+
+    /// How many notes make the player's chord whole on a step after `step`: as many as they struck on
+    /// their latest strike within the bar before it (one for a melody, three at most).
+    func wholeChord(before step: Int64, _ listener: Listener) -> Int {
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        var k: Int64 = 1
+        while k <= bar {
+            if let notes = listener.notes(atStep: step - k), notes.struck.count > 0 { return min(HarmonyCommit.triad, notes.struck.count) }
+            k += 1
+        }
+        return HarmonyCommit.triad
+    }
+
+    /// Which of the band decides in one call: everyone, or (committing late) the parts that keep time
+    /// (drums, the continuation) apart from the ones that follow the harmony.
+    enum Lane {
+        case all, rhythm, harmony
+
+        func includes(_ part: Part) -> Bool {
+            switch self {
+            case .all: return true
+            case .rhythm: return !part.followsPlayer
+            case .harmony: return part.followsPlayer
+            }
+        }
+    }
+
+    /// One step, decided for the parts of `lane`. Programs go out with the first; a pending section change
+    /// lands on a downbeat. Every part hears the others as they were before this step (all contexts are
+    /// read before any part changes); then each part on its grid steps its model and plays its draw, or, as
+    /// a continuation, listens to the player or ends its answer.
+    private mutating func decide(step: Int64, _ session: Session, lane: Lane, earliest: UInt64, output: inout [ScheduledMessage]) {
         let stepFrame = session.transport.frame(ofStep: step)
         let framesPerStep = session.transport.framesPerStep
         let downbeat = step % Int64(preset.transport.meter.stepsPerBar) == 0
-        if !started {
-            // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.
-            started = true
-            for part in parts {
-                part.settings.forEachSetupMessage(channel: part.channel) {
-                    output.append(ScheduledMessage(frame: earliest, port: part.port, message: $0))
+        if lane != .harmony {
+            if !started {
+                // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.
+                started = true
+                for part in parts {
+                    part.settings.forEachSetupMessage(channel: part.channel) {
+                        output.append(ScheduledMessage(frame: earliest, port: part.port, message: $0))
+                    }
                 }
             }
+            decidedSteps += 1
+            if directions.sectionPending, downbeat {
+                directions.sectionPending = false
+                for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
+            }
+            if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         }
-        decidedSteps += 1
-        if directions.sectionPending, downbeat {
-            directions.sectionPending = false
-            for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
-        }
-        if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         var contexts = InlineArray<16, PartContext>(repeating: PartContext())
-        for i in parts.indices.prefix(16) { contexts[i] = context(for: step, excluding: i, heardBy: session.listener) }
-        for (i, part) in parts.enumerated().prefix(16) {
+        for i in parts.indices.prefix(16) where lane.includes(parts[i]) {
+            contexts[i] = context(for: step, excluding: i, heardBy: session.listener)
+        }
+        for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) {
             let grid = Int64(part.settings.grid.stepsOfSixteenth)
             guard step % grid == 0 else { continue }
             let playing: Bool
@@ -107,6 +185,7 @@ extension MusicalEngine {
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
+        if let notes = listener.notes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow
         if let chord = listener.chord {
             c.chordClasses = chord.pitchClasses

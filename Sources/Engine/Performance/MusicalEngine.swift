@@ -83,6 +83,7 @@ public struct MusicalEngine: PerformanceEngine {
         reactIfPending(&session, earliest: earliest, output: &output)
         drainBoundaries(&session, through: clock.cycleStart + UInt64(clock.cycleLength) - 1, earliest: earliest, output: &output)
         anticipate(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
+        commitHeldHarmony(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         tick(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         stage = .playing(session)
     }
@@ -148,9 +149,9 @@ public struct MusicalEngine: PerformanceEngine {
         for part in old.parts where !kept.contains(ObjectIdentifier(part)) { part.silence(at: frame, out: &messages) }
         if old.preset.transport == preset.transport, old.preset.listener == preset.listener {
             if case .playing(var session) = old.stage {
-                // The old timeline goes on as it was; only a new session sets the melody wait (from its
-                // parts), so a taken-over one decides ahead, and no redraw carries over to the new parts.
-                session.schedule.waitFrames = 0
+                // The old timeline goes on as it was, committing as the new parts do; no redraw or held
+                // step carries over to them.
+                session.schedule.harmony = HarmonyCommit(preset: preset, parts: parts, rate: session.sampleRate)
                 session.schedule.forgetReaction()
                 stage = .playing(session)
             }
@@ -202,13 +203,17 @@ public struct MusicalEngine: PerformanceEngine {
         while let boundary = session.transport.nextBoundary(through: frame) {
             let report = session.listener.beginStep(boundary)
             if report.phraseEnded { startContinuation() }
-            idleSteps = report.inPhrase || answer.stepsLeft > 0 || !session.listener.keysDown.isEmpty ? 0 : idleSteps + 1
+            // Idle from the player's last note (either hand), not from the end of their phrase (which comes
+            // phrase_end_beats later): the band stops idle_bars after the player did.
+            let played = session.listener.allNotes(atStep: boundary.step - 1).map { !$0.sounding.isEmpty } ?? false
+            idleSteps = played || answer.stepsLeft > 0 || !session.listener.keysDown.isEmpty ? 0 : idleSteps + 1
             let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
             if idleLimit > 0, idleSteps >= idleLimit, session.transport.source != .clock {
                 // Nobody has played for a while: the band stops (its notes end below) and waits.
                 session.transport.stop(at: boundary.frame)
                 clockOut.end(at: max(boundary.frame, earliest))
                 session.metronome?.end()
+                session.schedule.forgetReaction()
                 idleSteps = 0
                 break
             }

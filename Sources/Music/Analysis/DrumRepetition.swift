@@ -22,20 +22,16 @@ public struct DrumRepetition: Sendable, Equatable {
         let bars = frames.count / stepsPerBar
         guard bars >= 1 else { return }
         self.bars = bars
-        var earlier: Set<Set<Int>> = []
-        var previous: Set<Int> = []
+        var earlier: Set<DrumBar> = []
+        var previous = DrumBar(hits: [])
         for b in 0..<bars {
-            var hits: Set<Int> = []
-            for s in 0..<stepsPerBar {
-                for note in frames[b * stepsPerBar + s] { hits.insert(s << 8 | (note & 0xFF)) }
-            }
-            self.hits += hits.count
+            let hits = DrumBar(hits: (0..<stepsPerBar).flatMap { s in frames[b * stepsPerBar + s].map { s << 8 | ($0 & 0xFF) } })
+            self.hits += hits.hits.count
             if b > 0 {
                 comparedBars += 1
                 if hits == previous { sameAsPrevious += 1 }
                 if earlier.contains(hits) { seenBefore += 1 }
-                let union = hits.union(previous).count
-                jaccardSum += union == 0 ? 1 : Double(hits.intersection(previous).count) / Double(union)
+                jaccardSum += hits.jaccard(previous)
             }
             earlier.insert(hits)
             previous = hits

@@ -4,8 +4,20 @@ import MIDI
 /// One band song (docs/DATA.md: a manifest line and its MIDI file) on a 16th-note grid: each role's part, and the chord symbols
 /// the song was generated from.
 public struct BandSong: Sendable {
+    /// One MIDI track of the song and the role the manifest gives it (drums, bass, chord, other).
+    public struct Track: Sendable, Equatable {
+        public var index: Int
+        public var name: String
+        public var role: String
+    }
+
     public var file: String
+    /// The MIDI file as read: `file` resolved against the manifest's folder.
+    public var path: String
     public var groove: String
+    /// The groove library file the groove comes from (its style family, e.g. stdlib/rhumba.mma).
+    public var grooveFile: String
+    public var tracks: [Track]
     public var key: Key?
     public var stepsPerBar: Int
     public var steps: Int
@@ -17,6 +29,9 @@ public struct BandSong: Sendable {
     public var bass: Melody?
     /// Notes sounding on each step across the chord tracks (comping), empty when there are none.
     public var chords: PianoRoll
+    /// Per step, whether the player struck a note on it: the player is the song's chord track (the one
+    /// named "Chord", else the first chord-role track), what a musician would play to the band.
+    public var playerOnsets: [Bool]
 }
 
 /// Loader for the band grooves: a JSON Lines manifest beside a folder of type-1 MIDI files.
@@ -24,10 +39,12 @@ public enum BandCorpus {
     private struct Record: Decodable {
         struct Track: Decodable {
             var track: Int
+            var name: String?
             var role: String
         }
         var file: String
         var groove: String
+        var groove_file: String?
         var key: String?
         var beats_per_bar: Int
         var ticks_per_beat: Int
@@ -87,11 +104,16 @@ public enum BandCorpus {
             }
         }
         let bassSpans = spans("bass")
+        let chordTracks = r.tracks.filter { $0.role == "chord" && $0.track < file.tracks.count }
+        let player = chordTracks.first { $0.name == "Chord" } ?? chordTracks.first
+        let playerFrames = player.map { quantizer.onsetFrames(file.tracks[$0.track].noteSpans(), steps: steps).frames }
         return BandSong(
-            file: r.file, groove: r.groove, key: r.key.flatMap { Key(name: $0) }, stepsPerBar: stepsPerBar, steps: steps,
+            file: r.file, path: path, groove: r.groove, grooveFile: r.groove_file ?? r.groove,
+            tracks: r.tracks.map { BandSong.Track(index: $0.track, name: $0.name ?? "", role: $0.role) }, key: r.key.flatMap { Key(name: $0) }, stepsPerBar: stepsPerBar, steps: steps,
             chordPerStep: chordPerStep,
             drums: quantizer.onsetFrames(spans("drums"), steps: steps),
             bass: bassSpans.isEmpty ? nil : quantizer.melody(bassSpans, keepLowest: true, stepsPerBar: stepsPerBar),
-            chords: quantizer.soundingFrames(spans("chord"), steps: steps))
+            chords: quantizer.soundingFrames(spans("chord"), steps: steps),
+            playerOnsets: playerFrames.map { $0.map { !$0.isEmpty } } ?? [Bool](repeating: false, count: steps))
     }
 }

@@ -38,6 +38,17 @@ public struct TrainingCorpus: Sendable {
         case harmony
         /// The chord's pitch classes, then 12 + the step's place in its bar.
         case harmonyAndBeat = "harmony_beat"
+        /// harmony_beat, then 12 + beatUnits when the player (the song's chord track) struck on the step before.
+        case harmonyBeatAndRhythm = "harmony_beat_rhythm"
+
+        /// The units of a richer condition's row that a model of this kind takes (band rows carry them all).
+        public func keeps(_ unit: Int) -> Bool {
+            switch self {
+            case .soprano, .harmonyBeatAndRhythm: return true
+            case .harmony: return unit < 12
+            case .harmonyAndBeat: return unit < 12 + TrainingCorpus.beatUnits
+            }
+        }
     }
 
     public enum Content: Sendable {
@@ -99,13 +110,14 @@ public struct TrainingCorpus: Sendable {
                 kept = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }
                 corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.drums.pianoUnitFrames }))
             }
-            corpus.condition = .harmonyAndBeat
+            corpus.condition = .harmonyBeatAndRhythm
             corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
                 // A bass line's events can run a step past the last bar (its final note-off): that step keeps
                 // the last chord.
                 (0..<count).map { s in
                     let classes = song.chordPerStep[min(s, song.steps - 1)].map { $0.pitchClasses.sorted() } ?? []
-                    return classes + [12 + min(s % song.stepsPerBar, beatUnits - 1)]
+                    let struckBefore = s > 0 && s - 1 < song.playerOnsets.count && song.playerOnsets[s - 1]
+                    return classes + [12 + min(s % song.stepsPerBar, beatUnits - 1)] + (struckBefore ? [12 + beatUnits] : [])
                 }
             }
             return corpus

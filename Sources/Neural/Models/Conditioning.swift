@@ -11,6 +11,10 @@ public enum Conditioning: String, Sendable, CaseIterable {
     /// The harmony's 12 pitch classes, then the step's place in the bar one-hot (12 + step, steps of a bar
     /// counted from its downbeat, up to 32): a band part that knows where the downbeat is.
     case harmonyAndBeat = "harmony_beat"
+    /// harmony_beat, then one unit when the player struck on the step before (12 + 32): a drummer that
+    /// hears the player's comping rhythm, which tells a cha-cha from a rock bar (the band corpus's player is
+    /// each song's chord track).
+    case harmonyBeatAndRhythm = "harmony_beat_rhythm"
 
     public static let pianoUnits = 88
     /// Steps of a bar the beat units can tell apart (a bar of 8/4 in 16ths); later steps share the last unit.
@@ -22,6 +26,7 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .soprano: Self.pianoUnits
         case .harmony: 12
         case .harmonyAndBeat: 12 + Self.beatUnits
+        case .harmonyBeatAndRhythm: 12 + Self.beatUnits + 1
         }
     }
 
@@ -32,8 +37,8 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .soprano:
             let moved = unit + semitones
             return moved >= 0 && moved < Self.pianoUnits ? moved : nil
-        case .harmony, .harmonyAndBeat:
-            // The beat units do not move with the music.
+        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm:
+            // The beat and rhythm units do not move with the music.
             return unit < 12 ? ((unit + semitones) % 12 + 12) % 12 : unit
         }
     }
@@ -42,21 +47,26 @@ public enum Conditioning: String, Sendable, CaseIterable {
     public init?(metadata: [String: String]) throws(WeightsError) {
         guard let text = metadata["condition"], text != "none" else { return nil }
         guard let kind = Conditioning(rawValue: text) else {
-            throw WeightsError("metadata condition = \(text) is not soprano, harmony or harmony_beat")
+            throw WeightsError("metadata condition = \(text) is not soprano, harmony, harmony_beat or harmony_beat_rhythm")
         }
         self = kind
     }
 
     /// Appends one step's condition units at `offset` (the base input size): the melody's piano unit
     /// (soprano), or the chord's pitch classes (bit k = class k) and, for harmony_beat, the step's place in
-    /// its bar. Nothing for a resting melody or an unknown chord, as in the training data. Never allocates.
-    public func appendUnits(melodyUnit: Int?, pitchClasses: UInt16, stepInBar: Int, offset: Int, to input: inout FeatureList) {
+    /// its bar (and for harmony_beat_rhythm whether the player struck on the step before). Nothing for a
+    /// resting melody or an unknown chord, as in the training data. Never allocates.
+    public func appendUnits(
+        melodyUnit: Int?, pitchClasses: UInt16, stepInBar: Int, playerStruckBefore: Bool = false, offset: Int,
+        to input: inout FeatureList
+    ) {
         switch self {
         case .soprano:
             if let unit = melodyUnit, unit >= 0, unit < Self.pianoUnits { input.append(offset + unit) }
-        case .harmony, .harmonyAndBeat:
+        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm:
             for pc in 0..<12 where pitchClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
-            if self == .harmonyAndBeat { input.append(offset + 12 + min(max(stepInBar, 0), Self.beatUnits - 1)) }
+            if self != .harmony { input.append(offset + 12 + min(max(stepInBar, 0), Self.beatUnits - 1)) }
+            if self == .harmonyBeatAndRhythm, playerStruckBefore { input.append(offset + 12 + Self.beatUnits) }
         }
     }
 }
