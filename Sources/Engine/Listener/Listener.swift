@@ -120,6 +120,15 @@ public struct Listener: Sendable {
         return r
     }
 
+    /// The chord hand's notes on `step` (every key's unless the keyboard is split): what tells that the
+    /// player's chord on a step has been struck, and their comping rhythm.
+    public func chordNotes(atStep step: Int64) -> StepNotes? {
+        guard var r = allNotes(atStep: step) else { return nil }
+        r.struck = r.struck.intersection(split.chordHand)
+        r.sounding = r.sounding.intersection(split.chordHand)
+        return r
+    }
+
     /// Both hands' notes on `step`, if it is still in the history.
     public func allNotes(atStep step: Int64) -> StepNotes? {
         let r = ring[slot(step)]

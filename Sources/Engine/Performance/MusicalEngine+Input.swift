@@ -24,10 +24,15 @@ extension MusicalEngine {
             if session.schedule.heardNote(onStep: placement.step) {
                 decide(through: placement.step, &session, earliest: earliest, output: &output)
             }
-            // A harmony step held back for this note is due once the chord is whole (end of the cycle).
-            let struck = session.listener.notes(atStep: placement.step)?.struck.count ?? 1
-            session.schedule.heardStrike(
-                onStep: placement.step, at: event.time, struckOnStep: struck, wholeChord: wholeChord(before: placement.step, session.listener))
+            // A harmony step held back for this note is due once the chord is whole (end of the cycle). A split
+            // keyboard's melody hand strikes no chord (unless the harmony follows the melody note).
+            if case .noteOn(_, let note, _) = message,
+                session.listener.split.chordHand.contains(note & 0x7F) || session.schedule.harmony?.everyStep == true
+            {
+                let struck = session.listener.chordNotes(atStep: placement.step)?.struck.count ?? 1
+                session.schedule.heardStrike(
+                    onStep: placement.step, at: event.time, struckOnStep: struck, wholeChord: wholeChord(before: placement.step, session.listener))
+            }
         }
     }
 

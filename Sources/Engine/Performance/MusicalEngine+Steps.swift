@@ -24,7 +24,7 @@ extension MusicalEngine {
             if harmonyWaits(on: step, session) {
                 session.schedule.holdHarmony(step, boundary: session.transport.frame(ofStep: step))
                 // Notes of the player's already heard on the step (early, inside its window) count.
-                let struck = session.listener.notes(atStep: step)?.struck.count ?? 0
+                let struck = session.listener.chordNotes(atStep: step)?.struck.count ?? 0
                 if struck > 0 {
                     session.schedule.heardStrike(
                         onStep: step, at: earliest, struckOnStep: struck, wholeChord: wholeChord(before: step, session.listener))
@@ -57,7 +57,7 @@ extension MusicalEngine {
             let earlier = step - Int64(k) * bar
             // Before the grid began there is no habit yet: a downbeat is where a chord is expected.
             if earlier < 0, downbeat { return true }
-            if let notes = session.listener.notes(atStep: earlier), !notes.struck.isEmpty { struck += 1 }
+            if let notes = session.listener.chordNotes(atStep: earlier), !notes.struck.isEmpty { struck += 1 }
         }
         return struck >= (downbeat ? 1 : HarmonyCommit.habitStrikes)
     }
@@ -68,7 +68,7 @@ extension MusicalEngine {
         let bar = Int64(preset.transport.meter.stepsPerBar)
         var k: Int64 = 1
         while k <= bar {
-            if let notes = listener.notes(atStep: step - k), notes.struck.count > 0 { return min(HarmonyCommit.triad, notes.struck.count) }
+            if let notes = listener.chordNotes(atStep: step - k), notes.struck.count > 0 { return min(HarmonyCommit.triad, notes.struck.count) }
             k += 1
         }
         return HarmonyCommit.triad
@@ -185,7 +185,7 @@ extension MusicalEngine {
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
-        if let notes = listener.notes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
+        if let notes = listener.chordNotes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow
         if let chord = listener.chord {
             c.chordClasses = chord.pitchClasses
