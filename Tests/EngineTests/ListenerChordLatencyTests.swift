@@ -134,7 +134,9 @@ extension ListenerChordLatencyTests {
     /// named Chord) as the player, full keyboard; the root each step should be heard with is the manifest's
     /// chord symbol for its bar (or half bar), from the player's first strike in it (an MMA chord pattern
     /// may rest on a downbeat). Voicings with extensions, sus chords, overlapping notes: the share of
-    /// changes whose root is named on the strike's step is printed, and must be most of them.
+    /// changes whose root is named on the strike's step is printed, and must be most of them. On the
+    /// first 80 songs: 87.6% (mean 0.55 steps late); 67.4% (1.90 steps) before fresh chords replaced the
+    /// strikes before them. The rest are voicings the templates read otherwise (shells, sixths, sus).
     @Test func heldOutChordTracksAreNamedOnTheChange() throws {
         guard let data = listenerSharedData(), let text = try? String(contentsOfFile: "\(data)/band/valid.jsonl", encoding: .utf8) else {
             print("skipping held-out chord tracks: ../shared/data/band/valid.jsonl is absent")
