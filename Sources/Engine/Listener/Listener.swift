@@ -113,19 +113,16 @@ public struct Listener: Sendable {
 
     /// The player's notes on `step` as the parts hear them — the melody hand's, when the keyboard is split
     /// (velocity and onsets count both hands) — if the step is still in the history.
-    public func notes(atStep step: Int64) -> StepNotes? {
-        guard var r = allNotes(atStep: step) else { return nil }
-        r.struck = r.struck.intersection(split.melodyHand)
-        r.sounding = r.sounding.intersection(split.melodyHand)
-        return r
-    }
+    public func notes(atStep step: Int64) -> StepNotes? { notes(atStep: step, of: split.melodyHand) }
 
     /// The chord hand's notes on `step` (every key's unless the keyboard is split): what tells that the
     /// player's chord on a step has been struck, and their comping rhythm.
-    public func chordNotes(atStep step: Int64) -> StepNotes? {
+    public func chordNotes(atStep step: Int64) -> StepNotes? { notes(atStep: step, of: split.chordHand) }
+
+    private func notes(atStep step: Int64, of hand: PitchSet) -> StepNotes? {
         guard var r = allNotes(atStep: step) else { return nil }
-        r.struck = r.struck.intersection(split.chordHand)
-        r.sounding = r.sounding.intersection(split.chordHand)
+        r.struck = r.struck.intersection(hand)
+        r.sounding = r.sounding.intersection(hand)
         return r
     }
 
