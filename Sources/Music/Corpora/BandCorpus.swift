@@ -17,6 +17,9 @@ public struct BandSong: Sendable {
     public var bass: Melody?
     /// Notes sounding on each step across the chord tracks (comping), empty when there are none.
     public var chords: PianoRoll
+    /// The same notes split into those struck on each step and those held from earlier (a re-struck chord
+    /// apart from a held one).
+    public var chordOnsets: OnsetHoldRoll
 }
 
 /// Loader for the band grooves: a JSON Lines manifest beside a folder of type-1 MIDI files.
@@ -87,11 +90,13 @@ public enum BandCorpus {
             }
         }
         let bassSpans = spans("bass")
+        let chordSpans = spans("chord")
         return BandSong(
             file: r.file, groove: r.groove, key: r.key.flatMap { Key(name: $0) }, stepsPerBar: stepsPerBar, steps: steps,
             chordPerStep: chordPerStep,
             drums: quantizer.onsetFrames(spans("drums"), steps: steps),
             bass: bassSpans.isEmpty ? nil : quantizer.melody(bassSpans, keepLowest: true, stepsPerBar: stepsPerBar),
-            chords: quantizer.soundingFrames(spans("chord"), steps: steps))
+            chords: quantizer.soundingFrames(chordSpans, steps: steps),
+            chordOnsets: quantizer.onsetHoldFrames(chordSpans, steps: steps))
     }
 }
