@@ -20,7 +20,7 @@ import Testing
             _ = try Part(settings: settings(.bass), model: makeModel(from: TinyModels.drums), port: 0, seed: 1)
             Issue.record("a bass part took a note-set model")
         } catch {
-            #expect(error.description.contains("bass part needs a events model"))
+            #expect(error.description.contains("bass part needs an events model"))
         }
     }
 
