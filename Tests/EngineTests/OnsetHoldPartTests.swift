@@ -130,7 +130,7 @@ import Testing
         for step in 0..<64 {
             part.advance()
             let before = part.sounding
-            let choice = part.choose(context: PartContext(), temperature: 0.5, keep: 1, boost: 0)
+            let choice = part.choose(context: PartContext(), temperature: 0.5, keep: 1)
             for k in 0..<choice.count {
                 let unit = Int(choice.indices[k])
                 #expect(unit < 176)
@@ -150,7 +150,7 @@ import Testing
         var none: [ScheduledMessage] = []
         for step in 0..<32 {
             thinned.advance()
-            let choice = thinned.choose(context: PartContext(), temperature: 0.5, keep: 0, boost: 0)
+            let choice = thinned.choose(context: PartContext(), temperature: 0.5, keep: 0)
             thinned.render(choice, step: Int64(step), stepFrame: UInt64(step * 100 + 100), earliest: 0, framesPerStep: 100, velocity: 80, out: &none)
         }
         #expect(!none.contains { $0.message.isSoundingNoteOn })

@@ -76,8 +76,8 @@ public final class Part: @unchecked Sendable {
         hands.echo(playerEvent: playerEvent)
     }
 
-    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float) -> FeatureList {
-        brain.choose(context: context, temperature: temperature, keep: keep, boost: boost, sounding: hands.sounding)
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill = .none) -> FeatureList {
+        brain.choose(context: context, temperature: temperature, keep: keep, fill: fill, sounding: hands.sounding)
     }
 
     func pitches(of choice: FeatureList) -> PitchSet { hands.pitches(of: choice) }

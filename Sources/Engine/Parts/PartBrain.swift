@@ -30,6 +30,8 @@ final class PartBrain {
     var rng: SeededRandom
     /// What the model is fed at its next step.
     var input = FeatureList()
+    /// A drum step's hits as drawn, before the density control thinned them (what the drummer meant).
+    var drumsDrawn = FeatureList()
     /// The step drawn (or heard, while listening) last: a reaction compares its redraw with it.
     var lastChoice = FeatureList()
     /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
@@ -125,7 +127,7 @@ final class PartBrain {
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
     /// new note survives; a note already `sounding` is not new), folds pitches into the part's range, and
     /// makes the result the next input.
-    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float, sounding: PitchSet) -> FeatureList {
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill, sounding: PitchSet) -> FeatureList {
         if role == .voices {
             // Voices under the player's melody rest when the melody does: after a beat without a note (a
             // shorter gap is a breath between notes, and the voices hold through it).
@@ -137,7 +139,7 @@ final class PartBrain {
                 return input
             }
         }
-        bias(context: context, boost: boost)
+        bias(context: context, fill: fill)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)
         var choice = FeatureList()
         let t = Float(max(0.01, temperature))
@@ -168,13 +170,16 @@ final class PartBrain {
         case .noteSets, .onsetHold:
             choice = drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding)
         }
-        input = choice
+        // The drummer keeps the groove in its head: the model hears the whole draw, the hands play what the
+        // density control leaves of it. Fed the thinned hits, the groove decayed to a hi-hat, and stayed so
+        // after the knob came back up, until the next section.
+        input = role == .drums ? drumsDrawn : choice
         lastChoice = choice
         return choice
     }
 
-    /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's `boost`).
-    private func bias(context: PartContext, boost: Float) {
+    /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's colour).
+    private func bias(context: PartContext, fill: DrumFill) {
         let n = model.outputSize
         context.classWeights(for: role, into: classWeights)
         switch vocabulary {
@@ -198,7 +203,7 @@ final class PartBrain {
             // chord and holding one are alike wrong.
             for u in 0..<units {
                 let pitch = PartVocabulary.pitch(ofUnit: u)
-                biased[u] = raw[u] + classWeights[pitch % 12] + boost + (pitch > ceiling ? -6 : 0)
+                biased[u] = raw[u] + classWeights[pitch % 12] + fill.pull(on: pitch) + (pitch > ceiling ? -6 : 0)
             }
             // A chain's END logit (and a NADE chain's hidden inputs) stay as the model made them.
             for u in units..<n { biased[u] = raw[u] }
@@ -217,10 +222,12 @@ final class PartBrain {
         if vocabulary == .onsetHold { return onsetHoldFrame(drawn, keep: keep, low: low, high: high, sounding: sounding) }
         var choice = FeatureList()
         var taken = PitchSet()
+        drumsDrawn = FeatureList()
         for k in 0..<drawn.count {
             var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
             if role == .drums {
                 guard pitch >= low, pitch <= high else { continue }
+                drumsDrawn.append(Int(drawn.indices[k]))
             } else {
                 pitch = Self.fold(pitch, low, high)
             }
