@@ -239,7 +239,7 @@ public enum PresetReader {
                     return UInt8(v)
                 }
             }
-            guard PartVocabulary.required(by: role) == .noteSets else {
+            guard PartVocabulary.noteSets.fits(role) else {
                 throw PresetError(keyPath: f.path("primer"), problem: "primes note-set parts (voices, chords, drums), not a \(role.rawValue) part",
                                   line: line(node))
             }

@@ -93,6 +93,22 @@ public struct StepQuantizer: Sendable {
         return PianoRoll(frames: frames)
     }
 
+    /// Pitches struck on each step and pitches held on it from an earlier onset, through `steps` steps: the
+    /// same notes as `soundingFrames`, split where each starts. A note struck on a step where the same pitch
+    /// still sounds is struck there (a re-strike), not held.
+    public func onsetHoldFrames(_ spans: [NoteSpan], steps: Int) -> OnsetHoldRoll {
+        var struck = [[UInt8]](repeating: [], count: steps)
+        var held = [[UInt8]](repeating: [], count: steps)
+        for span in spans {
+            let (onset, duration) = place(span)
+            if onset >= 0 && onset < steps { struck[onset].append(span.pitch) }
+            let end = min(steps, onset + duration)
+            if onset + 1 < end { for s in max(0, onset + 1)..<end { held[s].append(span.pitch) } }
+        }
+        for s in 0..<steps where !struck[s].isEmpty { held[s].removeAll { struck[s].contains($0) } }
+        return OnsetHoldRoll(struck: PianoRoll(frames: struck), held: PianoRoll(frames: held))
+    }
+
     /// Pitches struck on each step (drums: a hit has no meaningful length).
     public func onsetFrames(_ spans: [NoteSpan], steps: Int) -> PianoRoll {
         var frames = [[UInt8]](repeating: [], count: steps)

@@ -11,7 +11,8 @@ struct Eval: ParsableCommand {
         abstract: "Measure a model's NLL per step (and frame NLL for piano rolls) on a corpus.",
         discussion: """
             NLL is in nats per predicted step: per melody event for event models, per frame for note-set models
-            (88 units, MIDI 21..108, each frame given all earlier frames; DESIGN §7).
+            (88 units, MIDI 21..108, each frame given all earlier frames; DESIGN §7; an onset and hold model's \
+            frames have 176, and its band chord data is read that way).
 
             Examples:
               sideman eval --model presets/folk/continuation.safetensors \\
@@ -44,7 +45,9 @@ struct Eval: ParsableCommand {
             // A soprano-conditioned model reads SATB chorales as ATB under the soprano.
             var chosen = format
             if chosen == nil, config.conditioning == .soprano, (try? TrainingCorpus.detect(path: data)) == .jsbSATB { chosen = .jsbATB }
-            let corpus = try TrainingData.load([data], format: chosen, part: part)
+            // The data is read in the model's frame layout (an onset and hold model: band chord parts).
+            let layout = TrainingCorpus.FrameLayout(rawValue: config.frameLayout.rawValue) ?? .pitches
+            let corpus = try TrainingData.load([data], format: chosen, part: layout == .onsetHold ? .chord : part, frameLayout: layout)
             guard corpus.kind == config.data, corpus.units == config.units else {
                 throw Failure(data, "holds \(corpus.kind.rawValue) with \(corpus.units) classes; the model predicts \(config.data.rawValue) with \(config.units)",
                               status: .dataError)
@@ -63,14 +66,49 @@ struct Eval: ParsableCommand {
             ]
             if let kind = config.conditioning { report["condition"] = kind.rawValue }
             if config.data == .frames { report["frame_nll"] = nll }
+            // An onset and hold chain: how much of the frame NLL is saying what is struck.
+            var split: (struck: Double, total: Double)? = nil
+            if config.frameLayout == .onsetHold, config.head == .nadeChain {
+                do { split = Self.struckShare(try makeModel(from: set), pieces) } catch let error as WeightsError {
+                    throw Failure(model, error.description, status: .dataError)
+                }
+                report["struck_nll"] = split!.struck
+                report["held_given_struck_nll"] = split!.total - split!.struck
+            }
             if json {
                 let bytes = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: bytes, as: UTF8.self))
             } else {
                 print(String(format: "NLL per step: %.4f nats over %d steps of %d pieces (%d parameters)", nll, count, corpus.pieceCount,
                              parameters))
-                if config.data == .frames { print(String(format: "frame NLL: %.4f nats (88 units, each frame given all earlier ones)", nll)) }
+                if config.data == .frames {
+                    print(String(format: "frame NLL: %.4f nats (%d units, each frame given all earlier ones)", nll, config.units))
+                }
+                if let split {
+                    print(String(format: "struck half: %.4f nats per frame (what is struck), held half given it: %.4f (streamed from each piece's start)",
+                                 split.struck, split.total - split.struck))
+                }
             }
         }
+    }
+
+    /// An onset and hold chain model's frame NLL split where the held half starts: log p(the struck pitches)
+    /// and the rest, each piece streamed from reset. Per frame, averaged over every frame.
+    static func struckShare(_ model: any StreamingModel, _ pieces: [EncodedPiece]) -> (struck: Double, total: Double) {
+        guard let chain = model.chain else { return (.nan, .nan) }
+        var struck = 0.0, total = 0.0, steps = 0
+        for piece in pieces {
+            model.reset()
+            for t in 0..<piece.count {
+                var input = FeatureList()
+                for k in piece.inputs.range(t) { input.append(Int(piece.inputs.indices[k]), value: piece.inputs.values[k]) }
+                let logits = model.step(input)
+                let p = chain.logProbability(logits.baseAddress!, of: FeatureList(piece.targets.row(t)), splitAt: chain.units / 2)
+                total -= p.total
+                struck -= p.below
+                steps += 1
+            }
+        }
+        return (struck / Double(max(1, steps)), total / Double(max(1, steps)))
     }
 }

@@ -43,6 +43,8 @@ struct Train: ParsableCommand {
     @Option(help: "Where to write the model (.safetensors).") var out: String?
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
+    @Flag(help: "Band chord part: frames of 176 units, the pitches struck on the step then the pitches held from earlier (docs/TRAINING.md), instead of the 88 sounding pitches.")
+    var onsets = false
     @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony or harmony_beat_rhythm (band: the chord, the beat, the player's rhythm); or none (default: soprano for jsb-atb, harmony_beat for band).")
     var condition: ConditionChoice?
     @Option(help: "Output head: softmax (events), multi_hot, pitch_chain or nade_chain (frames).") var head: HeadKind?
@@ -84,6 +86,7 @@ struct Train: ParsableCommand {
               dropout >= 0, dropout < 1, lr > 0, lrDecay > 0, lrDecay <= 1, clip > 0, transpose >= 0, transpose <= 24,
               residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
+        if onsets, part != .chord { throw ValidationError("--onsets splits the band chord part's notes (--part chord)") }
         if let average, !(average > 0 && average < 1) { throw ValidationError("--average must lie in (0, 1)") }
         if !benchmark, data.isEmpty || valid == nil || out == nil {
             throw ValidationError("--data, --valid and --out are required")
@@ -104,8 +107,9 @@ struct Train: ParsableCommand {
         let out = out!
         let checkpointPath = checkpoint ?? out + ".ckpt"
         for path in [out, checkpointPath, LossCurve.path(model: out)] { try CommandFiles.checkOutput(path, notOver: inputs) }
-        let trainData = try TrainingData.load(data, format: format, part: part)
-        let validData = try TrainingData.load([valid!], format: format ?? trainData.format, part: part)
+        let layout: TrainingCorpus.FrameLayout = onsets ? .onsetHold : .pitches
+        let trainData = try TrainingData.load(data, format: format, part: part, frameLayout: layout)
+        let validData = try TrainingData.load([valid!], format: format ?? trainData.format, part: part, frameLayout: layout)
         guard validData.kind == trainData.kind else {
             throw Failure(valid!, "holds \(validData.kind.rawValue), the training data \(trainData.kind.rawValue)", status: .dataError)
         }
@@ -127,6 +131,7 @@ struct Train: ParsableCommand {
                                          head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout,
                                          conditioning: conditioning)
         config.chainHidden = chainHidden
+        config.frameLayout = trainData.modelFrameLayout
         if family == .conv {
             (config.hidden, config.layers) = (1, 1)
             (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)

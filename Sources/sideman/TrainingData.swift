@@ -19,13 +19,18 @@ struct TrainingData {
         return kinds.count == 1 ? kinds.first! : nil
     }
 
+    /// How the frames' units lay out (every file the same: they are read with one layout).
+    var frameLayout: TrainingCorpus.FrameLayout { corpora[0].frameLayout }
+
     /// Vocabulary size and the first index that moves under transposition.
-    var units: Int { kind == .events ? EventVocabulary.classes : TrainingCorpus.pianoUnits }
+    var units: Int { kind == .events ? EventVocabulary.classes : frameLayout.units }
     var firstPitchIndex: Int { kind == .events ? EventVocabulary.firstPitchIndex : 0 }
 
     /// Reads every path: the first in `format` (or as detected), the others as detected, except that JSB
     /// SATB chorales beside melody data give their soprano lines (the folk preset learns from both).
-    static func load(_ paths: [String], format: TrainingCorpus.Format?, part: TrainingCorpus.BandPart) throws -> TrainingData {
+    static func load(
+        _ paths: [String], format: TrainingCorpus.Format?, part: TrainingCorpus.BandPart, frameLayout: TrainingCorpus.FrameLayout = .pitches
+    ) throws -> TrainingData {
         var corpora: [TrainingCorpus] = []
         var kind: TrainingModelConfig.DataKind? = nil
         for (i, path) in paths.enumerated() {
@@ -33,7 +38,7 @@ struct TrainingData {
             do {
                 var chosen = i == 0 ? format : nil
                 if chosen == nil, kind == .events, try TrainingCorpus.detect(path: path) == .jsbSATB { chosen = .jsbSoprano }
-                let corpus = try TrainingCorpus.load(path: path, format: chosen, part: part)
+                let corpus = try TrainingCorpus.load(path: path, format: chosen, part: part, frameLayout: frameLayout)
                 for line in corpus.skipped { printToStandardError("sideman: skipped \(line)") }
                 guard corpus.pieceCount > 0 else { throw Failure(path, "holds no pieces", status: .dataError) }
                 let k: TrainingModelConfig.DataKind = if case .events = corpus.content { .events } else { .frames }
@@ -78,6 +83,9 @@ struct TrainingData {
         }
         return pieces
     }
+
+    /// The layout a model trained on this data declares in its metadata.
+    var modelFrameLayout: FrameLayout { FrameLayout(rawValue: frameLayout.rawValue)! }
 
     /// The condition a model trained on this data gets unless told otherwise: what the data supplies (band
     /// parts: the harmony and the beat; the player's rhythm is asked for with --condition).

@@ -244,6 +244,33 @@ import Testing
         #expect(afterChord(ahead, chords).contains { $0 < third }, "deciding ahead, every note still waited for the chord")
     }
 
+    /// The fill control (CC 26) early in bar 2: the drums play toms and snare to the end of that bar where
+    /// the same seed without the control keeps time on the hi-hat, and land on bar 3's downbeat with a crash.
+    @Test func aFillIsHeardAndLandsWithACrash() throws {
+        let pressed = TimedMIDIMessage(time: Self.start + 17 * Self.fps + 7, message: .controlChange(channel: 0, controller: 26, value: 127))
+        func drums(fill: Bool) throws -> [(frame: UInt64, note: UInt8)] {
+            var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+            rig.run(until: Self.start + 40 * Self.fps, input: phrase + (fill ? [pressed] : []))
+            rig.finish()
+            return rig.output.compactMap { m in
+                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
+                return nil
+            }
+        }
+        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
+            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
+        }
+        let plain = try drums(fill: false), filled = try drums(fill: true)
+        let tomsAndSnare: Set<UInt8> = [38, 40, 41, 43, 45, 47, 48, 50], hats: Set<UInt8> = [42, 44, 46, 51]
+        let fillBar: Range<UInt64> = 19..<32
+        print("fill bar: toms and snare \(count(plain, tomsAndSnare, steps: fillBar)) -> \(count(filled, tomsAndSnare, steps: fillBar)), hats \(count(plain, hats, steps: fillBar)) -> \(count(filled, hats, steps: fillBar))")
+        #expect(count(filled, tomsAndSnare, steps: fillBar) > count(plain, tomsAndSnare, steps: fillBar) + 2)
+        #expect(count(filled, hats, steps: fillBar) < count(plain, hats, steps: fillBar))
+        #expect(count(filled, [49, 57], steps: 32..<33) >= 1, "no crash on the landing")
+        // Before the control, the same groove.
+        #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
+    }
+
     @Test func muteDensityAndModeControlsChangeWhatPlays() throws {
         func cc(_ controller: UInt8, _ value: UInt8, step: UInt64) -> TimedMIDIMessage {
             TimedMIDIMessage(time: Self.start + step * Self.fps + 7, message: .controlChange(channel: 0, controller: controller, value: value))

@@ -20,8 +20,33 @@ import Testing
             _ = try Part(settings: settings(.bass), model: makeModel(from: TinyModels.drums), port: 0, seed: 1)
             Issue.record("a bass part took a note-set model")
         } catch {
-            #expect(error.description.contains("bass part needs a events model"))
+            #expect(error.description.contains("bass part needs an events model"))
         }
+    }
+
+    /// The density control thins what the drums play, not what the drummer hears of its own groove: with
+    /// every hit thinned away, the model is still fed the hits it drew, so the groove comes back whole when
+    /// the knob does.
+    @Test func thinnedDrumsStillHearTheirWholeGroove() throws {
+        let part = try TinyModels.part(settings(.drums, channel: 9, range: 35...81), seed: 4)
+        var drawnHits = 0
+        for _ in 0..<64 {
+            part.advance()
+            let played = part.choose(context: PartContext(), temperature: 1, keep: 0)
+            #expect(played.count == 0, "keep 0 played \(played.count) hits")
+            #expect(part.brain.input == part.brain.drumsDrawn)
+            drawnHits += part.brain.input.count
+        }
+        #expect(drawnHits > 0, "the drummer drew no hits in 64 steps")
+    }
+
+    /// A fill pulls the drums to toms and snare and away from the hi-hat and ride; its landing is a crash.
+    @Test func aFillIsTomsAndSnareAndItsLandingACrash() {
+        let toms: [Int] = [41, 43, 45, 47, 48, 50], cymbals = [42, 44, 46, 51]
+        #expect(toms.allSatisfy { DrumFill.fill.pull(on: $0) > 0 } && DrumFill.fill.pull(on: 38) > 0)
+        #expect(cymbals.allSatisfy { DrumFill.fill.pull(on: $0) < 0 })
+        #expect(DrumFill.landing.pull(on: 49) > DrumFill.landing.pull(on: 36) && DrumFill.landing.pull(on: 36) > 0)
+        #expect((0..<128).allSatisfy { DrumFill.none.pull(on: $0) == 0 })
     }
 
     @Test func pitchesFoldByOctavesIntoTheRange() {
@@ -38,7 +63,7 @@ import Testing
         var tracker = NoteTracker()
         for step in 0..<64 {
             part.advance()
-            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1, boost: 0)
+            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1)
             part.render(
                 choice, step: Int64(step), stepFrame: UInt64(1000 + step * 100), earliest: UInt64(1000 + step * 100),
                 framesPerStep: 100, velocity: 90, out: &out)
@@ -65,7 +90,7 @@ import Testing
             var out: [ScheduledMessage] = []
             for step in 0..<200 {
                 part.advance()
-                let choice = part.choose(context: context, temperature: 1, keep: 1, boost: 0)
+                let choice = part.choose(context: context, temperature: 1, keep: 1)
                 part.render(choice, step: Int64(step), stepFrame: UInt64(step * 10 + 10), earliest: 0, framesPerStep: 10, velocity: 80, out: &out)
             }
             for m in out where m.message.isSoundingNoteOn {
@@ -80,7 +105,7 @@ import Testing
         var out: [ScheduledMessage] = []
         for step in 0..<32 {
             part.advance()
-            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1, boost: 0)
+            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1)
             part.render(choice, step: Int64(step), stepFrame: UInt64(step * 1000 + 1000), earliest: 0, framesPerStep: 1000, velocity: 100, out: &out)
         }
         let ons = out.filter { $0.message.isSoundingNoteOn }
@@ -128,7 +153,7 @@ import Testing
         var out: [ScheduledMessage] = []
         for step in 0..<48 {
             part.advance()
-            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1, boost: 0)
+            let choice = part.choose(context: PartContext(), temperature: 1, keep: 1)
             for k in 0..<choice.count { #expect(choice.indices[k] < 88) }
             part.render(choice, step: Int64(step), stepFrame: UInt64(step * 100 + 100), earliest: 0, framesPerStep: 100, velocity: 80, out: &out)
             var left = part.sounding

@@ -32,6 +32,18 @@ enum TinyModels {
         return TrainingPiece(frames: frames + frames)
     }
 
+    /// The same triads as onset and hold frames (176 units: struck, then 88 + held), struck on the beat and
+    /// again on its second 8th.
+    static let onsetChordPieces: [TrainingPiece] = (0..<8).map { k in
+        let roots = [60, 65, 67, 60, 57, 62, 67, 60].map { $0 + k % 3 - 21 }
+        var frames: [[Int]] = []
+        for root in roots {
+            let triad = [root, root + 4, root + 7]
+            for step in 0..<4 { frames.append(step % 2 == 0 ? triad : triad.map { 88 + $0 }) }
+        }
+        return TrainingPiece(frames: frames + frames)
+    }
+
     static let drumPieces: [TrainingPiece] = (0..<6).map { _ in
         var frames: [[Int]] = []
         for step in 0..<64 {
@@ -43,11 +55,12 @@ enum TinyModels {
         return TrainingPiece(frames: frames)
     }
 
-    static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil) -> WeightSet {
+    static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil, layout: FrameLayout = .pitches) -> WeightSet {
         var config = TrainingModelConfig(
-            family: .basic, data: events ? .events : .frames, units: events ? 130 : 88, hidden: 24, layers: 1,
+            family: .basic, data: events ? .events : .frames, units: events ? 130 : 88 * layout.blocks, hidden: 24, layers: 1,
             head: head ?? (events ? .softmax : .multiHot))
         config.chainHidden = 16
+        config.frameLayout = layout
         var options = TrainingOptions()
         options.epochs = 3
         options.batch = 8
@@ -65,6 +78,14 @@ enum TinyModels {
     static let melody = train(events: true, melodyPieces)
     static let chords = train(events: false, chordPieces, head: .nadeChain)
     static let drums = train(events: false, drumPieces)
+    static let onsetChords = train(events: false, onsetChordPieces, head: .nadeChain, layout: .onsetHold)
+
+    /// A chords part playing the onset and hold model, its layout read from the weights' metadata as the
+    /// loader reads it.
+    static func onsetPart(_ settings: PartSettings, port: Int = 0, seed: UInt64 = 1) throws -> Part {
+        try Part(settings: settings, model: makeModel(from: onsetChords), frameLayout: FrameLayout(metadata: onsetChords.metadata),
+                 port: port, seed: seed)
+    }
 
     static func weights(for role: PartRole) -> WeightSet {
         switch role {

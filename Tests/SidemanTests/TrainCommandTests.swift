@@ -1,4 +1,6 @@
 import Foundation
+import MIDI
+import Neural
 import Testing
 import TestSupport
 
@@ -178,6 +180,52 @@ struct TrainCommandTests {
             let lookback = try Program.sideman(["train", "--family", "lookback", "--condition", "harmony", "--data", folk.path,
                                              "--valid", folk.path, "--out", model] + Self.small)
             #expect(lookback.status == 64 && lookback.stderr.contains("lookback takes no condition inputs"), "\(lookback.stderr)")
+        }
+    }
+
+    /// `--onsets`: the band chord part as onset and hold frames (176 units, said in the model's metadata);
+    /// eval reads the data that way from the metadata and splits the frame NLL into its struck half and the
+    /// held half given it. Only the chord part has holds to tell apart.
+    @Test func trainsTheChordPartInOnsetAndHoldFrames() throws {
+        try Self.inFolder { dir in
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("songs"), withIntermediateDirectories: true)
+            var lines: [String] = []
+            for k in 0..<4 {
+                // A triad struck on each beat and held through it, one bar in each of two chords.
+                var events: [SMFEvent] = []
+                for beat in 0..<8 {
+                    let root = UInt8(60 + k + (beat < 4 ? 0 : 5))
+                    for p in [root, root + 4, root + 7] {
+                        events.append(SMFEvent(tick: beat * 96, .noteOn(channel: 0, note: p, velocity: 80)))
+                        events.append(SMFEvent(tick: beat * 96 + 90, .noteOff(channel: 0, note: p, velocity: 0)))
+                    }
+                }
+                events.sort { $0.tick < $1.tick }
+                let song = MIDIFile(format: .simultaneousTracks, division: .ticksPerQuarter(96), tracks: [MIDITrack(), MIDITrack(events: events)])
+                try Data(MIDIFileWriter.write(song)).write(to: dir.appendingPathComponent("songs/s\(k).mid"))
+                let names = ["C", "C#", "D", "D#"][k], fourth = ["F", "F#", "G", "G#"][k]
+                lines.append(#"{"file":"songs/s\#(k).mid","groove":"T","beats_per_bar":4,"ticks_per_beat":96,"bars":2,"#
+                    + #""chords":[["\#(names)"],["\#(fourth)"]],"tracks":[{"track":1,"role":"chord"}]}"#)
+            }
+            let manifest = dir.appendingPathComponent("band.jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: manifest, atomically: true, encoding: .utf8)
+            let model = dir.appendingPathComponent("comping.safetensors").path
+            let run = try Program.sideman(["train", "--family", "conv", "--residual", "8", "--part", "chord", "--onsets", "--head", "nade_chain",
+                                        "--chain-hidden", "8", "--data", manifest.path, "--valid", manifest.path, "--out", model, "--transpose", "0"]
+                                       + Self.small)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try SafeTensors.read(path: model).metadata["frame_layout"] == "onset_hold")
+            let eval = try Program.sideman(["eval", "--model", model, "--data", manifest.path, "--json"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect(object["steps"] as? Int == 4 * 32)
+            let frame = try #require(object["frame_nll"] as? Double)
+            let struck = try #require(object["struck_nll"] as? Double), held = try #require(object["held_given_struck_nll"] as? Double)
+            #expect(struck > 0 && held > 0 && abs(struck + held - frame) < 1e-3 * frame, "\(struck) + \(held) vs \(frame)")
+
+            let bass = try Program.sideman(["train", "--part", "bass", "--onsets", "--data", manifest.path, "--valid", manifest.path,
+                                         "--out", model] + Self.small)
+            #expect(bass.status == 64 && bass.stderr.contains("--onsets"), "\(bass.stderr)")
         }
     }
 

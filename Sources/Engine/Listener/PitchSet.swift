@@ -38,11 +38,20 @@ public struct PitchSet: Hashable, Sendable {
         return u
     }
 
+    /// Pitches in both (set algebra on the bits: no array, for the real-time path).
     public func intersection(_ other: PitchSet) -> PitchSet {
         var i = self
         i.low &= other.low
         i.high &= other.high
         return i
+    }
+
+    /// Pitches in self and not in `other`.
+    public func subtracting(_ other: PitchSet) -> PitchSet {
+        var d = self
+        d.low &= ~other.low
+        d.high &= ~other.high
+        return d
     }
 
     public var lowest: UInt8? {

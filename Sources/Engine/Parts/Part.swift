@@ -21,13 +21,13 @@ public final class Part: @unchecked Sendable {
     public static let voiceLeadingDraws = 8
 
     public init(
-        settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, port: Int, seed: UInt64,
-        sampleRate: Double = 48000
+        settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, frameLayout: FrameLayout = .pitches,
+        port: Int, seed: UInt64, sampleRate: Double = 48000
     ) throws(WeightsError) {
-        vocabulary = try PartVocabulary.of(model)
-        let needed = PartVocabulary.required(by: settings.role)
-        guard vocabulary == needed else {
-            throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs a \(needed.rawValue) model")
+        vocabulary = try PartVocabulary.of(model, layout: frameLayout)
+        guard vocabulary.fits(settings.role) else {
+            let needed = PartVocabulary.events.fits(settings.role) ? "an events" : settings.role == .drums ? "a note sets" : "a note sets or onset and hold"
+            throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs \(needed) model")
         }
         let expectedInputs = vocabulary.baseInputSize + (conditioning?.size ?? 0)
         guard model.family == .lookback || model.inputSize == expectedInputs else {
@@ -76,8 +76,8 @@ public final class Part: @unchecked Sendable {
         hands.echo(playerEvent: playerEvent)
     }
 
-    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float) -> FeatureList {
-        brain.choose(context: context, temperature: temperature, keep: keep, boost: boost, sounding: hands.sounding)
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill = .none) -> FeatureList {
+        brain.choose(context: context, temperature: temperature, keep: keep, fill: fill, sounding: hands.sounding)
     }
 
     func pitches(of choice: FeatureList) -> PitchSet { hands.pitches(of: choice) }

@@ -30,6 +30,8 @@ final class PartBrain {
     var rng: SeededRandom
     /// What the model is fed at its next step.
     var input = FeatureList()
+    /// A drum step's hits as drawn, before the density control thinned them (what the drummer meant).
+    var drumsDrawn = FeatureList()
     /// The step drawn (or heard, while listening) last: a reaction compares its redraw with it.
     var lastChoice = FeatureList()
     /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
@@ -74,7 +76,8 @@ final class PartBrain {
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
         // The primer bar, fed as if the part had played it (its beat positions included): the model
         // leaves it in that style. Its notes are not played.
-        for (k, frame) in settings.primer.enumerated() where vocabulary == .noteSets {
+        // An onset and hold model hears the primer's notes as struck on their steps.
+        for (k, frame) in settings.primer.enumerated() where vocabulary != .events {
             if let conditioning {
                 var context = PartContext()
                 context.stepInBar = k
@@ -124,7 +127,7 @@ final class PartBrain {
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
     /// new note survives; a note already `sounding` is not new), folds pitches into the part's range, and
     /// makes the result the next input.
-    func choose(context: PartContext, temperature: Double, keep: Double, boost: Float, sounding: PitchSet) -> FeatureList {
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill, sounding: PitchSet) -> FeatureList {
         if role == .voices {
             // Voices under the player's melody rest when the melody does: after a beat without a note (a
             // shorter gap is a breath between notes, and the voices hold through it).
@@ -136,7 +139,7 @@ final class PartBrain {
                 return input
             }
         }
-        bias(context: context, boost: boost)
+        bias(context: context, fill: fill)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)
         var choice = FeatureList()
         let t = Float(max(0.01, temperature))
@@ -151,7 +154,7 @@ final class PartBrain {
                 }
             }
             choice.append(event)
-        case .noteSets where role == .voices:
+        case .noteSets where role == .voices, .onsetHold where role == .voices:
             // Under the player's melody, a chord that moves in parallel fifths or octaves is drawn again.
             let soprano = context.melodyNote.map(Int.init) ?? -1
             let picked = VoiceLeading.draw(
@@ -159,21 +162,24 @@ final class PartBrain {
                 { drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding) },
                 voicing: { drawn in
                     var voices = FourVoices(soprano: soprano)
-                    for k in 0..<drawn.count { voices.include(Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote) }
+                    for k in 0..<drawn.count { voices.include(PartVocabulary.pitch(ofUnit: Int(drawn.indices[k]))) }
                     return voices
                 })
             choice = picked.step
             stepVoices = picked.voices
-        case .noteSets:
+        case .noteSets, .onsetHold:
             choice = drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding)
         }
-        input = choice
+        // The drummer keeps the groove in its head: the model hears the whole draw, the hands play what the
+        // density control leaves of it. Fed the thinned hits, the groove decayed to a hi-hat, and stayed so
+        // after the knob came back up, until the next section.
+        input = role == .drums ? drumsDrawn : choice
         lastChoice = choice
         return choice
     }
 
-    /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's `boost`).
-    private func bias(context: PartContext, boost: Float) {
+    /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's colour).
+    private func bias(context: PartContext, fill: DrumFill) {
         let n = model.outputSize
         context.classWeights(for: role, into: classWeights)
         switch vocabulary {
@@ -188,14 +194,16 @@ final class PartBrain {
                 }
                 biased[i] = raw[i] + b
             }
-        case .noteSets:
+        case .noteSets, .onsetHold:
             let units = model.headUnits
             // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
             // chorales and sounds like a wrong note against a player who leads.
             let ceiling = role == .voices ? Int(context.melodyNote ?? 127) : 127
+            // Both halves of an onset and hold frame get their pitch's pull: striking a pitch outside the
+            // chord and holding one are alike wrong.
             for u in 0..<units {
-                let pitch = u + PartVocabulary.lowestPianoNote
-                biased[u] = raw[u] + classWeights[pitch % 12] + boost + (pitch > ceiling ? -6 : 0)
+                let pitch = PartVocabulary.pitch(ofUnit: u)
+                biased[u] = raw[u] + classWeights[pitch % 12] + fill.pull(on: pitch) + (pitch > ceiling ? -6 : 0)
             }
             // A chain's END logit (and a NADE chain's hidden inputs) stay as the model made them.
             for u in units..<n { biased[u] = raw[u] }
@@ -203,20 +211,23 @@ final class PartBrain {
     }
 
     /// One draw of a note-set step from the biased logits: folded into the part's range (drums kept
-    /// within it), new notes thinned by `keep`, each pitch once.
+    /// within it), new notes thinned by `keep`, each pitch once (onset and hold frames: `onsetHoldFrame`).
     private func drawNoteSet(temperature t: Float, keep: Double, low: Int, high: Int, sounding: PitchSet) -> FeatureList {
-        var choice = FeatureList()
         let drawn: FeatureList
         switch model.head {
         case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
         case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
         case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)
         }
+        if vocabulary == .onsetHold { return onsetHoldFrame(drawn, keep: keep, low: low, high: high, sounding: sounding) }
+        var choice = FeatureList()
         var taken = PitchSet()
+        drumsDrawn = FeatureList()
         for k in 0..<drawn.count {
             var pitch = Int(drawn.indices[k]) + PartVocabulary.lowestPianoNote
             if role == .drums {
                 guard pitch >= low, pitch <= high else { continue }
+                drumsDrawn.append(Int(drawn.indices[k]))
             } else {
                 pitch = Self.fold(pitch, low, high)
             }
@@ -226,6 +237,31 @@ final class PartBrain {
             guard unit >= 0, unit < PartVocabulary.pianoUnits, !taken.contains(UInt8(pitch)) else { continue }
             taken.insert(UInt8(pitch))
             choice.append(unit)
+        }
+        return choice
+    }
+
+    /// An onset and hold draw as played: each unit folded into the range; a struck pitch is thinned by
+    /// `keep` (a thinned re-strike of a sounding pitch holds it instead); a held pitch that is not sounding
+    /// is dropped, so the model hears what sounds; each pitch once, struck before held (the chain draws
+    /// units in ascending order, so the struck half comes first).
+    private func onsetHoldFrame(_ drawn: FeatureList, keep: Double, low: Int, high: Int, sounding: PitchSet) -> FeatureList {
+        var choice = FeatureList()
+        var taken = PitchSet()
+        for k in 0..<drawn.count {
+            let unit = Int(drawn.indices[k])
+            let pitch = Self.fold(PartVocabulary.pitch(ofUnit: unit), low, high)
+            let p = UInt8(pitch)
+            let key = pitch - PartVocabulary.lowestPianoNote
+            guard key >= 0, key < PartVocabulary.pianoUnits, !taken.contains(p) else { continue }
+            var held = PartVocabulary.isHeld(unit: unit)
+            if !held, keep < 1, Double(rng.nextUnit()) >= keep {
+                guard sounding.contains(p) else { continue }
+                held = true
+            }
+            if held, !sounding.contains(p) { continue }
+            taken.insert(p)
+            choice.append(held ? PartVocabulary.pianoUnits + key : key)
         }
         return choice
     }

@@ -24,6 +24,9 @@ struct PartHands {
     private(set) var previousOutput = PitchSet()
     /// Notes started on the latest step (a reaction may take them back).
     var startedOnStep = PitchSet()
+    /// True between a reaction's take-back and its redraw's render: the notes the step started and the
+    /// redraw keeps sound on (`startedOnStep`) rather than being struck twice.
+    var redrawing = false
 
     init(settings: PartSettings, vocabulary: PartVocabulary, port: Int, sampleRate: Double, seed: UInt64) {
         role = settings.role
@@ -35,7 +38,10 @@ struct PartHands {
     }
 
     /// A new step is being decided: what the part played so far becomes what it played before.
-    mutating func beginStep() { previousOutput = output }
+    mutating func beginStep() {
+        previousOutput = output
+        redrawing = false
+    }
 
     /// A listening continuation sounds nothing, but the band hears the player's melody note as its output.
     mutating func echo(playerEvent: Int) {
@@ -60,26 +66,48 @@ struct PartHands {
             var set = PitchSet()
             for k in 0..<choice.count { set.insert(UInt8(Int(choice.indices[k]) + PartVocabulary.lowestPianoNote)) }
             return set
+        case .onsetHold:
+            let (struck, held) = halves(of: choice)
+            return struck.union(held.intersection(sounding))
         }
+    }
+
+    /// The pitches an onset and hold choice strikes, and those it holds (sounding or not).
+    func halves(of choice: FeatureList) -> (struck: PitchSet, held: PitchSet) {
+        var struck = PitchSet(), held = PitchSet()
+        for k in 0..<choice.count {
+            let unit = Int(choice.indices[k])
+            let pitch = UInt8(PartVocabulary.pitch(ofUnit: unit))
+            if PartVocabulary.isHeld(unit: unit) { held.insert(pitch) } else { struck.insert(pitch) }
+        }
+        return (struck, held)
     }
 
     /// Writes a choice as notes: what stops sounding ends at the step (one frame before it, so a pitch
     /// struck again cannot lose its new note to its old note-off), new notes start at the humanized frame.
-    /// Drums are hits: each ends half a step later. `stepFrame` is the grid frame, `earliest` the first frame
-    /// that can still be written.
+    /// Drums are hits: each ends half a step later. An onset and hold choice strikes its struck pitches
+    /// (ending a sounding one first), keeps its held pitches that sound (one that does not is not started),
+    /// and ends every other sounding pitch. `stepFrame` is the grid frame, `earliest` the first frame that
+    /// can still be written.
     mutating func render(
         _ choice: FeatureList, step: Int64, stepFrame: UInt64, earliest: UInt64, framesPerStep: Double,
         velocity: Double, out: inout [ScheduledMessage]
     ) {
+        // A redraw's notes that the first draw of the step already started sound on.
+        let startedEarlier = redrawing ? startedOnStep : PitchSet()
+        redrawing = false
         let next = pitches(of: choice)
         var struck = PitchSet()
-        if vocabulary == .events {
+        switch vocabulary {
+        case .events:
             let e = Int(choice.indices[0])
             if e >= PartVocabulary.firstPitchIndex { struck = next }
-        } else if role == .drums {
+        case .noteSets where role == .drums:
             struck = next
-        } else {
+        case .noteSets:
             struck = next.subtracting(sounding)
+        case .onsetHold:
+            struck = halves(of: choice).struck.subtracting(startedEarlier)
         }
         let offFrame = max(earliest, stepFrame > 0 ? stepFrame - 1 : 0)
         // What ends: notes not in the next set, and notes struck again.
@@ -88,7 +116,7 @@ struct PartHands {
             ending.remove(p)
             if !next.contains(p) || struck.contains(p) { end(p, at: offFrame, out: &out) }
         }
-        startedOnStep = PitchSet()
+        startedOnStep = startedEarlier
         var starting = struck
         while let p = starting.lowest {
             starting.remove(p)
@@ -125,7 +153,8 @@ struct PartHands {
             started.remove(p)
             end(p, at: frame, out: &out)
         }
-        startedOnStep = PitchSet()
+        startedOnStep = startedOnStep.intersection(kept)
+        redrawing = true
     }
 
     /// The clock went back (a restarted server seen without the ports' monotonic clock): frames from
@@ -158,15 +187,5 @@ struct PartHands {
         var set = PitchSet()
         set.insert(UInt8(pitch & 0x7F))
         return set
-    }
-}
-
-extension PitchSet {
-    /// Pitches in self and not in `other`, as a set (no array).
-    func subtracting(_ other: PitchSet) -> PitchSet {
-        var result = PitchSet()
-        result.low = low & ~other.low
-        result.high = high & ~other.high
-        return result
     }
 }

@@ -26,7 +26,8 @@ public enum PartLoader {
                 let model = try makeModel(from: set, precision: settings.precision)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
                 parts.append(try Part(
-                    settings: settings, model: model, conditioning: try Conditioning(metadata: set.metadata), port: port,
+                    settings: settings, model: model, conditioning: try Conditioning(metadata: set.metadata),
+                    frameLayout: try FrameLayout(metadata: set.metadata), port: port,
                     seed: loaded.preset.performance.seed &+ UInt64(k)))
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)

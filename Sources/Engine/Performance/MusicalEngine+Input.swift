@@ -57,9 +57,12 @@ extension MusicalEngine {
             }
         case .nextSection: directions.sectionPending = true
         case .fill:
-            let meter = preset.transport.meter
+            // As an arranger's fill button: to the end of this bar, or of the next when less than half of
+            // this one is left; the drums land on the downbeat after it with a crash.
+            let bar = Int64(preset.transport.meter.stepsPerBar)
             let now = max(next, 0)
-            directions.fillUntil = (now / Int64(meter.stepsPerBar) + 2) * Int64(meter.stepsPerBar)
+            let barsLeft: Int64 = now % bar < bar / 2 ? 1 : 2
+            directions.fillUntil = (now / bar + barsLeft) * bar
         case .mute(let index, let muted):
             guard parts[index].muted != muted else { return }
             parts[index].muted = muted
@@ -94,8 +97,14 @@ struct Directions {
     var temperatureScale = 1.0
     /// The chance a new note survives the draw: how dense the band plays.
     var keep = 1.0
-    /// The drums fill until this step (the end of the bar after the one asked in).
+    /// The drums fill until this step (the end of the bar asked in, or of the next), and land on it.
     var fillUntil: Int64 = .min
+
+    /// What the drums play at `step`: a fill, its landing, or the groove.
+    func fill(at step: Int64) -> DrumFill {
+        if step == fillUntil { return .landing }
+        return step < fillUntil ? .fill : .none
+    }
     /// The band starts afresh at the next downbeat, as at a new section.
     var sectionPending = false
 }

@@ -136,9 +136,10 @@ extension MusicalEngine {
                 continue
             }
             answer.listening[i] = false
-            let boost: Float = part.role == .drums && step < directions.fillUntil ? 1.5 : 0
+            let fill = part.role == .drums ? directions.fill(at: step) : .none
             let choice = part.choose(
-                context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale, keep: directions.keep, boost: boost)
+                context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale,
+                keep: fill == .none ? directions.keep : 1, fill: fill)
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             part.render(
@@ -169,7 +170,7 @@ extension MusicalEngine {
             // Against the band as it was before the step, as the first draw was.
             c.bandPrevious = PitchSet()
             for (j, other) in parts.enumerated() where j != i { c.bandPrevious = c.bandPrevious.union(other.previousOutput) }
-            let choice = part.choose(context: c, temperature: part.settings.temperature * directions.temperatureScale, keep: directions.keep, boost: 0)
+            let choice = part.choose(context: c, temperature: part.settings.temperature * directions.temperatureScale, keep: directions.keep)
             let after = part.pitches(of: choice)
             guard after != before else { continue }
             part.takeBackStep(at: earliest, keeping: after, out: &output)

@@ -32,6 +32,9 @@ public struct BandSong: Sendable {
     /// Per step, whether the player struck a note on it: the player is the song's chord track (the one
     /// named "Chord", else the first chord-role track), what a musician would play to the band.
     public var playerOnsets: [Bool]
+    /// The same notes split into those struck on each step and those held from earlier (a re-struck chord
+    /// apart from a held one).
+    public var chordOnsets: OnsetHoldRoll
 }
 
 /// Loader for the band grooves: a JSON Lines manifest beside a folder of type-1 MIDI files.
@@ -107,13 +110,15 @@ public enum BandCorpus {
         let chordTracks = r.tracks.filter { $0.role == "chord" && $0.track < file.tracks.count }
         let player = chordTracks.first { $0.name == "Chord" } ?? chordTracks.first
         let playerFrames = player.map { quantizer.onsetFrames(file.tracks[$0.track].noteSpans(), steps: steps).frames }
+        let chordSpans = spans("chord")
         return BandSong(
             file: r.file, path: path, groove: r.groove, grooveFile: r.groove_file ?? r.groove,
             tracks: r.tracks.map { BandSong.Track(index: $0.track, name: $0.name ?? "", role: $0.role) }, key: r.key.flatMap { Key(name: $0) }, stepsPerBar: stepsPerBar, steps: steps,
             chordPerStep: chordPerStep,
             drums: quantizer.onsetFrames(spans("drums"), steps: steps),
             bass: bassSpans.isEmpty ? nil : quantizer.melody(bassSpans, keepLowest: true, stepsPerBar: stepsPerBar),
-            chords: quantizer.soundingFrames(spans("chord"), steps: steps),
-            playerOnsets: playerFrames.map { $0.map { !$0.isEmpty } } ?? [Bool](repeating: false, count: steps))
+            chords: quantizer.soundingFrames(chordSpans, steps: steps),
+            playerOnsets: playerFrames.map { $0.map { !$0.isEmpty } } ?? [Bool](repeating: false, count: steps),
+            chordOnsets: quantizer.onsetHoldFrames(chordSpans, steps: steps))
     }
 }

@@ -51,6 +51,17 @@ public struct TrainingCorpus: Sendable {
         }
     }
 
+    /// What a note-set frame's units say about each pitch.
+    public enum FrameLayout: String, Sendable, CaseIterable {
+        /// One unit per piano key (88): the pitch sounds on the step (drums: is struck on it).
+        case pitches
+        /// Two units per piano key (176, OnsetHoldRoll.unitFrames): struck on the step (units 0..<88), or
+        /// held from an earlier onset (88..<176). Band chord parts only: their MIDI notes have onsets.
+        case onsetHold = "onset_hold"
+
+        public var units: Int { self == .onsetHold ? OnsetHoldRoll.units : TrainingCorpus.pianoUnits }
+    }
+
     public enum Content: Sendable {
         case events([[Int]])
         case frames([[[Int]]])
@@ -58,6 +69,8 @@ public struct TrainingCorpus: Sendable {
 
     public var format: Format
     public var content: Content
+    /// How `content`'s frames lay out their units (events ignore it).
+    public var frameLayout = FrameLayout.pitches
     /// Files skipped while reading a folder, `path: problem` each.
     public var skipped: [String] = []
     /// The kind of `conditions`, nil when the data has none.
@@ -90,9 +103,16 @@ public struct TrainingCorpus: Sendable {
     /// Places in a bar a beat condition tells apart (steps past it share the last).
     public static let beatUnits = 32
 
-    /// Reads `path` in `format`, or in the format its name and contents show; `part` picks the band part.
-    public static func load(path: String, format: Format? = nil, part: BandPart = .bass) throws -> TrainingCorpus {
+    /// Reads `path` in `format`, or in the format its name and contents show; `part` picks the band part,
+    /// `frameLayout` its frames' units (onset and hold units come only from band chord parts).
+    public static func load(path: String, format: Format? = nil, part: BandPart = .bass, frameLayout: FrameLayout = .pitches) throws
+        -> TrainingCorpus
+    {
         let chosen = try format ?? detect(path: path)
+        guard frameLayout == .pitches || (chosen == .band && part == .chord) else {
+            throw CorpusError(file: path, problem: "onset and hold frames are made from band chord parts only (this is \(chosen.rawValue) data"
+                + (chosen == .band ? ", part \(part.rawValue))" : ")"))
+        }
         switch chosen {
         case .band:
             let songs = try BandCorpus.load(manifestPath: path)
@@ -104,7 +124,10 @@ public struct TrainingCorpus: Sendable {
                 corpus = TrainingCorpus(format: .band, content: .events(kept.map { EventVocabulary.indices($0.bass!) }))
             case .chord:
                 kept = songs
-                corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.chords.pianoUnitFrames }))
+                corpus = TrainingCorpus(format: .band, content: .frames(kept.map {
+                    frameLayout == .onsetHold ? $0.chordOnsets.unitFrames : $0.chords.pianoUnitFrames
+                }))
+                corpus.frameLayout = frameLayout
             case .drums:
                 // Grooves without drums would only teach silence.
                 kept = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }

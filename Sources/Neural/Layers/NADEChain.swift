@@ -102,24 +102,47 @@ public final class NADEChain {
     /// log p(set) under the chain at temperature 1 (natural log): exact, the negative of the training NLL of
     /// the frame. `set` holds distinct units in ascending order. Never allocates.
     public func logProbability(_ logits: UnsafePointer<Float>, of set: FeatureList) -> Double {
+        logProbability(logits, of: set, splitAt: units + 1).total
+    }
+
+    /// log p(set) split at unit `split`: `below` is log p(the set's units under `split` are exactly those),
+    /// the links that draw them and the chance, at the next link, of going on above `split` or ending;
+    /// `total − below` is log p(the units from `split` on | those below). For an onset and hold frame
+    /// (split 88): the struck half's share of the frame's NLL, and the held half's given it. Never allocates.
+    public func logProbability(_ logits: UnsafePointer<Float>, of set: FeatureList, splitAt split: Int) -> (total: Double, below: Double) {
         begin(logits)
         var first = 0
         var total = 0.0
+        var below = 0.0
+        var belowDone = false
         for j in 0...set.count {
             link(logits, first: first)
             let pick = j < set.count ? Int(set.indices[j]) : units
-            guard pick >= first, pick <= units else { return -.infinity }
+            guard pick >= first, pick <= units else { return (-.infinity, -.infinity) }
             var m = -Float.infinity
             for u in first...units { m = max(m, linkLogits[u]) }
-            var sum = 0.0
-            for u in first...units { sum += Foundation.exp(Double(linkLogits[u] - m)) }
-            total += Double(linkLogits[pick] - m) - Foundation.log(sum)
+            var sum = 0.0, above = 0.0
+            for u in first...units {
+                let e = Foundation.exp(Double(linkLogits[u] - m))
+                sum += e
+                if u >= split { above += e }
+            }
+            let logPick = Double(linkLogits[pick] - m) - Foundation.log(sum)
+            total += logPick
+            if !belowDone {
+                if pick < split {
+                    below += logPick
+                } else {
+                    below += Foundation.log(above) - Foundation.log(sum)
+                    belowDone = true
+                }
+            }
             if j < set.count {
                 draw(pick)
                 first = pick + 1
             }
         }
-        return total
+        return (total, below)
     }
 
     /// The logits of the link after drawing `drawn` (ascending), units then END, those at or below the last

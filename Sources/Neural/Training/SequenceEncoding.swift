@@ -61,11 +61,14 @@ public struct SequenceEncoding: Sendable {
     public func transposed(_ piece: TrainingPiece, by semitones: Int) -> TrainingPiece? {
         if semitones == 0 { return piece }
         var moved = piece
+        // A frame of several blocks (struck, then held) moves each unit within its own block.
+        let width = (config.units - firstPitchIndex) / config.frameLayout.blocks
         for k in moved.steps.indices.indices {
             let i = Int(moved.steps.indices[k])
             guard i >= firstPitchIndex else { continue }
+            let blockStart = firstPitchIndex + (i - firstPitchIndex) / width * width
             let j = i + semitones
-            guard j >= firstPitchIndex, j < config.units else { return nil }
+            guard j >= blockStart, j < blockStart + width else { return nil }
             moved.steps.indices[k] = Int32(j)
         }
         if let kind = config.conditioning, moved.conditions != nil {

@@ -23,6 +23,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var conditioning: Conditioning?
     /// The NADE chain's hidden size K (nade_chain head).
     public var chainHidden = 128
+    /// How a frame's units lay out (frames; `units` is a whole number of blocks).
+    public var frameLayout = FrameLayout.pitches
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
                 stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
@@ -49,6 +51,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
                                    "dropout": "\(dropout)"]
         if let conditioning { m["condition"] = conditioning.rawValue }
         if head == .nadeChain { m["chain_hidden"] = "\(chainHidden)" }
+        m.merge(frameLayout.metadata) { $1 }
         switch family {
         case .basic:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "outputs": "\(outputs)"]) { $1 }
@@ -90,6 +93,11 @@ public struct TrainingModelConfig: Sendable, Equatable {
             throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
         }
         if head == .nadeChain { chainHidden = try int("chain_hidden") }
+        frameLayout = try FrameLayout(metadata: m)
+        guard frameLayout == .pitches || (data == .frames && units % frameLayout.blocks == 0) else {
+            throw WeightsError("metadata \(FrameLayout.metadataKey) = \(frameLayout.rawValue) needs frames of \(frameLayout.blocks) equal blocks; "
+                + "the model has \(data.rawValue) of \(units) units")
+        }
         if family == .conv {
             residual = try int("residual"); gate = try int("gate"); skip = try int("skip")
             layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
