@@ -100,6 +100,19 @@ import Testing
         #expect(inChord[1] > inChord[0])
     }
 
+    /// A bass leans to the chord's root over the keyboard's lowest note: a first-inversion D major (F♯ in
+    /// the bass) draws more D than F♯ from a bass whose model has no preference of its own.
+    @Test func theBassLeansToTheRootOverTheInversionsBass() {
+        var context = PartContext()
+        context.chordClasses = 1 << 2 | 1 << 6 | 1 << 9
+        context.chordRoot = 2
+        context.chordBass = 6
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: 12)
+        defer { weights.deallocate() }
+        context.classWeights(for: .bass, into: weights)
+        #expect(weights[2] > weights[6] && weights[6] > weights[9] && weights[9] > weights[0])
+    }
+
     @Test func drumsAreHitsThatEndHalfAStepLater() throws {
         let part = try TinyModels.part(settings(.drums, channel: 9), seed: 2)
         var out: [ScheduledMessage] = []

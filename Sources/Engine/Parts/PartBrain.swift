@@ -139,7 +139,7 @@ final class PartBrain {
                 return input
             }
         }
-        bias(context: context, fill: fill)
+        bias(context: context, fill: fill, sounding: sounding)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)
         var choice = FeatureList()
         let t = Float(max(0.01, temperature))
@@ -179,7 +179,7 @@ final class PartBrain {
     }
 
     /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's colour).
-    private func bias(context: PartContext, fill: DrumFill) {
+    private func bias(context: PartContext, fill: DrumFill, sounding: PitchSet) {
         let n = model.outputSize
         context.classWeights(for: role, into: classWeights)
         switch vocabulary {
@@ -193,6 +193,11 @@ final class PartBrain {
                     b -= 3
                 }
                 biased[i] = raw[i] + b
+            }
+            // At a change a bass player moves: holding a note that is not the new chord's root (NO_EVENT
+            // keeps it sounding) is what left the old root under the new chord at a third of the changes.
+            if role == .bass, context.chordChanged, let held = sounding.lowest, let root = context.chordRoot, Int(held) % 12 != root {
+                biased[0] -= 3
             }
         case .noteSets, .onsetHold:
             let units = model.headUnits

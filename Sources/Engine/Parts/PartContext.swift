@@ -19,6 +19,10 @@ public struct PartContext: Equatable, Sendable {
     public var chordClasses: UInt16 = 0
     /// The chord's bass pitch class.
     public var chordBass: Int? = nil
+    /// The chord's root pitch class.
+    public var chordRoot: Int? = nil
+    /// The player's chord is another than on the band's previous harmony step: a change, on this step.
+    public var chordChanged = false
     /// Pitch classes of the listener's key, 0 when none is known yet.
     public var keyClasses: UInt16 = 0
     /// What all the other parts sounded in the previous step.
@@ -69,7 +73,10 @@ public struct PartContext: Equatable, Sendable {
                 if band & bit != 0 { w += 0.25 }
                 if !inKey { w -= 1 }
             case .bass:
-                if chordBass == pc { w += 2 } else if chordClasses & bit != 0 { w += 0.75 }
+                // A bass player plays the chord's root, whatever inversion the keyboard voices (the band
+                // data's bass is on the root at 79% of downbeats; the player's lowest note often is not);
+                // a bass note the player asks for (a slash chord) is pulled too, less.
+                if chordRoot == pc { w += 2.5 } else if chordBass == pc { w += 1.25 } else if chordClasses & bit != 0 { w += 0.75 }
                 if player & bit != 0 { w += 0.25 }
                 if !inKey { w -= 1.5 }
             case .chords:

@@ -117,6 +117,7 @@ extension MusicalEngine {
         for i in parts.indices.prefix(16) where lane.includes(parts[i]) {
             contexts[i] = context(for: step, excluding: i, heardBy: session.listener)
         }
+        if lane != .rhythm { chordOnLastHarmonyStep = session.listener.chord }
         for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) {
             let grid = Int64(part.settings.grid.stepsOfSixteenth)
             guard step % grid == 0 else { continue }
@@ -191,6 +192,8 @@ extension MusicalEngine {
         if let chord = listener.chord {
             c.chordClasses = chord.pitchClasses
             c.chordBass = chord.bass
+            c.chordRoot = chord.root
+            c.chordChanged = chord != chordOnLastHarmonyStep
         }
         if let key = listener.key { c.keyClasses = PartContext.scaleClasses(key) }
         for (j, part) in parts.enumerated() where j != index { c.bandPrevious = c.bandPrevious.union(part.output) }

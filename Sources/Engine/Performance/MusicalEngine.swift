@@ -38,6 +38,8 @@ public struct MusicalEngine: PerformanceEngine {
     /// The start of the cycle seen last, to notice a clock that went back.
     var lastCycleStart: UInt64? = nil
     /// Counts of reactions and decided steps, for tests and metrics.
+    /// The player's chord when the harmony parts last decided a step (a change is a chord other than it).
+    var chordOnLastHarmonyStep: Chord? = nil
     public internal(set) var reactions = 0
     public internal(set) var decidedSteps = 0
 
