@@ -20,6 +20,10 @@ extension MusicalEngine {
         }
         if heard.phraseStarted { primeContinuation() }
         if heard.phraseEnded { startContinuation() }
+        // The player's own chord overrules what their loop led the band to expect.
+        if isStrike, let placement = heard.placement, session.listener.chordNotes(atStep: placement.step)?.struck.isEmpty == false {
+            expectedChord = nil
+        }
         if let placement = heard.placement, placement.isOnStep, isStrike {
             if session.schedule.heardNote(onStep: placement.step) {
                 decide(through: placement.step, &session, earliest: earliest, output: &output)

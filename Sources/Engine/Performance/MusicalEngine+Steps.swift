@@ -113,6 +113,7 @@ extension MusicalEngine {
             }
             if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         }
+        if lane != .rhythm { followTheLoop(step: step, session.listener) }
         var contexts = InlineArray<16, PartContext>(repeating: PartContext())
         for i in parts.indices.prefix(16) where lane.includes(parts[i]) {
             contexts[i] = context(for: step, excluding: i, heardBy: session.listener)
@@ -147,6 +148,19 @@ extension MusicalEngine {
                 choice, step: step, stepFrame: max(stepFrame, earliest), earliest: earliest, framesPerStep: framesPerStep,
                 velocity: velocity(for: part), out: &output)
         }
+    }
+
+    /// Keeps the player's chord of each bar (heard at the end of its first beat) and, on a downbeat the
+    /// player has not struck, expects the chord their loop opens the bar with (HarmonicLoop).
+    private mutating func followTheLoop(step: Int64, _ listener: Listener) {
+        let meter = preset.transport.meter
+        let bar = Int64(meter.stepsPerBar)
+        let inBar = ((step % bar) + bar) % bar
+        if inBar == Int64(meter.stepsPerBeat) { harmonicLoop.record(listener.chord, bar: step / bar) }
+        guard inBar == 0 else { return }
+        let struck = listener.chordNotes(atStep: step).map { !$0.struck.isEmpty } ?? false
+        let expected = struck ? nil : harmonicLoop.expected(bar: step / bar)
+        expectedChord = expected == listener.chord ? nil : expected
     }
 
     mutating func reactIfPending(_ session: inout Session, earliest: UInt64, output: inout [ScheduledMessage]) {
@@ -189,7 +203,7 @@ extension MusicalEngine {
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
         if let notes = listener.chordNotes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow
-        if let chord = listener.chord {
+        if let chord = expectedChord ?? listener.chord {
             c.chordClasses = chord.pitchClasses
             c.chordBass = chord.bass
             c.chordRoot = chord.root

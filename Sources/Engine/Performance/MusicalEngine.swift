@@ -40,6 +40,10 @@ public struct MusicalEngine: PerformanceEngine {
     /// Counts of reactions and decided steps, for tests and metrics.
     /// The player's chord when the harmony parts last decided a step (a change is a chord other than it).
     var chordOnLastHarmonyStep: Chord? = nil
+    /// The player's chords bar by bar, and the chord their loop expects in this bar until the player
+    /// strikes one (what the harmony parts follow meanwhile).
+    var harmonicLoop = HarmonicLoop()
+    var expectedChord: Chord? = nil
     public internal(set) var reactions = 0
     public internal(set) var decidedSteps = 0
 
@@ -116,6 +120,8 @@ public struct MusicalEngine: PerformanceEngine {
         session.schedule.start(at: session.transport.upcomingStep)
         // The band comes in fresh, as at the top of a song.
         for part in parts where part.role != .continuation { part.reset() }
+        harmonicLoop.reset()
+        expectedChord = nil
         if preset.transport.clockOut { clockOut.begin(at: frame, transport: session.transport) }
         session.metronome?.begin(transport: session.transport)
     }

@@ -1,0 +1,47 @@
+import Testing
+
+@testable import Engine
+
+@Suite struct HarmonicLoopTests {
+    let c = Chord(root: 0, quality: .major), g = Chord(root: 7, quality: .major)
+    let am = Chord(root: 9, quality: .minor), f = Chord(root: 5, quality: .major)
+
+    /// I–V–vi–IV heard once round and again: from the ninth bar the loop expects each bar's chord; after
+    /// seven bars it does not know yet.
+    @Test func aProgressionHeardTwiceIsExpected() {
+        var loop = HarmonicLoop()
+        let progression = [c, g, am, f]
+        for bar in 0..<7 { loop.record(progression[bar % 4], bar: Int64(bar)) }
+        #expect(loop.expected(bar: 7) == nil)
+        loop.record(f, bar: 7)
+        #expect(loop.expected(bar: 8) == c)
+        for bar in 8..<30 {
+            loop.record(progression[bar % 4], bar: Int64(bar))
+            #expect(loop.expected(bar: Int64(bar + 1)) == progression[(bar + 1) % 4])
+        }
+    }
+
+    /// Two bars each, a 12-bar blues: the shortest period that repeated is the one used.
+    @Test func theShortestRepeatWins() {
+        var loop = HarmonicLoop()
+        let twoEach = [c, c, g, g]
+        for bar in 0..<8 { loop.record(twoEach[bar % 4], bar: Int64(bar)) }
+        #expect(loop.expected(bar: 8) == c)
+        var blues = HarmonicLoop()
+        let form = [c, c, c, c, f, f, c, c, g, f, c, g]
+        for bar in 0..<24 { blues.record(form[bar % 12], bar: Int64(bar)) }
+        #expect(blues.expected(bar: 24) == c && blues.expected(bar: 23) != nil)
+    }
+
+    /// A bar that breaks the loop, or one with no chord heard, leaves the next bar unexpected.
+    @Test func aBrokenLoopExpectsNothing() {
+        var loop = HarmonicLoop()
+        for (bar, chord) in [c, g, c, g, c, am].enumerated() { loop.record(chord, bar: Int64(bar)) }
+        #expect(loop.expected(bar: 6) == nil)
+        var silent = HarmonicLoop()
+        for bar in 0..<8 { silent.record(bar == 5 ? nil : [c, g][bar % 2], bar: Int64(bar)) }
+        #expect(silent.expected(bar: 8) == nil)
+        silent.reset()
+        #expect(silent.expected(bar: 8) == nil)
+    }
+}
