@@ -5,8 +5,9 @@
 /// an oom-pah (chord on 2 and 4), ska's off-beats or a son's anticipations the player's chord comes after
 /// the bar line, and a band that waits for it plays the old root on the downbeat (56% of the changes in
 /// the held-out ska and son songs did). So each bar's chord is kept (the one heard at the end of its
-/// first beat), and when the last `period` bars repeated the `period` before them, for the shortest such
-/// period of up to 16 bars, the chord `period` bars back is what the next bar is expected to open with.
+/// first beat), and when the last `period` bars repeated the `period` before them (of such periods up to
+/// 16 bars, the one that explains most bars back), the chord `period` bars back is what the next bar is
+/// expected to open with.
 /// A strike of the player's on the downbeat overrules it. Fixed size: nothing here allocates.
 public struct HarmonicLoop: Sendable {
     public static let capacity = 32
@@ -27,20 +28,25 @@ public struct HarmonicLoop: Sendable {
         barOfSlot[slot] = bar
     }
 
-    /// The chord `bar` is expected to open with, nil when the bars before it show no loop.
+    /// The chord `bar` is expected to open with, nil when the bars before it show no loop. Of the periods
+    /// that went round at least once (each of the last `period` bars equal to the one `period` before it),
+    /// the one that explains the longest stretch back wins, the shorter on a tie: two bars of C and two of
+    /// G repeat every 4 bars, not every bar, though the last two bars are alike.
     public func expected(bar: Int64) -> Chord? {
+        var best = 0, bestRun = 0
         for period in 1...Self.longestPeriod {
-            guard bar - Int64(2 * period) >= 0 else { return nil }
-            var repeated = true
-            for back in 1...period {
-                guard let now = chord(bar - Int64(back)), let before = chord(bar - Int64(back + period)), now == before else {
-                    repeated = false
-                    break
-                }
+            var run = 0
+            while run < Self.capacity - period {
+                let b = bar - 1 - Int64(run)
+                guard b - Int64(period) >= 0, let now = chord(b), let before = chord(b - Int64(period)), now == before else { break }
+                run += 1
             }
-            if repeated { return chord(bar - Int64(period)) }
+            if run >= period, run > bestRun {
+                best = period
+                bestRun = run
+            }
         }
-        return nil
+        return best > 0 ? chord(bar - Int64(best)) : nil
     }
 
     private func chord(_ bar: Int64) -> Chord? {

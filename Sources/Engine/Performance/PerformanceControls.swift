@@ -10,7 +10,7 @@ import Foundation
 /// - mode: 0-42 call-and-response, 43-84 accompaniment, 85-127 both.
 /// - panic (any press), CC 120, CC 123: every part's notes end at once.
 /// - next section (press): the band parts (bass, chords, drums) start afresh at the next downbeat.
-/// - fill (press): the drums play denser until the end of the next bar.
+/// - fill (press): the drums play a fill (toms, snare) to the end of the bar, landing with a crash.
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
 ///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
