@@ -128,6 +128,8 @@ public struct ControlMap: Equatable, Sendable {
     public var panic: UInt8? = 24
     public var nextSection: UInt8? = 25
     public var fill: UInt8? = 26
+    /// Pressed: the band ends the song (a fill, a landing, and it stops). Off unless a preset names one.
+    public var ending: UInt8? = nil
     /// Pressed: the player's phrase ends now (the continuation answers without waiting for silence).
     public var phraseEnd: UInt8? = 27
     /// Taps (presses) steer the tempo in follow mode.

@@ -161,6 +161,7 @@ public enum PresetReader {
         c.panic = try f.controller("panic", default: c.panic)
         c.nextSection = try f.controller("next_section", default: c.nextSection)
         c.fill = try f.controller("fill", default: c.fill)
+        c.ending = try f.controller("ending", default: c.ending)
         c.phraseEnd = try f.controller("phrase_end", default: c.phraseEnd)
         c.tap = try f.controller("tap", default: c.tap)
         c.learn = try f.controller("learn", default: c.learn)

@@ -271,6 +271,37 @@ import Testing
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
     }
 
+    /// The ending control (a preset's `controls.ending`) early in bar 2: a fill to the end of that bar, a
+    /// crash on bar 3's downbeat, nothing new after it, every note ended and the band stopped half a bar
+    /// later, though the player played on into it; their next note after that starts the band again.
+    @Test func anEndingLandsAndStopsTheBand() throws {
+        var rig = EngineRig(try engine {
+            $0.performance.mode = .accompaniment
+            $0.controls.ending = 29
+        })
+        let pressed = TimedMIDIMessage(time: Self.start + 17 * Self.fps + 7, message: .controlChange(channel: 0, controller: 29, value: 127))
+        // The player plays on past the landing (to step 35), and comes back at step 50.
+        let held = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: Array(stride(from: 0, to: 36, by: 2)) + [50], pitches: Array(repeating: 60, count: 19))
+        rig.run(until: Self.start + 41 * Self.fps, input: held + [pressed])
+        let landing = Self.start + 32 * Self.fps
+        let drums = rig.output.compactMap { m -> (UInt64, UInt8)? in
+            if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
+            return nil
+        }
+        #expect(drums.contains { [49, 57].contains($0.1) && $0.0 >= landing && $0.0 < landing + Self.fps }, "no crash on the landing")
+        for channel: MIDIChannel in [2, 3, 9] {
+            #expect(!rig.noteOns(channel: channel).contains { $0 >= landing + Self.fps }, "channel \(channel + 1) played after the landing")
+        }
+        #expect(!rig.engine.isRunning, "the band did not stop after its ending")
+        for part in rig.engine.parts { #expect(part.sounding.isEmpty) }
+        // The player plays on: their next note starts the band again.
+        rig.run(until: Self.start + 64 * Self.fps, input: held + [pressed])
+        #expect(rig.engine.isRunning)
+        #expect(rig.noteOns(channel: 9).contains { $0 >= Self.start + 50 * Self.fps })
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+    }
+
     @Test func muteDensityAndModeControlsChangeWhatPlays() throws {
         func cc(_ controller: UInt8, _ value: UInt8, step: UInt64) -> TimedMIDIMessage {
             TimedMIDIMessage(time: Self.start + step * Self.fps + 7, message: .controlChange(channel: 0, controller: controller, value: value))

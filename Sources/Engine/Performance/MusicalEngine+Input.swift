@@ -67,6 +67,12 @@ extension MusicalEngine {
             let now = max(next, 0)
             let barsLeft: Int64 = now % bar < bar / 2 ? 1 : 2
             directions.fillUntil = (now / bar + barsLeft) * bar
+        case .ending:
+            let bar = Int64(preset.transport.meter.stepsPerBar)
+            let now = max(next, 0)
+            let barsLeft: Int64 = now % bar < bar / 2 ? 1 : 2
+            directions.fillUntil = (now / bar + barsLeft) * bar
+            directions.endingAt = directions.fillUntil
         case .mute(let index, let muted):
             guard parts[index].muted != muted else { return }
             parts[index].muted = muted
@@ -111,4 +117,6 @@ struct Directions {
     }
     /// The band starts afresh at the next downbeat, as at a new section.
     var sectionPending = false
+    /// The ending's landing: the band plays nothing new after it, and stops half a bar later.
+    var endingAt: Int64 = .max
 }

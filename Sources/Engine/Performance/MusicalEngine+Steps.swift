@@ -119,7 +119,9 @@ extension MusicalEngine {
             contexts[i] = context(for: step, excluding: i, heardBy: session.listener)
         }
         if lane != .rhythm { chordOnLastHarmonyStep = session.listener.chord }
-        for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) {
+        // After an ending's landing the band lets it ring: nothing new until it stops.
+        let ringing = step > directions.endingAt
+        for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) && !(ringing && part.role != .continuation) {
             let grid = Int64(part.settings.grid.stepsOfSixteenth)
             guard step % grid == 0 else { continue }
             let playing: Bool

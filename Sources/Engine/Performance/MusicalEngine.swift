@@ -122,6 +122,9 @@ public struct MusicalEngine: PerformanceEngine {
         for part in parts where part.role != .continuation { part.reset() }
         harmonicLoop.reset()
         expectedChord = nil
+        // A fill or an ending asked for before the band stopped belongs to that song.
+        directions.fillUntil = .min
+        directions.endingAt = .max
         if preset.transport.clockOut { clockOut.begin(at: frame, transport: session.transport) }
         session.metronome?.begin(transport: session.transport)
     }
@@ -216,8 +219,11 @@ public struct MusicalEngine: PerformanceEngine {
             let played = session.listener.allNotes(atStep: boundary.step - 1).map { !$0.sounding.isEmpty } ?? false
             idleSteps = played || answer.stepsLeft > 0 || !session.listener.keysDown.isEmpty ? 0 : idleSteps + 1
             let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
-            if idleLimit > 0, idleSteps >= idleLimit, session.transport.source != .clock {
-                // Nobody has played for a while: the band stops (its notes end below) and waits.
+            // An ending stops the band half a bar after its landing.
+            let ended = directions.endingAt != .max && boundary.step >= directions.endingAt + Int64(preset.transport.meter.stepsPerBar / 2)
+            if ended || (idleLimit > 0 && idleSteps >= idleLimit), session.transport.source != .clock {
+                // The song has ended, or nobody has played for a while: the band stops (its notes end below)
+                // and waits for the player.
                 session.transport.stop(at: boundary.frame)
                 clockOut.end(at: max(boundary.frame, earliest))
                 session.metronome?.end()

@@ -11,13 +11,16 @@ import Foundation
 /// - panic (any press), CC 120, CC 123: every part's notes end at once.
 /// - next section (press): the band parts (bass, chords, drums) start afresh at the next downbeat.
 /// - fill (press): the drums play a fill (toms, snare) to the end of the bar, landing with a crash.
+/// - ending (press, off unless the preset names a controller): as an arranger's ending, the band plays a
+///   fill to the end of the bar (the next when less than half is left), lands on the downbeat with a
+///   crash, lets it ring half a bar and stops; the player's next note starts it again.
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
 ///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
 ///   after the last one learning ends. Learned numbers live in memory until the preset is reloaded.
 public struct PerformanceControls: Sendable {
     public enum Function: Equatable, Sendable {
-        case temperature, density, mode, panic, nextSection, fill
+        case temperature, density, mode, panic, nextSection, fill, ending
         case mute(part: Int)
     }
 
@@ -29,6 +32,7 @@ public struct PerformanceControls: Sendable {
         case panic
         case nextSection
         case fill
+        case ending
         case mute(part: Int, muted: Bool)
         case learning(Bool)
         case learned(Function, controller: UInt8)
@@ -46,7 +50,7 @@ public struct PerformanceControls: Sendable {
 
     /// Functions in learn order.
     public var learnOrder: [Function] {
-        [.temperature, .density, .mode, .panic, .nextSection, .fill] + muteControllers.indices.map { .mute(part: $0) }
+        [.temperature, .density, .mode, .panic, .nextSection, .fill, .ending] + muteControllers.indices.map { .mute(part: $0) }
     }
 
     public func controller(for function: Function) -> UInt8? {
@@ -57,6 +61,7 @@ public struct PerformanceControls: Sendable {
         case .panic: return map.panic
         case .nextSection: return map.nextSection
         case .fill: return map.fill
+        case .ending: return map.ending
         case .mute(let part): return muteControllers[part]
         }
     }
@@ -75,6 +80,7 @@ public struct PerformanceControls: Sendable {
         case .panic: map.panic = controller
         case .nextSection: map.nextSection = controller
         case .fill: map.fill = controller
+        case .ending: map.ending = controller
         case .mute(let part): muteControllers[part] = controller
         }
     }
@@ -103,6 +109,7 @@ public struct PerformanceControls: Sendable {
         if controller == map.panic { return value > 0 ? .panic : .none }
         if controller == map.nextSection { return value > 0 ? .nextSection : .none }
         if controller == map.fill { return value > 0 ? .fill : .none }
+        if controller == map.ending { return value > 0 ? .ending : .none }
         if let part = muteControllers.firstIndex(of: controller) { return .mute(part: part, muted: value >= 64) }
         return .none
     }
