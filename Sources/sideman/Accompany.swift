@@ -23,8 +23,8 @@ struct Accompany: ParsableCommand {
 
             Controls the parts answer live (preset `controls`, defaults): temperature CC 21 (64 = as set, 0 \
             calmer, 127 wilder), density CC 22 (share of new notes kept), mode CC 23 (0-42 call-and-response, \
-            43-84 accompaniment, 85-127 both), panic CC 24 (and CC 120/123), next section CC 25 (band parts \
-            start afresh at the next downbeat), fill CC 26 (a drum fill of toms and snare to the end of the bar, landing with a crash), phrase \
+            43-84 accompaniment, 85-127 both), panic CC 24 (and CC 120/123), next section CC 25 (a fill, then \
+            main A and main B in turn, the band starting afresh), fill CC 26 (a drum fill of toms and snare to the end of the bar, landing with a crash), phrase \
             end CC 27, a part's mute_cc (>= 64 mutes), learn (off by default: press, then touch controls to \
             assign them in that order).
 

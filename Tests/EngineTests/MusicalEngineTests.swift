@@ -271,6 +271,38 @@ import Testing
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
     }
 
+    /// Next section (CC 25) early in bar 2: a fill, a crash on bar 3's downbeat, and from there main B, where
+    /// the drums ride instead of keeping time on the closed hi-hat; pressed again, main A comes back.
+    @Test func nextSectionSwitchesBetweenMainAAndB() throws {
+        func press(_ step: UInt64) -> TimedMIDIMessage {
+            TimedMIDIMessage(time: Self.start + step * Self.fps + 7, message: .controlChange(channel: 0, controller: 25, value: 127))
+        }
+        let long = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: Array(stride(from: 0, to: 96, by: 2)), pitches: Array(repeating: 60, count: 48))
+        func drums(_ presses: [TimedMIDIMessage]) throws -> [(frame: UInt64, note: UInt8)] {
+            var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
+            rig.run(until: Self.start + 96 * Self.fps, input: long + presses)
+            rig.finish()
+            #expect(rig.tracker.isSilent)
+            return rig.output.compactMap { m in
+                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
+                return nil
+            }
+        }
+        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
+            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
+        }
+        let plain = try drums([]), sections = try drums([press(17), press(65)])
+        let ride: Set<UInt8> = [51, 53], closedHat: Set<UInt8> = [42, 44]
+        let mainB: Range<UInt64> = 33..<64
+        print("main B: ride \(count(plain, ride, steps: mainB)) -> \(count(sections, ride, steps: mainB)), closed hat \(count(plain, closedHat, steps: mainB)) -> \(count(sections, closedHat, steps: mainB))")
+        #expect(count(sections, [49, 57], steps: 32..<33) >= 1, "no crash into main B")
+        #expect(count(sections, ride, steps: mainB) > count(plain, ride, steps: mainB) + 2)
+        #expect(count(sections, closedHat, steps: mainB) < count(plain, closedHat, steps: mainB))
+        // Pressed again at step 65: a fill to bar 5's end, then main A: the ride no more than main A's own.
+        let backToA: Range<UInt64> = 81..<96
+        #expect(count(sections, ride, steps: backToA) <= count(plain, ride, steps: backToA) + 2)
+    }
+
     /// The ending control (a preset's `controls.ending`) early in bar 2: a fill to the end of that bar, a
     /// crash on bar 3's downbeat, nothing new after it, every note ended and the band stopped half a bar
     /// later, though the player played on into it; their next note after that starts the band again.

@@ -43,10 +43,10 @@ import Testing
     /// A fill pulls the drums to toms and snare and away from the hi-hat and ride; its landing is a crash.
     @Test func aFillIsTomsAndSnareAndItsLandingACrash() {
         let toms: [Int] = [41, 43, 45, 47, 48, 50], cymbals = [42, 44, 46, 51]
-        #expect(toms.allSatisfy { DrumFill.fill.pull(on: $0) > 0 } && DrumFill.fill.pull(on: 38) > 0)
-        #expect(cymbals.allSatisfy { DrumFill.fill.pull(on: $0) < 0 })
-        #expect(DrumFill.landing.pull(on: 49) > DrumFill.landing.pull(on: 36) && DrumFill.landing.pull(on: 36) > 0)
-        #expect((0..<128).allSatisfy { DrumFill.none.pull(on: $0) == 0 })
+        #expect(toms.allSatisfy { DrumSection.fill.pull(on: $0) > 0 } && DrumSection.fill.pull(on: 38) > 0)
+        #expect(cymbals.allSatisfy { DrumSection.fill.pull(on: $0) < 0 })
+        #expect(DrumSection.landing.pull(on: 49) > DrumSection.landing.pull(on: 36) && DrumSection.landing.pull(on: 36) > 0)
+        #expect((0..<128).allSatisfy { DrumSection.mainA.pull(on: $0) == 0 })
     }
 
     @Test func pitchesFoldByOctavesIntoTheRange() {

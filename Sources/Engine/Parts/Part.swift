@@ -76,7 +76,7 @@ public final class Part: @unchecked Sendable {
         hands.echo(playerEvent: playerEvent)
     }
 
-    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill = .none) -> FeatureList {
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumSection = .mainA) -> FeatureList {
         brain.choose(context: context, temperature: temperature, keep: keep, fill: fill, sounding: hands.sounding)
     }
 

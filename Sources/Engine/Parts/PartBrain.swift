@@ -127,7 +127,7 @@ final class PartBrain {
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
     /// new note survives; a note already `sounding` is not new), folds pitches into the part's range, and
     /// makes the result the next input.
-    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumFill, sounding: PitchSet) -> FeatureList {
+    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumSection, sounding: PitchSet) -> FeatureList {
         if role == .voices {
             // Voices under the player's melody rest when the melody does: after a beat without a note (a
             // shorter gap is a breath between notes, and the voices hold through it).
@@ -179,7 +179,7 @@ final class PartBrain {
     }
 
     /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's colour).
-    private func bias(context: PartContext, fill: DrumFill, sounding: PitchSet) {
+    private func bias(context: PartContext, fill: DrumSection, sounding: PitchSet) {
         let n = model.outputSize
         context.classWeights(for: role, into: classWeights)
         switch vocabulary {

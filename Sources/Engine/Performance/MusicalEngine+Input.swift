@@ -59,25 +59,28 @@ extension MusicalEngine {
                 parts[i].silence(at: earliest, out: &output)
                 answer.listening[i] = true
             }
-        case .nextSection: directions.sectionPending = true
-        case .fill:
-            // As an arranger's fill button: to the end of this bar, or of the next when less than half of
-            // this one is left; the drums land on the downbeat after it with a crash.
-            let bar = Int64(preset.transport.meter.stepsPerBar)
-            let now = max(next, 0)
-            let barsLeft: Int64 = now % bar < bar / 2 ? 1 : 2
-            directions.fillUntil = (now / bar + barsLeft) * bar
+        // As an arranger's buttons: a fill to the end of this bar, or of the next when less than half of this
+        // one is left, the drums landing on the downbeat after it with a crash; there the next section
+        // (main A and B in turn) begins, or the ending rings and stops.
+        case .nextSection:
+            directions.fillUntil = landing(after: next)
+            directions.sectionAt = directions.fillUntil
+        case .fill: directions.fillUntil = landing(after: next)
         case .ending:
-            let bar = Int64(preset.transport.meter.stepsPerBar)
-            let now = max(next, 0)
-            let barsLeft: Int64 = now % bar < bar / 2 ? 1 : 2
-            directions.fillUntil = (now / bar + barsLeft) * bar
+            directions.fillUntil = landing(after: next)
             directions.endingAt = directions.fillUntil
         case .mute(let index, let muted):
             guard parts[index].muted != muted else { return }
             parts[index].muted = muted
             if muted { parts[index].silence(at: earliest, out: &output) }
         }
+    }
+
+    /// The downbeat a fill asked for at `next` lands on.
+    private func landing(after next: Int64) -> Int64 {
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        let now = max(next, 0)
+        return (now / bar + (now % bar < bar / 2 ? 1 : 2)) * bar
     }
 
     // MARK: - Continuation
@@ -110,13 +113,17 @@ struct Directions {
     /// The drums fill until this step (the end of the bar asked in, or of the next), and land on it.
     var fillUntil: Int64 = .min
 
-    /// What the drums play at `step`: a fill, its landing, or the groove.
-    func fill(at step: Int64) -> DrumFill {
+    /// What the drums play at `step`: a fill, its landing, or the groove of the section (A or B).
+    func section(at step: Int64) -> DrumSection {
         if step == fillUntil { return .landing }
-        return step < fillUntil ? .fill : .none
+        if step < fillUntil { return .fill }
+        return mainB ? .mainB : .mainA
     }
-    /// The band starts afresh at the next downbeat, as at a new section.
-    var sectionPending = false
+    /// The downbeat the next section begins on (after its fill), and whether the band plays main B.
+    var sectionAt: Int64 = .max
+    var mainB = false
+    /// Main B's temperature, against main A's, for the parts that are not drums.
+    static let mainBTemperature = 1.15
     /// The ending's landing: the band plays nothing new after it, and stops half a bar later.
     var endingAt: Int64 = .max
 }

@@ -107,8 +107,10 @@ extension MusicalEngine {
                 }
             }
             decidedSteps += 1
-            if directions.sectionPending, downbeat {
-                directions.sectionPending = false
+            if step == directions.sectionAt {
+                // A new section: main A and B take turns, and the band starts it afresh.
+                directions.sectionAt = .max
+                directions.mainB.toggle()
                 for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
             }
             if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
@@ -140,10 +142,13 @@ extension MusicalEngine {
                 continue
             }
             answer.listening[i] = false
-            let fill = part.role == .drums ? directions.fill(at: step) : .none
+            let section = directions.section(at: step)
+            let fill = part.role == .drums ? section : .mainA
+            // Main B: the drums ride, bass and keys play a little freer.
+            let freer = section == .mainB && part.role != .drums ? Directions.mainBTemperature : 1
             let choice = part.choose(
-                context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale,
-                keep: fill == .none ? directions.keep : 1, fill: fill)
+                context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale * freer,
+                keep: fill == .fill || fill == .landing ? 1 : directions.keep, fill: fill)
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             part.render(

@@ -125,6 +125,7 @@ public struct MusicalEngine: PerformanceEngine {
         // A fill or an ending asked for before the band stopped belongs to that song.
         directions.fillUntil = .min
         directions.endingAt = .max
+        directions.sectionAt = .max
         if preset.transport.clockOut { clockOut.begin(at: frame, transport: session.transport) }
         session.metronome?.begin(transport: session.transport)
     }

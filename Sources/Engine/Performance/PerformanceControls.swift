@@ -9,7 +9,9 @@ import Foundation
 /// - density: the share of generated new notes kept, v / 127 (127 keeps all).
 /// - mode: 0-42 call-and-response, 43-84 accompaniment, 85-127 both.
 /// - panic (any press), CC 120, CC 123: every part's notes end at once.
-/// - next section (press): the band parts (bass, chords, drums) start afresh at the next downbeat.
+/// - next section (press): a fill to the end of the bar (the next when less than half is left); on the
+///   downbeat it lands on, the band switches between main A and main B (the drums ride, bass and keys play
+///   a little freer) and bass, chords and drums start the section afresh.
 /// - fill (press): the drums play a fill (toms, snare) to the end of the bar, landing with a crash.
 /// - ending (press, off unless the preset names a controller): as an arranger's ending, the band plays a
 ///   fill to the end of the bar (the next when less than half is left), lands on the downbeat with a
