@@ -80,6 +80,7 @@ struct JACKBackendTests {
         try backend.connect(backend.outputPortNames[0], to: backend.inputPortName)
         waitForCycles(backend)
         #expect(backend.status().bufferSize == period)
+        let xrunsBefore = backend.status().xruns
 
         let base = backend.enginePort.cycleStart + 4800
         let sent = offsets.map { base + $0 }
@@ -92,8 +93,13 @@ struct JACKBackendTests {
         // Exactly one period, but for a cycle or two the server ran late in on a loaded machine: then JACK's
         // frame time can read a period stale (Sideman's clock keeps real time through it, so a stamp taken
         // from the stale reading differs by a period), or an event waits a cycle more.
+        // A server that missed its deadlines (an xrun, on a loaded 2-core box) delivers what waited in the
+        // cycles it skipped a few periods late (seen: 4 periods of 64 frames): then only order and arrival
+        // are exact.
+        let xruns = backend.status().xruns - xrunsBefore
         #expect(lateness.filter { $0 == 0 }.count * 10 >= lateness.count * 8, "exactly one period: \(lateness)")
-        #expect(lateness.allSatisfy { abs($0) <= 2 * Int64(period) }, "within two periods of one period: \(lateness)")
+        let bound = Int64(period) * (xruns == 0 ? 2 : 8)
+        #expect(lateness.allSatisfy { abs($0) <= bound }, "within \(bound) frames of one period (\(xruns) xruns): \(lateness)")
     }
 
     @Test func aBufferSizeChangeIsFollowedAndTheRoundTripIsTheNewPeriod() throws {
