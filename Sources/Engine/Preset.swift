@@ -227,6 +227,9 @@ public struct PartSettings: Equatable, Sendable {
     public var velocity: UInt8 = 90
     /// How much the part's velocity follows the player's (0 = fixed, 1 = fully).
     public var velocityFollow = 0.5
+    /// Velocity offsets per 16th step of the bar (a groove's accents, e.g. from `sideman analyze` on band
+    /// data); played when the bar has as many steps, so a list for 4/4 leaves a 3/4 bar unaccented.
+    public var velocityAccents: [Int] = []
     public var humanize = Humanize()
     public var muteCC: UInt8? = nil
     /// How the model's step weights are stored: fp16 halves the bytes each step streams (same arithmetic).

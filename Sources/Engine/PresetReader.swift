@@ -213,6 +213,18 @@ public enum PresetReader {
             let v = try Fields(node, path: f.path("velocity"))
             p.velocity = UInt8(try v.integer("base", in: 1...127) ?? Int(p.velocity))
             p.velocityFollow = try v.number("follow_player", in: 0...1) ?? p.velocityFollow
+            if let node = v.take("accents") {
+                let problem = "must be one bar of velocity offsets, one per 16th step, each -64 to 64 (e.g. [12, -8, 2, -9]), 1 to 32 steps"
+                guard case .sequence(let steps) = node, (1...32).contains(steps.count) else {
+                    throw PresetError(keyPath: v.path("accents"), problem: problem, line: line(node))
+                }
+                p.velocityAccents = try steps.map { step in
+                    guard let a = step.int, (-64...64).contains(a) else {
+                        throw PresetError(keyPath: v.path("accents"), problem: problem, line: line(step))
+                    }
+                    return a
+                }
+            }
             try v.finish()
         }
         if let node = f.take("humanize") {

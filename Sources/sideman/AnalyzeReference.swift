@@ -1,5 +1,6 @@
 import Foundation
 import Live
+import MIDI
 import Music
 
 /// The measures of a data set on its own: the reference rates generated music is held against.
@@ -74,12 +75,39 @@ enum ReferenceAnalysis {
         return (total, count)
     }
 
-    static func drums(_ songs: [BandSong]) -> AnalysisReport {
+    static func drums(_ songs: [BandSong]) throws -> AnalysisReport {
         let (r, count) = drumRepetition(songs)
         var report = AnalysisReport()
         report.object = ["data": "band", "songs_with_drums": count, "data_drums": repetitionObject(r)]
         report.lines = ["band drums: \(count) songs with drums", "data: " + repetitionLine(r)]
+        let accents = try velocityAccents(songs)
+        var object: [String: Any] = [:]
+        for (role, a) in accents {
+            object[role] = ["onsets": a.onsets, "offsets": a.offsets]
+            report.lines.append("\(role) velocity accents per 16th of a 4/4 bar (\(a.onsets) onsets): \(a.offsets)")
+        }
+        report.object["velocity_accents_4_4"] = object
         return report
+    }
+
+    /// The accents of each role's onsets, over the songs in 4/4 (a bar of 16 steps), each onset on its
+    /// nearest 16th.
+    static func velocityAccents(_ songs: [BandSong]) throws -> [(String, VelocityAccents)] {
+        var byRole = ["bass", "chord", "drums"].map { ($0, VelocityAccents(stepsPerBar: 16)) }
+        for song in songs where song.stepsPerBar == 16 {
+            let file: MIDIFile
+            do { file = try MIDIFileReader.read(path: song.path).file } catch { throw CorpusError(file: song.path, problem: "\(error)") }
+            guard case .ticksPerQuarter(let tpq) = file.division, tpq >= 4 else { continue }
+            let ticksPerStep = Double(tpq) / 4
+            for k in byRole.indices {
+                for track in song.tracks where track.role == byRole[k].0 && track.index < file.tracks.count {
+                    for note in file.tracks[track.index].noteSpans() {
+                        byRole[k].1.add(step: Int((Double(note.start) / ticksPerStep).rounded()), velocity: note.velocity)
+                    }
+                }
+            }
+        }
+        return byRole
     }
 
     static func repetitionObject(_ r: DrumRepetition) -> [String: Any] {

@@ -271,6 +271,26 @@ import Testing
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
     }
 
+    /// A part's accents (velocity offsets per 16th of the bar) are played on their steps: the bass, with no
+    /// velocity jitter, strikes its downbeats 30 harder than its other notes.
+    @Test func accentsArePlayedOnTheirStepsOfTheBar() throws {
+        var rig = EngineRig(try engine {
+            $0.performance.mode = .accompaniment
+            $0.parts[1].velocityAccents = [30] + [Int](repeating: 0, count: 15)
+            $0.parts[1].velocityFollow = 0
+        })
+        rig.run(until: Self.start + 64 * Self.fps, input: phrase)
+        rig.finish()
+        var downbeats: Set<UInt8> = [], others: Set<UInt8> = []
+        for m in rig.output {
+            guard case .noteOn(2, _, let v) = m.message, v > 0 else { continue }
+            let step = Int((Double(m.frame) - Double(Self.start)) / Double(Self.fps) + 0.5)
+            if step % 16 == 0 { downbeats.insert(v) } else { others.insert(v) }
+        }
+        #expect(!downbeats.isEmpty && !others.isEmpty)
+        #expect(downbeats.allSatisfy { v in others.allSatisfy { Int(v) - Int($0) == 30 } }, "downbeats \(downbeats), others \(others)")
+    }
+
     /// Next section (CC 25) early in bar 2: a fill, a crash on bar 3's downbeat, and from there main B, where
     /// the drums ride instead of keeping time on the closed hi-hat; pressed again, main A comes back.
     @Test func nextSectionSwitchesBetweenMainAAndB() throws {

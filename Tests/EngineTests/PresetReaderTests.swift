@@ -56,6 +56,8 @@ import Testing
         #expect(bass.lowestNote == 28 && bass.highestNote == 55)
         #expect(bass.grid == .eighth)
         #expect(bass.velocity == 100 && bass.velocityFollow == 0.25)
+        #expect(try PresetReader.read(yaml: "parts: [{name: x, role: bass, model: m, channel: 3, velocity: {accents: [12, -3, 0, -9]}}]", defaultName: "x")
+            .parts[0].velocityAccents == [12, -3, 0, -9])
         #expect(bass.humanize.swing == 0.5)
         #expect(bass.muteCC == 30)
     }
@@ -81,6 +83,8 @@ import Testing
         ("parts: [{name: x, role: drums, model: m, channel: 10, primer: [36, 42]}]", "parts[0].primer"),
         ("parts: [{name: x, role: drums, model: m, channel: 10, primer: []}]", "parts[0].primer"),
         ("parts: [{name: x, role: bass, model: m, channel: 3, primer: [[36]]}]", "parts[0].primer"),
+        ("parts: [{name: x, role: bass, model: m, channel: 3, velocity: {accents: [10, 90]}}]", "parts[0].velocity.accents"),
+        ("parts: [{name: x, role: bass, model: m, channel: 3, velocity: {accents: 4}}]", "parts[0].velocity.accents"),
         ("ports: {outputs: many}", "ports.outputs"),
         ("ports: [a]", "ports"),
         ("velocity: 3", "velocity"),

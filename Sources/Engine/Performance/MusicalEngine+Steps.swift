@@ -153,7 +153,7 @@ extension MusicalEngine {
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             part.render(
                 choice, step: step, stepFrame: max(stepFrame, earliest), earliest: earliest, framesPerStep: framesPerStep,
-                velocity: velocity(for: part), out: &output)
+                velocity: velocity(for: part, step: step), out: &output)
         }
     }
 
@@ -198,7 +198,7 @@ extension MusicalEngine {
             part.takeBackStep(at: earliest, keeping: after, out: &output)
             part.render(
                 choice, step: step, stepFrame: earliest, earliest: earliest, framesPerStep: framesPerStep,
-                velocity: velocity(for: part), out: &output)
+                velocity: velocity(for: part, step: step), out: &output)
         }
     }
 
@@ -221,8 +221,13 @@ extension MusicalEngine {
         return c
     }
 
-    private func velocity(for part: Part) -> Double {
+    /// The part's velocity on `step`: its base leaning toward the player's touch, plus its accent on that
+    /// step of the bar.
+    private func velocity(for part: Part, step: Int64) -> Double {
         let f = part.settings.velocityFollow
-        return Double(part.settings.velocity) * (1 - f) + playerVelocity * f
+        let accents = part.settings.velocityAccents
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        let accent = accents.count == Int(bar) ? Double(accents[Int(((step % bar) + bar) % bar)]) : 0
+        return Double(part.settings.velocity) * (1 - f) + playerVelocity * f + accent
     }
 }
