@@ -271,6 +271,27 @@ import Testing
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
     }
 
+    /// idle_bars counts from the player's last note, not from the end of their phrase (phrase_end_beats
+    /// later): with idle_bars 2 the band stops two bars after the player stopped, where it used to play a
+    /// third.
+    @Test func theBandStopsIdleBarsAfterThePlayersLastNote() throws {
+        var rig = EngineRig(try engine {
+            $0.performance.mode = .accompaniment
+            $0.performance.idleBars = 2
+            $0.listener.phraseEndBeats = 4
+        })
+        // One bar of quarter notes, each held a quarter: the player's last note ends at step 16.
+        let bar = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 4, 8, 12], pitches: [60, 64, 67, 72], length: 4)
+        rig.run(until: Self.start + (16 + 32 - 2) * Self.fps, input: bar)
+        let runningBefore = rig.engine.isRunning
+        #expect(runningBefore, "the band stopped before two idle bars had passed")
+        rig.run(until: Self.start + (16 + 32 + 2) * Self.fps, input: bar)
+        let runningAfter = rig.engine.isRunning
+        #expect(!runningAfter, "the band played on past two idle bars")
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+    }
+
     /// A part's accents (velocity offsets per 16th of the bar) are played on their steps: the bass, with no
     /// velocity jitter, strikes its downbeats 30 harder than its other notes.
     @Test func accentsArePlayedOnTheirStepsOfTheBar() throws {
@@ -344,7 +365,8 @@ import Testing
         for channel: MIDIChannel in [2, 3, 9] {
             #expect(!rig.noteOns(channel: channel).contains { $0 >= landing + Self.fps }, "channel \(channel + 1) played after the landing")
         }
-        #expect(!rig.engine.isRunning, "the band did not stop after its ending")
+        let stopped = !rig.engine.isRunning
+        #expect(stopped, "the band did not stop after its ending")
         for part in rig.engine.parts { #expect(part.sounding.isEmpty) }
         // The player plays on: their next note starts the band again.
         rig.run(until: Self.start + 64 * Self.fps, input: held + [pressed])
