@@ -30,7 +30,7 @@ extension MusicalEngine {
             }
             // A harmony step held back for this note is due once the chord is whole (end of the cycle). A split
             // keyboard's melody hand strikes no chord (unless the harmony follows the melody note).
-            if case .noteOn(_, let note, _) = message,
+            if case .noteOn(_, let note, _) = message, session.schedule.heldHarmony == placement.step,
                 session.listener.split.chordHand.contains(note & 0x7F) || session.schedule.harmony?.everyStep == true
             {
                 let struck = session.listener.chordNotes(atStep: placement.step)?.struck.count ?? 1
