@@ -2,6 +2,7 @@ import Foundation
 import MIDI
 import Music
 import Testing
+import TestSupport
 
 @testable import Engine
 
@@ -138,8 +139,8 @@ extension ListenerChordLatencyTests {
     /// first 80 songs: 87.6% (mean 0.55 steps late); 67.4% (1.90 steps) before fresh chords replaced the
     /// strikes before them. The rest are voicings the templates read otherwise (shells, sixths, sus).
     @Test func heldOutChordTracksAreNamedOnTheChange() throws {
-        guard let data = listenerSharedData(), let text = try? String(contentsOfFile: "\(data)/band/valid.jsonl", encoding: .utf8) else {
-            print("skipping held-out chord tracks: ../shared/data/band/valid.jsonl is absent")
+        guard let data = Corpora.folder(), let text = try? String(contentsOfFile: "\(data)/band/valid.jsonl", encoding: .utf8) else {
+            print(Corpora.skipReason)
             return
         }
         var total = Latency()

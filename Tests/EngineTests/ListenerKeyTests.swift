@@ -2,6 +2,7 @@ import Foundation
 import MIDI
 import Music
 import Testing
+import TestSupport
 
 @testable import Engine
 
@@ -15,19 +16,6 @@ func playLine(_ line: [(UInt8, Int)], into rig: inout TransportRig, from startSt
     }
     rig.drain(through: UInt64(step * 6000))
     return step
-}
-
-/// ../shared/data beside the package root, nil when absent.
-func listenerSharedData() -> String? {
-    var path = #filePath
-    while let slash = path.lastIndex(of: "/") {
-        path = String(path[..<slash])
-        if FileManager.default.fileExists(atPath: "\(path)/Package.swift") {
-            let data = "\(path)/../shared/data"
-            return FileManager.default.fileExists(atPath: data) ? data : nil
-        }
-    }
-    return nil
 }
 
 @Suite struct ListenerKeyTests {
@@ -90,8 +78,8 @@ func listenerSharedData() -> String? {
     /// The key estimate over the folk validation tunes, against their labels. The labels themselves agree
     /// with the notation about 94% of the time (data README), so the bound asserted is conservative.
     @Test func folkValidationKeys() throws {
-        guard let data = listenerSharedData(), FileManager.default.fileExists(atPath: "\(data)/folk/valid.jsonl") else {
-            print("skipping folk key agreement: ../shared/data/folk/valid.jsonl is absent")
+        guard let data = Corpora.folder(), FileManager.default.fileExists(atPath: "\(data)/folk/valid.jsonl") else {
+            print(Corpora.skipReason)
             return
         }
         let tunes = try FolkCorpus.load(path: "\(data)/folk/valid.jsonl").filter { $0.key != nil }

@@ -1,23 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import MIDI
 
 /// Real files from the band data set, written by MMA (another tool), checked against their manifest.
 @Suite("SMF real files")
 struct SMFTrainingDataTests {
-    /// `<package root>/../shared/data/band`, or nil when the shared data is not beside the clone.
-    static func dataFolder(filePath: String = #filePath) -> String? {
-        var url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                let band = url.deletingLastPathComponent().appendingPathComponent("shared/data/band").path
-                return FileManager.default.fileExists(atPath: band + "/train.jsonl") ? band : nil
-            }
-            url = url.deletingLastPathComponent()
-        }
-        return nil
-    }
+    /// The band corpus (docs/DATA.md), nil when the tests run without the corpora.
+    static func dataFolder() -> String? { Corpora.folder(needing: "band/train.jsonl").map { "\($0)/band" } }
 
     struct Entry {
         var file: String
@@ -40,7 +31,7 @@ struct SMFTrainingDataTests {
     @Test("a sample of 50 band files: notes per track, channels, names and division match the manifest")
     func bandSample() throws {
         guard let folder = Self.dataFolder() else {
-            print("skipped: ../shared/data/band not found beside the package")
+            print(Corpora.skipReason)
             return
         }
         let entries = try Self.manifest(folder)

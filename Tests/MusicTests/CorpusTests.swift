@@ -2,14 +2,15 @@ import Glibc
 import Foundation
 import MIDI
 import Testing
+import TestSupport
 
 @testable import Music
 
 /// The loaders against the real data files; the counts are the ones the data README states.
 @Suite struct CorpusTests {
     @Test func jsbSATBMatchesTheReadme() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let train = try JSBCorpus.loadSATB(path: "\(data)/jsb/satb-16th.train.json")
@@ -25,8 +26,8 @@ import Testing
     }
 
     @Test func jsbPianoRollMatchesTheReadme() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let train = try JSBCorpus.loadPianoRoll(path: "\(data)/jsb/pianoroll-quarter.train.json")
@@ -37,8 +38,8 @@ import Testing
     }
 
     @Test func folkValidMatchesTheReadme() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let tunes = try FolkCorpus.load(path: "\(data)/folk/valid.jsonl")
@@ -75,8 +76,8 @@ extension String {
 
 @Suite struct BandAndFolderCorpusTests {
     @Test func bandSongsHaveTheirRolesOnTheGrid() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let songs = try BandCorpus.load(manifestPath: "\(data)/band/valid.jsonl", limit: 40)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Music
 
@@ -14,8 +15,8 @@ import Testing
     }
 
     @Test func detectsEveryFormatOfTheSharedData() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         #expect(try TrainingCorpus.detect(path: "\(data)/folk/valid.jsonl") == .folk)
@@ -68,8 +69,8 @@ import Testing
     }
 
     @Test func pianoRollFramesMatchTheReadmeCounts() throws {
-        guard let data = sharedDataFolder() else {
-            print("skipped: ../shared/data is not beside the package")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let corpus = try TrainingCorpus.load(path: "\(data)/jsb/pianoroll-quarter.train.json")

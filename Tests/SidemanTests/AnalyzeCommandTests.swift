@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `sideman analyze` as a user runs it: hand-built data whose measures are known, the valid splits when
-/// ../shared/data is there, a tiny trained model for --generate, and bad input.
+/// training corpora are there (TestSupport's Corpora), a tiny trained model for --generate, and bad input.
 @Suite("sideman analyze")
 struct AnalyzeCommandTests {
     typealias Run = TrainCommandTests
@@ -11,18 +11,6 @@ struct AnalyzeCommandTests {
     static func json(_ outcome: Program.Outcome) throws -> [String: Any] {
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
         return try #require(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
-    }
-
-    static func sharedData() -> String? {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                let data = url.appendingPathComponent("../shared/data").standardized.path
-                return FileManager.default.fileExists(atPath: data) ? data : nil
-            }
-            url = url.deletingLastPathComponent()
-        }
-        return nil
     }
 
     @Test func choraleParallelsAreCountedOverAllVoicePairs() throws {
@@ -64,8 +52,8 @@ struct AnalyzeCommandTests {
     }
 
     @Test func validSplitsGiveReferenceRates() throws {
-        guard let data = Self.sharedData() else {
-            print("skipped: ../shared/data is absent (see the data README)")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         let bach = try Self.json(Program.sideman(["analyze", "--data", "\(data)/jsb/satb-16th.valid.json", "--json"]))

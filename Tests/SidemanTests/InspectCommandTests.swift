@@ -75,13 +75,12 @@ struct InspectCommandTests {
 
     @Test("a band file from the data set matches its manifest")
     func bandFile() throws {
-        guard let root = Self.packageRoot() else { return }
-        let band = root.deletingLastPathComponent().appendingPathComponent("shared/data/band")
-        let path = band.appendingPathComponent("train/50sRock1Plus_0.mid").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            print("skipped: ../shared/data/band not found beside the package")
+        guard let corpora = Corpora.folder(needing: "band/train/50sRock1Plus_0.mid") else {
+            print(Corpora.skipReason)
             return
         }
+        let band = URL(fileURLWithPath: corpora).appendingPathComponent("band")
+        let path = band.appendingPathComponent("train/50sRock1Plus_0.mid").path
         let line = try String(contentsOfFile: band.appendingPathComponent("train.jsonl").path, encoding: .utf8).split(separator: "\n").first { $0.contains("\"train/50sRock1Plus_0.mid\"") }
         let manifest = try Self.json(String(try #require(line)))
         let run = try Program.sideman(["inspect", path, "--json"])

@@ -145,8 +145,8 @@ struct ShippedPresetTests {
                 .reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: url.appendingPathComponent($1).path)[.size] as? Int) ?? 0) }
             #expect(bytes > 0 && bytes < 15_000_000, "presets/\(folder): \(bytes) bytes of weights")
         }
-        guard let data = AnalyzeCommandTests.sharedData() else {
-            print("skipped: ../shared/data is absent (see the data README)")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
             return
         }
         for (model, target) in [("frame-model", 5.5), ("sigmoid-conv", 8.0)] {
