@@ -135,6 +135,10 @@ public struct ControlMap: Equatable, Sendable {
     /// Taps (presses) steer the tempo in follow mode.
     public var tap: UInt8? = nil
     public var learn: UInt8? = nil
+    /// The controller whose value picks the band's style by number (StyleBank), off unless named.
+    public var style: UInt8? = nil
+    /// A program change on the input picks the band's style by number, as on an arranger.
+    public var styleByProgramChange = true
     public init() {}
 }
 
@@ -166,6 +170,8 @@ public struct PerformanceSettings: Equatable, Sendable {
     /// How long a hand takes to strike a chord: committing late, the harmony waits this long after a
     /// chord's first note for the rest of it (a whole triad ends the wait at once).
     public var chordSpreadMilliseconds = 12.0
+    /// The style the band starts in (a name from its StyleBank, lower case), nil for none.
+    public var style: String? = nil
     public init() {}
 }
 

@@ -165,6 +165,8 @@ public enum PresetReader {
         c.phraseEnd = try f.controller("phrase_end", default: c.phraseEnd)
         c.tap = try f.controller("tap", default: c.tap)
         c.learn = try f.controller("learn", default: c.learn)
+        c.style = try f.controller("style", default: c.style)
+        c.styleByProgramChange = try f.bool("style_program_change") ?? c.styleByProgramChange
         try f.finish()
         return c
     }
@@ -181,6 +183,10 @@ public enum PresetReader {
         }
         p.harmonyCommit = try f.choice("harmony_commit", HarmonyCommitMode.self) ?? p.harmonyCommit
         p.chordSpreadMilliseconds = try f.number("chord_spread_ms", in: 0...100) ?? p.chordSpreadMilliseconds
+        if let style = try f.string("style"), style != "none" {
+            guard !style.isEmpty, !style.contains(",") else { throw f.error("style", "must name one style (or none)") }
+            p.style = style.lowercased()
+        }
         try f.finish()
         return p
     }

@@ -38,12 +38,14 @@ struct Accompany: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the result.") var output: String
     @Option(help: "Preset name or path.", completion: .presetNames) var preset: String
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
+    @Option(help: "The band's style: one its models learned (`sideman inspect` lists them), or none (default: the preset's performance.style).")
+    var style: String?
     @Option(help: "The player's track (0 = the file's first).") var playerTrack: Int?
     @Option(help: "Also write the result as an SVG piano roll (the player's notes outlined).", completion: .file(extensions: ["svg"])) var svg: String?
 
     func run() throws {
         try reportingFailures {
-            let session = try OfflineSession(presetName: preset, seed: seed)
+            let session = try OfflineSession(presetName: preset, seed: seed, style: style)
             guard !session.parts.isEmpty else {
                 throw Failure(session.loaded.path, "has no parts to accompany with", status: .dataError)
             }
@@ -210,9 +212,11 @@ struct OfflineSession {
     let loaded: LoadedPreset
     let parts: [Part]
 
-    init(presetName: String, seed: UInt64?) throws {
+    /// `style`: the band's style instead of the preset's ("none" for none).
+    init(presetName: String, seed: UInt64?, style: String? = nil) throws {
         var loaded = try DaemonSettings.locate(presetName, locator: DaemonSettings.standardLocator())
         if let seed { loaded.preset.performance.seed = seed }
+        if let style { loaded.preset.performance.style = style == "none" ? nil : style.lowercased() }
         self.loaded = loaded
         parts = try DaemonSettings.parts(for: loaded)
     }

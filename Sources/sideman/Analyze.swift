@@ -64,6 +64,8 @@ struct Analyze: ParsableCommand {
     var voiceLeadingDraws = Part.voiceLeadingDraws
     @Flag(help: "Play each band song's chord track through --preset and measure the band beside the song's real parts.") var accompany = false
     @Option(help: "Preset name or path, for --accompany.", completion: .presetNames) var preset: String?
+    @Option(help: "The band's style, for --accompany: a style its models learned, none, or nearest (each song in the learned style whose drums are nearest the song's real drums, as a musician picks by ear); default: the preset's.")
+    var style: String?
     @Option(help: "Comma-separated sampler seeds, for --accompany: each song is played once per seed.") var seeds = "1,2,3"
     @Option(help: "Songs played at once, for --accompany (default: one per CPU core).") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object.") var json = false
@@ -107,7 +109,7 @@ struct Analyze: ParsableCommand {
                     guard chosen == .band else {
                         throw Failure(data, "is \(chosen.rawValue) data; --accompany plays band songs (a band manifest)", status: .dataError)
                     }
-                    report = try AccompanyAnalysis(presetName: preset, dataPath: data, seeds: seedList, pieces: pieces, jobs: jobs).run()
+                    report = try AccompanyAnalysis(presetName: preset, dataPath: data, seeds: seedList, pieces: pieces, jobs: jobs, style: style).run()
                 } else if let model {
                     report = try GeneratedAnalysis(
                         modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, topP: topP, seed: seed,

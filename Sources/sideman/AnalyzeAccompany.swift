@@ -4,6 +4,7 @@ import Foundation
 import Live
 import MIDI
 import Music
+import Neural
 import Synchronization
 
 /// The band as a musician hears it on held-out songs: each song's chord track is played through a preset
@@ -15,6 +16,9 @@ struct AccompanyAnalysis {
     var seeds: [UInt64]
     var pieces: Int?
     var jobs: Int
+    /// The band's style: a name, "none", "nearest" (per song, the learned style whose drum signature is
+    /// nearest the song's real drums), or nil for the preset's.
+    var style: String? = nil
 
     /// One song ready to play: its file, the chord track the player plays, its real parts, the engine's meter.
     struct PreparedSong: Sendable {
@@ -23,10 +27,13 @@ struct AccompanyAnalysis {
         let chordTrack: Int
         let real: BandTake
         let meter: Meter
+        /// The style the band plays it in (nil: the preset's).
+        var style: String? = nil
     }
 
     func run() throws -> AnalysisReport {
-        let probe = try OfflineSession(presetName: presetName, seed: nil)
+        let probe = try OfflineSession(presetName: presetName, seed: nil, style: style == "nearest" ? "none" : style)
+        let signatures = style == "nearest" ? try Self.styleSignatures(probe) : [:]
         let measured = probe.parts.filter { Self.role(of: $0) != nil }
         guard !measured.isEmpty else {
             throw Failure(probe.loaded.path, "has no bass, chords or drums part to measure", status: .dataError)
@@ -49,7 +56,14 @@ struct AccompanyAnalysis {
         let prepared = try playable.map { song in
             let (file, real) = files[song.path]!
             let meter = try Self.engineMeter(song, file: file, preset: probe.accompanying)
-            return PreparedSong(song: song, file: file, chordTrack: song.chordTrack!, real: real, meter: meter)
+            var prepared = PreparedSong(song: song, file: file, chordTrack: song.chordTrack!, real: real, meter: meter)
+            if style == "nearest" {
+                let bars = DrumBar.bars(real.drums, grid: real.grid)
+                prepared.style = DrumStyleSignature(bars: bars, stepsPerBar: song.stepsPerBar).nearest(in: signatures) ?? "none"
+            } else {
+                prepared.style = style
+            }
+            return prepared
         }
         let primerBars = Dictionary(uniqueKeysWithValues: Set(prepared.map(\.song.stepsPerBar)).map { steps in
             (steps, primer.map { DrumBar(steps: $0, stepsPerBar: steps) })
@@ -59,6 +73,21 @@ struct AccompanyAnalysis {
         }
         let played = try render(prepared, stylePools: stylePools, primerBars: primerBars)
         return report(prepared, data: data, played: played, skipped: chosen.count - playable.count, preset: probe)
+    }
+
+    /// The drum style signatures of the preset's drums model (written by `sideman train --condition
+    /// harmony_beat_style --part drums`).
+    static func styleSignatures(_ session: OfflineSession) throws -> [String: DrumStyleSignature] {
+        guard let drums = session.loaded.preset.parts.first(where: { $0.role == .drums }) else {
+            throw Failure(session.loaded.path, "has no drums part to match a style by (--style nearest)", status: .usage)
+        }
+        let path = session.loaded.modelPath(for: drums)
+        let metadata: [String: String]
+        do { metadata = try SafeTensors.read(path: path).metadata } catch { throw Failure(path, "\(error)", status: .dataError) }
+        guard let text = metadata[DrumStyleSignature.metadataKey], let signatures = DrumStyleSignature.parse(text), !signatures.isEmpty else {
+            throw Failure(path, "has no drum style signatures (\(DrumStyleSignature.metadataKey)); --style nearest needs a style drums model", status: .dataError)
+        }
+        return signatures
     }
 
     static func read(_ path: String) throws -> MIDIFile {
@@ -121,7 +150,7 @@ struct AccompanyAnalysis {
     /// Plays the song's chord track through the preset with `seed` (as `accompany` does, one bar past its
     /// end so the last notes end as played) and measures the band against the song's real parts.
     static func play(_ prepared: PreparedSong, presetName: String, seed: UInt64, stylePool: DrumBarPool, primer: DrumBar?) throws -> BandScore {
-        let session = try OfflineSession(presetName: presetName, seed: seed)
+        let session = try OfflineSession(presetName: presetName, seed: seed, style: prepared.style)
         let song = try OfflineSong(file: prepared.file, path: prepared.song.path, playerTrack: prepared.chordTrack)
         let played = try session.render(song: song, preset: session.accompanying, extraBars: 1, phraseEndAtEnd: false)
         var parts: [String: [[TimedNote]]] = [:]

@@ -45,8 +45,10 @@ struct Train: ParsableCommand {
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Flag(help: "Band chord part: frames of 176 units, the pitches struck on the step then the pitches held from earlier (docs/TRAINING.md), instead of the 88 sounding pitches.")
     var onsets = false
-    @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony or harmony_beat_rhythm (band: the chord, the beat, the player's rhythm); or none (default: soprano for jsb-atb, harmony_beat for band).")
+    @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony, harmony_beat_rhythm or harmony_beat_style (band: the chord, the beat, the player's rhythm, the style: each groove family of the data); or none (default: soprano for jsb-atb, harmony_beat for band).")
     var condition: ConditionChoice?
+    @Option(help: "harmony_beat_style: the share of pieces (drawn per piece and epoch) trained without their style, so the model also plays with none.")
+    var styleDropout = 0.15
     @Option(help: "Output head: softmax (events), multi_hot, pitch_chain or nade_chain (frames).") var head: HeadKind?
     @Option(help: "Hidden units of the nade_chain head's per-frame NADE.") var chainHidden = 128
     @Option(help: "LSTM units per layer.") var hidden = 256
@@ -88,6 +90,7 @@ struct Train: ParsableCommand {
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
         if onsets, part != .chord { throw ValidationError("--onsets splits the band chord part's notes (--part chord)") }
         if let average, !(average > 0 && average < 1) { throw ValidationError("--average must lie in (0, 1)") }
+        if !(0...1).contains(styleDropout) { throw ValidationError("--style-dropout must lie in [0, 1]") }
         if !benchmark, data.isEmpty || valid == nil || out == nil {
             throw ValidationError("--data, --valid and --out are required")
         }
@@ -125,12 +128,20 @@ struct Train: ParsableCommand {
         guard family != .lookback || conditioning == nil else {
             throw Failure("--family", "lookback takes no condition inputs; use basic, attention or conv, or --condition none", status: .usage)
         }
-        let trainPieces = try trainData.pieces(conditioned: conditioning)
-        let validPieces = try validData.pieces(conditioned: conditioning)
+        let styles = conditioning?.hasStyles == true ? try trainData.styleNames() : []
+        guard conditioning?.hasStyles != true || !styles.isEmpty else {
+            throw Failure(data[0], "names no styles (a band manifest's groove_file or groove) for harmony_beat_style", status: .dataError)
+        }
+        let trainPieces = try trainData.pieces(conditioned: conditioning, styles: styles)
+        let validPieces = try validData.pieces(conditioned: conditioning, styles: styles)
         var config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
                                          head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout,
                                          conditioning: conditioning)
         config.chainHidden = chainHidden
+        config.styles = styles
+        // A style drummer carries each style's signature: what analyze --style nearest matches a song's drums to.
+        let signatures = part == .drums && !styles.isEmpty && trainData.format == .band
+            ? DrumStyleSignature.text(DrumStyleSignature.styles(of: try data.flatMap { try BandCorpus.load(manifestPath: $0) })) : nil
         config.frameLayout = trainData.modelFrameLayout
         if family == .conv {
             (config.hidden, config.layers) = (1, 1)
@@ -150,6 +161,7 @@ struct Train: ParsableCommand {
         options.timeLimit = timeLimit
         options.chunksPerEpoch = chunksPerEpoch
         options.averageDecay = average
+        options.styleDropout = styleDropout
         let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
         if let initial = initFrom {
@@ -164,6 +176,7 @@ struct Train: ParsableCommand {
                 throw Failure(initial, error.description, status: .dataError)
             }
         }
+        let extraMetadata = signatures.map { [DrumStyleSignature.metadataKey: $0] } ?? [:]
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         if let resume {
             try CommandFiles.requireInput(resume)
@@ -180,6 +193,7 @@ struct Train: ParsableCommand {
         let size = family == .conv ? "residual \(residual), \(stacks) × \(layersPerStack) layers" : "hidden \(hidden) × \(layers)"
         printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
+            + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
             + ", validating on \(validPieces.count); GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
@@ -187,18 +201,20 @@ struct Train: ParsableCommand {
         try trainer.run(progress: { line.show($0) }, checkpoint: { state in
             for r in trainer.history[reported...] { line.finishEpoch(r) }
             reported = trainer.history.count
-            try save(trainer.best, to: out, dtype: weightsDtype.dtype)
+            try save(trainer.best, to: out, dtype: weightsDtype.dtype, extra: extraMetadata)
             try save(state, to: checkpointPath)
             try LossCurve.write(trainer.history, model: out)
         })
         // Also when a resumed run had no epochs left: --out always ends up holding the best weights.
-        try save(trainer.best, to: out, dtype: weightsDtype.dtype)
+        try save(trainer.best, to: out, dtype: weightsDtype.dtype, extra: extraMetadata)
         try LossCurve.write(trainer.history, model: out)
         let best = trainer.bestValidNLL
         print(String(format: "best valid NLL per step %.4f after %d epochs; model written to %@, loss curve to %@.loss.svg", best, trainer.epoch, out, out))
     }
 
-    private func save(_ set: WeightSet, to path: String, dtype: DType = .f32) throws {
+    private func save(_ set: WeightSet, to path: String, dtype: DType = .f32, extra: [String: String] = [:]) throws {
+        var set = set
+        set.metadata.merge(extra) { $1 }
         try CommandFiles.write(SafeTensors.encode(set, dtype: dtype), to: path, notOver: inputs)
     }
 }

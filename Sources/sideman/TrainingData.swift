@@ -54,9 +54,21 @@ struct TrainingData {
         return TrainingData(corpora: corpora, kind: kind!)
     }
 
-    /// The pieces, with their condition rows when the model is conditioned.
-    func pieces(conditioned conditioning: Conditioning?) throws -> [TrainingPiece] {
+    /// The styles the pieces name, sorted (a style-conditioned model's unit order), at most as many as it has
+    /// units for.
+    func styleNames() throws -> [String] {
+        let names = Set(corpora.flatMap { $0.styles ?? [] }).sorted()
+        guard names.count <= Conditioning.styleUnits else {
+            throw Failure("--condition", "the data names \(names.count) styles; a model learns \(Conditioning.styleUnits) at most", status: .usage)
+        }
+        return names
+    }
+
+    /// The pieces, with their condition rows when the model is conditioned; a style-conditioned model's rows
+    /// take the unit of the piece's style in `styles` (none for a style not in it, as valid data's are).
+    func pieces(conditioned conditioning: Conditioning?, styles: [String] = []) throws -> [TrainingPiece] {
         var pieces: [TrainingPiece] = []
+        let styleUnit = Dictionary(uniqueKeysWithValues: styles.enumerated().map { ($1, Conditioning.firstStyleUnit + $0) })
         for corpus in corpora {
             let plain: [TrainingPiece]
             switch corpus.content {
@@ -77,9 +89,12 @@ struct TrainingData {
             let fromBand = corpus.condition == .harmonyBeatAndRhythm && wanted != .soprano
             guard let wanted, corpus.condition == wanted || fromBand, let rows = corpus.conditions else {
                 throw Failure("--condition", "\(corpus.format.rawValue) data has no \(conditioning.rawValue) condition "
-                    + "(jsb-atb has soprano, band has harmony, harmony_beat and harmony_beat_rhythm)", status: .usage)
+                    + "(jsb-atb has soprano, band has harmony, harmony_beat, harmony_beat_rhythm and harmony_beat_style)", status: .usage)
             }
-            pieces += zip(plain, rows).map { piece, steps in piece.conditioned(by: steps.map { $0.filter(wanted.keeps) }) }
+            pieces += zip(plain, rows).enumerated().map { i, pair in
+                let style = conditioning.hasStyles ? corpus.styles.flatMap { styleUnit[$0[i]] } : nil
+                return pair.0.conditioned(by: pair.1.map { $0.filter(wanted.keeps) + (style.map { [$0] } ?? []) })
+            }
         }
         return pieces
     }
@@ -99,6 +114,7 @@ enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
     case none, soprano, harmony
     case harmonyAndBeat = "harmony_beat"
     case harmonyBeatAndRhythm = "harmony_beat_rhythm"
+    case harmonyBeatAndStyle = "harmony_beat_style"
     var conditioning: Conditioning? { Conditioning(rawValue: rawValue) }
 }
 

@@ -58,6 +58,35 @@ import Testing
         #expect(try Conditioning(metadata: ["condition": "harmony_beat_rhythm"]) == .harmonyBeatAndRhythm)
     }
 
+    /// The style condition is harmony_beat plus one unit per learned style (as many as a program change
+    /// picks); its names travel in the metadata, and a piece trained without its style keeps the rest.
+    @Test func theStyleConditionAddsTheStylesUnitAndNamesItsStyles() throws {
+        #expect(Conditioning.harmonyBeatAndStyle.size == Conditioning.harmonyAndBeat.size + Conditioning.styleUnits)
+        var styled = FeatureList(), plain = FeatureList()
+        Conditioning.harmonyBeatAndStyle.appendUnits(melodyUnit: nil, pitchClasses: 1, stepInBar: 3, style: 5, offset: 88, to: &styled)
+        Conditioning.harmonyBeatAndStyle.appendUnits(melodyUnit: nil, pitchClasses: 1, stepInBar: 3, style: nil, offset: 88, to: &plain)
+        #expect(styled.activeIndices == [88, 88 + 15, 88 + 44 + 5])
+        #expect(plain.activeIndices == [88, 88 + 15])
+        #expect(Conditioning.harmonyBeatAndStyle.transposed(49, by: 7) == 49)
+
+        var c = Self.config(.basic, .harmonyBeatAndStyle)
+        c.styles = ["rock", "swing"]
+        #expect(c.metadata["styles"] == "rock,swing" && c.inputSize == 88 + 44 + 128)
+        #expect(try TrainingModelConfig(metadata: c.metadata) == c)
+        for bad in ["", "rock,,swing", "rock,rock"] {
+            var m = c.metadata
+            m["styles"] = bad
+            #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: m) }
+        }
+        var missing = c.metadata
+        missing["styles"] = nil
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: missing) }
+
+        let piece = TrainingPiece(frames: [[1], [2]]).conditioned(by: [[0, 12, 44 + 3], [4, 13, 44 + 3]])
+        #expect(piece.droppingConditionUnits(from: Conditioning.firstStyleUnit).conditions?.row(1) == [4, 13])
+        #expect(piece.droppingConditionUnits(from: Conditioning.firstStyleUnit).steps == piece.steps)
+    }
+
     @Test func theConditionIsPartOfTheInputSizeAndTheMetadata() throws {
         let c = Self.config(.attention, .soprano)
         #expect(c.inputSize == 176 && c.baseInputSize == 88)

@@ -14,6 +14,8 @@ public final class Part: @unchecked Sendable {
     public let port: Int
     /// What the model takes beside its own previous output (nil: nothing).
     public let conditioning: Conditioning?
+    /// The styles the model learned, in its unit order (empty unless style-conditioned).
+    public let styles: [String]
     let brain: PartBrain
     var hands: PartHands
     public var muted = false
@@ -21,8 +23,8 @@ public final class Part: @unchecked Sendable {
     public static let voiceLeadingDraws = 8
 
     public init(
-        settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, frameLayout: FrameLayout = .pitches,
-        port: Int, seed: UInt64, sampleRate: Double = 48000
+        settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, styles: [String] = [],
+        frameLayout: FrameLayout = .pitches, port: Int, seed: UInt64, sampleRate: Double = 48000
     ) throws(WeightsError) {
         vocabulary = try PartVocabulary.of(model, layout: frameLayout)
         guard vocabulary.fits(settings.role) else {
@@ -40,12 +42,16 @@ public final class Part: @unchecked Sendable {
         self.settings = settings
         self.port = port
         self.conditioning = conditioning
+        self.styles = conditioning?.hasStyles == true ? styles : []
         brain = PartBrain(settings: settings, vocabulary: vocabulary, model: model, conditioning: conditioning, seed: seed)
         hands = PartHands(settings: settings, vocabulary: vocabulary, port: port, sampleRate: sampleRate, seed: seed)
         reset()
     }
 
     public func use(sampleRate: Double) { hands.humanizer.use(sampleRate: sampleRate) }
+
+    /// Learns which of its model's style units each style of the band's bank is (once, before playing).
+    public func join(_ bank: StyleBank) { brain.styleUnits = bank.units(in: styles) }
 
     public var role: PartRole { settings.role }
     public var channel: MIDIChannel { settings.channel }

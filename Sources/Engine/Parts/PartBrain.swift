@@ -20,6 +20,10 @@ final class PartBrain {
     /// What the model takes beside its own previous output (nil: nothing), at input index `conditionOffset`.
     let conditioning: Conditioning?
     let conditionOffset: Int
+    /// The model's style unit for each style of the band's bank (-1: a style it did not learn).
+    var styleUnits: [Int] = []
+    /// The band's style at the latest step: a primer after a reset is heard in it.
+    var primerStyle: Int? = nil
     let sampler: Sampler
     /// The model's NADE chain (nade_chain head): it draws the set from the biased [b | c] logits.
     let chain: NADEChain?
@@ -81,7 +85,7 @@ final class PartBrain {
             if let conditioning {
                 var context = PartContext()
                 context.stepInBar = k
-                context.conditionUnits(conditioning, offset: conditionOffset, into: &input)
+                context.conditionUnits(conditioning, style: styleUnit(primerStyle), offset: conditionOffset, into: &input)
             }
             model.step(input)
             input = FeatureList()
@@ -110,12 +114,19 @@ final class PartBrain {
     }
 
     private func step(context: PartContext) -> UnsafeBufferPointer<Float> {
+        primerStyle = context.style
         if let conditioning {
             var stepInput = input
-            context.conditionUnits(conditioning, offset: conditionOffset, into: &stepInput)
+            context.conditionUnits(conditioning, style: styleUnit(context.style), offset: conditionOffset, into: &stepInput)
             return model.step(stepInput)
         }
         return vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+    }
+
+    /// The model's unit for the bank's style `number`, nil for none or one it did not learn.
+    private func styleUnit(_ number: Int?) -> Int? {
+        guard let number, number >= 0, number < styleUnits.count, styleUnits[number] >= 0 else { return nil }
+        return styleUnits[number]
     }
 
     /// The player's event becomes the next input (a listening continuation, primed with the phrase).

@@ -32,6 +32,8 @@ public struct PartContext: Equatable, Sendable {
     /// The step's place in its bar (0 on the downbeat), in 16ths, and the bar's length (the preset's meter).
     public var stepInBar = 0
     public var stepsPerBar = 16
+    /// The style the band plays: its number in the band's StyleBank, nil for none.
+    public var style: Int? = nil
 
     public init() {}
 
@@ -42,10 +44,11 @@ public struct PartContext: Equatable, Sendable {
     /// melody note's piano unit (soprano), or the chord's pitch classes (harmony; with the step's place in
     /// the bar for harmony_beat). Nothing when there is none, as the training data has no unit on a resting
     /// soprano or a step without a chord.
-    func conditionUnits(_ kind: Conditioning, offset: Int, into input: inout FeatureList) {
+    /// `style`: the part's own model unit for the band's style.
+    func conditionUnits(_ kind: Conditioning, style: Int? = nil, offset: Int, into input: inout FeatureList) {
         kind.appendUnits(
             melodyUnit: melodyNote.map { Int($0) - PartVocabulary.lowestPianoNote }, pitchClasses: chordClasses,
-            stepInBar: stepInBar, playerStruckBefore: playerStruckBefore, offset: offset, to: &input)
+            stepInBar: stepInBar, playerStruckBefore: playerStruckBefore, style: style, offset: offset, to: &input)
     }
 
     /// Scale classes of a key: major or natural minor.

@@ -25,12 +25,20 @@ public enum PartLoader {
                 let set = try SafeTensors.read(path: path)
                 let model = try makeModel(from: set, precision: settings.precision)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
+                let conditioning = try Conditioning(metadata: set.metadata)
                 parts.append(try Part(
-                    settings: settings, model: model, conditioning: try Conditioning(metadata: set.metadata),
-                    frameLayout: try FrameLayout(metadata: set.metadata), port: port,
+                    settings: settings, model: model, conditioning: conditioning,
+                    styles: try conditioning?.styleNames(metadata: set.metadata) ?? [], frameLayout: try FrameLayout(metadata: set.metadata), port: port,
                     seed: loaded.preset.performance.seed &+ UInt64(k)))
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
+            }
+        }
+        if let style = loaded.preset.performance.style {
+            let bank = StyleBank(parts: parts.map(\.styles))
+            guard bank.number(of: style) != nil else {
+                let known = bank.isEmpty ? "its models learned no styles" : "its models learned \(bank.names.count): \(bank.names.joined(separator: ", "))"
+                throw PartLoadError(path: loaded.path, problem: "performance.style = \(style) is not a style of this preset (\(known))", cannotRead: false)
             }
         }
         return parts

@@ -13,6 +13,11 @@ extension MusicalEngine {
         if case .controlChange(_, let controller, let value) = message, controller != preset.controls.phraseEnd {
             control(controls.handle(controller: controller, value: value), next: session.schedule.next, earliest: earliest, output: &output)
         }
+        if case .programChange(let channel, let program) = message, preset.controls.styleByProgramChange,
+            preset.listener.inputChannel == nil || channel == preset.listener.inputChannel
+        {
+            control(.style(Int(program)), next: session.schedule.next, earliest: earliest, output: &output)
+        }
         if isStrike {
             if case .noteOn(_, _, let v) = message { playerVelocity = 0.7 * playerVelocity + 0.3 * Double(v) }
             // The player always wins: the answer stops the moment they play again.
@@ -69,11 +74,20 @@ extension MusicalEngine {
         case .ending:
             directions.fillUntil = landing(after: next)
             directions.endingAt = directions.fillUntil
+        case .style(let number):
+            guard let style = styleBank.style(number: number) else { return }
+            directions.choose(style: style, from: nextDownbeat(from: next))
         case .mute(let index, let muted):
             guard parts[index].muted != muted else { return }
             parts[index].muted = muted
             if muted { parts[index].silence(at: earliest, out: &output) }
         }
+    }
+
+    /// The first downbeat the parts have not decided yet.
+    private func nextDownbeat(from next: Int64) -> Int64 {
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        return (max(next, 0) + bar - 1) / bar * bar
     }
 
     /// The downbeat a fill asked for at `next` lands on.
@@ -126,4 +140,19 @@ struct Directions {
     static let mainBTemperature = 1.15
     /// The ending's landing: the band plays nothing new after it, and stops half a bar later.
     var endingAt: Int64 = .max
+
+    /// The band's style (StyleBank number) from step `styleFrom` on, and the one it played before.
+    var style: Int? = nil
+    var styleFrom: Int64 = .min
+    var earlierStyle: Int? = nil
+
+    /// The style the parts play at `step`.
+    func style(at step: Int64) -> Int? { step >= styleFrom ? style : earlierStyle }
+
+    /// The band plays `style` from the downbeat `step` on (as an arranger switches at the bar line).
+    mutating func choose(style newStyle: Int, from step: Int64) {
+        if step > styleFrom { earlierStyle = style }
+        style = newStyle
+        styleFrom = step
+    }
 }

@@ -113,6 +113,10 @@ extension MusicalEngine {
                 directions.mainB.toggle()
                 for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
             }
+            if step == directions.styleFrom {
+                // A new style: the parts that play one start its groove afresh on this downbeat.
+                for part in parts where !part.styles.isEmpty { part.reset() }
+            }
             if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         }
         if lane != .rhythm { followTheLoop(step: step, session.listener) }
@@ -207,6 +211,7 @@ extension MusicalEngine {
         let barLength = Int64(preset.transport.meter.stepsPerBar)
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)
+        c.style = directions.style(at: step)
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
         if let notes = listener.chordNotes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow

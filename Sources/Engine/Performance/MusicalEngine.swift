@@ -44,6 +44,8 @@ public struct MusicalEngine: PerformanceEngine {
     /// strikes one (what the harmony parts follow meanwhile).
     var harmonicLoop = HarmonicLoop()
     var expectedChord: Chord? = nil
+    /// Every style the parts learned; a program change or the style controller picks one by number.
+    public let styleBank: StyleBank
     public internal(set) var reactions = 0
     public internal(set) var decidedSteps = 0
 
@@ -57,7 +59,13 @@ public struct MusicalEngine: PerformanceEngine {
         thru = ThruEngine(preset: preset)
         answer = Answer(parts: parts.count)
         playerVelocity = 90
+        styleBank = StyleBank(parts: parts.map(\.styles))
+        for part in parts { part.join(styleBank) }
+        directions.style = preset.performance.style.flatMap { styleBank.number(of: $0) }
     }
+
+    /// The band's style at `step` (its name), nil for none.
+    public func styleName(at step: Int64) -> String? { directions.style(at: step).map { styleBank.names[$0] } }
 
     /// Steps of continuation left to play; 0 while it listens.
     public var continuationLeft: Int { answer.stepsLeft }

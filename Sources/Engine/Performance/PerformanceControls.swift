@@ -16,6 +16,8 @@ import Foundation
 /// - ending (press, off unless the preset names a controller): as an arranger's ending, the band plays a
 ///   fill to the end of the bar (the next when less than half is left), lands on the downbeat with a
 ///   crash, lets it ring half a bar and stops; the player's next note starts it again.
+/// - style (off unless the preset names a controller): the value picks the band's style by number, as a
+///   program change does (StyleBank); it starts on the next downbeat.
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
 ///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
@@ -35,6 +37,8 @@ public struct PerformanceControls: Sendable {
         case nextSection
         case fill
         case ending
+        /// The band's style by number (StyleBank), from the style controller's value.
+        case style(Int)
         case mute(part: Int, muted: Bool)
         case learning(Bool)
         case learned(Function, controller: UInt8)
@@ -112,6 +116,7 @@ public struct PerformanceControls: Sendable {
         if controller == map.nextSection { return value > 0 ? .nextSection : .none }
         if controller == map.fill { return value > 0 ? .fill : .none }
         if controller == map.ending { return value > 0 ? .ending : .none }
+        if controller == map.style { return .style(Int(value)) }
         if let part = muteControllers.firstIndex(of: controller) { return .mute(part: part, muted: value >= 64) }
         return .none
     }

@@ -124,3 +124,81 @@ public struct DrumStyle: Sendable, Equatable {
         return sum
     }
 }
+
+/// What a style's drummer plays: for each hit (step in the bar, GM note, packed as DrumBar's), the share
+/// of the style's bars that hold it. A drum part is matched to the nearest style a model learned by these
+/// (`sideman analyze --style nearest`, as a musician picks the style that sounds closest).
+public struct DrumStyleSignature: Equatable, Sendable {
+    public var stepsPerBar: Int
+    public var shares: [Int: Double]
+
+    public init(bars: [DrumBar], stepsPerBar: Int) {
+        self.stepsPerBar = stepsPerBar
+        var counts: [Int: Int] = [:]
+        for bar in bars { for hit in bar.hits { counts[hit, default: 0] += 1 } }
+        shares = counts.mapValues { Double($0) / Double(max(bars.count, 1)) }
+    }
+
+    /// Cosine of the two share vectors; 0 for bars of another length (a waltz is no match for a rock bar).
+    public func similarity(_ other: DrumStyleSignature) -> Double {
+        guard stepsPerBar == other.stepsPerBar else { return 0 }
+        let dot = shares.reduce(0.0) { $0 + $1.value * (other.shares[$1.key] ?? 0) }
+        let norms = (shares.values.reduce(0.0) { $0 + $1 * $1 } * other.shares.values.reduce(0.0) { $0 + $1 * $1 }).squareRoot()
+        return norms == 0 ? 0 : dot / norms
+    }
+
+    /// The style among `styles` nearest to this signature, nil when none has its bar length.
+    public func nearest(in styles: [String: DrumStyleSignature]) -> String? {
+        let scored = styles.map { ($0.key, similarity($0.value)) }.filter { $0.1 > 0 }
+        return scored.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }?.0
+    }
+
+    /// Each style's signature from its songs' drums, over the songs in its most common bar length; hits in
+    /// fewer than 2% of the bars are left out (they are fills and humanised strays, and the metadata stays small).
+    public static func styles(of songs: [BandSong]) -> [String: DrumStyleSignature] {
+        var result: [String: DrumStyleSignature] = [:]
+        for (style, group) in Dictionary(grouping: songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }, by: \.style) {
+            let lengths = Dictionary(grouping: group, by: \.stepsPerBar)
+            let (steps, kept) = lengths.max { $0.value.count < $1.value.count || ($0.value.count == $1.value.count && $0.key > $1.key) }!
+            var bars: [DrumBar] = []
+            for song in kept {
+                for start in stride(from: 0, to: song.drums.frames.count - steps + 1, by: steps) {
+                    bars.append(DrumBar(steps: Array(song.drums.frames[start..<start + steps]), stepsPerBar: steps))
+                }
+            }
+            var signature = DrumStyleSignature(bars: bars, stepsPerBar: steps)
+            signature.shares = signature.shares.filter { $0.value >= 0.02 }
+            result[style] = signature
+        }
+        return result
+    }
+
+    /// The metadata text of `styles` (key `style_drums`): `name=steps|hit:share,...` joined by `;`.
+    public static func text(_ styles: [String: DrumStyleSignature]) -> String {
+        styles.keys.sorted().map { name in
+            let s = styles[name]!
+            return "\(name)=\(s.stepsPerBar)|" + s.shares.keys.sorted().map { String(format: "%d:%.3f", $0, s.shares[$0]!) }.joined(separator: ",")
+        }.joined(separator: ";")
+    }
+
+    /// Reads `text`'s signatures back; nil when it is not that form.
+    public static func parse(_ text: String) -> [String: DrumStyleSignature]? {
+        var result: [String: DrumStyleSignature] = [:]
+        for entry in text.split(separator: ";") {
+            let nameAndRest = entry.split(separator: "=", maxSplits: 1)
+            guard nameAndRest.count == 2 else { return nil }
+            let stepsAndHits = nameAndRest[1].split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            guard stepsAndHits.count == 2, let steps = Int(stepsAndHits[0]), steps > 0 else { return nil }
+            var signature = DrumStyleSignature(bars: [], stepsPerBar: steps)
+            for pair in stepsAndHits[1].split(separator: ",") {
+                let parts = pair.split(separator: ":")
+                guard parts.count == 2, let hit = Int(parts[0]), let share = Double(parts[1]) else { return nil }
+                signature.shares[hit] = share
+            }
+            result[String(nameAndRest[0])] = signature
+        }
+        return result
+    }
+
+    public static let metadataKey = "style_drums"
+}

@@ -17,6 +17,11 @@ public struct BandSong: Sendable {
     public var groove: String
     /// The groove library file the groove comes from (its style family, e.g. stdlib/rhumba.mma).
     public var grooveFile: String
+    /// The style the song plays: its groove family's name (stdlib/rhumba.mma: rhumba).
+    public var style: String {
+        let file = grooveFile.split(separator: "/").last.map(String.init) ?? grooveFile
+        return (file.hasSuffix(".mma") ? String(file.dropLast(4)) : file).lowercased()
+    }
     public var tracks: [Track]
     public var key: Key?
     public var stepsPerBar: Int

@@ -40,13 +40,15 @@ public struct TrainingCorpus: Sendable {
         case harmonyAndBeat = "harmony_beat"
         /// harmony_beat, then 12 + beatUnits when the player (the song's chord track) struck on the step before.
         case harmonyBeatAndRhythm = "harmony_beat_rhythm"
+        /// harmony_beat; the style unit is added from `styles` by whoever knows the model's style list.
+        case harmonyBeatAndStyle = "harmony_beat_style"
 
         /// The units of a richer condition's row that a model of this kind takes (band rows carry them all).
         public func keeps(_ unit: Int) -> Bool {
             switch self {
             case .soprano, .harmonyBeatAndRhythm: return true
             case .harmony: return unit < 12
-            case .harmonyAndBeat: return unit < 12 + TrainingCorpus.beatUnits
+            case .harmonyAndBeat, .harmonyBeatAndStyle: return unit < 12 + TrainingCorpus.beatUnits
             }
         }
     }
@@ -77,6 +79,8 @@ public struct TrainingCorpus: Sendable {
     public var condition: Condition? = nil
     /// Per piece, per step (the same steps as `content`): the sorted condition units.
     public var conditions: [[[Int]]]? = nil
+    /// Per piece, the style it plays (band: its groove family, BandSong.style), nil when the data names none.
+    public var styles: [String]? = nil
     /// Per piece, its bar in 16th steps and where in its bar its first step falls (melody lines whose
     /// meter is known), nil for a piece read in the model's default bar.
     public var bars: [Bar?]? = nil
@@ -134,6 +138,7 @@ public struct TrainingCorpus: Sendable {
                 corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.drums.pianoUnitFrames }))
             }
             corpus.condition = .harmonyBeatAndRhythm
+            corpus.styles = kept.map(\.style)
             corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
                 // A bass line's events can run a step past the last bar (its final note-off): that step keeps
                 // the last chord.

@@ -15,8 +15,14 @@ public enum Conditioning: String, Sendable, CaseIterable {
     /// hears the player's comping rhythm, which tells a cha-cha from a rock bar (the band corpus's player is
     /// each song's chord track).
     case harmonyBeatAndRhythm = "harmony_beat_rhythm"
+    /// harmony_beat, then one unit for the style the part plays (12 + 32 + style): the groove family it
+    /// learned from the band corpus (metadata `styles` names them in unit order), none when no style is
+    /// chosen. Trained with the style left out of some pieces, so the part also plays without one.
+    case harmonyBeatAndStyle = "harmony_beat_style"
 
     public static let pianoUnits = 88
+    /// Styles a style-conditioned model can tell apart: as many as a program change can pick.
+    public static let styleUnits = 128
     /// Steps of a bar the beat units can tell apart (a bar of 8/4 in 16ths); later steps share the last unit.
     public static let beatUnits = 32
 
@@ -27,8 +33,15 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .harmony: 12
         case .harmonyAndBeat: 12 + Self.beatUnits
         case .harmonyBeatAndRhythm: 12 + Self.beatUnits + 1
+        case .harmonyBeatAndStyle: Self.firstStyleUnit + Self.styleUnits
         }
     }
+
+    /// Where a style-conditioned model's style units start in its condition.
+    public static let firstStyleUnit = 12 + beatUnits
+
+    /// The condition reads a style.
+    public var hasStyles: Bool { self == .harmonyBeatAndStyle }
 
     /// A condition unit moved with the music by `semitones`: a piano unit shifts (nil when it leaves the
     /// keyboard), a pitch class turns around the octave.
@@ -37,8 +50,8 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .soprano:
             let moved = unit + semitones
             return moved >= 0 && moved < Self.pianoUnits ? moved : nil
-        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm:
-            // The beat and rhythm units do not move with the music.
+        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm, .harmonyBeatAndStyle:
+            // The beat, rhythm and style units do not move with the music.
             return unit < 12 ? ((unit + semitones) % 12 + 12) % 12 : unit
         }
     }
@@ -47,26 +60,42 @@ public enum Conditioning: String, Sendable, CaseIterable {
     public init?(metadata: [String: String]) throws(WeightsError) {
         guard let text = metadata["condition"], text != "none" else { return nil }
         guard let kind = Conditioning(rawValue: text) else {
-            throw WeightsError("metadata condition = \(text) is not soprano, harmony, harmony_beat or harmony_beat_rhythm")
+            throw WeightsError("metadata condition = \(text) is not soprano, harmony, harmony_beat, harmony_beat_rhythm or harmony_beat_style")
         }
         self = kind
     }
 
+    /// The styles a style-conditioned model learned, in unit order, from the metadata key `styles` (names
+    /// joined by commas); empty for any other condition.
+    public func styleNames(metadata: [String: String]) throws(WeightsError) -> [String] {
+        guard hasStyles else { return [] }
+        guard let text = metadata["styles"] else { throw WeightsError("metadata condition = \(rawValue) but no styles") }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard names.count <= Self.styleUnits, !names.contains(where: \.isEmpty), Set(names).count == names.count else {
+            throw WeightsError("metadata styles must be 1 to \(Self.styleUnits) distinct names joined by commas")
+        }
+        return names
+    }
+
     /// Appends one step's condition units at `offset` (the base input size): the melody's piano unit
     /// (soprano), or the chord's pitch classes (bit k = class k) and, for harmony_beat, the step's place in
-    /// its bar (and for harmony_beat_rhythm whether the player struck on the step before). Nothing for a
-    /// resting melody or an unknown chord, as in the training data. Never allocates.
+    /// its bar (and for harmony_beat_rhythm whether the player struck on the step before, for
+    /// harmony_beat_style the style's unit). Nothing for a resting melody, an unknown chord or no style, as in
+    /// the training data. Never allocates.
     public func appendUnits(
-        melodyUnit: Int?, pitchClasses: UInt16, stepInBar: Int, playerStruckBefore: Bool = false, offset: Int,
-        to input: inout FeatureList
+        melodyUnit: Int?, pitchClasses: UInt16, stepInBar: Int, playerStruckBefore: Bool = false, style: Int? = nil,
+        offset: Int, to input: inout FeatureList
     ) {
         switch self {
         case .soprano:
             if let unit = melodyUnit, unit >= 0, unit < Self.pianoUnits { input.append(offset + unit) }
-        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm:
+        case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm, .harmonyBeatAndStyle:
             for pc in 0..<12 where pitchClasses & (UInt16(1) << UInt16(pc)) != 0 { input.append(offset + pc) }
             if self != .harmony { input.append(offset + 12 + min(max(stepInBar, 0), Self.beatUnits - 1)) }
             if self == .harmonyBeatAndRhythm, playerStruckBefore { input.append(offset + 12 + Self.beatUnits) }
+            if self == .harmonyBeatAndStyle, let style, (0..<Self.styleUnits).contains(style) {
+                input.append(offset + Self.firstStyleUnit + style)
+            }
         }
     }
 }

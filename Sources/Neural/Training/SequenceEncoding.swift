@@ -25,6 +25,16 @@ public struct TrainingPiece: Sendable, Equatable {
 
     public var count: Int { steps.rowCount }
 
+    /// The same piece with every condition unit at or above `first` left out (a style, for style dropout).
+    public func droppingConditionUnits(from first: Int) -> TrainingPiece {
+        guard let rows = conditions else { return self }
+        var piece = self
+        var kept = SparseRows()
+        for t in 0..<rows.rowCount { kept.append(indices: rows.row(t).filter { $0 < first }) }
+        piece.conditions = kept
+        return piece
+    }
+
     /// The same piece with a condition row per step (as many rows as steps).
     public func conditioned(by rows: [[Int]]) -> TrainingPiece {
         precondition(rows.count == count, "one condition row per step")

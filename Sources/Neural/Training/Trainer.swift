@@ -22,6 +22,9 @@ public struct TrainingOptions: Sendable {
     /// Validate and keep an exponential moving average of the weights with this decay per update (nil: the
     /// weights themselves).
     public var averageDecay: Float? = nil
+    /// A style-conditioned model trains this share of its pieces (drawn per piece and epoch) without their
+    /// style, so it also plays when no style is chosen, and for a style it never heard.
+    public var styleDropout = 0.15
 
     public init() {}
 }
@@ -164,14 +167,20 @@ public final class Trainer {
         return loss
     }
 
-    /// This epoch's pieces: shuffled, each moved by a random transposition that keeps it in range.
+    /// This epoch's pieces: shuffled, each moved by a random transposition that keeps it in range (and for
+    /// a style-conditioned model, some without their style).
     func epochPieces(_ rng: inout TrainingRandom) -> [EncodedPiece] {
         var order = Array(train.indices)
         order.shuffle(using: &rng)
+        let styled = encoding.config.conditioning?.hasStyles == true
         return order.map { i in
             let k = options.transpose
             let shift = k > 0 ? Int(rng.next() % UInt64(2 * k + 1)) - k : 0
-            return encoding.encode(encoding.transposed(train[i], by: shift) ?? train[i])
+            var piece = encoding.transposed(train[i], by: shift) ?? train[i]
+            if styled, Double(rng.next() % 1_000_000) < options.styleDropout * 1_000_000 {
+                piece = piece.droppingConditionUnits(from: Conditioning.firstStyleUnit)
+            }
+            return encoding.encode(piece)
         }
     }
 

@@ -21,6 +21,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var dropout: Float
     /// What the model is told about the step it predicts (nil: only its own previous output).
     public var conditioning: Conditioning?
+    /// The styles of a style-conditioned model, in unit order (metadata `styles`).
+    public var styles: [String] = []
     /// The NADE chain's hidden size K (nade_chain head).
     public var chainHidden = 128
     /// How a frame's units lay out (frames; `units` is a whole number of blocks).
@@ -50,6 +52,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
         var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
                                    "dropout": "\(dropout)"]
         if let conditioning { m["condition"] = conditioning.rawValue }
+        if !styles.isEmpty { m["styles"] = styles.joined(separator: ",") }
         if head == .nadeChain { m["chain_hidden"] = "\(chainHidden)" }
         m.merge(frameLayout.metadata) { $1 }
         switch family {
@@ -93,6 +96,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
             throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
         }
         if head == .nadeChain { chainHidden = try int("chain_hidden") }
+        styles = try conditioning?.styleNames(metadata: m) ?? []
         frameLayout = try FrameLayout(metadata: m)
         guard frameLayout == .pitches || (data == .frames && units % frameLayout.blocks == 0) else {
             throw WeightsError("metadata \(FrameLayout.metadataKey) = \(frameLayout.rawValue) needs frames of \(frameLayout.blocks) equal blocks; "

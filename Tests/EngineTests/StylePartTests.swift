@@ -1,0 +1,144 @@
+import Foundation
+import MIDI
+import Neural
+import Testing
+
+@testable import Engine
+
+/// A drummer that learned two styles (a style-conditioned model, as the band preset's): the preset's style
+/// is what it plays, and a program change switches it on the next downbeat, as an arranger does.
+@Suite struct StylePartTests {
+    static let fps: UInt64 = 6000  // a 16th at 120 bpm, 48 kHz
+    static let start: UInt64 = 4800
+    static let kick: UInt8 = 36, hat: UInt8 = 42
+
+    /// "four": a kick on every 8th; "eights": a closed hi-hat on every 8th. Only the style tells them apart.
+    static let weights: WeightSet = {
+        let styleUnit = Conditioning.firstStyleUnit
+        let pieces: [TrainingPiece] = (0..<16).map { k in
+            let four = k % 2 == 0
+            let frames = (0..<64).map { s -> [Int] in
+                s % 2 == 0 ? [Int(four ? kick : hat) - 21] : []
+            }
+            let conditions = (0..<64).map { s in [0, 4, 7, 12 + s % 16, styleUnit + (four ? 0 : 1)] }  // under a C chord
+            return TrainingPiece(frames: frames).conditioned(by: conditions)
+        }
+        var config = TrainingModelConfig(family: .basic, data: .frames, units: 88, hidden: 24, layers: 1, head: .multiHot,
+                                         conditioning: .harmonyBeatAndStyle)
+        config.styles = ["four", "eights"]
+        var options = TrainingOptions()
+        options.epochs = 40
+        options.batch = 8
+        options.steps = 32
+        options.learningRate = 2e-2
+        options.transpose = 0
+        options.styleDropout = 0
+        let trainer = Trainer(model: config.makeModel(batch: 8, maxSteps: 32, seed: 2), encoding: SequenceEncoding(config, firstPitchIndex: 0),
+                              train: pieces, valid: pieces, options: options)
+        try! trainer.run()
+        var best = trainer.best
+        best.metadata.merge(config.metadata) { $1 }
+        return best
+    }()
+
+    static func yaml(style: String) -> String {
+        """
+        name: styles
+        transport:
+          bpm: 120
+        performance:
+          mode: accompaniment
+          idle_bars: 0
+          style: \(style)
+          seed: 3
+        parts:
+          - name: drums
+            role: drums
+            model: drums.safetensors
+            channel: 10
+            range: [35, 81]
+            temperature: 0.3
+        """
+    }
+
+    func engine(style: String) throws -> MusicalEngine {
+        let preset = try PresetReader.read(yaml: Self.yaml(style: style), defaultName: "styles")
+        let styles = try Conditioning.harmonyBeatAndStyle.styleNames(metadata: Self.weights.metadata)
+        let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), conditioning: .harmonyBeatAndStyle,
+                            styles: styles, port: 0, seed: 3)
+        return MusicalEngine(preset: preset, parts: [part])
+    }
+
+    /// Hits of `pitch` per bar of the grid that starts at `start`.
+    static func hits(_ rig: EngineRig, pitch: UInt8, bars: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: bars)
+        for m in rig.output {
+            guard case .noteOn(9, let p, let v) = m.message, p == pitch, v > 0, m.frame >= start else { continue }
+            let bar = Int((m.frame - start + fps / 2) / (16 * fps))
+            if bar < bars { counts[bar] += 1 }
+        }
+        return counts
+    }
+
+    @Test func theBankNamesEveryStyleAndTheDrummerPlaysThePresetsStyle() throws {
+        let engine = try engine(style: "Four")
+        #expect(engine.styleBank.names == ["eights", "four"])
+        #expect(engine.styleName(at: 0) == "four")
+        var rig = EngineRig(engine)
+        // The player holds a chord through four bars.
+        rig.run(until: Self.start + 64 * Self.fps, input: playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 63))
+        rig.finish()
+        let kicks = Self.hits(rig, pitch: Self.kick, bars: 4), hats = Self.hits(rig, pitch: Self.hat, bars: 4)
+        #expect(kicks.reduce(0, +) >= 24, "kicks per bar \(kicks)")
+        #expect(hats.reduce(0, +) <= 2, "hats per bar \(hats)")
+    }
+
+    @Test func aProgramChangeSwitchesTheStyleOnTheNextDownbeat() throws {
+        var rig = EngineRig(try engine(style: "four"))
+        var input = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 79)
+        // Program 0 (the bank is sorted: eights is 0, four is 1), halfway through bar 2.
+        input.append(TimedMIDIMessage(time: Self.start + 40 * Self.fps, message: .programChange(channel: 0, program: 0)))
+        rig.run(until: Self.start + 80 * Self.fps, input: input)
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+        let kicks = Self.hits(rig, pitch: Self.kick, bars: 5), hats = Self.hits(rig, pitch: Self.hat, bars: 5)
+        // Bars 0-2 are "four" (the change comes in bar 2 and waits for its end); bars 3 and 4 "eights".
+        #expect(kicks[0...2].reduce(0, +) >= 18 && hats[0...2].reduce(0, +) <= 2, "kicks \(kicks), hats \(hats)")
+        #expect(hats[3...4].reduce(0, +) >= 12 && kicks[3...4].reduce(0, +) <= 2, "kicks \(kicks), hats \(hats)")
+    }
+
+    @Test func aProgramPastTheBankAndAnUnknownPresetStyleChangeNothingOrAreRefused() throws {
+        var rig = EngineRig(try engine(style: "eights"))
+        var input = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 47)
+        input.append(TimedMIDIMessage(time: Self.start + 8 * Self.fps, message: .programChange(channel: 0, program: 9)))
+        rig.run(until: Self.start + 48 * Self.fps, input: input)
+        rig.finish()
+        #expect(Self.hits(rig, pitch: Self.hat, bars: 3)[1...2].reduce(0, +) >= 12)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-styles-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SafeTensors.write(Self.weights, path: "\(folder)/drums.safetensors")
+        try Self.yaml(style: "cha-cha").write(toFile: "\(folder)/styles.yaml", atomically: true, encoding: .utf8)
+        let loaded = LoadedPreset(preset: try PresetReader.read(yaml: Self.yaml(style: "cha-cha"), defaultName: "styles"), path: "\(folder)/styles.yaml")
+        do {
+            _ = try PartLoader.parts(for: loaded)
+            Issue.record("a style the models never learned was accepted")
+        } catch {
+            #expect(error.path == "\(folder)/styles.yaml")
+            #expect(error.problem.contains("performance.style = cha-cha") && error.problem.contains("eights, four"), "\(error.problem)")
+        }
+    }
+}
+
+@Suite struct StyleBankTests {
+    @Test func theBankIsTheSortedUnionAndEachPartKnowsItsOwnUnits() {
+        let bank = StyleBank(parts: [["swing", "rock"], [], ["rock", "bossanova"]])
+        #expect(bank.names == ["bossanova", "rock", "swing"])
+        #expect(bank.units(in: ["swing", "rock"]) == [-1, 1, 0])
+        #expect(bank.units(in: []) == [-1, -1, -1])
+        #expect(bank.number(of: "Rock") == 1 && bank.number(of: "polka") == nil)
+        #expect(bank.style(number: 2) == 2 && bank.style(number: 3) == nil)
+    }
+}
