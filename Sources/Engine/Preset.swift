@@ -137,6 +137,8 @@ public struct ControlMap: Equatable, Sendable {
     public var learn: UInt8? = nil
     /// The controller whose value picks the band's style by number (StyleBank), off unless named.
     public var style: UInt8? = nil
+    /// Pressed: the band's intro on or off for its next start. Off unless a preset names one.
+    public var intro: UInt8? = nil
     /// A program change on the input picks the band's style by number, as on an arranger.
     public var styleByProgramChange = true
     public init() {}
@@ -172,6 +174,9 @@ public struct PerformanceSettings: Equatable, Sendable {
     public var chordSpreadMilliseconds = 12.0
     /// The style the band starts in (a name from its StyleBank, lower case), nil for none.
     public var style: String? = nil
+    /// Bars of intro the band opens with each time it starts (0: straight into the groove): the drums mark
+    /// time lightly, then a fill in its last half bar lands on the groove.
+    public var introBars = 0
     public init() {}
 }
 

@@ -166,6 +166,7 @@ public enum PresetReader {
         c.tap = try f.controller("tap", default: c.tap)
         c.learn = try f.controller("learn", default: c.learn)
         c.style = try f.controller("style", default: c.style)
+        c.intro = try f.controller("intro", default: c.intro)
         c.styleByProgramChange = try f.bool("style_program_change") ?? c.styleByProgramChange
         try f.finish()
         return c
@@ -183,6 +184,7 @@ public enum PresetReader {
         }
         p.harmonyCommit = try f.choice("harmony_commit", HarmonyCommitMode.self) ?? p.harmonyCommit
         p.chordSpreadMilliseconds = try f.number("chord_spread_ms", in: 0...100) ?? p.chordSpreadMilliseconds
+        p.introBars = try f.integer("intro_bars", in: 0...8) ?? p.introBars
         if let style = try f.string("style"), style != "none" {
             guard !style.isEmpty, !style.contains(",") else { throw f.error("style", "must name one style (or none)") }
             p.style = style.lowercased()

@@ -271,6 +271,36 @@ import Testing
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
     }
 
+    /// performance.intro_bars 2: the band opens with two bars where the drums mark time lightly (fewer
+    /// snares than the same seed without an intro), a fill in the intro's last half bar, and a crash on the
+    /// downbeat where the groove begins. The intro control turns it off for the next start.
+    @Test func anIntroOpensTheBandAndLandsOnTheGroove() throws {
+        func drums(introBars: Int, pressIntro: Bool = false) throws -> [(frame: UInt64, note: UInt8)] {
+            var rig = EngineRig(try engine {
+                $0.performance.mode = .accompaniment
+                $0.performance.introBars = introBars
+                $0.controls.intro = 28
+            })
+            let press = TimedMIDIMessage(time: Self.start - 100, message: .controlChange(channel: 0, controller: 28, value: 127))
+            rig.run(until: Self.start + 40 * Self.fps, input: phrase + (pressIntro ? [press] : []))
+            rig.finish()
+            #expect(rig.tracker.isSilent)
+            return rig.output.compactMap { m in
+                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
+                return nil
+            }
+        }
+        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
+            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
+        }
+        let plain = try drums(introBars: 0), intro = try drums(introBars: 2), off = try drums(introBars: 2, pressIntro: true)
+        let snares: Set<UInt8> = [38, 40], tomsAndSnare: Set<UInt8> = [38, 40, 41, 43, 45, 47, 48, 50]
+        #expect(count(intro, snares, steps: 0..<24) < count(plain, snares, steps: 0..<24), "the intro's first bar and a half")
+        #expect(count(intro, tomsAndSnare, steps: 24..<32) > count(plain, tomsAndSnare, steps: 24..<32), "the intro's fill")
+        #expect(count(intro, [49, 57], steps: 32..<33) >= 1, "no crash where the groove begins")
+        #expect(off.map(\.note) == plain.map(\.note), "the intro control did not turn the intro off")
+    }
+
     /// idle_bars counts from the player's last note, not from the end of their phrase (phrase_end_beats
     /// later): with idle_bars 2 the band stops two bars after the player stopped, where it used to play a
     /// third.

@@ -74,6 +74,7 @@ extension MusicalEngine {
         case .ending:
             directions.fillUntil = landing(after: next)
             directions.endingAt = directions.fillUntil
+        case .intro: directions.introArmed.toggle()
         case .style(let number):
             guard let style = styleBank.style(number: number) else { return }
             directions.choose(style: style, from: nextDownbeat(from: next))
@@ -127,12 +128,20 @@ struct Directions {
     /// The drums fill until this step (the end of the bar asked in, or of the next), and land on it.
     var fillUntil: Int64 = .min
 
-    /// What the drums play at `step`: a fill, its landing, or the groove of the section (A or B).
-    func section(at step: Int64) -> DrumSection {
-        if step == fillUntil { return .landing }
+    /// What the drums play at `step`: a fill, its landing, the intro (its last half bar a fill into the
+    /// groove), or the groove of the section (A or B).
+    func section(at step: Int64, stepsPerBar: Int) -> DrumSection {
+        if step == fillUntil || step == introUntil { return .landing }
         if step < fillUntil { return .fill }
+        if step < introUntil { return step >= introUntil - Int64(stepsPerBar / 2) ? .fill : .intro }
         return mainB ? .mainB : .mainA
     }
+    /// The intro runs until this downbeat (from the first bar the band plays after it starts).
+    var introUntil: Int64 = .min
+    /// The band has (re)started and its first step is still to come: that step's bar opens the intro.
+    var songStarting = true
+    /// The intro button: the band opens with its intro (performance.intro_bars) when it starts.
+    var introArmed = true
     /// The downbeat the next section begins on (after its fill), and whether the band plays main B.
     var sectionAt: Int64 = .max
     var mainB = false

@@ -107,6 +107,13 @@ extension MusicalEngine {
                 }
             }
             decidedSteps += 1
+            if directions.songStarting {
+                // The band starts: its first bar opens the intro, when there is one.
+                directions.songStarting = false
+                let bar = Int64(preset.transport.meter.stepsPerBar)
+                let intro = directions.introArmed ? Int64(preset.performance.introBars) : 0
+                directions.introUntil = intro > 0 ? (step - ((step % bar) + bar) % bar) + intro * bar : .min
+            }
             if step == directions.sectionAt {
                 // A new section: main A and B take turns, and the band starts it afresh.
                 directions.sectionAt = .max
@@ -146,7 +153,7 @@ extension MusicalEngine {
                 continue
             }
             answer.listening[i] = false
-            let section = directions.section(at: step)
+            let section = directions.section(at: step, stepsPerBar: preset.transport.meter.stepsPerBar)
             let fill = part.role == .drums ? section : .mainA
             // Main B: the drums ride, bass and keys play a little freer.
             let freer = section == .mainB && part.role != .drums ? Directions.mainBTemperature : 1

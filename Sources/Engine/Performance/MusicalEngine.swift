@@ -134,6 +134,7 @@ public struct MusicalEngine: PerformanceEngine {
         directions.fillUntil = .min
         directions.endingAt = .max
         directions.sectionAt = .max
+        directions.songStarting = true
         if preset.transport.clockOut { clockOut.begin(at: frame, transport: session.transport) }
         session.metronome?.begin(transport: session.transport)
     }
@@ -238,6 +239,7 @@ public struct MusicalEngine: PerformanceEngine {
                 session.metronome?.end()
                 session.schedule.forgetReaction()
                 idleSteps = 0
+                directions.songStarting = true
                 break
             }
             if session.schedule.boundaryPassed(boundary.step) {

@@ -18,6 +18,8 @@ import Foundation
 ///   crash, lets it ring half a bar and stops; the player's next note starts it again.
 /// - style (off unless the preset names a controller): the value picks the band's style by number, as a
 ///   program change does (StyleBank); it starts on the next downbeat.
+/// - intro (press, off unless the preset names a controller): the band's intro (performance.intro_bars)
+///   on or off, from its next start (on at first when the preset has one).
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
 ///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
@@ -39,6 +41,8 @@ public struct PerformanceControls: Sendable {
         case ending
         /// The band's style by number (StyleBank), from the style controller's value.
         case style(Int)
+        /// The intro button: on or off for the band's next start.
+        case intro
         case mute(part: Int, muted: Bool)
         case learning(Bool)
         case learned(Function, controller: UInt8)
@@ -117,6 +121,7 @@ public struct PerformanceControls: Sendable {
         if controller == map.fill { return value > 0 ? .fill : .none }
         if controller == map.ending { return value > 0 ? .ending : .none }
         if controller == map.style { return .style(Int(value)) }
+        if controller == map.intro { return value > 0 ? .intro : .none }
         if let part = muteControllers.firstIndex(of: controller) { return .mute(part: part, muted: value >= 64) }
         return .none
     }
