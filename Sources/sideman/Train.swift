@@ -140,8 +140,18 @@ struct Train: ParsableCommand {
         config.chainHidden = chainHidden
         config.styles = styles
         // A style drummer carries each style's signature: what analyze --style nearest matches a song's drums to.
-        let signatures = part == .drums && !styles.isEmpty && trainData.format == .band
-            ? DrumStyleSignature.text(DrumStyleSignature.styles(of: try data.flatMap { try BandCorpus.load(manifestPath: $0) })) : nil
+        // and each style's micro-timing (where its notes fall against the 16ths: a swing's off-beats), which the
+        // band plays whichever part carries it.
+        var extraMetadata: [String: String] = [:]
+        if part == .drums, !styles.isEmpty, trainData.format == .band {
+            do {
+                let songs = try data.flatMap { try BandCorpus.load(manifestPath: $0) }
+                extraMetadata[DrumStyleSignature.metadataKey] = DrumStyleSignature.text(DrumStyleSignature.styles(of: songs))
+                extraMetadata[StyleTiming.metadataKey] = StyleTiming.text(try StyleTiming.styles(of: songs))
+            } catch let error as CorpusError {
+                throw Failure(error.file, error.problem, status: .dataError)
+            }
+        }
         config.frameLayout = trainData.modelFrameLayout
         if family == .conv {
             (config.hidden, config.layers) = (1, 1)
@@ -176,7 +186,6 @@ struct Train: ParsableCommand {
                 throw Failure(initial, error.description, status: .dataError)
             }
         }
-        let extraMetadata = signatures.map { [DrumStyleSignature.metadataKey: $0] } ?? [:]
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         if let resume {
             try CommandFiles.requireInput(resume)

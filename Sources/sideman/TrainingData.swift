@@ -24,7 +24,7 @@ struct TrainingData {
 
     /// Vocabulary size and the first index that moves under transposition.
     var units: Int { kind == .events ? EventVocabulary.classes : frameLayout.units }
-    var firstPitchIndex: Int { kind == .events ? EventVocabulary.firstPitchIndex : 0 }
+    var firstPitchIndex: Int { corpora[0].firstMovingUnit }
 
     /// Reads every path: the first in `format` (or as detected), the others as detected, except that JSB
     /// SATB chorales beside melody data give their soprano lines (the folk preset learns from both).

@@ -1,5 +1,6 @@
 import Foundation
 import MIDI
+import Music
 import Neural
 import Testing
 
@@ -61,12 +62,33 @@ import Testing
         """
     }
 
-    func engine(style: String) throws -> MusicalEngine {
+    func engine(style: String, timing: [String: StyleTiming] = [:]) throws -> MusicalEngine {
         let preset = try PresetReader.read(yaml: Self.yaml(style: style), defaultName: "styles")
         let styles = try Conditioning.harmonyBeatAndStyle.styleNames(metadata: Self.weights.metadata)
         let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), conditioning: .harmonyBeatAndStyle,
                             styles: styles, port: 0, seed: 3)
+        part.styleTiming = timing
         return MusicalEngine(preset: preset, parts: [part])
+    }
+
+    /// A style with a swing's feel (its off-beat 8ths, steps 2, 6, 10 and 14, a third of a step early, as
+    /// the data's swing plays them against the 16ths) plays those hits early, and the others on the grid.
+    @Test func aStylesFeelPlaysItsOffBeatsEarly() throws {
+        let swing = StyleTiming(offsets: (0..<16).map { $0 % 4 == 2 ? -0.37 : 0 })
+        var rig = EngineRig(try engine(style: "eights", timing: ["eights": swing]))
+        rig.run(until: Self.start + 48 * Self.fps, input: playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 47))
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+        var early = 0, onGrid = 0, other = 0
+        for frame in rig.noteOns(channel: 9) where frame >= Self.start {
+            let position = Double(frame - Self.start) / Double(Self.fps)
+            let step = Int(position.rounded())
+            if step % 4 == 2, abs(position - (Double(step) - 0.37)) < 0.02 { early += 1 }
+            else if step % 4 == 0, abs(position - Double(step)) < 0.02 { onGrid += 1 }
+            else { other += 1 }
+        }
+        #expect(early >= 10 && onGrid >= 10 && other == 0, "early \(early), on the grid \(onGrid), elsewhere \(other)")
+        #expect(try engine(style: "four", timing: ["eights": swing]).feel(at: 2) == 0, "another style swung")
     }
 
     /// Hits of `pitch` per bar of the grid that starts at `start`.

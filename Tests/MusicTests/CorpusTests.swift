@@ -116,6 +116,11 @@ extension String {
         #expect(corpus.condition == .harmonyBeatAndRhythm)
         let rows = try #require(corpus.conditions?.first)
         #expect(rows.contains { $0.contains(44) } && rows.contains { !$0.contains(44) })
+        // Each song names its style (its groove family), and no drum unit moves under transposition.
+        #expect(corpus.styles?.count == corpus.pieceCount && corpus.styles?.contains("rhumba") == true)
+        #expect(corpus.firstMovingUnit == TrainingCorpus.pianoUnits)
+        #expect(try TrainingCorpus.load(path: "\(data)/band/valid.jsonl", part: .chord).firstMovingUnit == 0)
+        #expect(try TrainingCorpus.load(path: "\(data)/band/valid.jsonl", part: .bass).firstMovingUnit == EventVocabulary.firstPitchIndex)
     }
 
     @Test func chordSymbols() {

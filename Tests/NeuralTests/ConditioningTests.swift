@@ -126,3 +126,17 @@ import Testing
         #expect(abs(total / Double(piece.count) - trained) < 1e-3)
     }
 }
+
+/// A drummer's frames stay where they are when its harmony is transposed (SequenceEncoding with no moving
+/// unit, as `sideman train --part drums` sets it): the kit piece is not a pitch.
+@Suite struct DrumTranspositionTests {
+    @Test func theKitStaysAndTheHarmonyMoves() throws {
+        let config = TrainingModelConfig(family: .basic, data: .frames, units: 88, hidden: 8, layers: 1, head: .multiHot,
+                                         conditioning: .harmonyAndBeat)
+        let piece = TrainingPiece(frames: [[38 - 21, 42 - 21]]).conditioned(by: [[0, 4, 7, 12]])
+        let moved = try #require(SequenceEncoding(config, firstPitchIndex: 88).transposed(piece, by: 2))
+        #expect(moved.steps.row(0) == [17, 21])
+        #expect(moved.conditions?.row(0) == [2, 6, 9, 12])
+        #expect(SequenceEncoding(config, firstPitchIndex: 0).transposed(piece, by: 2)?.steps.row(0) == [19, 23], "a pitched part moves")
+    }
+}

@@ -16,6 +16,8 @@ public final class Part: @unchecked Sendable {
     public let conditioning: Conditioning?
     /// The styles the model learned, in its unit order (empty unless style-conditioned).
     public let styles: [String]
+    /// The styles' micro-timing its model carries (a style drums model), by style name.
+    public var styleTiming: [String: StyleTiming] = [:]
     let brain: PartBrain
     var hands: PartHands
     public var muted = false

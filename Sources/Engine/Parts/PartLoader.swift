@@ -1,4 +1,5 @@
 import Files
+import Music
 import Neural
 
 /// Why a preset's parts could not be built: the model file cannot be read (`cannotRead`: it is missing, or a
@@ -21,7 +22,7 @@ public enum PartLoader {
                 let problem = error.kind == .missing ? "no such model file" : error.problem
                 throw PartLoadError(path: path, problem: "\(problem) (parts[\(k)].model)", cannotRead: true)
             }
-            do {
+            do throws(WeightsError) {
                 let set = try SafeTensors.read(path: path)
                 let model = try makeModel(from: set, precision: settings.precision)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
@@ -30,6 +31,12 @@ public enum PartLoader {
                     settings: settings, model: model, conditioning: conditioning,
                     styles: try conditioning?.styleNames(metadata: set.metadata) ?? [], frameLayout: try FrameLayout(metadata: set.metadata), port: port,
                     seed: loaded.preset.performance.seed &+ UInt64(k)))
+                if let text = set.metadata[StyleTiming.metadataKey] {
+                    guard let timing = StyleTiming.parse(text) else {
+                        throw WeightsError("metadata \(StyleTiming.metadataKey) is not name=offset,offset,... joined by ; (offsets under a step)")
+                    }
+                    parts[parts.count - 1].styleTiming = timing
+                }
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
             }

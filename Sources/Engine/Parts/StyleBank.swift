@@ -1,12 +1,26 @@
+import Music
+
 /// The styles a band can play: every style its style-conditioned parts learned (the band corpus's groove
 /// families), sorted by name. A style's place in the bank is its number: the program change (0-based) or
 /// style controller value that picks it. Each part plays a style in its own model's unit, or with no
 /// style when its model never learned that one.
 public struct StyleBank: Equatable, Sendable {
     public let names: [String]
+    /// Each style's micro-timing (from a model that carries it, metadata `style_timing`), nil: straight.
+    public let timings: [StyleTiming?]
 
-    public init(parts: [[String]]) {
+    public init(parts: [[String]], timing: [String: StyleTiming] = [:]) {
         names = Set(parts.joined()).sorted()
+        timings = names.map { timing[$0] }
+    }
+
+    /// Where style `number` plays the notes of a bar's step `stepInBar` against the grid, in steps
+    /// (negative: early); 0 for a straight style, no style, or a bar its timing was not learned in.
+    public func offset(style number: Int?, stepInBar: Int, stepsPerBar: Int) -> Double {
+        guard let number, number >= 0, number < timings.count, let offsets = timings[number]?.offsets,
+            offsets.count == stepsPerBar, stepInBar >= 0, stepInBar < stepsPerBar
+        else { return 0 }
+        return offsets[stepInBar]
     }
 
     public var isEmpty: Bool { names.isEmpty }

@@ -162,8 +162,10 @@ extension MusicalEngine {
                 keep: fill == .fill || fill == .landing ? 1 : directions.keep, fill: fill)
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
+            // The style's feel: a swing's off-beats a third of a step early (as late as now allows).
+            let felt = Double(stepFrame) + feel(at: step) * framesPerStep
             part.render(
-                choice, step: step, stepFrame: max(stepFrame, earliest), earliest: earliest, framesPerStep: framesPerStep,
+                choice, step: step, stepFrame: max(UInt64(max(0, felt)), earliest), earliest: earliest, framesPerStep: framesPerStep,
                 velocity: velocity(for: part, step: step), out: &output)
         }
     }

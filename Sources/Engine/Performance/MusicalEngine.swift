@@ -59,7 +59,7 @@ public struct MusicalEngine: PerformanceEngine {
         thru = ThruEngine(preset: preset)
         answer = Answer(parts: parts.count)
         playerVelocity = 90
-        styleBank = StyleBank(parts: parts.map(\.styles))
+        styleBank = StyleBank(parts: parts.map(\.styles), timing: parts.reduce(into: [:]) { $0.merge($1.styleTiming) { a, _ in a } })
         for part in parts { part.join(styleBank) }
         directions.style = preset.performance.style.flatMap { styleBank.number(of: $0) }
     }
@@ -251,12 +251,22 @@ public struct MusicalEngine: PerformanceEngine {
         }
     }
 
-    /// Decides every step due before `limit` (the steps this cycle is the last to write on time).
+    /// Decides every step due before `limit` (the steps this cycle is the last to write on time); a step
+    /// the style plays early (a swing's off-beat) is due that much sooner.
     private mutating func anticipate(_ session: inout Session, before limit: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
         guard session.transport.isRunning, session.transport.source != .clock else { return }
-        while session.schedule.nextIsDue(before: limit, on: session.transport) {
-            decide(through: session.schedule.next, &session, earliest: earliest, output: &output)
+        while true {
+            let next = session.schedule.next
+            let lead = UInt64(max(0, -feel(at: next)) * session.transport.framesPerStep)
+            guard session.schedule.nextIsDue(before: limit + lead, on: session.transport) else { return }
+            decide(through: next, &session, earliest: earliest, output: &output)
         }
+    }
+
+    /// Where the band's style plays `step`'s notes against the grid, in steps (StyleBank.offset).
+    func feel(at step: Int64) -> Double {
+        let bar = Int64(preset.transport.meter.stepsPerBar)
+        return styleBank.offset(style: directions.style(at: step), stepInBar: Int(((step % bar) + bar) % bar), stepsPerBar: Int(bar))
     }
 
     /// Ends every part's notes (the daemon calls this on stop and reload through its own tracker as well).

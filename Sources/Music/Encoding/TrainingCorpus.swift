@@ -79,6 +79,8 @@ public struct TrainingCorpus: Sendable {
     public var condition: Condition? = nil
     /// Per piece, per step (the same steps as `content`): the sorted condition units.
     public var conditions: [[[Int]]]? = nil
+    /// The band part the pieces are (nil for other data).
+    public var part: BandPart? = nil
     /// Per piece, the style it plays (band: its groove family, BandSong.style), nil when the data names none.
     public var styles: [String]? = nil
     /// Per piece, its bar in 16th steps and where in its bar its first step falls (melody lines whose
@@ -139,6 +141,7 @@ public struct TrainingCorpus: Sendable {
             }
             corpus.condition = .harmonyBeatAndRhythm
             corpus.styles = kept.map(\.style)
+            corpus.part = part
             corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
                 // A bass line's events can run a step past the last bar (its final note-off): that step keeps
                 // the last chord.
@@ -187,6 +190,16 @@ public struct TrainingCorpus: Sendable {
                 }
             }
             return corpus
+        }
+    }
+
+    /// The first unit of a step that transposition moves: a melody event's pitches, a frame's every unit,
+    /// and none of a drum frame (its units are kit pieces: a snare moved up two semitones is a hand clap;
+    /// the harmony a drummer hears still moves, which teaches it that the key does not change the groove).
+    public var firstMovingUnit: Int {
+        switch content {
+        case .events: return EventVocabulary.firstPitchIndex
+        case .frames: return part == .drums ? frameLayout.units : 0
         }
     }
 
