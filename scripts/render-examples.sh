@@ -2,7 +2,8 @@
 # Renders a few examples for listening and looking: folk call-and-response (`sideman demo` with the folk
 # preset: the player's phrase, then 8 bars of the Lookback RNN's answer) at a few seeds, on the built-in air
 # and on examples/twinkle.mid; and the chorale and band presets accompanying examples/chorale-soprano.mid and
-# examples/band-chords.mid (`sideman accompany`, writing accompany.mid/.svg/.png/.wav). Per example it writes demo.mid, demo.svg (piano roll, the
+# examples/band-chords.mid (`sideman accompany`, writing accompany.mid/.svg/.png/.wav), and the band in three
+# styles (8beat, swing, bossanova). Per example it writes demo.mid, demo.svg (piano roll, the
 # player's notes hatched), demo.png (when rsvg-convert is installed) and demo.wav (when FluidSynth and a
 # General MIDI soundfont are installed: apt-get install fluidsynth fluid-soundfont-gm librsvg2-bin, or
 # scripts/setup.sh --with-renders). Neither is needed by the project; without them the script says so and
@@ -71,4 +72,16 @@ accompany() {
 for seed in 1 2; do
   accompany "chorale-seed$seed" chorale examples/chorale-soprano.mid "$seed"
   accompany "band-seed$seed" band examples/band-chords.mid "$seed"
+done
+
+# The band in three of its styles (`sideman styles --preset band` lists them all), through `sideman demo`,
+# which writes demo.mid, demo.svg and the WAV (22.05 kHz, to keep the files small).
+for style in 8beat swing bossanova; do
+  dir="$out/band-$style"
+  "$sideman" demo --preset band --style "$style" --sample-rate 22050 --out "$dir" examples/band-chords.mid | grep -v '^no WAV' || true
+  [ -f "$dir/demo.mid" ] || { echo "render-examples: band-$style: no MIDI written" >&2; exit 70; }
+  if [ "$have_rsvg" = 1 ]; then
+    rsvg-convert --width 1200 --background-color white -o "$dir/demo.png" "$dir/demo.svg"
+    echo "wrote $dir/demo.png"
+  fi
 done

@@ -31,17 +31,21 @@ struct Demo: ParsableCommand {
     @Option(help: "Folder for demo.mid, demo.svg and demo.wav (created if missing).", completion: .directory) var out = "."
     @Option(help: "Bars of continuation (presets without accompaniment parts).") var bars = 4
     @Option(help: "Sampler seed (default: the preset's performance.seed).") var seed: UInt64?
+    @Option(help: "The band's style: one its models learned (`sideman styles` lists them), or none (default: the preset's performance.style).")
+    var style: String?
+    @Option(help: "The WAV's sample rate in Hz.") var sampleRate = 44100
 
     /// Where Debian's fluid-soundfont-gm puts its General MIDI soundfont.
     static let soundfonts = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"]
 
     func validate() throws {
         guard (1...64).contains(bars) else { throw ValidationError("--bars must be 1...64, got \(bars)") }
+        guard (8000...192_000).contains(sampleRate) else { throw ValidationError("--sample-rate must be 8000...192000, got \(sampleRate)") }
     }
 
     func run() throws {
         try reportingFailures {
-            let session = try OfflineSession(presetName: preset, seed: seed)
+            let session = try OfflineSession(presetName: preset, seed: seed, style: style)
             guard !session.parts.isEmpty else {
                 throw Failure(session.loaded.path, "has no parts to play (the demo needs a continuation or accompaniment part)", status: .dataError)
             }
@@ -77,7 +81,7 @@ struct Demo: ParsableCommand {
                 print("no WAV: it needs FluidSynth and a General MIDI soundfont (apt-get install fluidsynth fluid-soundfont-gm)")
                 return
             }
-            try Self.render(midi: midi, to: wav, synth: synth, soundfont: soundfont)
+            try Self.render(midi: midi, to: wav, synth: synth, soundfont: soundfont, sampleRate: sampleRate)
             let rendered = Array(try Data(contentsOf: URL(fileURLWithPath: wav)))
             try CommandFiles.write(WAVLevel.normalized(rendered), to: wav, notOver: inputs)
             print("wrote \(wav)")
@@ -91,10 +95,10 @@ struct Demo: ParsableCommand {
     }
 
     /// FluidSynth's fast file renderer: no MIDI input, no shell, 44.1 kHz.
-    static func render(midi: String, to wav: String, synth: String, soundfont: String) throws {
+    static func render(midi: String, to wav: String, synth: String, soundfont: String, sampleRate: Int = 44100) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: synth)
-        process.arguments = ["-ni", "-F", wav, "-r", "44100", soundfont, midi]
+        process.arguments = ["-ni", "-F", wav, "-r", "\(sampleRate)", soundfont, midi]
         let log = Pipe()
         process.standardOutput = log
         process.standardError = log

@@ -34,6 +34,19 @@ struct AnalyzeAccompanyCommandTests {
         try #require(InspectCommandTests.packageRoot()).appendingPathComponent("presets/band.yaml").path
     }
 
+    /// The band preset with the rock primer on its drums, written into `folder` (its models where they
+    /// ship): the primer measure needs a preset that has one.
+    static func bandWithPrimer(in folder: String) throws -> String {
+        let root = try #require(InspectCommandTests.packageRoot()).appendingPathComponent("presets").path
+        let steps = primer.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ")
+        let text = try String(contentsOfFile: try band(), encoding: .utf8)
+            .replacingOccurrences(of: "model: band/", with: "model: \(root)/band/")
+            .replacingOccurrences(of: "    model: \(root)/band/drums.safetensors\n", with: "    model: \(root)/band/drums.safetensors\n    primer: [\(steps)]\n")
+        let path = "\(folder)/band-primed.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func theBandIsMeasuredBesideTheRealPartsInEachSongsMeter() throws {
         try TrainCommandTests.inFolder { dir in
             let manifest = try BandFixture.write([
@@ -43,7 +56,7 @@ struct AnalyzeAccompanyCommandTests {
                 Self.song("Jazz54_0", family: "stdlib/jazz-54.mma", beats: 5),
                 Self.song("Slow64_0", family: "stdlib/slow.mma", beats: 6),
             ], to: dir.path)
-            let arguments = ["analyze", "--data", manifest, "--accompany", "--preset", try Self.band(), "--seeds", "1,2", "--json"]
+            let arguments = ["analyze", "--data", manifest, "--accompany", "--preset", try Self.bandWithPrimer(in: dir.path), "--seeds", "1,2", "--json"]
             let object = try AnalyzeCommandTests.json(Program.sideman(arguments))
             #expect(object["songs"] as? Int == 4 && object["skipped_no_chord_track"] as? Int == 1)
             // The engine plays each song in its file's meter.
@@ -100,6 +113,12 @@ struct AnalyzeAccompanyCommandTests {
             #expect(presetAlone.status == 64)
             let badSeeds = try Program.sideman(["analyze", "--data", manifest, "--accompany", "--preset", band, "--seeds", "1,x"])
             #expect(badSeeds.status == 64 && badSeeds.stderr.contains("--seeds"))
+            let badStyle = try Program.sideman(["analyze", "--data", manifest, "--accompany", "--preset", band, "--style", "cha-cha"])
+            #expect(badStyle.status == 65 && badStyle.stderr.hasPrefix("sideman: \(band): performance.style = cha-cha is not a style of this preset"),
+                    "\(badStyle.status) \(badStyle.stderr)")
+            #expect(badStyle.stderr.split(separator: "\n").count == 1)
+            let nearest = try Program.sideman(["analyze", "--data", manifest, "--accompany", "--preset", band, "--style", "nearest", "--seeds", "1"])
+            #expect(nearest.status == 0, "\(nearest.stderr)")
             let folk = dir.appendingPathComponent("tunes.jsonl")
             try TrainCommandTests.folk(2, shift: 0).write(to: folk, atomically: true, encoding: .utf8)
             let notBand = try Program.sideman(["analyze", "--data", folk.path, "--accompany", "--preset", band])

@@ -16,12 +16,12 @@ struct ShippedPresetTests {
         var spans: [String: [NoteSpan]]
     }
 
-    static func accompany(_ example: String, preset: String) throws -> Played {
+    static func accompany(_ example: String, preset: String, style: String? = nil) throws -> Played {
         let root = try #require(CLI.packageRoot())
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-shipped-\(preset)-\(getpid()).mid").path
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-shipped-\(preset)-\(style ?? "")-\(getpid()).mid").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = try Program.sideman(["accompany", root.appendingPathComponent("examples/\(example)").path, "-o", out,
-                               "--preset", root.appendingPathComponent("presets/\(preset).yaml").path])
+                               "--preset", root.appendingPathComponent("presets/\(preset).yaml").path] + (style.map { ["--style", $0] } ?? []))
         #expect(run.status == 0, "\(run.stderr)")
         let file = try MIDIFileReader.read(path: out).file
         var spans: [String: [NoteSpan]] = [:]
@@ -132,6 +132,32 @@ struct ShippedPresetTests {
         #expect(drums.allSatisfy { $0.channel == 9 })
         let drumBars = Set(drums.map { $0.start / bar }.filter { $0 < bars })
         #expect(drumBars.count >= bars * 3 / 4, "drums in \(drumBars.count) of \(bars) bars")
+    }
+
+    /// The style makes the groove: in 8beat the drums keep straight eighths with the backbeat on the snare,
+    /// in swing the off-beat eighths fall on the triplet (two thirds of the beat, the data's feel), and the
+    /// bossa nova is played on the side stick and hand percussion, not the kit's snare.
+    @Test("band: each style plays its own groove and feel")
+    func bandStylesHaveTheirGrooves() throws {
+        let ticksPerSixteenth = 120.0
+        func drums(_ style: String) throws -> [NoteSpan] {
+            try #require(try Self.accompany("band-chords.mid", preset: "band", style: style).spans["drums"])
+        }
+        /// Where the onsets between beats fall, as a share of the beat (0.5: straight; 0.67: the triplet).
+        func offBeatPlaces(_ notes: [NoteSpan]) -> [Double] {
+            notes.map { (Double($0.start) / ticksPerSixteenth / 4).truncatingRemainder(dividingBy: 1) }.filter { $0 > 0.1 && $0 < 0.9 }
+        }
+        let straight = offBeatPlaces(try drums("8beat")), swung = offBeatPlaces(try drums("swing"))
+        let triplet = { (places: [Double]) in Double(places.filter { abs($0 - 2.0 / 3) < 0.04 }.count) / Double(max(1, places.count)) }
+        let eighth = { (places: [Double]) in Double(places.filter { abs($0 - 0.5) < 0.04 }.count) / Double(max(1, places.count)) }
+        print("MEASURE off-beat onsets: 8beat \(eighth(straight)) on the eighth, swing \(triplet(swung)) on the triplet")
+        #expect(eighth(straight) > 0.8 && triplet(straight) < 0.05, "8beat's off-beats: \(eighth(straight)) on the 8th")
+        #expect(triplet(swung) > 0.6 && eighth(swung) < 0.2, "swing's off-beats: \(triplet(swung)) on the triplet")
+        let bossa = try drums("bossanova")
+        let share = { (notes: [NoteSpan], pitches: Set<UInt8>) in Double(notes.filter { pitches.contains($0.pitch) }.count) / Double(max(1, notes.count)) }
+        let rock = try drums("8beat")
+        #expect(share(bossa, [37]) > 0.1 && share(rock, [37]) < 0.02, "side stick: bossa \(share(bossa, [37])), 8beat \(share(rock, [37]))")
+        #expect(share(rock, [38, 40]) > 0.1 && share(bossa, [38, 40]) < 0.02, "snare: 8beat \(share(rock, [38, 40])), bossa \(share(bossa, [38, 40]))")
     }
 
     /// The JSB models ship for the benchmark: each meets its target on the valid split (the withheld test
