@@ -252,23 +252,23 @@ import Testing
             var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
             rig.run(until: Self.start + 40 * Self.fps, input: phrase + (fill ? [pressed] : []))
             rig.finish()
-            return rig.output.compactMap { m in
-                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
-                return nil
-            }
+            return rig.drumHits
         }
-        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
-            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
-        }
+
         let plain = try drums(fill: false), filled = try drums(fill: true)
         let tomsAndSnare: Set<UInt8> = [38, 40, 41, 43, 45, 47, 48, 50], hats: Set<UInt8> = [42, 44, 46, 51]
         let fillBar: Range<UInt64> = 19..<32
-        print("fill bar: toms and snare \(count(plain, tomsAndSnare, steps: fillBar)) -> \(count(filled, tomsAndSnare, steps: fillBar)), hats \(count(plain, hats, steps: fillBar)) -> \(count(filled, hats, steps: fillBar))")
-        #expect(count(filled, tomsAndSnare, steps: fillBar) > count(plain, tomsAndSnare, steps: fillBar) + 2)
-        #expect(count(filled, hats, steps: fillBar) < count(plain, hats, steps: fillBar))
-        #expect(count(filled, [49, 57], steps: 32..<33) >= 1, "no crash on the landing")
+        print("fill bar: toms and snare \(Self.count(plain, tomsAndSnare, steps: fillBar)) -> \(Self.count(filled, tomsAndSnare, steps: fillBar)), hats \(Self.count(plain, hats, steps: fillBar)) -> \(Self.count(filled, hats, steps: fillBar))")
+        #expect(Self.count(filled, tomsAndSnare, steps: fillBar) > Self.count(plain, tomsAndSnare, steps: fillBar) + 2)
+        #expect(Self.count(filled, hats, steps: fillBar) < Self.count(plain, hats, steps: fillBar))
+        #expect(Self.count(filled, [49, 57], steps: 32..<33) >= 1, "no crash on the landing")
         // Before the control, the same groove.
         #expect(plain.filter { $0.frame < pressed.time }.map(\.note) == filled.filter { $0.frame < pressed.time }.map(\.note))
+    }
+
+    /// Hits of the kit pieces `notes` in the grid steps `steps`.
+    static func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
+        hits.filter { notes.contains($0.note) && $0.frame >= start + steps.lowerBound * fps && $0.frame < start + steps.upperBound * fps }.count
     }
 
     /// performance.intro_bars 2: the band opens with two bars where the drums mark time lightly (fewer
@@ -285,19 +285,14 @@ import Testing
             rig.run(until: Self.start + 40 * Self.fps, input: phrase + (pressIntro ? [press] : []))
             rig.finish()
             #expect(rig.tracker.isSilent)
-            return rig.output.compactMap { m in
-                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
-                return nil
-            }
+            return rig.drumHits
         }
-        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
-            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
-        }
+
         let plain = try drums(introBars: 0), intro = try drums(introBars: 2), off = try drums(introBars: 2, pressIntro: true)
         let snares: Set<UInt8> = [38, 40], tomsAndSnare: Set<UInt8> = [38, 40, 41, 43, 45, 47, 48, 50]
-        #expect(count(intro, snares, steps: 0..<24) < count(plain, snares, steps: 0..<24), "the intro's first bar and a half")
-        #expect(count(intro, tomsAndSnare, steps: 24..<32) > count(plain, tomsAndSnare, steps: 24..<32), "the intro's fill")
-        #expect(count(intro, [49, 57], steps: 32..<33) >= 1, "no crash where the groove begins")
+        #expect(Self.count(intro, snares, steps: 0..<24) < Self.count(plain, snares, steps: 0..<24), "the intro's first bar and a half")
+        #expect(Self.count(intro, tomsAndSnare, steps: 24..<32) > Self.count(plain, tomsAndSnare, steps: 24..<32), "the intro's fill")
+        #expect(Self.count(intro, [49, 57], steps: 32..<33) >= 1, "no crash where the groove begins")
         #expect(off.map(\.note) == plain.map(\.note), "the intro control did not turn the intro off")
     }
 
@@ -354,24 +349,19 @@ import Testing
             rig.run(until: Self.start + 96 * Self.fps, input: long + presses)
             rig.finish()
             #expect(rig.tracker.isSilent)
-            return rig.output.compactMap { m in
-                if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
-                return nil
-            }
+            return rig.drumHits
         }
-        func count(_ hits: [(frame: UInt64, note: UInt8)], _ notes: Set<UInt8>, steps: Range<UInt64>) -> Int {
-            hits.filter { notes.contains($0.note) && $0.frame >= Self.start + steps.lowerBound * Self.fps && $0.frame < Self.start + steps.upperBound * Self.fps }.count
-        }
+
         let plain = try drums([]), sections = try drums([press(17), press(65)])
         let ride: Set<UInt8> = [51, 53], closedHat: Set<UInt8> = [42, 44]
         let mainB: Range<UInt64> = 33..<64
-        print("main B: ride \(count(plain, ride, steps: mainB)) -> \(count(sections, ride, steps: mainB)), closed hat \(count(plain, closedHat, steps: mainB)) -> \(count(sections, closedHat, steps: mainB))")
-        #expect(count(sections, [49, 57], steps: 32..<33) >= 1, "no crash into main B")
-        #expect(count(sections, ride, steps: mainB) > count(plain, ride, steps: mainB) + 2)
-        #expect(count(sections, closedHat, steps: mainB) < count(plain, closedHat, steps: mainB))
+        print("main B: ride \(Self.count(plain, ride, steps: mainB)) -> \(Self.count(sections, ride, steps: mainB)), closed hat \(Self.count(plain, closedHat, steps: mainB)) -> \(Self.count(sections, closedHat, steps: mainB))")
+        #expect(Self.count(sections, [49, 57], steps: 32..<33) >= 1, "no crash into main B")
+        #expect(Self.count(sections, ride, steps: mainB) > Self.count(plain, ride, steps: mainB) + 2)
+        #expect(Self.count(sections, closedHat, steps: mainB) < Self.count(plain, closedHat, steps: mainB))
         // Pressed again at step 65: a fill to bar 5's end, then main A: the ride no more than main A's own.
         let backToA: Range<UInt64> = 81..<96
-        #expect(count(sections, ride, steps: backToA) <= count(plain, ride, steps: backToA) + 2)
+        #expect(Self.count(sections, ride, steps: backToA) <= Self.count(plain, ride, steps: backToA) + 2)
     }
 
     /// The ending control (a preset's `controls.ending`) early in bar 2: a fill to the end of that bar, a

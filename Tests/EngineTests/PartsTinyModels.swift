@@ -223,6 +223,14 @@ struct EngineRig {
         return notes.sorted { $0.on < $1.on }
     }
 
+    /// The drums' note-ons (channel 10): frame and kit piece.
+    var drumHits: [(frame: UInt64, note: UInt8)] {
+        output.compactMap { m in
+            if case .noteOn(9, let p, let v) = m.message, v > 0 { return (m.frame, p) }
+            return nil
+        }
+    }
+
     func noteOns(channel: MIDIChannel) -> [UInt64] {
         output.compactMap { m in
             if case .noteOn(let c, _, let v) = m.message, c == channel, v > 0 { return m.frame }

@@ -115,14 +115,20 @@ import Testing
         #expect(hats.reduce(0, +) <= 2, "hats per bar \(hats)")
     }
 
-    @Test func aProgramChangeSwitchesTheStyleOnTheNextDownbeat() throws {
-        var rig = EngineRig(try engine(style: "four"))
-        var input = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 79)
-        // Program 0 (the bank is sorted: eights is 0, four is 1), halfway through bar 2.
-        input.append(TimedMIDIMessage(time: Self.start + 40 * Self.fps, message: .programChange(channel: 0, program: 0)))
-        rig.run(until: Self.start + 80 * Self.fps, input: input)
+    /// The player holds a C major chord for `bars` bars and sends `program` at grid step `step`.
+    func play(style: String, bars: Int, program: UInt8, atStep step: UInt64) throws -> EngineRig {
+        var rig = EngineRig(try engine(style: style))
+        var input = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 16 * bars - 1)
+        input.append(TimedMIDIMessage(time: Self.start + step * Self.fps, message: .programChange(channel: 0, program: program)))
+        rig.run(until: Self.start + UInt64(16 * bars) * Self.fps, input: input)
         rig.finish()
         #expect(rig.tracker.isSilent)
+        return rig
+    }
+
+    @Test func aProgramChangeSwitchesTheStyleOnTheNextDownbeat() throws {
+        // Program 0 (the bank is sorted: eights is 0, four is 1), halfway through bar 2.
+        let rig = try play(style: "four", bars: 5, program: 0, atStep: 40)
         let kicks = Self.hits(rig, pitch: Self.kick, bars: 5), hats = Self.hits(rig, pitch: Self.hat, bars: 5)
         // Bars 0-2 are "four" (the change comes in bar 2 and waits for its end); bars 3 and 4 "eights".
         #expect(kicks[0...2].reduce(0, +) >= 18 && hats[0...2].reduce(0, +) <= 2, "kicks \(kicks), hats \(hats)")
@@ -130,11 +136,7 @@ import Testing
     }
 
     @Test func aProgramPastTheBankAndAnUnknownPresetStyleChangeNothingOrAreRefused() throws {
-        var rig = EngineRig(try engine(style: "eights"))
-        var input = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 47)
-        input.append(TimedMIDIMessage(time: Self.start + 8 * Self.fps, message: .programChange(channel: 0, program: 9)))
-        rig.run(until: Self.start + 48 * Self.fps, input: input)
-        rig.finish()
+        let rig = try play(style: "eights", bars: 3, program: 9, atStep: 8)
         #expect(Self.hits(rig, pitch: Self.hat, bars: 3)[1...2].reduce(0, +) >= 12)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-styles-\(getpid())").path

@@ -157,9 +157,7 @@ public struct DrumStyleSignature: Equatable, Sendable {
     /// fewer than 2% of the bars are left out (they are fills and humanised strays, and the metadata stays small).
     public static func styles(of songs: [BandSong]) -> [String: DrumStyleSignature] {
         var result: [String: DrumStyleSignature] = [:]
-        for (style, group) in Dictionary(grouping: songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }, by: \.style) {
-            let lengths = Dictionary(grouping: group, by: \.stepsPerBar)
-            let (steps, kept) = lengths.max { $0.value.count < $1.value.count || ($0.value.count == $1.value.count && $0.key > $1.key) }!
+        for (style, (steps, kept)) in BandSong.byStyle(songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }) {
             var bars: [DrumBar] = []
             for song in kept {
                 for start in stride(from: 0, to: song.drums.frames.count - steps + 1, by: steps) {

@@ -40,9 +40,7 @@ public struct StyleTiming: Equatable, Sendable {
     /// the style's most common bar length.
     public static func styles(of songs: [BandSong]) throws -> [String: StyleTiming] {
         var result: [String: StyleTiming] = [:]
-        for (style, group) in Dictionary(grouping: songs, by: \.style) {
-            let lengths = Dictionary(grouping: group, by: \.stepsPerBar)
-            let (steps, kept) = lengths.max { $0.value.count < $1.value.count || ($0.value.count == $1.value.count && $0.key > $1.key) }!
+        for (style, (steps, kept)) in BandSong.byStyle(songs) {
             let takes = try kept.map { song in
                 do { return song.realTake(file: try MIDIFileReader.read(path: song.path).file) } catch {
                     throw CorpusError(file: song.path, problem: "\(error)")

@@ -17,6 +17,16 @@ public struct BandSong: Sendable {
     public var groove: String
     /// The groove library file the groove comes from (its style family, e.g. stdlib/rhumba.mma).
     public var grooveFile: String
+    /// The songs of each style in the style's most common bar length (a family's odd meter out is left out,
+    /// so a style's bars are all one length), with that length in 16ths.
+    public static func byStyle(_ songs: [BandSong]) -> [String: (stepsPerBar: Int, songs: [BandSong])] {
+        Dictionary(grouping: songs, by: \.style).mapValues { group in
+            let lengths = Dictionary(grouping: group, by: \.stepsPerBar)
+            let (steps, kept) = lengths.max { $0.value.count < $1.value.count || ($0.value.count == $1.value.count && $0.key > $1.key) }!
+            return (steps, kept)
+        }
+    }
+
     /// The style the song plays: its groove family's name (stdlib/rhumba.mma: rhumba).
     public var style: String {
         let file = grooveFile.split(separator: "/").last.map(String.init) ?? grooveFile
