@@ -252,7 +252,17 @@ extension AccompanyAnalysis {
                 let row = Self.rows.first { $0.key == key }!
                 return Self.text(row.value(d), row.style) + " / " + Self.text(row.value(p), row.style)
             }
-            report.lines.append(Self.pad("\(family) (\(indices.count))", 30) + cells.joined(separator: " | "))
+            // The style the band played it in, when --style chose one per song.
+            let played = indices.compactMap { songs[$0].style }
+            var counts: [String: Int] = [:]
+            for name in played { counts[name, default: 0] += 1 }
+            let chosen = counts.keys.sorted { counts[$0]! > counts[$1]! || (counts[$0]! == counts[$1]! && $0 < $1) }
+            if style == "nearest", var entry = styles[family] as? [String: Any] {
+                entry["styles_played"] = counts
+                styles[family] = entry
+            }
+            report.lines.append(Self.pad("\(family) (\(indices.count))", 30) + cells.joined(separator: " | ")
+                + (style == "nearest" ? "  [" + chosen.map { "\($0) \(counts[$0]!)" }.joined(separator: ", ") + "]" : ""))
         }
         var perSeed: [String: Any] = [:]
         for (k, seed) in seeds.enumerated() { perSeed["\(seed)"] = Self.object(sum(played.map { $0[k] })) }

@@ -71,6 +71,30 @@ import Testing
         return MusicalEngine(preset: preset, parts: [part])
     }
 
+    /// A style one part never learned has no such part: in "eights" the second drummer, who learned only
+    /// "four" and "waltz", rests, and comes in when the style is "four".
+    @Test func aPartRestsInAStyleItNeverLearned() throws {
+        func play(_ style: String) throws -> EngineRig {
+            var preset = try PresetReader.read(yaml: Self.yaml(style: style), defaultName: "styles")
+            var second = preset.parts[0]
+            second.name = "percussion"
+            second.channel = 10
+            preset.parts.append(second)
+            let model = { try makeModel(from: Self.weights) }
+            let first = try Part(settings: preset.parts[0], model: model(), conditioning: .harmonyBeatAndStyle, styles: ["four", "eights"], port: 0, seed: 3)
+            let other = try Part(settings: second, model: model(), conditioning: .harmonyBeatAndStyle, styles: ["four", "waltz"], port: 0, seed: 4)
+            var rig = EngineRig(MusicalEngine(preset: preset, parts: [first, other]))
+            #expect(rig.engine.styleBank.names == ["eights", "four", "waltz"])
+            rig.run(until: Self.start + 32 * Self.fps, input: playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 31))
+            rig.finish()
+            #expect(rig.tracker.isSilent)
+            return rig
+        }
+        #expect(try play("eights").noteOns(channel: 10).isEmpty, "the percussion played a style it never learned")
+        #expect(try play("eights").noteOns(channel: 9).count >= 12)
+        #expect(try play("four").noteOns(channel: 10).count >= 12)
+    }
+
     /// A style with a swing's feel (its off-beat 8ths, steps 2, 6, 10 and 14, a third of a step early, as
     /// the data's swing plays them against the 16ths) plays those hits early, and the others on the grid.
     @Test func aStylesFeelPlaysItsOffBeatsEarly() throws {

@@ -52,6 +52,13 @@ public final class Part: @unchecked Sendable {
 
     public func use(sampleRate: Double) { hands.humanizer.use(sampleRate: sampleRate) }
 
+    /// Whether the part plays in the bank's style `number`: a part that learned styles has none in a style
+    /// its model never heard (a groove family without drums has no drummer); any part plays with no style.
+    public func plays(style number: Int?) -> Bool {
+        guard !styles.isEmpty, let number, number >= 0, number < brain.styleUnits.count else { return true }
+        return brain.styleUnits[number] >= 0
+    }
+
     /// Learns which of its model's style units each style of the band's bank is (once, before playing).
     public func join(_ bank: StyleBank) { brain.styleUnits = bank.units(in: styles) }
 

@@ -121,8 +121,12 @@ extension MusicalEngine {
                 for part in parts where part.role == .bass || part.role == .chords || part.role == .drums { part.reset() }
             }
             if step == directions.styleFrom {
-                // A new style: the parts that play one start its groove afresh on this downbeat.
-                for part in parts where !part.styles.isEmpty { part.reset() }
+                // A new style: the parts that play one start its groove afresh on this downbeat; a part the
+                // style has none of ends its notes.
+                for part in parts where !part.styles.isEmpty {
+                    part.reset()
+                    if !part.plays(style: directions.style) { part.silence(at: max(stepFrame, earliest), out: &output) }
+                }
             }
             if answer.stepsLeft > 0 { answer.stepsLeft -= 1 }
         }
@@ -142,7 +146,8 @@ extension MusicalEngine {
                 playing = answer.stepsLeft > 0 && mode.answers && !part.muted
                 if answer.listening[i] { part.listen(answer.playerEvent(at: step - grid, heardBy: session.listener)) }
             } else {
-                playing = mode.accompanies && !part.muted
+                // A style the part's model never learned has no such part (the data's grooves without drums).
+                playing = mode.accompanies && !part.muted && part.plays(style: directions.style(at: step))
                 guard playing else { continue }
             }
             part.advance(context: contexts[i], timer: modelStepTimer)
