@@ -153,6 +153,8 @@ import Testing
     @Test func aProgramChangeSwitchesTheStyleOnTheNextDownbeat() throws {
         // Program 0 (the bank is sorted: eights is 0, four is 1), halfway through bar 2.
         let rig = try play(style: "four", bars: 5, program: 0, atStep: 40)
+        // The style button's program change is not the player's sound: it does not go through to the synth.
+        #expect(!rig.output.contains { if case .programChange(0, _) = $0.message { true } else { false } })
         let kicks = Self.hits(rig, pitch: Self.kick, bars: 5), hats = Self.hits(rig, pitch: Self.hat, bars: 5)
         // Bars 0-2 are "four" (the change comes in bar 2 and waits for its end); bars 3 and 4 "eights".
         #expect(kicks[0...2].reduce(0, +) >= 18 && hats[0...2].reduce(0, +) <= 2, "kicks \(kicks), hats \(hats)")

@@ -95,7 +95,6 @@ extension MusicalEngine {
     private mutating func decide(step: Int64, _ session: Session, lane: Lane, earliest: UInt64, output: inout [ScheduledMessage]) {
         let stepFrame = session.transport.frame(ofStep: step)
         let framesPerStep = session.transport.framesPerStep
-        let downbeat = step % Int64(preset.transport.meter.stepsPerBar) == 0
         if lane != .harmony {
             if !started {
                 // Programs go out with the first step, not at launch: a synth connected meanwhile hears them.

@@ -64,6 +64,13 @@ public struct MusicalEngine: PerformanceEngine {
         directions.style = preset.performance.style.flatMap { styleBank.number(of: $0) }
     }
 
+    /// A program change that picks the band's style is the style button's, not the player's sound: it is
+    /// not passed through (an arranger's style buttons leave the voice alone).
+    func picksStyle(_ message: MIDIMessage) -> Bool {
+        guard case .programChange(let channel, _) = message, preset.controls.styleByProgramChange, !styleBank.isEmpty else { return false }
+        return preset.listener.inputChannel == nil || channel == preset.listener.inputChannel
+    }
+
     /// The band's style at `step` (its name), nil for none.
     public func styleName(at step: Int64) -> String? { directions.style(at: step).map { styleBank.names[$0] } }
 
@@ -89,7 +96,7 @@ public struct MusicalEngine: PerformanceEngine {
         skipStall(&session, earliest: earliest, output: &output)
         for event in input {
             drainBoundaries(&session, through: event.time, earliest: earliest, output: &output)
-            if thru.enabled, let echoed = thru.mapped(event.message) {
+            if thru.enabled, !picksStyle(event.message), let echoed = thru.mapped(event.message) {
                 output.append(ScheduledMessage(frame: event.time + UInt64(clock.cycleLength), port: 0, message: echoed))
             }
             hear(event, &session, earliest: earliest, output: &output)
