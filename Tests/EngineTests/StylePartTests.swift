@@ -42,14 +42,14 @@ import Testing
         return best
     }()
 
-    static func yaml(style: String) -> String {
+    static func yaml(style: String, idleBars: Int = 0) -> String {
         """
         name: styles
         transport:
           bpm: 120
         performance:
           mode: accompaniment
-          idle_bars: 0
+          idle_bars: \(idleBars)
           style: \(style)
           seed: 3
         parts:
@@ -62,13 +62,29 @@ import Testing
         """
     }
 
-    func engine(style: String, timing: [String: StyleTiming] = [:]) throws -> MusicalEngine {
-        let preset = try PresetReader.read(yaml: Self.yaml(style: style), defaultName: "styles")
+    func engine(style: String, timing: [String: StyleTiming] = [:], idleBars: Int = 0) throws -> MusicalEngine {
+        let preset = try PresetReader.read(yaml: Self.yaml(style: style, idleBars: idleBars), defaultName: "styles")
         let styles = try Conditioning.harmonyBeatAndStyle.styleNames(metadata: Self.weights.metadata)
         let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), conditioning: .harmonyBeatAndStyle,
                             styles: styles, port: 0, seed: 3)
         part.styleTiming = timing
         return MusicalEngine(preset: preset, parts: [part])
+    }
+
+    /// A style picked while the band is stopped is the one it starts in when the player comes back: the
+    /// whole new song, not only from where the old song's steps had reached.
+    @Test func aStylePickedWhileTheBandRestsIsTheOneItStartsIn() throws {
+        var rig = EngineRig(try engine(style: "four", idleBars: 1))
+        let song = playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 47)
+        let rest = Self.start + 80 * Self.fps
+        let again = rest + 16 * Self.fps
+        let next = playerNotes(start: again, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 31)
+        rig.run(until: again + 32 * Self.fps, input: song + [TimedMIDIMessage(time: rest, message: .programChange(channel: 0, program: 0))] + next)
+        rig.finish()
+        #expect(rig.tracker.isSilent)
+        let second = rig.drumHits.filter { $0.frame >= again - Self.fps }
+        #expect(second.filter { $0.note == Self.hat }.count >= 12, "hats in the second song: \(second.map(\.note))")
+        #expect(second.filter { $0.note == Self.kick }.count <= 1, "the old style's kicks in the second song: \(second.map(\.note))")
     }
 
     /// A style one part never learned has no such part: in "eights" the second drummer, who learned only

@@ -13,9 +13,7 @@ extension MusicalEngine {
         if case .controlChange(_, let controller, let value) = message, controller != preset.controls.phraseEnd {
             control(controls.handle(controller: controller, value: value), next: session.schedule.next, earliest: earliest, output: &output)
         }
-        if case .programChange(let channel, let program) = message, preset.controls.styleByProgramChange,
-            preset.listener.inputChannel == nil || channel == preset.listener.inputChannel
-        {
+        if case .programChange(_, let program) = message, picksStyle(message) {
             control(.style(Int(program)), next: session.schedule.next, earliest: earliest, output: &output)
         }
         if isStrike {

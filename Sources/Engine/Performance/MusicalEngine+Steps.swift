@@ -112,6 +112,9 @@ extension MusicalEngine {
                 let bar = Int64(preset.transport.meter.stepsPerBar)
                 let intro = directions.introArmed ? Int64(preset.performance.introBars) : 0
                 directions.introUntil = intro > 0 ? (step - ((step % bar) + bar) % bar) + intro * bar : .min
+                // A style picked while the band was stopped (or late in the last song, whose steps may lie
+                // ahead of this one's) is the style it starts in.
+                if directions.styleFrom > step { directions.styleFrom = .min }
             }
             if step == directions.sectionAt {
                 // A new section: main A and B take turns, and the band starts it afresh.
