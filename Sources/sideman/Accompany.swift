@@ -248,8 +248,12 @@ struct OfflineSession {
     /// Plays the song's player through the engine and returns what the parts played (frame order).
     /// `phraseEndAtEnd`: the phrase-end controller is pressed right after the player's last event, so a
     /// continuation answers at once.
-    func render(song: OfflineSong, preset original: Preset, extraBars: Int, phraseEndAtEnd: Bool) throws -> [TimedMIDIMessage] {
+    /// `warn`: say on stderr when the band's style was learned in another bar than the song's.
+    func render(song: OfflineSong, preset original: Preset, extraBars: Int, phraseEndAtEnd: Bool, warn: Bool = true) throws -> [TimedMIDIMessage] {
         let preset = Self.engineSettings(for: song, preset: original, phraseEndAtEnd: phraseEndAtEnd)
+        if warn, let problem = StyleBank.meterProblem(style: preset.performance.style, meter: preset.transport.meter, parts: parts) {
+            printToStandardError("sideman: warning: \(problem)")
+        }
         var engine = MusicalEngine(preset: preset, parts: parts)
         engine.startFrame = OfflineSong.leadFrames
         let outputs = preset.ports.outputs == .perPart ? parts.map(\.settings.name) : ["out"]

@@ -152,7 +152,7 @@ struct AccompanyAnalysis {
     static func play(_ prepared: PreparedSong, presetName: String, seed: UInt64, stylePool: DrumBarPool, primer: DrumBar?) throws -> BandScore {
         let session = try OfflineSession(presetName: presetName, seed: seed, style: prepared.style)
         let song = try OfflineSong(file: prepared.file, path: prepared.song.path, playerTrack: prepared.chordTrack)
-        let played = try session.render(song: song, preset: session.accompanying, extraBars: 1, phraseEndAtEnd: false)
+        let played = try session.render(song: song, preset: session.accompanying, extraBars: 1, phraseEndAtEnd: false, warn: false)
         var parts: [String: [[TimedNote]]] = [:]
         for part in session.parts {
             guard let role = role(of: part) else { continue }

@@ -153,6 +153,14 @@ struct DoctorChecks {
                 continue
             }
             valid.append(name)
+            if loaded.preset.performance.style != nil, let parts = try? PartLoader.parts(for: loaded),
+                let problem = StyleBank.meterProblem(style: loaded.preset.performance.style, meter: loaded.preset.transport.meter, parts: parts)
+            {
+                findings.append(
+                    DoctorFinding(
+                        verdict: .warn, check: "preset \(name)", detail: "performance.\(problem)",
+                        fix: "set performance.style to a style in transport.meter's bar, or transport.meter to the style's"))
+            }
             for part in loaded.preset.parts {
                 let path = loaded.modelPath(for: part)
                 guard FileManager.default.fileExists(atPath: path) else {

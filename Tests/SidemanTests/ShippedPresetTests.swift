@@ -168,6 +168,23 @@ struct ShippedPresetTests {
         #expect(share(rock, [38, 40]) > 0.1 && share(bossa, [38, 40]) < 0.02, "snare: 8beat \(share(rock, [38, 40])), bossa \(share(bossa, [38, 40]))")
     }
 
+    /// A style learned in another bar than the song's is played cut to the song's bar, and `accompany`
+    /// says so (a waltz under a 4/4 song); a style in the song's bar plays without a word.
+    @Test("band: a style in another meter is played, with a warning")
+    func aStyleInAnotherMeterIsWarnedAbout() throws {
+        let root = try #require(CLI.packageRoot())
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-meter-\(getpid()).mid").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        func run(_ style: String) throws -> (status: Int32, stderr: String) {
+            let r = try Program.sideman(["accompany", root.appendingPathComponent("examples/band-chords.mid").path, "-o", out,
+                                         "--preset", root.appendingPathComponent("presets/band.yaml").path, "--style", style])
+            return (r.status, r.stderr)
+        }
+        let waltz = try run("waltz"), swing = try run("swing")
+        #expect(waltz.status == 0 && waltz.stderr.contains("warning: style waltz was learned in bars of 12 16ths; the band plays in 4/4"), "\(waltz.stderr)")
+        #expect(swing.status == 0 && !swing.stderr.contains("warning"), "\(swing.stderr)")
+    }
+
     /// The JSB models ship for the benchmark: each meets its target on the valid split (the withheld test
     /// split is measured elsewhere), and every folder of shipped weights stays well under 20 MB.
     @Test("jsb: the frame models meet their targets on valid; shipped weights stay small")

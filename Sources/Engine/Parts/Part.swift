@@ -18,6 +18,8 @@ public final class Part: @unchecked Sendable {
     public let styles: [String]
     /// The styles' micro-timing its model carries (a style drums model), by style name.
     public var styleTiming: [String: StyleTiming] = [:]
+    /// The bar each style was learned in, in 16ths (a style drums model's signatures say), by style name.
+    public var styleBars: [String: Int] = [:]
     let brain: PartBrain
     var hands: PartHands
     public var muted = false

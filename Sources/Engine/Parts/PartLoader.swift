@@ -37,6 +37,12 @@ public enum PartLoader {
                     }
                     parts[parts.count - 1].styleTiming = timing
                 }
+                if let text = set.metadata[DrumStyleSignature.metadataKey] {
+                    guard let signatures = DrumStyleSignature.parse(text) else {
+                        throw WeightsError("metadata \(DrumStyleSignature.metadataKey) is not name=steps|hit:share,... joined by ;")
+                    }
+                    parts[parts.count - 1].styleBars = signatures.mapValues(\.stepsPerBar)
+                }
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
             }

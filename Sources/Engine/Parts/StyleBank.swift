@@ -35,3 +35,15 @@ public struct StyleBank: Equatable, Sendable {
     /// The style a program change or controller value picks, nil past the bank's end.
     public func style(number: Int) -> Int? { (0..<names.count).contains(number) ? number : nil }
 }
+
+extension StyleBank {
+    /// Why `style` does not fit the band's bar `meter`, nil when it does (or nobody knows its bar): a style
+    /// keeps the bar it was learned in, and played in another its groove is cut to the meter's bar.
+    public static func meterProblem(style: String?, meter: Meter, parts: [Part]) -> String? {
+        guard let style = style?.lowercased(), let steps = parts.lazy.compactMap({ $0.styleBars[style] }).first,
+            steps != meter.stepsPerBar
+        else { return nil }
+        return "style \(style) was learned in bars of \(steps) 16ths; the band plays in \(meter) (\(meter.stepsPerBar) 16ths), "
+            + "so its groove is cut to that bar: pick a style in the meter (sideman styles lists each one's bar)"
+    }
+}
