@@ -6,7 +6,7 @@ import TestSupport
 @Suite("sideman help and completions")
 struct HelpCommandTests {
     typealias CLI = InspectCommandTests
-    static let subcommands = ["inspect", "ports", "run", "accompany", "continue", "demo", "train", "eval", "analyze", "bench", "doctor"]
+    static let subcommands = ["inspect", "ports", "run", "accompany", "continue", "demo", "train", "eval", "analyze", "styles", "bench", "doctor"]
 
     @Test("every subcommand's help has a discussion with examples that run that subcommand", arguments: subcommands)
     func examples(subcommand: String) throws {
@@ -35,7 +35,7 @@ struct HelpCommandTests {
     }
 
     @Test("--preset completes with the names of the presets there are, for each command that takes one",
-          arguments: ["run", "accompany", "continue", "demo"])
+          arguments: ["run", "accompany", "continue", "demo", "styles"])
     func presetNamesComplete(command: String) throws {
         // What the bash script runs for `sideman COMMAND --preset f<TAB>`: the words, the word's index, the cursor.
         let run = try Program.sideman(["---completion", command, "--", "--preset", "3", "1", "sideman", command, "--preset", "f"])
