@@ -183,6 +183,19 @@ struct ShippedPresetTests {
         let waltz = try run("waltz"), swing = try run("swing")
         #expect(waltz.status == 0 && waltz.stderr.contains("warning: style waltz was learned in bars of 12 16ths; the band plays in 4/4"), "\(waltz.stderr)")
         #expect(swing.status == 0 && !swing.stderr.contains("warning"), "\(swing.stderr)")
+        // doctor says the same of a preset whose performance.style does not fit its meter (a user's copy of
+        // the band preset starting in a waltz, found in $XDG_CONFIG_HOME/sideman).
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-meter-config-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("sideman"), withIntermediateDirectories: true)
+        let band = try String(contentsOf: root.appendingPathComponent("presets/band.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "model: band/", with: "model: \(root.appendingPathComponent("presets").path)/band/")
+            .replacingOccurrences(of: "  style: 8beat\n", with: "  style: waltz\n")
+        try band.write(to: config.appendingPathComponent("sideman/waltzing.yaml"), atomically: true, encoding: .utf8)
+        let doctor = try Program.sideman(["doctor"], environment: ["XDG_CONFIG_HOME": config.path])
+        let line = doctor.stdout.split(separator: "\n").first { $0.contains("preset waltzing") }
+        #expect(line?.contains("performance.style waltz was learned in bars of 12 16ths") == true, "\(doctor.stdout)")
+        #expect(!doctor.stdout.contains("preset band:"), "the shipped band preset fits its meter")
     }
 
     /// The JSB models ship for the benchmark: each meets its target on the valid split (the withheld test
