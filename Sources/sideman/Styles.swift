@@ -2,8 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Live
-import Music
-import Neural
 
 /// `sideman styles --preset band`: the styles a preset's band can play, by the number that picks each.
 struct Styles: ParsableCommand {
@@ -33,15 +31,8 @@ struct Styles: ParsableCommand {
             guard !bank.isEmpty else {
                 throw Failure(session.loaded.path, "has no style-conditioned part (its models learned no styles)", status: .dataError)
             }
-            var bars: [String: Int] = [:]
-            for settings in session.loaded.preset.parts where settings.role == .drums {
-                let path = session.loaded.modelPath(for: settings)
-                if let text = try? SafeTensors.read(path: path).metadata[DrumStyleSignature.metadataKey],
-                    let signatures = DrumStyleSignature.parse(text)
-                {
-                    for (name, s) in signatures { bars[name] = s.stepsPerBar }
-                }
-            }
+            // The bar each style was learned in, as the drums model's signatures say (PartLoader reads them).
+            let bars = session.parts.reduce(into: [String: Int]()) { $0.merge($1.styleBars) { a, _ in a } }
             let current = session.loaded.preset.performance.style
             var rows: [[String: Any]] = []
             for (number, name) in bank.names.enumerated() {

@@ -138,6 +138,7 @@ extension MusicalEngine {
             contexts[i] = context(for: step, excluding: i, heardBy: session.listener)
         }
         if lane != .rhythm { chordOnLastHarmonyStep = session.listener.chord }
+        let stepFeel = feel(at: step)
         // After an ending's landing the band lets it ring: nothing new until it stops.
         let ringing = step > directions.endingAt
         for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) && !(ringing && part.role != .continuation) {
@@ -170,7 +171,7 @@ extension MusicalEngine {
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             // The style's feel: a swing's off-beats a third of a step early (as late as now allows).
-            let felt = Double(stepFrame) + feel(at: step) * framesPerStep
+            let felt = Double(stepFrame) + stepFeel * framesPerStep
             part.render(
                 choice, step: step, stepFrame: max(UInt64(max(0, felt)), earliest), earliest: earliest, framesPerStep: framesPerStep,
                 velocity: velocity(for: part, step: step), out: &output)
