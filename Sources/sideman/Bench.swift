@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
     enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet }
 
     @Option(help: "A safetensors model file.") var model: String?
-    @Option(help: "Model family with random weights: basic, lookback, attention, conv.") var family: String?
+    @Option(help: "Model family with random weights: basic, lookback, attention, conv, transformer (heads of 64 units, MLP 4 × hidden).") var family: String?
     @Option(help: "A reference shape with random weights: lstm, attn, wavenet.") var reference: ReferenceShape?
     @Option(help: "LSTM hidden size (conv: residual and gate channels; skip and head get twice that).")
     var hidden: Int = 256
@@ -103,8 +103,13 @@ struct Bench: ParsableCommand {
                     config: ConvPredictorConfig(inputSize: events, residual: hidden, gate: hidden, skip: 2 * hidden,
                                                 layersPerStack: min(layers, 12), headHidden: 2 * hidden, outputs: events),
                     seed: seed)
+            case .transformer:
+                built = Transformer(
+                    config: TransformerConfig(inputSize: events, width: hidden, layers: layers, heads: max(1, hidden / 64), mlp: 4 * hidden,
+                                              window: window, outputs: events),
+                    seed: seed)
             case nil:
-                throw Failure("bench", "--family must be basic, lookback, attention or conv", status: .usage)
+                throw Failure("bench", "--family must be basic, lookback, attention, conv or transformer", status: .usage)
             }
             label = "\(family!) H\(hidden) layers \(layers)"
         }

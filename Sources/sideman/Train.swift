@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
                 --resume folk.safetensors.ckpt --epochs 30
             """)
 
-    @Option(help: "Model family: basic, lookback, attention or conv.") var family: Family = .basic
+    @Option(help: "Model family: basic, lookback, attention, conv or transformer.") var family: Family = .basic
     @Option(help: "Training data; repeat for more files of the same kind (a JSB SATB file beside melody data gives its soprano lines).")
     var data: [String] = []
     @Option(help: "Validation data (same format).") var valid: String?
@@ -51,9 +51,11 @@ struct Train: ParsableCommand {
     var styleDropout = 0.15
     @Option(help: "Output head: softmax (events), multi_hot, pitch_chain or nade_chain (frames).") var head: HeadKind?
     @Option(help: "Hidden units of the nade_chain head's per-frame NADE.") var chainHidden = 128
-    @Option(help: "LSTM units per layer.") var hidden = 256
-    @Option(help: "LSTM layers.") var layers = 2
-    @Option(help: "Attention window (attention family).") var window = 32
+    @Option(help: "LSTM units per layer; the transformer's width.") var hidden = 256
+    @Option(help: "LSTM layers; the transformer's blocks.") var layers = 2
+    @Option(help: "Attention window: the attention family's, and the steps each transformer block attends over.") var window = 32
+    @Option(help: "Transformer: attention heads (they split --hidden).") var heads = 4
+    @Option(help: "Transformer: MLP units per block (default 4 × --hidden).") var mlp: Int?
     @Option(help: "Steps per bar for the Lookback encoding.") var stepsPerBar = 16
     @Option(help: "Causal conv: residual channels.") var residual = 64
     @Option(help: "Causal conv: stacks of dilated layers.") var stacks = 2
@@ -86,7 +88,8 @@ struct Train: ParsableCommand {
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
               dropout >= 0, dropout < 1, lr > 0, lrDecay > 0, lrDecay <= 1, clip > 0, transpose >= 0, transpose <= 24,
-              residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16
+              residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16,
+              heads >= 1, heads <= 256, family != .transformer || hidden % heads == 0, (mlp ?? 1) >= 1, (mlp ?? 1) <= 65_536
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
         if onsets, part != .chord { throw ValidationError("--onsets splits the band chord part's notes (--part chord)") }
         if let average, !(average > 0 && average < 1) { throw ValidationError("--average must lie in (0, 1)") }
@@ -158,6 +161,7 @@ struct Train: ParsableCommand {
             (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
             (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
         }
+        if family == .transformer { (config.heads, config.mlp) = (heads, mlp ?? 4 * hidden) }
         var options = TrainingOptions()
         options.epochs = epochs
         options.batch = batch
@@ -199,7 +203,11 @@ struct Train: ParsableCommand {
                 throw Failure(resume, error.description, status: .dataError)
             }
         }
-        let size = family == .conv ? "residual \(residual), \(stacks) × \(layersPerStack) layers" : "hidden \(hidden) × \(layers)"
+        let size = switch family {
+        case .conv: "residual \(residual), \(stacks) × \(layersPerStack) layers"
+        case .transformer: "width \(hidden) × \(layers) blocks, \(heads) heads, window \(window)"
+        default: "hidden \(hidden) × \(layers)"
+        }
         printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")

@@ -59,6 +59,28 @@ import Testing
         check(model, randomInputs(70, size: 21, oneHot: 17, extra: 2, seed: 10))
     }
 
+    /// Width 24 in 3 heads of 8 (off the 16 lanes), a window of 6 over 40 steps, so the KV ring wraps many
+    /// times, and a NADE chain head.
+    @Test func transformer() {
+        let config = TransformerConfig(inputSize: 29, width: 24, layers: 3, heads: 3, mlp: 40, window: 6, outputs: 11 + 1 + 5,
+                                       head: .nadeChain, chainHidden: 5)
+        let model = Transformer(config: config, seed: 13)
+        check(model, randomInputs(40, size: 29, oneHot: 11, extra: 3, seed: 14))
+    }
+
+    @Test func transformerStepsAtEveryPrecision() throws {
+        let config = TransformerConfig(inputSize: 40, width: 64, layers: 2, heads: 4, mlp: 128, window: 16, outputs: 40)
+        let model = Transformer(config: config, seed: 15)
+        let inputs = randomInputs(50, size: 40, oneHot: 40, extra: 0, seed: 16)
+        let full = inputs.map { Array(model.step($0)) }
+        for precision in [Precision.fp16, .int8] {
+            let reduced = try makeModel(from: model.weights(), precision: precision)
+            reduced.reset()
+            let worst = zip(full, inputs.map { Array(reduced.step($0)) }).map { maxAbsDifference($0, $1) }.max()!
+            #expect(worst > 0 && worst < (precision == .fp16 ? 1e-2 : 0.1), "\(precision): \(worst)")
+        }
+    }
+
     @Test func halfPrecisionStaysCloseToFullPrecision() {
         let model = BasicRNN(config: BasicRNNConfig(inputSize: 40, hidden: 64, layers: 2, outputs: 40), seed: 11)
         let inputs = randomInputs(50, size: 40, oneHot: 40, extra: 0, seed: 12)

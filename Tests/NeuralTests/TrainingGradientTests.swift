@@ -7,8 +7,17 @@ import Testing
 @Suite struct TrainingGradientTests {
     static let tolerance = 2e-2
 
-    func check(_ config: TrainingModelConfig, steps: Int = 5, batch: Int = 2, training: Bool = false) {
+    /// `spread`: redraw every weight but the layer norms' uniformly in ±spread first. The transformer starts
+    /// at GPT-2's σ 0.02, where its layer norms divide by a stream that small and a finite difference of 1e-2
+    /// is no longer small; weights of ordinary size make the check a check of the backward.
+    func check(_ config: TrainingModelConfig, steps: Int = 5, batch: Int = 2, training: Bool = false, spread: Float? = nil) {
         let model = config.makeModel(batch: batch, maxSteps: steps, seed: 3)
+        if let spread {
+            var rng = TrainingRandom(seed: 4)
+            for p in model.parameters where !p.name.contains("norm") {
+                for i in 0..<p.count { p.value[i] = rng.uniform(-spread, spread) }
+            }
+        }
         let chunk = TrainingFixtures.chunk(config, steps: steps, batch: batch, seed: 11)
         let (error, name) = TrainingFixtures.worstGradientError(model, chunk, training: training)
         #expect(error < Self.tolerance, "worst: \(name)")
@@ -59,6 +68,23 @@ import Testing
         var config = TrainingModelConfig(family: .conv, data: .frames, units: 6, hidden: 1, layers: 1, head: .pitchChain, dropout: 0.3)
         (config.residual, config.gate, config.skip, config.layersPerStack, config.stacks, config.headHidden) = (3, 4, 5, 2, 1, 4)
         check(config, steps: 6, training: true)
+    }
+
+    static func transformer(_ data: TrainingModelConfig.DataKind, head: HeadKind, units: Int = 6, dropout: Float = 0) -> TrainingModelConfig {
+        var config = TrainingModelConfig(family: .transformer, data: data, units: units, hidden: 8, layers: 2, head: head, window: 3,
+                                         dropout: dropout)
+        (config.heads, config.mlp) = (2, 12)
+        return config
+    }
+
+    /// Layer norms, ALiBi attention over a window shorter than the chunk (so rows reach back across a reset and
+    /// are cut by the window), GELU MLP, two blocks.
+    @Test func transformerBlocks() {
+        check(Self.transformer(.events, head: .softmax), steps: 7, spread: 0.5)
+    }
+
+    @Test func transformerWithDropoutAndAChainHead() {
+        check(Self.transformer(.frames, head: .pitchChain, dropout: 0.3), steps: 6, training: true, spread: 0.5)
     }
 
     /// The heads alone, on random logits: softmax, sigmoid and the pitch chain.

@@ -37,10 +37,11 @@ import Testing
         return (0..<count).map { _ in Int(rng.next() % UInt64(classes)) }
     }
 
-    @Test(arguments: [Family.basic, .attention, .conv])
+    @Test(arguments: [Family.basic, .attention, .conv, .transformer])
     func streamingStepMatchesTrainingForward(_ family: Family) throws {
         var config = TrainingModelConfig(family: family, data: .events, units: 20, hidden: 24, layers: 2, head: .softmax, window: 5)
         if family == .conv { (config.residual, config.gate, config.skip, config.layersPerStack, config.stacks, config.headHidden) = (8, 8, 12, 3, 2, 10) }
+        if family == .transformer { (config.heads, config.mlp) = (3, 40) }
         let encoding = SequenceEncoding(config, firstPitchIndex: 2)
         let piece = encoding.encode(TrainingPiece(events: events(40, classes: 20, seed: 1)))
         let (model, expected) = trainingLogits(config, piece, seed: 7)
@@ -122,10 +123,12 @@ import Testing
     }
 
     /// Chunked training forward (state carried across chunks) equals one forward over the whole sequence.
-    @Test(arguments: [Family.basic, .attention, .conv])
+    @Test(arguments: [Family.basic, .attention, .conv, .transformer])
     func chunksCarryStateExactly(_ family: Family) {
-        var config = TrainingModelConfig(family: family, data: .events, units: 9, hidden: 8, layers: 2, head: .softmax, window: 3)
+        var config = TrainingModelConfig(family: family, data: .events, units: 9, hidden: 8, layers: 2, head: .softmax,
+                                         window: family == .transformer ? 5 : 3)
         if family == .conv { (config.residual, config.gate, config.skip, config.layersPerStack, config.stacks, config.headHidden) = (4, 4, 6, 3, 1, 5) }
+        if family == .transformer { (config.heads, config.mlp) = (2, 16) }
         let encoding = SequenceEncoding(config, firstPitchIndex: 2)
         let pieces = (0..<3).map { encoding.encode(TrainingPiece(events: events(11 + 4 * $0, classes: 9, seed: UInt64($0)))) }
         // Chunks of 3 and of 24 visit the same present rows in a different interleaving; compare per stream.

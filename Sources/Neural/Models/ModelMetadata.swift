@@ -47,7 +47,7 @@ func makeChain(_ head: OutputHead, outputs: Int, _ chainHidden: Int, _ rng: inou
 public func makeModel(from set: WeightSet, precision: Precision = .fp32) throws(WeightsError) -> any StreamingModel {
     let name = set.metadata["family"] ?? ""
     guard let family = Family(rawValue: name) else {
-        throw WeightsError("metadata family = \"\(name)\" is not one of basic, lookback, attention, conv")
+        throw WeightsError("metadata family = \"\(name)\" is not one of basic, lookback, attention, conv, transformer")
     }
     let model: any StreamingModel
     switch family {
@@ -55,6 +55,7 @@ public func makeModel(from set: WeightSet, precision: Precision = .fp32) throws(
     case .lookback: model = try LookbackRNN(weights: set)
     case .attention: model = try AttentionRNN(weights: set)
     case .conv: model = try ConvPredictor(weights: set)
+    case .transformer: model = try Transformer(weights: set)
     }
     model.prepare(precision)
     return model

@@ -1,6 +1,6 @@
 /// The model families.
 public enum Family: String, Sendable, CaseIterable {
-    case basic, lookback, attention, conv
+    case basic, lookback, attention, conv, transformer
 }
 
 /// The seam every model family sits behind: the daemon, the bench and the tests drive any family the same

@@ -18,6 +18,9 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var stepsPerBar: Int
     /// Causal conv sizes (conv family).
     public var residual = 64, gate = 64, skip = 128, layersPerStack = 8, stacks = 2, headHidden = 128
+    /// Transformer sizes: attention heads and MLP units per block (`hidden` is the width, `layers` the
+    /// blocks, `window` the steps each block attends over).
+    public var heads = 4, mlp = 1024
     public var dropout: Float
     /// What the model is told about the step it predicts (nil: only its own previous output).
     public var conditioning: Conditioning?
@@ -63,6 +66,9 @@ public struct TrainingModelConfig: Sendable, Equatable {
         case .attention:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "window": "\(window)",
                      "outputs": "\(outputs)"]) { $1 }
+        case .transformer:
+            m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "heads": "\(heads)", "mlp": "\(mlp)",
+                     "window": "\(window)", "outputs": "\(outputs)"]) { $1 }
         case .conv:
             m.merge(["input_size": "\(inputSize)", "residual": "\(residual)", "gate": "\(gate)", "skip": "\(skip)",
                      "layers_per_stack": "\(layersPerStack)", "stacks": "\(stacks)", "head_hidden": "\(headHidden)",
@@ -82,14 +88,14 @@ public struct TrainingModelConfig: Sendable, Equatable {
             guard let v = Int(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not an integer in \(range)") }
             return v
         }
-        guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention or conv") }
+        guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention, conv or transformer") }
         guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot, pitch_chain or nade_chain") }
         let data = DataKind(rawValue: m["data"] ?? "events") ?? .events
         let units = family == .lookback ? try int("event_classes") : try int("units")
         let hidden = family == .conv ? 1 : try int("hidden")
-        let layers = family == .conv ? 1 : try int("layers", 1...16)
+        let layers = family == .conv ? 1 : try int("layers", 1...32)
         self.init(family: family, data: data, units: units, hidden: hidden, layers: layers, head: head,
-                  window: family == .attention ? try int("window", 1...4096) : 32,
+                  window: family == .attention || family == .transformer ? try int("window", 1...8192) : 32,
                   stepsPerBar: family == .lookback ? try int("steps_per_bar", 1...256) : 16,
                   dropout: Float(m["dropout"] ?? "0") ?? 0, conditioning: try Conditioning(metadata: m))
         guard family != .lookback || conditioning == nil else {
@@ -107,6 +113,10 @@ public struct TrainingModelConfig: Sendable, Equatable {
             layersPerStack = try int("layers_per_stack", 1...16); stacks = try int("stacks", 1...8)
             headHidden = try int("head_hidden")
         }
+        if family == .transformer {
+            heads = try int("heads", 1...256); mlp = try int("mlp")
+            guard hidden % heads == 0 else { throw WeightsError("metadata hidden = \(hidden) is not a multiple of heads = \(heads)") }
+        }
         if m["input_size"] != nil, family != .lookback {
             let declared = try int("input_size")
             guard declared == inputSize else {
@@ -123,6 +133,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
         case .basic, .lookback: return TrainableRNN(self, batch: batch, maxSteps: maxSteps, rng: &rng)
         case .attention: return TrainableAttentionRNN(self, batch: batch, maxSteps: maxSteps, rng: &rng)
         case .conv: return TrainableConvPredictor(self, batch: batch, maxSteps: maxSteps, rng: &rng)
+        case .transformer: return TrainableTransformer(self, batch: batch, maxSteps: maxSteps, rng: &rng)
         }
     }
 }

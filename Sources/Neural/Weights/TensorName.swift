@@ -42,4 +42,17 @@ enum TensorName {
     static func dilated(_ layer: String) -> String { "\(layer).dilated" }
     static func residual(_ layer: String) -> String { "\(layer).residual" }
     static func skip(_ layer: String) -> String { "\(layer).skip" }
+
+    // MARK: the transformer's blocks (GPT-2's layout under PyTorch-style names)
+
+    static func block(_ l: Int) -> String { "blocks.\(l)" }
+    static func attentionNorm(_ block: String) -> String { "\(block).norm1" }
+    /// Queries, keys and values of all heads in one [3·width, width] map.
+    static func selfAttentionQKV(_ block: String) -> String { "\(block).attention.qkv" }
+    static func selfAttentionOutput(_ block: String) -> String { "\(block).attention.output" }
+    static func mlpNorm(_ block: String) -> String { "\(block).norm2" }
+    static func mlpUp(_ block: String) -> String { "\(block).mlp.up" }
+    static func mlpDown(_ block: String) -> String { "\(block).mlp.down" }
+    /// The transformer's final layer norm before the head.
+    static let finalNorm = "norm"
 }

@@ -1,0 +1,240 @@
+import Foundation
+
+/// Decoder-only transformer configuration: sparse input → width, `layers` pre-norm blocks (multi-head causal
+/// self-attention with ALiBi over the last `window` steps, GELU MLP of `mlp` units), a final layer norm, a
+/// linear head.
+public struct TransformerConfig: Sendable, Equatable {
+    public var inputSize: Int
+    public var width: Int
+    public var layers: Int
+    public var heads: Int
+    public var mlp: Int
+    /// Steps each layer attends over, this one included (the KV cache's length).
+    public var window: Int
+    public var outputs: Int
+    public var head: OutputHead
+    /// The NADE chain's hidden size K (nade_chain; outputs = units + 1 + K), else 0.
+    public var chainHidden: Int
+
+    public init(inputSize: Int, width: Int, layers: Int, heads: Int, mlp: Int, window: Int, outputs: Int,
+                head: OutputHead = .softmax, chainHidden: Int = 0) {
+        self.inputSize = inputSize
+        self.width = width
+        self.layers = layers
+        self.heads = heads
+        self.mlp = mlp
+        self.window = window
+        self.outputs = outputs
+        self.head = head
+        self.chainHidden = chainHidden
+    }
+
+    public var metadata: [String: String] {
+        ["family": Family.transformer.rawValue, "input_size": "\(inputSize)", "hidden": "\(width)", "layers": "\(layers)",
+         "heads": "\(heads)", "mlp": "\(mlp)", "window": "\(window)", "outputs": "\(outputs)",
+         "head": head.rawValue].merging(chainMetadata(head, chainHidden)) { $1 }
+    }
+
+    init(_ r: WeightReader) throws(WeightsError) {
+        let (outputs, head) = (try r.size("outputs"), try r.head())
+        let width = try r.size("hidden")
+        let heads = try r.integer("heads", in: 1...256)
+        guard width % heads == 0 else { throw WeightsError("metadata hidden = \(width) is not a multiple of heads = \(heads)") }
+        self.init(inputSize: try r.size("input_size"), width: width, layers: try r.integer("layers", in: 1...32), heads: heads,
+                  mlp: try r.size("mlp"), window: try r.integer("window", in: 1...8192), outputs: outputs, head: head,
+                  chainHidden: try r.chainHidden(head, outputs: outputs))
+    }
+
+    static func parameterCount(inputSize: Int, width d: Int, layers: Int, mlp: Int, outputs: Int) -> Int {
+        let block = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (mlp * d + mlp) + (d * mlp + d)
+        return d * (inputSize + 1) + layers * block + 2 * d + outputs * (d + 1)
+    }
+
+    var parameterCount: Int {
+        Self.parameterCount(inputSize: inputSize, width: width, layers: layers, mlp: mlp, outputs: outputs)
+            + chainParameters(head, outputs: outputs, chainHidden)
+    }
+}
+
+/// One pre-norm block's step weights and its KV cache.
+final class TransformerBlock {
+    let attentionNorm: LayerNorm, mlpNorm: LayerNorm
+    let qkv: Linear, output: Linear, up: Linear, down: Linear
+    let cache: KeyValueCache
+
+    init(_ c: TransformerConfig) {
+        attentionNorm = LayerNorm(width: c.width)
+        mlpNorm = LayerNorm(width: c.width)
+        qkv = Linear(inputs: c.width, outputs: 3 * c.width)
+        output = Linear(inputs: c.width, outputs: c.width)
+        up = Linear(inputs: c.width, outputs: c.mlp)
+        down = Linear(inputs: c.mlp, outputs: c.width)
+        cache = KeyValueCache(width: c.width, heads: c.heads, window: c.window)
+    }
+
+    var linears: [(Linear, (String) -> String)] {
+        [(qkv, TensorName.selfAttentionQKV), (output, TensorName.selfAttentionOutput), (up, TensorName.mlpUp), (down, TensorName.mlpDown)]
+    }
+}
+
+/// A decoder-only transformer run one step at a time: each block keeps the keys and values of its last
+/// `window` steps, so a step costs the same at the thousandth step as at the first, and never allocates.
+public final class Transformer: StreamingModel {
+    public let config: TransformerConfig
+    let input: SparseLinear
+    let blocks: [TransformerBlock]
+    let finalNorm: LayerNorm
+    let output: Linear
+    /// The residual stream, a normalised copy, [q; k; v], the attention read, a projection, the MLP's units.
+    let stream: AlignedBuffer<Float>, normed: AlignedBuffer<Float>, qkv: AlignedBuffer<Float>
+    let read: AlignedBuffer<Float>, projected: AlignedBuffer<Float>, units: AlignedBuffer<Float>
+    let out: AlignedBuffer<Float>
+    public let sampler: Sampler
+    public let chain: NADEChain?
+
+    public init(config: TransformerConfig, seed: UInt64) {
+        self.config = config
+        let d = config.width
+        input = SparseLinear(inputs: config.inputSize, outputs: d)
+        blocks = (0..<config.layers).map { _ in TransformerBlock(config) }
+        finalNorm = LayerNorm(width: d)
+        output = Linear(inputs: d, outputs: config.outputs)
+        stream = AlignedBuffer(count: d)
+        normed = AlignedBuffer(count: d)
+        qkv = AlignedBuffer(count: 3 * d)
+        read = AlignedBuffer(count: d)
+        projected = AlignedBuffer(count: d)
+        units = AlignedBuffer(count: config.mlp)
+        out = AlignedBuffer(count: config.outputs)
+        sampler = Sampler(count: config.outputs)
+        var rng = SeededRandom(seed: seed)
+        chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
+        input.randomize(&rng)
+        for block in blocks {
+            block.attentionNorm.randomize(&rng)
+            block.mlpNorm.randomize(&rng)
+            for (linear, _) in block.linears { linear.randomize(&rng) }
+        }
+        finalNorm.randomize(&rng)
+        output.randomize(&rng)
+    }
+
+    public convenience init(weights set: WeightSet) throws(WeightsError) {
+        let reader = WeightReader(set)
+        let config = try TransformerConfig(reader)
+        try reader.expectParameters(config.parameterCount, in: set)
+        self.init(config: config, seed: 0)
+        try input.load(reader, TensorName.convInput)
+        for (l, block) in blocks.enumerated() {
+            let name = TensorName.block(l)
+            try block.attentionNorm.load(reader, TensorName.attentionNorm(name))
+            try block.mlpNorm.load(reader, TensorName.mlpNorm(name))
+            for (linear, prefix) in block.linears { try linear.load(reader, prefix(name)) }
+        }
+        try finalNorm.load(reader, TensorName.finalNorm)
+        try output.load(reader, TensorName.head)
+        try chain?.load(reader)
+        try reader.finish()
+    }
+
+    public var family: Family { .transformer }
+    public var inputSize: Int { config.inputSize }
+    public var outputSize: Int { config.outputs }
+    public var head: OutputHead { config.head }
+    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: out.base, count: config.outputs) }
+
+    public func reset() { for block in blocks { block.cache.reset() } }
+
+    @discardableResult public func step(_ x: FeatureList) -> UnsafeBufferPointer<Float> {
+        let d = config.width
+        input.forward(x, into: stream.base)
+        for block in blocks {
+            block.attentionNorm.forward(stream.base, into: normed.base)
+            block.qkv.forward(normed.base, into: qkv.base)
+            block.cache.step(qkv.base, into: read.base)
+            block.output.forward(read.base, into: projected.base)
+            addScaled(1, projected.base, into: stream.base, d)
+            block.mlpNorm.forward(stream.base, into: normed.base)
+            block.up.forward(normed.base, into: units.base)
+            applyGELU(units.base, count: config.mlp)
+            block.down.forward(units.base, into: projected.base)
+            addScaled(1, projected.base, into: stream.base, d)
+        }
+        finalNorm.forward(stream.base, into: normed.base)
+        output.forward(normed.base, into: out.base)
+        return logits
+    }
+
+    @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
+
+    public func prefetch() {
+        for block in blocks { for (linear, _) in block.linears { linear.weight.touch() } }
+        output.weight.touch()
+        chain?.touch()
+    }
+
+    public func prepare(_ precision: Precision) {
+        for block in blocks { for (linear, _) in block.linears { linear.prepare(precision) } }
+        output.prepare(precision)
+    }
+
+    public func weights() -> WeightSet {
+        var set = WeightSet(metadata: config.metadata)
+        input.save(&set, TensorName.convInput)
+        for (l, block) in blocks.enumerated() {
+            let name = TensorName.block(l)
+            block.attentionNorm.save(&set, TensorName.attentionNorm(name))
+            block.mlpNorm.save(&set, TensorName.mlpNorm(name))
+            for (linear, prefix) in block.linears { linear.save(&set, prefix(name)) }
+        }
+        finalNorm.save(&set, TensorName.finalNorm)
+        output.save(&set, TensorName.head)
+        chain?.save(&set)
+        return set
+    }
+
+    /// The ordinary full-sequence forward, layer by layer over all T steps with a banded causal mask (each
+    /// step sees itself and the `window − 1` before it), no caches, from the saved tensors.
+    public func sequenceForward(_ inputs: [FeatureList]) -> [[Float]] {
+        let set = weights()
+        let t = set.tensors
+        let c = config
+        let (d, dh) = (c.width, c.width / c.heads)
+        let slopes = AttentionBias.slopes(heads: c.heads)
+        func affine(_ prefix: String, _ x: [Float]) -> [Float] { Plain.affine(t[TensorName.weight(prefix)]!, t[TensorName.bias(prefix)]!, x) }
+        func norm(_ prefix: String, _ x: [Float]) -> [Float] {
+            let mean = x.reduce(0, +) / Float(x.count)
+            let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(x.count)
+            let g = t[TensorName.weight(prefix)]!.values, b = t[TensorName.bias(prefix)]!.values
+            return x.indices.map { (x[$0] - mean) / (variance + LayerNorm.epsilon).squareRoot() * g[$0] + b[$0] }
+        }
+        var x = inputs.map { affine(TensorName.convInput, $0.dense(size: c.inputSize)) }
+        for l in 0..<c.layers {
+            let name = TensorName.block(l)
+            let qkv = x.map { affine(TensorName.selfAttentionQKV(name), norm(TensorName.attentionNorm(name), $0)) }
+            for time in x.indices {
+                var read = Plain.zeros(d)
+                for h in 0..<c.heads {
+                    let first = max(0, time - c.window + 1)
+                    let scores = (first...time).map { j -> Float in
+                        var s: Float = 0
+                        for i in 0..<dh { s += qkv[time][h * dh + i] * qkv[j][d + h * dh + i] }
+                        return s / Float(dh).squareRoot() - slopes[h] * Float(time - j)
+                    }
+                    let peak = scores.max()!
+                    let weights = scores.map { Foundation.exp($0 - peak) }
+                    let total = weights.reduce(0, +)
+                    for (k, j) in (first...time).enumerated() {
+                        for i in 0..<dh { read[h * dh + i] += weights[k] / total * qkv[j][2 * d + h * dh + i] }
+                    }
+                }
+                let projected = affine(TensorName.selfAttentionOutput(name), read)
+                for i in 0..<d { x[time][i] += projected[i] }
+                let units = affine(TensorName.mlpUp(name), norm(TensorName.mlpNorm(name), x[time])).map(gelu)
+                let down = affine(TensorName.mlpDown(name), units)
+                for i in 0..<d { x[time][i] += down[i] }
+            }
+        }
+        return x.map { affine(TensorName.head, norm(TensorName.finalNorm, $0)) }
+    }
+}
