@@ -47,7 +47,8 @@ struct Eval: ParsableCommand {
             if chosen == nil, config.conditioning == .soprano, (try? TrainingCorpus.detect(path: data)) == .jsbSATB { chosen = .jsbATB }
             // The data is read in the model's frame layout (an onset and hold model: band chord parts).
             let layout = TrainingCorpus.FrameLayout(rawValue: config.frameLayout.rawValue) ?? .pitches
-            let corpus = try TrainingData.load([data], format: chosen, part: layout == .onsetHold ? .chord : part, frameLayout: layout)
+            let corpus = try TrainingData.load([data], format: chosen, part: layout == .onsetHold ? .chord : config.frameLayout == .ensemble ? .band : part,
+                                            frameLayout: layout)
             guard corpus.kind == config.data, corpus.units == config.units else {
                 throw Failure(data, "holds \(corpus.kind.rawValue) with \(corpus.units) classes; the model predicts \(config.data.rawValue) with \(config.units)",
                               status: .dataError)
@@ -66,6 +67,11 @@ struct Eval: ParsableCommand {
             ]
             if let kind = config.conditioning { report["condition"] = kind.rawValue }
             if config.data == .frames { report["frame_nll"] = nll }
+            // The whole band's events: the NLL of a 16th step of all three parts, comparable with the sum of the
+            // separate parts' NLLs per step (each step's events end with one STEP).
+            let bandSteps = config.frameLayout == .ensemble
+                ? pieces.reduce(0) { total, piece in total + (0..<piece.count).filter { piece.targets.row($0) == [EnsembleVocabulary.step] }.count } : 0
+            if bandSteps > 0 { report["nll_per_band_step"] = nll * Double(count) / Double(bandSteps) }
             // An onset and hold chain: how much of the frame NLL is saying what is struck.
             var split: (struck: Double, total: Double)? = nil
             if config.frameLayout == .onsetHold, config.head == .nadeChain {
@@ -83,6 +89,10 @@ struct Eval: ParsableCommand {
                              parameters))
                 if config.data == .frames {
                     print(String(format: "frame NLL: %.4f nats (%d units, each frame given all earlier ones)", nll, config.units))
+                }
+                if bandSteps > 0 {
+                    print(String(format: "NLL per 16th step of the band: %.4f nats (%.2f events per step)", nll * Double(count) / Double(bandSteps),
+                                 Double(count) / Double(bandSteps)))
                 }
                 if let split {
                     print(String(format: "struck half: %.4f nats per frame (what is struck), held half given it: %.4f (streamed from each piece's start)",

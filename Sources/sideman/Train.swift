@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
     @Option(help: "Validation data (same format).") var valid: String?
     @Option(help: "Where to write the model (.safetensors).") var out: String?
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
-    @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
+    @Option(help: "Band part to learn: bass (events), chord or drums (frames), or band: all three as one event stream (docs/TRAINING.md).") var part: TrainingCorpus.BandPart = .bass
     @Flag(help: "Band chord part: frames of 176 units, the pitches struck on the step then the pitches held from earlier (docs/TRAINING.md), instead of the 88 sounding pitches.")
     var onsets = false
     @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony, harmony_beat_rhythm or harmony_beat_style (band: the chord, the beat, the player's rhythm, the style: each groove family of the data); or none (default: soprano for jsb-atb, harmony_beat for band).")

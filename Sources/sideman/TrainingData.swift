@@ -23,7 +23,13 @@ struct TrainingData {
     var frameLayout: TrainingCorpus.FrameLayout { corpora[0].frameLayout }
 
     /// Vocabulary size and the first index that moves under transposition.
-    var units: Int { kind == .events ? EventVocabulary.classes : frameLayout.units }
+    var units: Int {
+        if isBandEnsemble { return EnsembleVocabulary.classes }
+        return kind == .events ? EventVocabulary.classes : frameLayout.units
+    }
+
+    /// Band data read as one event stream of the whole band (`--part band`).
+    var isBandEnsemble: Bool { corpora[0].part == .band }
     var firstPitchIndex: Int { corpora[0].firstMovingUnit }
 
     /// Reads every path: the first in `format` (or as detected), the others as detected, except that JSB
@@ -100,7 +106,7 @@ struct TrainingData {
     }
 
     /// The layout a model trained on this data declares in its metadata.
-    var modelFrameLayout: FrameLayout { FrameLayout(rawValue: frameLayout.rawValue)! }
+    var modelFrameLayout: FrameLayout { isBandEnsemble ? .ensemble : FrameLayout(rawValue: frameLayout.rawValue)! }
 
     /// The condition a model trained on this data gets unless told otherwise: what the data supplies (band
     /// parts: the harmony and the beat; the player's rhythm is asked for with --condition).

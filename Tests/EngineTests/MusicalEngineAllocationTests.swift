@@ -13,7 +13,7 @@ import TestSupport
 
 /// The engine's per-step path allocates nothing after warm-up: the test bundle runs itself again with a
 /// malloc-counting library preloaded, and the child counts allocations inside `process` over thousands of
-/// steps with all six roles playing (a soprano-conditioned choir and an onset and hold comping part among them), reactions, a continuation answering and the player interrupting it,
+/// steps with all six roles playing (a soprano-conditioned choir, an onset and hold comping part and a transformer counter-melody among them), reactions, a continuation answering and the player interrupting it,
 /// then with each chord input (split, fingered, single finger) under a left hand.
 @Suite struct MusicalEngineAllocationTests {
     static let counterSource = """
@@ -77,6 +77,9 @@ import TestSupport
         // The onset and hold part was there and played.
         let comping = report.split(separator: ",").last.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         #expect(report.contains("onset and hold note-ons") && comping > 100, "\(report)")
+        // So was the transformer's counter-melody.
+        let counterMelody = report.components(separatedBy: "transformer note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(counterMelody > 20, "\(report)")
     }
 
     /// The child's side (does nothing unless run by the test above).
@@ -87,16 +90,20 @@ import TestSupport
         let probe = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_probe")), to: Probe.self)
         let count = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_count")), to: Count.self)
         // The band plus a choir singing under the player's notes (a soprano-conditioned model) and a second
-        // keyboard comping in onset and hold frames: condition inputs, the steps' wait for the melody note,
+        // keyboard comping in onset and hold frames, and a counter-melody on a transformer (its KV cache
+        // wrapping every 8 steps): condition inputs, the steps' wait for the melody note,
         // the primed drums, strikes, holds and their reactions are all on the counted path.
         let yaml = TinyModels.bandYAML + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
             + "  - {name: comp, role: chords, model: onsets.safetensors, channel: 7, range: [48, 79]}\n"
+            + "  - {name: line, role: counter-melody, model: line.safetensors, channel: 8, range: [60, 84]}\n"
         func band(_ yaml: String) throws -> MusicalEngine {
             let preset = try PresetReader.read(yaml: yaml, defaultName: "band")
             let parts = try preset.parts.enumerated().map { k, s in
                 s.role == .voices
                     ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
-                    : s.name == "comp" ? try TinyModels.onsetPart(s, seed: UInt64(k)) : try TinyModels.part(s, seed: UInt64(k))
+                    : s.name == "comp" ? try TinyModels.onsetPart(s, seed: UInt64(k))
+                    : s.name == "line" ? try Part(settings: s, model: makeModel(from: TinyModels.transformerMelody), port: 0, seed: UInt64(k))
+                    : try TinyModels.part(s, seed: UInt64(k))
             }
             // The model steps timed into a latency histogram, as the daemon's runner has them timed.
             let timer = MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics())
@@ -128,7 +135,7 @@ import TestSupport
         output.reserveCapacity(4096)
         var cycle: [TimedMIDIMessage] = []
         cycle.reserveCapacity(64)
-        var compingOns = 0
+        var compingOns = 0, lineOns = 0
         func play(_ engine: inout MusicalEngine, _ input: [TimedMIDIMessage]) -> Int {
             var next = 0
             var now: UInt64 = 0
@@ -148,6 +155,7 @@ import TestSupport
                     probed += 1
                 }
                 for m in output where m.message.isSoundingNoteOn && m.message.channel == 6 { compingOns += 1 }
+                for m in output where m.message.isSoundingNoteOn && m.message.channel == 7 { lineOns += 1 }
                 now += 128
             }
             return probed
@@ -168,6 +176,6 @@ import TestSupport
         // and the split's two hands are on the counted path too.
         for i in engines.indices { probed += play(&engines[i], twoHands) }
         print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions, "
-            + "\(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
+            + "transformer note-ons \(lineOns), \(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
     }
 }

@@ -55,10 +55,12 @@ enum TinyModels {
         return TrainingPiece(frames: frames)
     }
 
-    static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil, layout: FrameLayout = .pitches) -> WeightSet {
+    static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil, layout: FrameLayout = .pitches,
+                      family: Family = .basic) -> WeightSet {
         var config = TrainingModelConfig(
-            family: .basic, data: events ? .events : .frames, units: events ? 130 : 88 * layout.blocks, hidden: 24, layers: 1,
-            head: head ?? (events ? .softmax : .multiHot))
+            family: family, data: events ? .events : .frames, units: events ? 130 : 88 * layout.blocks, hidden: 24, layers: 1,
+            head: head ?? (events ? .softmax : .multiHot), window: 8)
+        (config.heads, config.mlp) = (2, 48)
         config.chainHidden = 16
         config.frameLayout = layout
         var options = TrainingOptions()
@@ -79,6 +81,8 @@ enum TinyModels {
     static let chords = train(events: false, chordPieces, head: .nadeChain)
     static let drums = train(events: false, drumPieces)
     static let onsetChords = train(events: false, onsetChordPieces, head: .nadeChain, layout: .onsetHold)
+    /// The melody model as a transformer (a KV cache of 8 steps, so it wraps within a bar).
+    static let transformerMelody = train(events: true, melodyPieces, family: .transformer)
 
     /// A chords part playing the onset and hold model, its layout read from the weights' metadata as the
     /// loader reads it.

@@ -42,6 +42,23 @@ import Testing
         #expect(harmony.transposed(chord, by: -4)?.conditions?.row(0) == [10, 3, 7])
     }
 
+    /// The whole band's events (the ensemble layout: 49 fixed classes, then BASS_ON, KEYS_ON and KEYS_OFF
+    /// blocks of 88): a transposition moves the bass and keys within their blocks and leaves the kit alone.
+    @Test func aBandEventStreamMovesItsKeysAndNotItsKit() throws {
+        var config = TrainingModelConfig(family: .transformer, data: .events, units: 49 + 3 * 88, hidden: 8, layers: 1, head: .softmax,
+                                         conditioning: .harmony)
+        config.frameLayout = .ensemble
+        #expect(try TrainingModelConfig(metadata: config.metadata).frameLayout == .ensemble)
+        let encoding = SequenceEncoding(config, firstPitchIndex: 49)
+        // STEP, kick (class 3), BASS_ON key 15, KEYS_ON key 39, KEYS_OFF key 87 (the top key).
+        let piece = TrainingPiece(events: [0, 3, 49 + 15, 137 + 39, 225 + 87]).conditioned(by: [[0, 4, 7], [0, 4, 7], [0, 4, 7], [0, 4, 7], [0, 4, 7]])
+        let down = try #require(encoding.transposed(piece, by: -2))
+        #expect((0..<5).map { down.steps.row($0)[0] } == [0, 3, 49 + 13, 137 + 37, 225 + 85])
+        #expect(down.conditions?.row(0) == [10, 2, 5])  // B♭ major, in the order given
+        // Up a semitone the top key would land in the next block: no such transposition.
+        #expect(encoding.transposed(piece, by: 1) == nil)
+    }
+
     /// The rhythm condition is harmony_beat plus one unit for the player's strike on the step before; the
     /// beat and rhythm units stay where they are when the music is transposed.
     @Test func theRhythmConditionAddsThePlayersStrikeOnTheStepBefore() throws {

@@ -28,6 +28,8 @@ public struct TrainingCorpus: Sendable {
         case chord
         /// The kit pieces struck on each step, as frames (GM drum notes in the same 88 units).
         case drums
+        /// Drums, bass and keys together as one event stream (EnsembleVocabulary), for one model of the band.
+        case band
     }
 
     /// What the steps' condition rows hold, where the data has something for a part to follow.
@@ -83,6 +85,8 @@ public struct TrainingCorpus: Sendable {
     public var part: BandPart? = nil
     /// Per piece, the style it plays (band: its groove family, BandSong.style), nil when the data names none.
     public var styles: [String]? = nil
+    /// For a band event stream (part `band`), the 16th step each event acts on.
+    public var eventSteps: [[Int]]? = nil
     /// Per piece, its bar in 16th steps and where in its bar its first step falls (melody lines whose
     /// meter is known), nil for a piece read in the model's default bar.
     public var bars: [Bar?]? = nil
@@ -138,14 +142,21 @@ public struct TrainingCorpus: Sendable {
                 // Grooves without drums would only teach silence.
                 kept = songs.filter { !$0.drums.frames.allSatisfy(\.isEmpty) }
                 corpus = TrainingCorpus(format: .band, content: .frames(kept.map { $0.drums.pianoUnitFrames }))
+            case .band:
+                kept = songs
+                let streams = songs.map { EnsembleVocabulary.encode(drums: $0.drums, bass: $0.bass?.events ?? [], keys: $0.chordOnsets) }
+                corpus = TrainingCorpus(format: .band, content: .events(streams.map(\.classes)))
+                corpus.eventSteps = streams.map(\.steps)
             }
             corpus.condition = .harmonyBeatAndRhythm
             corpus.styles = kept.map(\.style)
             corpus.part = part
-            corpus.conditions = zip(kept, corpus.stepCounts).map { song, count in
+            corpus.conditions = zip(kept.indices, corpus.stepCounts).map { k, count in
+                let song = kept[k]
                 // A bass line's events can run a step past the last bar (its final note-off): that step keeps
-                // the last chord.
-                (0..<count).map { s in
+                // the last chord. A band event stream's events each take the condition of the step they act on.
+                return (0..<count).map { i in
+                    let s = corpus.eventSteps?[k][i] ?? i
                     let classes = song.chordPerStep[min(s, song.steps - 1)].map { $0.pitchClasses.sorted() } ?? []
                     let struckBefore = s > 0 && s - 1 < song.playerOnsets.count && song.playerOnsets[s - 1]
                     return classes + [12 + min(s % song.stepsPerBar, beatUnits - 1)] + (struckBefore ? [12 + beatUnits] : [])
@@ -198,7 +209,7 @@ public struct TrainingCorpus: Sendable {
     /// the harmony a drummer hears still moves, which teaches it that the key does not change the groove).
     public var firstMovingUnit: Int {
         switch content {
-        case .events: return EventVocabulary.firstPitchIndex
+        case .events: return part == .band ? EnsembleVocabulary.firstPitchedClass : EventVocabulary.firstPitchIndex
         case .frames: return part == .drums ? frameLayout.units : 0
         }
     }

@@ -6,11 +6,20 @@ public enum FrameLayout: String, Sendable, CaseIterable {
     /// Two blocks of equal size: the pitch is struck on the step (first block), or held from an earlier
     /// onset (second block). A re-struck chord and a held one are different frames.
     case onsetHold = "onset_hold"
+    /// Not frames but the whole band's events (Music's EnsembleVocabulary): a prefix that does not move under
+    /// transposition (STEP, BASS_OFF, the kit), then three blocks of the 88 keys (BASS_ON, KEYS_ON, KEYS_OFF).
+    case ensemble
 
     public static let metadataKey = "frame_layout"
 
     /// Blocks of pitch units in a frame, each block the same pitches in the same order.
-    public var blocks: Int { self == .onsetHold ? 2 : 1 }
+    public var blocks: Int {
+        switch self {
+        case .pitches: 1
+        case .onsetHold: 2
+        case .ensemble: 3
+        }
+    }
 
     /// Reads `frame_layout` (absent: pitches, as every model before the key existed).
     public init(metadata: [String: String]) throws(WeightsError) {
@@ -19,7 +28,7 @@ public enum FrameLayout: String, Sendable, CaseIterable {
             return
         }
         guard let layout = FrameLayout(rawValue: text) else {
-            throw WeightsError("metadata \(Self.metadataKey) = \(text) is not pitches or onset_hold")
+            throw WeightsError("metadata \(Self.metadataKey) = \(text) is not pitches, onset_hold or ensemble")
         }
         self = layout
     }

@@ -104,7 +104,9 @@ public struct TrainingModelConfig: Sendable, Equatable {
         if head == .nadeChain { chainHidden = try int("chain_hidden") }
         styles = try conditioning?.styleNames(metadata: m) ?? []
         frameLayout = try FrameLayout(metadata: m)
-        guard frameLayout == .pitches || (data == .frames && units % frameLayout.blocks == 0) else {
+        guard frameLayout == .pitches || (data == .frames && frameLayout != .ensemble && units % frameLayout.blocks == 0)
+            || (data == .events && frameLayout == .ensemble)
+        else {
             throw WeightsError("metadata \(FrameLayout.metadataKey) = \(frameLayout.rawValue) needs frames of \(frameLayout.blocks) equal blocks; "
                 + "the model has \(data.rawValue) of \(units) units")
         }
