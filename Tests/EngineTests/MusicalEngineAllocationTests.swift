@@ -80,6 +80,8 @@ import TestSupport
         // So was the transformer's counter-melody.
         let counterMelody = report.components(separatedBy: "transformer note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
         #expect(counterMelody > 20, "\(report)")
+        let bandModel = report.components(separatedBy: "band model note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(bandModel > 100, "\(report)")
     }
 
     /// The child's side (does nothing unless run by the test above).
@@ -135,7 +137,8 @@ import TestSupport
         output.reserveCapacity(4096)
         var cycle: [TimedMIDIMessage] = []
         cycle.reserveCapacity(64)
-        var compingOns = 0, lineOns = 0
+        var compingOns = 0, lineOns = 0, bandModelOns = 0
+        var countingBandModel = false
         func play(_ engine: inout MusicalEngine, _ input: [TimedMIDIMessage]) -> Int {
             var next = 0
             var now: UInt64 = 0
@@ -156,6 +159,7 @@ import TestSupport
                 }
                 for m in output where m.message.isSoundingNoteOn && m.message.channel == 6 { compingOns += 1 }
                 for m in output where m.message.isSoundingNoteOn && m.message.channel == 7 { lineOns += 1 }
+                if countingBandModel { for m in output where m.message.isSoundingNoteOn { bandModelOns += 1 } }
                 now += 128
             }
             return probed
@@ -175,7 +179,15 @@ import TestSupport
         // Each way of giving the chord, a left hand under the phrases: the arranger readings, chord memory
         // and the split's two hands are on the counted path too.
         for i in engines.indices { probed += play(&engines[i], twoHands) }
+        // One transformer playing drums, bass and keys under the left hand's chords: its decoder, the KV
+        // caches, the steps fed again when a chord comes after the drums decided.
+        var bandModel = MusicalEngine(
+            preset: try PresetReader.read(yaml: BandModelPartTests.yaml, defaultName: "band"), parts: try BandModelPartTests.parts(),
+            modelStepTimer: MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics()))
+        countingBandModel = true
+        probed += play(&bandModel, twoHands)
+        countingBandModel = false
         print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions, "
-            + "transformer note-ons \(lineOns), \(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
+            + "transformer note-ons \(lineOns), band model note-ons \(bandModelOns), \(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
     }
 }

@@ -68,6 +68,26 @@ import Testing
         check(model, randomInputs(40, size: 29, oneHot: 11, extra: 3, seed: 14))
     }
 
+    /// Steps taken back and fed again (as a band decoder does when the chord arrives late) leave the model
+    /// exactly where feeding them once would have, also once the KV ring has wrapped.
+    @Test func transformerStepsTakenBackAndFedAgainAreAsFedOnce() {
+        let config = TransformerConfig(inputSize: 30, width: 16, layers: 2, heads: 2, mlp: 24, window: 7, outputs: 12)
+        let inputs = randomInputs(30, size: 30, oneHot: 12, extra: 2, seed: 17)
+        let other = randomInputs(30, size: 30, oneHot: 12, extra: 2, seed: 18)
+        let once = Transformer(config: config, seed: 19), again = Transformer(config: config, seed: 19)
+        var worst: Float = 0
+        for t in inputs.indices {
+            let expected = Array(once.step(inputs[t]))
+            if t % 5 == 4 {
+                // Three wrong steps, taken back.
+                for k in 0..<3 { again.step(other[(t + k) % other.count]) }
+                again.rewind(3)
+            }
+            worst = max(worst, maxAbsDifference(Array(again.step(inputs[t])), expected))
+        }
+        #expect(worst == 0)
+    }
+
     @Test func transformerStepsAtEveryPrecision() throws {
         let config = TransformerConfig(inputSize: 40, width: 64, layers: 2, heads: 4, mlp: 128, window: 16, outputs: 40)
         let model = Transformer(config: config, seed: 15)

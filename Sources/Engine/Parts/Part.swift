@@ -28,7 +28,7 @@ public final class Part: @unchecked Sendable {
 
     public init(
         settings: PartSettings, model: any StreamingModel, conditioning: Conditioning? = nil, styles: [String] = [],
-        frameLayout: FrameLayout = .pitches, port: Int, seed: UInt64, sampleRate: Double = 48000
+        frameLayout: FrameLayout = .pitches, port: Int, seed: UInt64, sampleRate: Double = 48000, band: BandDecoder? = nil
     ) throws(WeightsError) {
         vocabulary = try PartVocabulary.of(model, layout: frameLayout)
         guard vocabulary.fits(settings.role) else {
@@ -40,6 +40,9 @@ public final class Part: @unchecked Sendable {
             throw WeightsError("takes \(model.inputSize) inputs; a \(vocabulary.rawValue) model "
                 + (conditioning.map { "conditioned on the \($0.rawValue) " } ?? "") + "takes \(expectedInputs)")
         }
+        guard vocabulary != .ensemble || settings.grid.stepsOfSixteenth == 1 else {
+            throw WeightsError("is a band event model, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
+        }
         guard conditioning == nil || settings.role != .continuation else {
             throw WeightsError("is conditioned on the \(conditioning!.rawValue); a continuation is primed with the player's phrase instead")
         }
@@ -47,8 +50,9 @@ public final class Part: @unchecked Sendable {
         self.port = port
         self.conditioning = conditioning
         self.styles = conditioning?.hasStyles == true ? styles : []
-        brain = PartBrain(settings: settings, vocabulary: vocabulary, model: model, conditioning: conditioning, seed: seed)
-        hands = PartHands(settings: settings, vocabulary: vocabulary, port: port, sampleRate: sampleRate, seed: seed)
+        let decoder = vocabulary == .ensemble ? band ?? BandDecoder(model: model, conditioning: conditioning, seed: seed) : nil
+        brain = PartBrain(settings: settings, vocabulary: vocabulary, model: model, conditioning: conditioning, seed: seed, band: decoder)
+        hands = PartHands(settings: settings, vocabulary: vocabulary.played(by: settings.role), port: port, sampleRate: sampleRate, seed: seed)
         reset()
     }
 
@@ -93,8 +97,10 @@ public final class Part: @unchecked Sendable {
         hands.echo(playerEvent: playerEvent)
     }
 
-    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumSection = .mainA) -> FeatureList {
-        brain.choose(context: context, temperature: temperature, keep: keep, fill: fill, sounding: hands.sounding)
+    func choose(
+        context: PartContext, temperature: Double, keep: Double, fill: DrumSection = .mainA, timer: (any ModelStepTimer)? = nil
+    ) -> FeatureList {
+        brain.choose(context: context, temperature: temperature, keep: keep, fill: fill, sounding: hands.sounding, timer: timer)
     }
 
     func pitches(of choice: FeatureList) -> PitchSet { hands.pitches(of: choice) }

@@ -44,11 +44,17 @@ final class PartBrain {
     /// its voice leading is judged against; a reaction redraws the same step against the same one).
     var stepVoices = FourVoices.silent
     var voicesBeforeStep = FourVoices.silent
+    /// The decoder of a band model this part plays a share of (vocabulary `ensemble`), shared with the
+    /// band's other parts; nil for a part with a model of its own.
+    let band: BandDecoder?
 
-    init(settings: PartSettings, vocabulary: PartVocabulary, model: any StreamingModel, conditioning: Conditioning?, seed: UInt64) {
+    init(settings: PartSettings, vocabulary: PartVocabulary, model: any StreamingModel, conditioning: Conditioning?, seed: UInt64,
+         band: BandDecoder? = nil) {
         self.settings = settings
         self.vocabulary = vocabulary
         self.model = model
+        self.band = band
+        band?.seat(settings)
         self.conditioning = conditioning
         conditionOffset = vocabulary.baseInputSize
         lookback = model as? LookbackRNN
@@ -75,6 +81,11 @@ final class PartBrain {
     /// Back to the start of a piece: zero model state, nothing fed yet (NO_EVENT for events, as a melody
     /// starts; an empty frame for note sets, as training feeds before the first frame).
     func reset() {
+        if let band {
+            band.reset()
+            lastChoice = FeatureList()
+            return
+        }
         model.reset()
         barPending = true
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
@@ -103,6 +114,8 @@ final class PartBrain {
     /// model) and keeps the logits for this step.
     func advance(context: PartContext, timer: (any ModelStepTimer)?) {
         voicesBeforeStep = stepVoices
+        // A band model's share is decoded when the part chooses (it needs the step's temperature and fill).
+        guard band == nil else { return }
         if barPending {
             barPending = false
             // The Lookback features look back by the player's bars, and its step clock counts from their
@@ -138,7 +151,13 @@ final class PartBrain {
     /// Draws the step from the kept logits, biased by the context; thins new notes (`keep` = probability a
     /// new note survives; a note already `sounding` is not new), folds pitches into the part's range, and
     /// makes the result the next input.
-    func choose(context: PartContext, temperature: Double, keep: Double, fill: DrumSection, sounding: PitchSet) -> FeatureList {
+    func choose(
+        context: PartContext, temperature: Double, keep: Double, fill: DrumSection, sounding: PitchSet, timer: (any ModelStepTimer)? = nil
+    ) -> FeatureList {
+        if band != nil {
+            lastChoice = bandShare(context: context, temperature: temperature, keep: keep, fill: fill, sounding: sounding, timer: timer)
+            return lastChoice
+        }
         if role == .voices {
             // Voices under the player's melody rest when the melody does: after a beat without a note (a
             // shorter gap is a breath between notes, and the voices hold through it).
@@ -180,6 +199,8 @@ final class PartBrain {
             stepVoices = picked.voices
         case .noteSets, .onsetHold:
             choice = drawNoteSet(temperature: t, keep: keep, low: low, high: high, sounding: sounding)
+        case .ensemble:
+            break
         }
         // The drummer keeps the groove in its head: the model hears the whole draw, the hands play what the
         // density control leaves of it. Fed the thinned hits, the groove decayed to a hi-hat, and stayed so
@@ -210,6 +231,8 @@ final class PartBrain {
             if role == .bass, context.chordChanged, let held = sounding.lowest, let root = context.chordRoot, Int(held) % 12 != root {
                 biased[0] -= 3
             }
+        case .ensemble:
+            break
         case .noteSets, .onsetHold:
             let units = model.headUnits
             // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
@@ -278,6 +301,58 @@ final class PartBrain {
             if held, !sounding.contains(p) { continue }
             taken.insert(p)
             choice.append(held ? PartVocabulary.pianoUnits + key : key)
+        }
+        return choice
+    }
+
+    /// This part's share of the band model's step, in the vocabulary its hands play: the drums' hits within
+    /// the part's range, the bass event, the keys as an onset and hold set. New notes are thinned by `keep`
+    /// (the model has heard them all, as the drummer's whole draw is heard), pitches folded into the range.
+    private func bandShare(
+        context: PartContext, temperature: Double, keep: Double, fill: DrumSection, sounding: PitchSet, timer: (any ModelStepTimer)?
+    ) -> FeatureList {
+        let band = band!
+        let scale = settings.temperature > 0 ? temperature / settings.temperature : 1
+        let style = styleUnit(context.style)
+        let low = Int(settings.lowestNote), high = Int(settings.highestNote)
+        var choice = FeatureList()
+        switch role {
+        case .drums:
+            band.drawDrums(step: context.step, context: context, style: style, scale: scale, fill: fill, timer: timer)
+            for k in 0..<band.drums.count {
+                let note = Int(band.drums.indices[k])
+                guard note >= low, note <= high else { continue }
+                if keep < 1, Double(rng.nextUnit()) >= keep { continue }
+                choice.append(note - PartVocabulary.lowestPianoNote)
+            }
+        case .bass:
+            band.drawRest(step: context.step, context: context, style: style, scale: scale, timer: timer)
+            var event = band.bassEvent
+            if event >= PartVocabulary.firstPitchIndex {
+                event = keep < 1 && Double(rng.nextUnit()) >= keep
+                    ? 0 : PartVocabulary.firstPitchIndex + Self.fold(event - PartVocabulary.firstPitchIndex, low, high)
+            }
+            choice.append(event)
+        default:
+            band.drawRest(step: context.step, context: context, style: style, scale: scale, timer: timer)
+            var taken = PitchSet()
+            for k in 0..<band.keysStruck.count {
+                let pitch = UInt8(Self.fold(Int(band.keysStruck.indices[k]), low, high))
+                guard !taken.contains(pitch) else { continue }
+                let kept = keep >= 1 || Double(rng.nextUnit()) < keep
+                // A thinned strike of a sounding key holds it instead.
+                guard kept || sounding.contains(pitch) else { continue }
+                taken.insert(pitch)
+                choice.append(Int(pitch) - PartVocabulary.lowestPianoNote + (kept ? 0 : PartVocabulary.pianoUnits))
+            }
+            var held = band.keysSounding
+            while let p = held.lowest {
+                held.remove(p)
+                let pitch = UInt8(Self.fold(Int(p), low, high))
+                guard !taken.contains(pitch), sounding.contains(pitch) else { continue }
+                taken.insert(pitch)
+                choice.append(PartVocabulary.pianoUnits + Int(pitch) - PartVocabulary.lowestPianoNote)
+            }
         }
         return choice
     }

@@ -34,6 +34,8 @@ public struct PartContext: Equatable, Sendable {
     public var stepsPerBar = 16
     /// The style the band plays: its number in the band's StyleBank, nil for none.
     public var style: Int? = nil
+    /// The step being decided, counted on the band's grid (a band model's decoder tells its steps apart).
+    public var step: Int64 = 0
 
     public init() {}
 

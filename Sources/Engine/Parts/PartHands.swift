@@ -69,6 +69,9 @@ struct PartHands {
         case .onsetHold:
             let (struck, held) = halves(of: choice)
             return struck.union(held.intersection(sounding))
+        case .ensemble:
+            // Hands play a band model's share in their role's vocabulary (PartVocabulary.played(by:)).
+            return PitchSet()
         }
     }
 
@@ -108,6 +111,8 @@ struct PartHands {
             struck = next.subtracting(sounding)
         case .onsetHold:
             struck = halves(of: choice).struck.subtracting(startedEarlier)
+        case .ensemble:
+            break
         }
         let offFrame = max(earliest, stepFrame > 0 ? stepFrame - 1 : 0)
         // What ends: notes not in the next set, and notes struck again.

@@ -12,10 +12,12 @@ public struct PartLoadError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Builds a preset's parts: loads each model (paths relative to the preset's folder), checks that its
-/// vocabulary fits the role, and seeds part k's sampler with the preset's seed + k.
+/// vocabulary fits the role, and seeds part k's sampler with the preset's seed + k. Parts that name the same
+/// band model (`frame_layout: ensemble`) share one model and one BandDecoder.
 public enum PartLoader {
     public static func parts(for loaded: LoadedPreset) throws(PartLoadError) -> [Part] {
         var parts: [Part] = []
+        var bands: [String: BandDecoder] = [:]
         for (k, settings) in loaded.preset.parts.enumerated() {
             let path = loaded.modelPath(for: settings)
             do { try InputFile.check(path) } catch {
@@ -24,13 +26,19 @@ public enum PartLoader {
             }
             do throws(WeightsError) {
                 let set = try SafeTensors.read(path: path)
-                let model = try makeModel(from: set, precision: settings.precision)
-                let port = loaded.preset.ports.outputs == .perPart ? k : 0
+                let layout = try FrameLayout(metadata: set.metadata)
+                let seed = loaded.preset.performance.seed &+ UInt64(k)
                 let conditioning = try Conditioning(metadata: set.metadata)
+                let shared = layout == .ensemble ? bands[path] : nil
+                let model: any StreamingModel
+                if let shared { model = shared.model } else { model = try makeModel(from: set, precision: settings.precision) }
+                let port = loaded.preset.ports.outputs == .perPart ? k : 0
+                let band = layout == .ensemble ? shared ?? BandDecoder(model: model, conditioning: conditioning, seed: seed) : nil
+                if let band { bands[path] = band }
                 parts.append(try Part(
                     settings: settings, model: model, conditioning: conditioning,
-                    styles: try conditioning?.styleNames(metadata: set.metadata) ?? [], frameLayout: try FrameLayout(metadata: set.metadata), port: port,
-                    seed: loaded.preset.performance.seed &+ UInt64(k)))
+                    styles: try conditioning?.styleNames(metadata: set.metadata) ?? [], frameLayout: layout, port: port,
+                    seed: seed, band: band))
                 if let text = set.metadata[StyleTiming.metadataKey] {
                     guard let timing = StyleTiming.parse(text) else {
                         throw WeightsError("metadata \(StyleTiming.metadataKey) is not name=offset,offset,... joined by ; (offsets under a step)")

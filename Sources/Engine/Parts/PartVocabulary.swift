@@ -1,3 +1,4 @@
+import Music
 import Neural
 
 /// How a part's model speaks, exactly as `sideman train` encodes its data (Music's EventVocabulary and
@@ -11,6 +12,9 @@ public enum PartVocabulary: String, Equatable, Sendable {
     case events
     case noteSets = "note sets"
     case onsetHold = "onset and hold note sets"
+    /// The whole band's events (Music's EnsembleVocabulary, `frame_layout: ensemble`): one model the drums,
+    /// bass and chords parts share through a BandDecoder, each playing its share in its own vocabulary.
+    case ensemble = "band events"
 
     public static let eventClasses = 130
     public static let firstPitchIndex = 2
@@ -23,6 +27,7 @@ public enum PartVocabulary: String, Equatable, Sendable {
         let units = pianoUnits * layout.blocks
         let vocabulary: PartVocabulary = layout == .onsetHold ? .onsetHold : .noteSets
         switch model.head {
+        case .softmax where model.outputSize == EnsembleVocabulary.classes && layout == .ensemble: return .ensemble
         case .softmax where model.outputSize == eventClasses && layout == .pitches: return .events
         case .multiHot where model.outputSize == units: return vocabulary
         case .pitchChain where model.outputSize == units + 1: return vocabulary
@@ -32,7 +37,8 @@ public enum PartVocabulary: String, Equatable, Sendable {
                 "has \(model.outputSize) \(model.head.rawValue) outputs"
                     + (layout == .pitches ? "" : " (frame_layout \(layout.rawValue))")
                     + "; a part plays a melody event model (\(eventClasses) softmax), a note-set model (\(pianoUnits) multi_hot, "
-                    + "\(pianoUnits + 1) pitch_chain, or \(pianoUnits) units of nade_chain) or an onset and hold one (twice the units)")
+                    + "\(pianoUnits + 1) pitch_chain, or \(pianoUnits) units of nade_chain) or an onset and hold one (twice the units), "
+                    + "or a band event model (\(EnsembleVocabulary.classes) softmax, frame_layout ensemble)")
         }
     }
 
@@ -46,9 +52,22 @@ public enum PartVocabulary: String, Equatable, Sendable {
     /// from a held one.
     public func fits(_ role: PartRole) -> Bool {
         switch role {
-        case .continuation, .voice, .counterMelody, .bass: return self == .events
-        case .drums: return self == .noteSets
-        case .voices, .chords: return self != .events
+        case .continuation, .voice, .counterMelody: return self == .events
+        case .bass: return self == .events || self == .ensemble
+        case .drums: return self == .noteSets || self == .ensemble
+        case .chords: return self != .events
+        case .voices: return self != .events && self != .ensemble
+        }
+    }
+
+    /// What a part of `role` plays a band model's share in: the drums hits, the bass events, the keys onset
+    /// and hold sets (any other vocabulary plays itself).
+    func played(by role: PartRole) -> PartVocabulary {
+        guard self == .ensemble else { return self }
+        switch role {
+        case .drums: return .noteSets
+        case .bass: return .events
+        default: return .onsetHold
         }
     }
 
@@ -58,6 +77,7 @@ public enum PartVocabulary: String, Equatable, Sendable {
         case .events: Self.eventClasses
         case .noteSets: Self.pianoUnits
         case .onsetHold: 2 * Self.pianoUnits
+        case .ensemble: EnsembleVocabulary.classes
         }
     }
 

@@ -167,7 +167,7 @@ extension MusicalEngine {
             let freer = section == .mainB && part.role != .drums ? Directions.mainBTemperature : 1
             let choice = part.choose(
                 context: contexts[i], temperature: part.settings.temperature * directions.temperatureScale * freer,
-                keep: fill == .fill || fill == .landing ? 1 : directions.keep, fill: fill)
+                keep: fill == .fill || fill == .landing ? 1 : directions.keep, fill: fill, timer: modelStepTimer)
             // A step that is already over is decided (the model stays in time) but not played.
             guard Double(stepFrame) + framesPerStep * Double(grid) > Double(earliest) else { continue }
             // The style's feel: a swing's off-beats a third of a step early (as late as now allows).
@@ -225,6 +225,7 @@ extension MusicalEngine {
 
     private func context(for step: Int64, excluding index: Int, heardBy listener: Listener) -> PartContext {
         var c = PartContext()
+        c.step = step
         let barLength = Int64(preset.transport.meter.stepsPerBar)
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)

@@ -14,6 +14,9 @@ enum AttentionBias {
 /// projection are Linear maps owned by the block; this holds the cache and does the attention read.
 final class KeyValueCache {
     let width: Int, heads: Int, window: Int
+    /// Slots in the ring: the window plus the steps that can be taken back (`rewind`), so taking steps back
+    /// never loses an entry the window still reaches.
+    let slots: Int
     let headWidth: Int
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
     let scores: AlignedBuffer<Float>
@@ -22,13 +25,14 @@ final class KeyValueCache {
     /// Steps written since the reset.
     private(set) var count = 0
 
-    init(width: Int, heads: Int, window: Int) {
+    init(width: Int, heads: Int, window: Int, rewindable: Int) {
         self.width = width
         self.heads = heads
         self.window = window
+        slots = window + rewindable
         headWidth = width / heads
-        keys = AlignedBuffer(count: window * width)
-        values = AlignedBuffer(count: window * width)
+        keys = AlignedBuffer(count: slots * width)
+        values = AlignedBuffer(count: slots * width)
         scores = AlignedBuffer(count: window)
         slopes = AlignedBuffer(AttentionBias.slopes(heads: heads))
         scale = 1 / Float(width / heads).squareRoot()
@@ -36,15 +40,19 @@ final class KeyValueCache {
 
     func reset() { count = 0 }
 
+    /// Forgets the newest `steps` entries (at most the rewindable slots), as if they had never been stepped:
+    /// the slots they took are written again next, and every entry the window reaches is still in the ring.
+    func rewind(_ steps: Int) { count = max(0, count - min(steps, slots - window)) }
+
     /// Stores this step's key and value, then writes each head's attention read over the cached steps
     /// (this one included) into `out`. `qkv` holds [query; key; value], `width` floats each.
     @inline(__always) func step(_ qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let (d, dh, w) = (width, headWidth, window)
+        let (d, dh, w) = (width, headWidth, slots)
         let slot = count % w
         (keys.base + slot * d).update(from: qkv + d, count: d)
         (values.base + slot * d).update(from: qkv + 2 * d, count: d)
         count &+= 1
-        let span = min(count, w)
+        let span = min(count, window)
         for h in 0..<heads {
             let q = qkv + h * dh
             let slope = slopes[h]

@@ -69,7 +69,7 @@ final class TransformerBlock {
         output = Linear(inputs: c.width, outputs: c.width)
         up = Linear(inputs: c.width, outputs: c.mlp)
         down = Linear(inputs: c.mlp, outputs: c.width)
-        cache = KeyValueCache(width: c.width, heads: c.heads, window: c.window)
+        cache = KeyValueCache(width: c.width, heads: c.heads, window: c.window, rewindable: Transformer.rewindable)
     }
 
     var linears: [(Linear, (String) -> String)] {
@@ -144,6 +144,13 @@ public final class Transformer: StreamingModel {
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: out.base, count: config.outputs) }
 
     public func reset() { for block in blocks { block.cache.reset() } }
+
+    /// Steps `rewind` can take back exactly (the KV ring keeps that many slots beyond the window).
+    public static let rewindable = 32
+
+    /// Takes back the last `steps` steps (at most `rewindable`): the next step sees the past as it was before
+    /// them. A decoder that fed a step under a condition it then learned was wrong feeds it again.
+    public func rewind(_ steps: Int) { for block in blocks { block.cache.rewind(steps) } }
 
     @discardableResult public func step(_ x: FeatureList) -> UnsafeBufferPointer<Float> {
         let d = config.width
