@@ -54,7 +54,7 @@ struct Eval: ParsableCommand {
                               status: .dataError)
             }
             let encoding = SequenceEncoding(config, firstPitchIndex: corpus.firstPitchIndex)
-            let pieces = try corpus.pieces(conditioned: config.conditioning).map { encoding.encode($0) }
+            let pieces = try corpus.pieces(conditioned: config.conditioning, styles: config.styles).map { encoding.encode($0) }
             let steps = 64
             let trained = config.makeModel(batch: batch, maxSteps: steps, seed: 0)
             do { try trained.load(set) } catch let error as WeightsError { throw Failure(model, error.description, status: .dataError) }

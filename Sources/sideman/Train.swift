@@ -146,7 +146,7 @@ struct Train: ParsableCommand {
         // and each style's micro-timing (where its notes fall against the 16ths: a swing's off-beats), which the
         // band plays whichever part carries it.
         var extraMetadata: [String: String] = [:]
-        if part == .drums, !styles.isEmpty, trainData.format == .band {
+        if part == .drums || part == .band, !styles.isEmpty, trainData.format == .band {
             do {
                 let songs = try data.flatMap { try BandCorpus.load(manifestPath: $0) }
                 extraMetadata[DrumStyleSignature.metadataKey] = DrumStyleSignature.text(DrumStyleSignature.styles(of: songs))

@@ -17,9 +17,14 @@ final class KeyValueCache {
     /// Slots in the ring: the window plus the steps that can be taken back (`rewind`), so taking steps back
     /// never loses an entry the window still reaches.
     let slots: Int
+    /// `slots` rounded up to whole vectors: the row length of the transposed keys.
+    let slotStride: Int
     let headWidth: Int
+    /// Keys transposed, one row of `slotStride` slots per feature, so a head's scores against every slot
+    /// are vertical multiply-adds over its features (no horizontal sum per key); values one row per slot.
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
-    let scores: AlignedBuffer<Float>
+    /// A head's raw scores by slot, then the step's scores by age.
+    let raw: AlignedBuffer<Float>, scores: AlignedBuffer<Float>
     let slopes: AlignedBuffer<Float>
     let scale: Float
     /// Steps written since the reset.
@@ -30,9 +35,11 @@ final class KeyValueCache {
         self.heads = heads
         self.window = window
         slots = window + rewindable
+        slotStride = padded16(window + rewindable)
         headWidth = width / heads
-        keys = AlignedBuffer(count: slots * width)
+        keys = AlignedBuffer(count: width * slotStride)
         values = AlignedBuffer(count: slots * width)
+        raw = AlignedBuffer(count: slotStride)
         scores = AlignedBuffer(count: window)
         slopes = AlignedBuffer(AttentionBias.slopes(heads: heads))
         scale = 1 / Float(width / heads).squareRoot()
@@ -47,21 +54,32 @@ final class KeyValueCache {
     /// Stores this step's key and value, then writes each head's attention read over the cached steps
     /// (this one included) into `out`. `qkv` holds [query; key; value], `width` floats each.
     @inline(__always) func step(_ qkv: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let (d, dh, w) = (width, headWidth, slots)
-        let slot = count % w
-        (keys.base + slot * d).update(from: qkv + d, count: d)
+        let (d, dh, stride) = (width, headWidth, slotStride)
+        let slot = count % slots
+        for i in 0..<d { keys[i * stride + slot] = qkv[d + i] }
         (values.base + slot * d).update(from: qkv + 2 * d, count: d)
         count &+= 1
         let span = min(count, window)
         for h in 0..<heads {
-            let q = qkv + h * dh
+            // Every slot's score at once (slots not in the window are computed and not read).
+            raw.base.update(repeating: 0, count: stride)
+            for i in (h * dh)..<(h * dh + dh) {
+                let q = SIMD16<Float>(repeating: qkv[i] * scale)
+                let row = keys.base + i * stride
+                var c = 0
+                while c < stride {
+                    store16(load16(raw.base + c).addingProduct(q, load16(row + c)), raw.base + c)
+                    c &+= 16
+                }
+            }
             let slope = slopes[h]
             var peak = -Float.infinity
+            var s = slot
             for age in 0..<span {
-                let s = (slot - age + w) % w
-                let score = dot(q, keys.base + s * d + h * dh, dh) * scale - slope * Float(age)
+                let score = raw[s] - slope * Float(age)
                 scores[age] = score
                 peak = max(peak, score)
+                s = s == 0 ? slots - 1 : s - 1
             }
             var total: Float = 0
             for age in 0..<span {
@@ -72,9 +90,10 @@ final class KeyValueCache {
             let o = out + h * dh
             o.update(repeating: 0, count: dh)
             let norm = 1 / total
+            s = slot
             for age in 0..<span {
-                let s = (slot - age + w) % w
                 addScaled(scores[age] * norm, values.base + s * d + h * dh, into: o, dh)
+                s = s == 0 ? slots - 1 : s - 1
             }
         }
     }
