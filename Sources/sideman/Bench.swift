@@ -274,7 +274,8 @@ struct Bench: ParsableCommand {
         } else {
             print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs, "
                   + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)")
-                  + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : ""))
+                  + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : "")
+                  + ((model as? Transformer).map { "; a step is one token, attending over the last \($0.config.window) (its KV cache)" } ?? ""))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")

@@ -4,7 +4,7 @@ import Live
 import Music
 import Neural
 
-/// `sideman train`: trains one of the four families on a corpus and writes the best model (lowest validation
+/// `sideman train`: trains one of the five families on a corpus and writes the best model (lowest validation
 /// NLL) as safetensors that the daemon and `sideman bench` load directly.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
