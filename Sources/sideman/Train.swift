@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
     @Option(help: "Band part to learn: bass (events), chord or drums (frames), or band: all three as one event stream (docs/TRAINING.md).") var part: TrainingCorpus.BandPart = .bass
     @Flag(help: "Band chord part: frames of 176 units, the pitches struck on the step then the pitches held from earlier (docs/TRAINING.md), instead of the 88 sounding pitches.")
     var onsets = false
-    @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony, harmony_beat_rhythm or harmony_beat_style (band: the chord, the beat, the player's rhythm, the style: each groove family of the data); or none (default: soprano for jsb-atb, harmony_beat for band).")
+    @Option(help: "Condition inputs: soprano (jsb-atb); harmony_beat, harmony, harmony_beat_rhythm or harmony_beat_style (band: the chord, the beat, the player's rhythm, the style: each groove family of the data); beat (melodies with a meter: the step's place in its bar); or none (default: soprano for jsb-atb, harmony_beat for band).")
     var condition: ConditionChoice?
     @Option(help: "harmony_beat_style: the share of pieces (drawn per piece and epoch) trained without their style, so the model also plays with none.")
     var styleDropout = 0.15

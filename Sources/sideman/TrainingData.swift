@@ -89,6 +89,16 @@ struct TrainingData {
                 pieces += plain
                 continue
             }
+            if conditioning == .beat {
+                // Each step's place in its bar, from the piece's meter and pickup (none where it has no meter).
+                pieces += plain.enumerated().map { i, piece in
+                    let bar = corpus.bars?[i]
+                    return piece.conditioned(by: (0..<piece.count).map { t in
+                        bar.map { [min((t + $0.firstStepInBar) % $0.stepsPerBar, Conditioning.beatUnits - 1)] } ?? []
+                    })
+                }
+                continue
+            }
             // Band data carries the harmony, the beat and the player's rhythm; a model conditioned on less takes
             // the units it knows.
             let wanted = TrainingCorpus.Condition(rawValue: conditioning.rawValue)
@@ -121,6 +131,7 @@ enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
     case harmonyAndBeat = "harmony_beat"
     case harmonyBeatAndRhythm = "harmony_beat_rhythm"
     case harmonyBeatAndStyle = "harmony_beat_style"
+    case beat
     var conditioning: Conditioning? { Conditioning(rawValue: rawValue) }
 }
 

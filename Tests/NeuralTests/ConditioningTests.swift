@@ -59,6 +59,23 @@ import Testing
         #expect(encoding.transposed(piece, by: 1) == nil)
     }
 
+    /// The beat condition is the step's place in its bar alone: one unit, held at the last for a bar longer
+    /// than 32 steps, and it does not move when the melody is transposed.
+    @Test func theBeatConditionIsThePlaceInTheBar() throws {
+        #expect(Conditioning.beat.size == 32)
+        var input = FeatureList()
+        Conditioning.beat.appendUnits(melodyUnit: 40, pitchClasses: 0b1001_0001, stepInBar: 5, offset: 130, to: &input)
+        #expect(input.activeIndices == [135])
+        input = FeatureList()
+        Conditioning.beat.appendUnits(melodyUnit: nil, pitchClasses: 0, stepInBar: 40, offset: 130, to: &input)
+        #expect(input.activeIndices == [161])
+        let encoding = SequenceEncoding(Self.config(.transformer, .beat, data: .events), firstPitchIndex: 2)
+        let piece = TrainingPiece(events: [2 + 60, 0, 2 + 62]).conditioned(by: [[3], [4], [5]])
+        let up = try #require(encoding.transposed(piece, by: 2))
+        #expect(up.conditions == piece.conditions && up.steps.row(0) == [2 + 62])
+        #expect(try Conditioning(metadata: ["condition": "beat"]) == .beat)
+    }
+
     /// The rhythm condition is harmony_beat plus one unit for the player's strike on the step before; the
     /// beat and rhythm units stay where they are when the music is transposed.
     @Test func theRhythmConditionAddsThePlayersStrikeOnTheStepBefore() throws {

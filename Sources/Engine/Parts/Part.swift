@@ -43,7 +43,7 @@ public final class Part: @unchecked Sendable {
         guard vocabulary != .ensemble || settings.grid.stepsOfSixteenth == 1 else {
             throw WeightsError("is a band event model, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
         }
-        guard conditioning == nil || settings.role != .continuation else {
+        guard conditioning == nil || conditioning == .beat || settings.role != .continuation else {
             throw WeightsError("is conditioned on the \(conditioning!.rawValue); a continuation is primed with the player's phrase instead")
         }
         self.settings = settings

@@ -44,11 +44,13 @@ public struct TrainingCorpus: Sendable {
         case harmonyBeatAndRhythm = "harmony_beat_rhythm"
         /// harmony_beat; the style unit is added from `styles` by whoever knows the model's style list.
         case harmonyBeatAndStyle = "harmony_beat_style"
+        /// The step's place in its bar (from the pieces' bars: folk tunes with a meter, JSB soprano lines).
+        case beat
 
         /// The units of a richer condition's row that a model of this kind takes (band rows carry them all).
         public func keeps(_ unit: Int) -> Bool {
             switch self {
-            case .soprano, .harmonyBeatAndRhythm: return true
+            case .soprano, .harmonyBeatAndRhythm, .beat: return true
             case .harmony: return unit < 12
             case .harmonyAndBeat, .harmonyBeatAndStyle: return unit < 12 + TrainingCorpus.beatUnits
             }

@@ -19,6 +19,9 @@ public enum Conditioning: String, Sendable, CaseIterable {
     /// learned from the band corpus (metadata `styles` names them in unit order), none when no style is
     /// chosen. Trained with the style left out of some pieces, so the part also plays without one.
     case harmonyBeatAndStyle = "harmony_beat_style"
+    /// The step's place in its bar alone, one-hot over 32 (a melody that knows where the downbeat is, as
+    /// the Lookback RNN's clock tells it); no unit where the meter is unknown.
+    case beat
 
     public static let pianoUnits = 88
     /// Styles a style-conditioned model can tell apart: as many as a program change can pick.
@@ -34,6 +37,7 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .harmonyAndBeat: 12 + Self.beatUnits
         case .harmonyBeatAndRhythm: 12 + Self.beatUnits + 1
         case .harmonyBeatAndStyle: Self.firstStyleUnit + Self.styleUnits
+        case .beat: Self.beatUnits
         }
     }
 
@@ -53,6 +57,8 @@ public enum Conditioning: String, Sendable, CaseIterable {
         case .harmony, .harmonyAndBeat, .harmonyBeatAndRhythm, .harmonyBeatAndStyle:
             // The beat, rhythm and style units do not move with the music.
             return unit < 12 ? ((unit + semitones) % 12 + 12) % 12 : unit
+        case .beat:
+            return unit
         }
     }
 
@@ -60,7 +66,7 @@ public enum Conditioning: String, Sendable, CaseIterable {
     public init?(metadata: [String: String]) throws(WeightsError) {
         guard let text = metadata["condition"], text != "none" else { return nil }
         guard let kind = Conditioning(rawValue: text) else {
-            throw WeightsError("metadata condition = \(text) is not soprano, harmony, harmony_beat, harmony_beat_rhythm or harmony_beat_style")
+            throw WeightsError("metadata condition = \(text) is not soprano, harmony, harmony_beat, harmony_beat_rhythm, harmony_beat_style or beat")
         }
         self = kind
     }
@@ -96,6 +102,8 @@ public enum Conditioning: String, Sendable, CaseIterable {
             if self == .harmonyBeatAndStyle, let style, (0..<Self.styleUnits).contains(style) {
                 input.append(offset + Self.firstStyleUnit + style)
             }
+        case .beat:
+            input.append(offset + min(max(stepInBar, 0), Self.beatUnits - 1))
         }
     }
 }
