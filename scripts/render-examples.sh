@@ -74,12 +74,14 @@ for seed in 1 2; do
   accompany "band-seed$seed" band examples/band-chords.mid "$seed"
 done
 
-# The band in three of its styles (`sideman styles --preset band` lists them all), through `sideman demo`,
-# which writes demo.mid, demo.svg and the WAV (22.05 kHz, to keep the files small).
-for style in 8beat swing bossanova; do
-  dir="$out/band-$style"
-  "$sideman" demo --preset band --style "$style" --sample-rate 22050 --out "$dir" examples/band-chords.mid | grep -v '^no WAV' || true
-  [ -f "$dir/demo.mid" ] || { echo "render-examples: band-$style: no MIDI written" >&2; exit 70; }
+# The band in three of its styles (`sideman styles --preset band` lists them all), and the one-model band
+# (presets/band-transformer.yaml) in the first of them, through `sideman demo`, which writes demo.mid,
+# demo.svg and the WAV (22.05 kHz, to keep the files small).
+for render in band:8beat band:swing band:bossanova band-transformer:8beat; do
+  preset="${render%%:*}" style="${render##*:}"
+  dir="$out/$preset-$style"
+  "$sideman" demo --preset "$preset" --style "$style" --sample-rate 22050 --out "$dir" examples/band-chords.mid | grep -v '^no WAV' || true
+  [ -f "$dir/demo.mid" ] || { echo "render-examples: $preset-$style: no MIDI written" >&2; exit 70; }
   if [ "$have_rsvg" = 1 ]; then
     rsvg-convert --width 1200 --background-color white -o "$dir/demo.png" "$dir/demo.svg"
     echo "wrote $dir/demo.png"

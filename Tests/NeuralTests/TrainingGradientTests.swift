@@ -81,6 +81,8 @@ import Testing
     /// are cut by the window), GELU MLP, two blocks.
     @Test func transformerBlocks() {
         check(Self.transformer(.events, head: .softmax), steps: 7, spread: 0.5)
+        // The attention's strided products on the built-in GEMM too.
+        Gemm.$backend.withValue(.builtIn) { check(Self.transformer(.events, head: .softmax), steps: 7, spread: 0.5) }
     }
 
     @Test func transformerWithDropoutAndAChainHead() {

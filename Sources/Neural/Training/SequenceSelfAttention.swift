@@ -15,13 +15,14 @@ final class SequenceSelfAttention {
     /// [history (memory steps); this chunk] of keys and values, rows time-major like the chunk's.
     let keys: TrainingBuffer, values: TrainingBuffer
     let dKeys: TrainingBuffer, dValues: TrainingBuffer
-    /// Attention weights per row and head, by age (0: the row itself).
+    /// Attention weights per stream and head: [steps × (memory + steps)], a row's weights over the keys of
+    /// its stream's history and chunk (zero outside its window and its piece).
     let probabilities: TrainingBuffer
+    /// dP, then dS, of one stream and head.
+    let probabilityGradient: TrainingBuffer
     let output: TrainingBuffer
     /// [dq; dk; dv] per row, for the qkv projection's backward.
     let dQKV: TrainingBuffer
-    /// dO·v per age for one row and head.
-    let probabilityGradient: TrainingBuffer
     private var qkv: UnsafePointer<Float>? = nil
     private var positions: [Int32] = []
     private var rows = 0
@@ -42,10 +43,11 @@ final class SequenceSelfAttention {
         values = TrainingBuffer(count: extended)
         dKeys = TrainingBuffer(count: extended)
         dValues = TrainingBuffer(count: extended)
-        probabilities = TrainingBuffer(count: maxRows * heads * window)
+        let steps = maxRows / batch
+        probabilities = TrainingBuffer(count: batch * heads * steps * (memory + steps))
+        probabilityGradient = TrainingBuffer(count: steps * (memory + steps))
         output = TrainingBuffer(count: maxRows * width)
         dQKV = TrainingBuffer(count: maxRows * 3 * width)
-        probabilityGradient = TrainingBuffer(count: window)
     }
 
     func resetState() {
@@ -57,82 +59,82 @@ final class SequenceSelfAttention {
     /// Steps row r may look back: within its piece and the window.
     @inline(__always) private func span(_ r: Int) -> Int { min(Int(positions[r]), memory) + 1 }
 
-    /// Row r's key/value row in the extended buffers, `age` steps back.
-    @inline(__always) private func past(_ r: Int, _ age: Int) -> Int { memory * batch + r - age * batch }
-
+    /// One stream and head at a time, as matrix products over the stream's rows: scores S = scale·Q·Kᵀ over
+    /// the stream's history and chunk ([steps × (memory + steps)]), minus ALiBi's distance penalty, softmax
+    /// over each row's window (the rest weighted zero), then O = P·V. A row's keys beyond its window cost a
+    /// little arithmetic; the products run on the GEMM path.
     func forward(_ qkv: UnsafePointer<Float>, positions: [Int32], rows: Int) {
-        let (d, dh, w) = (width, headWidth, window)
+        let (d, dh, B) = (width, headWidth, batch)
         if pendingShift > 0, memory > 0 {
-            keys.base.update(from: keys.base + pendingShift * d, count: memory * batch * d)
-            values.base.update(from: values.base + pendingShift * d, count: memory * batch * d)
+            keys.base.update(from: keys.base + pendingShift * d, count: memory * B * d)
+            values.base.update(from: values.base + pendingShift * d, count: memory * B * d)
         }
         pendingShift = rows
         self.qkv = qkv
         self.positions = positions
         self.rows = rows
         for r in 0..<rows {
-            (keys.base + past(r, 0) * d).update(from: qkv + r * 3 * d + d, count: d)
-            (values.base + past(r, 0) * d).update(from: qkv + r * 3 * d + 2 * d, count: d)
+            (keys.base + (memory * B + r) * d).update(from: qkv + r * 3 * d + d, count: d)
+            (values.base + (memory * B + r) * d).update(from: qkv + r * 3 * d + 2 * d, count: d)
         }
-        for r in 0..<rows {
-            let n = span(r)
+        let steps = rows / B, columns = memory + steps
+        for b in 0..<B {
             for h in 0..<heads {
-                let q = qkv + r * 3 * d + h * dh
-                let p = probabilities.base + (r * heads + h) * w
-                var peak = -Float.infinity
-                for age in 0..<n {
-                    let s = dot(q, keys.base + past(r, age) * d + h * dh, dh) * scale - slopes[h] * Float(age)
-                    p[age] = s
-                    peak = max(peak, s)
+                let p = probabilities.base + (b * heads + h) * steps * columns
+                Gemm.multiply(transB: true, m: steps, n: columns, k: dh, alpha: scale, qkv + b * 3 * d + h * dh, lda: 3 * d * B,
+                              keys.base + b * d + h * dh, ldb: d * B, beta: 0, p, ldc: columns)
+                for t in 0..<steps {
+                    let row = p + t * columns
+                    let last = t + memory, first = last - span(t * B + b) + 1
+                    var peak = -Float.infinity
+                    for j in first...last {
+                        row[j] -= slopes[h] * Float(last - j)
+                        peak = max(peak, row[j])
+                    }
+                    var total: Float = 0
+                    for j in first...last {
+                        row[j] = expf(row[j] - peak)
+                        total += row[j]
+                    }
+                    let norm = 1 / total
+                    for j in 0..<columns { row[j] = j >= first && j <= last ? row[j] * norm : 0 }
                 }
-                var total: Float = 0
-                for age in 0..<n {
-                    p[age] = expf(p[age] - peak)
-                    total += p[age]
-                }
-                let o = output.base + r * d + h * dh
-                o.update(repeating: 0, count: dh)
-                for age in 0..<n {
-                    p[age] /= total
-                    addScaled(p[age], values.base + past(r, age) * d + h * dh, into: o, dh)
-                }
+                Gemm.multiply(m: steps, n: dh, k: columns, p, lda: columns, values.base + b * d + h * dh, ldb: d * B, beta: 0,
+                              output.base + b * d + h * dh, ldc: d * B)
             }
         }
     }
 
     /// From dOutput [rows, width] to dQKV; the history's keys and values take no gradient.
     func backward(_ dOutput: UnsafePointer<Float>) {
-        let (d, dh, w) = (width, headWidth, window)
+        let (d, dh, B) = (width, headWidth, batch)
         let qkv = qkv!
-        dKeys.zero()
-        dValues.zero()
-        for r in 0..<rows {
-            let n = span(r)
-            let dq = dQKV.base + r * 3 * d
-            dq.update(repeating: 0, count: d)
+        let steps = rows / B, columns = memory + steps
+        let dS = probabilityGradient.base
+        for b in 0..<B {
             for h in 0..<heads {
-                let q = qkv + r * 3 * d + h * dh
-                let p = probabilities.base + (r * heads + h) * w
-                let dO = dOutput + r * d + h * dh
-                // dP_a = dO·v_a; dS_a = P_a (dP_a − Σ P dP).
-                var weighted: Float = 0
-                for age in 0..<n {
-                    let g = dot(dO, values.base + past(r, age) * d + h * dh, dh)
-                    weighted += p[age] * g
-                    probabilityGradient[age] = g
+                let p = probabilities.base + (b * heads + h) * steps * columns
+                let dO = dOutput + b * d + h * dh
+                // dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − Σ P dP), scaled; dQ = dS·K; dK = dSᵀ·Q.
+                Gemm.multiply(transA: true, m: columns, n: dh, k: steps, p, lda: columns, dO, ldb: d * B, beta: 0,
+                              dValues.base + b * d + h * dh, ldc: d * B)
+                Gemm.multiply(transB: true, m: steps, n: columns, k: dh, dO, lda: d * B, values.base + b * d + h * dh, ldb: d * B,
+                              beta: 0, dS, ldc: columns)
+                for t in 0..<steps {
+                    let pr = p + t * columns, gr = dS + t * columns
+                    var weighted: Float = 0
+                    for j in 0..<columns { weighted += pr[j] * gr[j] }
+                    for j in 0..<columns { gr[j] = pr[j] * (gr[j] - weighted) * scale }
                 }
-                for age in 0..<n {
-                    let row = past(r, age) * d + h * dh
-                    let dS = p[age] * (probabilityGradient[age] - weighted) * scale
-                    addScaled(dS, keys.base + row, into: dq + h * dh, dh)
-                    addScaled(dS, q, into: dKeys.base + row, dh)
-                    addScaled(p[age], dO, into: dValues.base + row, dh)
-                }
+                Gemm.multiply(m: steps, n: dh, k: columns, dS, lda: columns, keys.base + b * d + h * dh, ldb: d * B, beta: 0,
+                              dQKV.base + b * 3 * d + h * dh, ldc: 3 * d * B)
+                Gemm.multiply(transA: true, m: columns, n: dh, k: steps, dS, lda: columns, qkv + b * 3 * d + h * dh, ldb: 3 * d * B,
+                              beta: 0, dKeys.base + b * d + h * dh, ldc: d * B)
             }
         }
         for r in 0..<rows {
-            (dQKV.base + r * 3 * d + d).update(from: dKeys.base + past(r, 0) * d, count: d)
-            (dQKV.base + r * 3 * d + 2 * d).update(from: dValues.base + past(r, 0) * d, count: d)
+            (dQKV.base + r * 3 * d + d).update(from: dKeys.base + (memory * B + r) * d, count: d)
+            (dQKV.base + r * 3 * d + 2 * d).update(from: dValues.base + (memory * B + r) * d, count: d)
         }
     }
 }
