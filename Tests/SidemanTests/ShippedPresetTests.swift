@@ -86,15 +86,9 @@ struct ShippedPresetTests {
         let bass = try #require(played.spans["bass"])
         let keys = try #require(played.spans["keys"])
         let drums = try #require(played.spans["drums"])
-        let bar = 4 * 480
-        let bars = (chords.map(\.end).max() ?? 0) / bar
-        // The player's chord in each bar, as pitch classes.
-        let harmony = (0..<bars).map { b in Set(chords.filter { $0.start / bar == b }.map { Int($0.pitch) % 12 }) }
-        func inChord(_ notes: [NoteSpan]) -> Double {
-            let placed = notes.filter { $0.start / bar < bars }
-            guard !placed.isEmpty else { return 0 }
-            return Double(placed.filter { harmony[$0.start / bar].contains(Int($0.pitch) % 12) }.count) / Double(placed.count)
-        }
+        let fit = ChordFit(chords: chords)
+        let (bar, bars) = (ChordFit.bar, fit.bars)
+        func inChord(_ notes: [NoteSpan]) -> Double { fit.inChord(notes) }
         #expect(bass.count >= bars && keys.count >= bars, "bass \(bass.count), keys \(keys.count) notes over \(bars) bars")
         print("MEASURE bass \(inChord(bass)) keys \(inChord(keys)) bass notes \(bass.count) keys \(keys.count) drums \(drums.count) bars \(bars)")
         #expect(inChord(bass) >= 0.6, "bass notes in the bar's chord: \(inChord(bass))")
@@ -103,15 +97,8 @@ struct ShippedPresetTests {
         // harmony commits late, with the chord struck on the beat heard. Deciding ahead it played the old
         // root at 10 of 11 changes on this example. And nothing struck and withdrawn: no bass or keys note
         // under 30 ms (25 ticks at the example's 104 bpm).
-        let sixteenth = 120
-        var rootOnDownbeat = 0, downbeats = 0
-        for b in 1..<bars {
-            let t = b * bar
-            guard let root = chords.filter({ abs($0.start - t) < sixteenth / 2 }).map(\.pitch).min() else { continue }
-            downbeats += 1
-            let sounding = bass.filter { $0.start <= t + sixteenth / 2 && $0.end > t + sixteenth / 2 }.map(\.pitch).min()
-            if let sounding, sounding % 12 == root % 12 { rootOnDownbeat += 1 }
-        }
+        let sixteenth = ChordFit.sixteenth
+        let (rootOnDownbeat, downbeats) = fit.rootsOnDownbeats(bass)
         print("MEASURE bass root on \(rootOnDownbeat) of \(downbeats) downbeats")
         #expect(downbeats >= 8 && rootOnDownbeat * 10 >= downbeats * 7, "the bass played the root on \(rootOnDownbeat) of \(downbeats) downbeats")
         for (name, notes) in [("bass", bass), ("keys", keys)] {
@@ -149,21 +136,10 @@ struct ShippedPresetTests {
         let played = try Self.accompany("band-chords.mid", preset: "band-transformer")
         let chords = try #require(played.spans["chords"])
         let bass = try #require(played.spans["bass"]), keys = try #require(played.spans["keys"]), drums = try #require(played.spans["drums"])
-        let bar = 4 * 480, sixteenth = 120
-        let bars = (chords.map(\.end).max() ?? 0) / bar
-        let harmony = (0..<bars).map { b in Set(chords.filter { $0.start / bar == b }.map { Int($0.pitch) % 12 }) }
-        func inChord(_ notes: [NoteSpan]) -> Double {
-            let placed = notes.filter { $0.start / bar < bars }
-            return Double(placed.filter { harmony[$0.start / bar].contains(Int($0.pitch) % 12) }.count) / Double(max(1, placed.count))
-        }
-        var rootOnDownbeat = 0, downbeats = 0
-        for b in 1..<bars {
-            let t = b * bar
-            guard let root = chords.filter({ abs($0.start - t) < sixteenth / 2 }).map(\.pitch).min() else { continue }
-            downbeats += 1
-            let sounding = bass.filter { $0.start <= t + sixteenth / 2 && $0.end > t + sixteenth / 2 }.map(\.pitch).min()
-            if let sounding, sounding % 12 == root % 12 { rootOnDownbeat += 1 }
-        }
+        let fit = ChordFit(chords: chords)
+        let (bar, sixteenth, bars) = (ChordFit.bar, ChordFit.sixteenth, fit.bars)
+        func inChord(_ notes: [NoteSpan]) -> Double { fit.inChord(notes) }
+        let (rootOnDownbeat, downbeats) = fit.rootsOnDownbeats(bass)
         let drumBars = Set(drums.map { $0.start / bar }.filter { $0 < bars })
         print("MEASURE band-transformer bass \(inChord(bass)) keys \(inChord(keys)) root \(rootOnDownbeat)/\(downbeats) "
             + "notes bass \(bass.count) keys \(keys.count) drums \(drums.count) in \(drumBars.count) of \(bars) bars")
@@ -182,6 +158,44 @@ struct ShippedPresetTests {
         let onsetsPerBar = Double(Set(placed.map { ($0.start + sixteenth / 2) / sixteenth }).count) / Double(bars)
         print("MEASURE band-transformer keys mean length \(meanLength) 16ths, onsets per bar \(onsetsPerBar)")
         #expect(meanLength < 7 && onsetsPerBar >= 4 && onsetsPerBar <= 10, "keys: \(meanLength) 16ths long, \(onsetsPerBar) onsets per bar")
+    }
+
+    /// The player's chord in each bar of examples/band-chords.mid (480 ticks per quarter, 4/4), and a band's
+    /// notes measured against it.
+    struct ChordFit {
+        static let bar = 4 * 480, sixteenth = 120
+        let chords: [NoteSpan]
+        let bars: Int
+        /// Pitch classes the player plays in each bar.
+        let harmony: [Set<Int>]
+
+        init(chords: [NoteSpan]) {
+            self.chords = chords
+            let bars = (chords.map(\.end).max() ?? 0) / Self.bar
+            self.bars = bars
+            harmony = (0..<bars).map { b in Set(chords.filter { $0.start / Self.bar == b }.map { Int($0.pitch) % 12 }) }
+        }
+
+        /// The share of notes (starting within the player's bars) in their bar's chord.
+        func inChord(_ notes: [NoteSpan]) -> Double {
+            let placed = notes.filter { $0.start / Self.bar < bars }
+            guard !placed.isEmpty else { return 0 }
+            return Double(placed.filter { harmony[$0.start / Self.bar].contains(Int($0.pitch) % 12) }.count) / Double(placed.count)
+        }
+
+        /// Downbeats after the first where the bass sounds the root of the chord struck on it (its lowest
+        /// note), of the downbeats with a chord struck.
+        func rootsOnDownbeats(_ bass: [NoteSpan]) -> (played: Int, downbeats: Int) {
+            var played = 0, downbeats = 0
+            for b in 1..<bars {
+                let t = b * Self.bar, half = Self.sixteenth / 2
+                guard let root = chords.filter({ abs($0.start - t) < half }).map(\.pitch).min() else { continue }
+                downbeats += 1
+                let sounding = bass.filter { $0.start <= t + half && $0.end > t + half }.map(\.pitch).min()
+                if let sounding, sounding % 12 == root % 12 { played += 1 }
+            }
+            return (played, downbeats)
+        }
     }
 
     /// What the band transformer must keep on examples/band-chords.mid (seed 1), a little under what it
