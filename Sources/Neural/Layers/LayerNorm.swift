@@ -36,7 +36,16 @@ public struct LayerNorm {
     /// y = γ·(x − mean)/√(var + ε) + β over `width` floats; y may be x. Writes only the real width, so a
     /// padded y keeps its zero padding.
     @inline(__always) public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let n = width
+        _ = Self.normalize(x, count: width, gain: gain.base, shift: shift.base, into: y)
+    }
+
+    /// The one layer norm of a vector, for the step and for training's rows: y = γ·x̂ + β with
+    /// x̂ = (x − mean)/√(var + ε); writes x̂ into `normalized` when given (the backward's input) and returns
+    /// 1/√(var + ε).
+    @inline(__always) static func normalize(
+        _ x: UnsafePointer<Float>, count n: Int, gain: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+        into y: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>? = nil
+    ) -> Float {
         var sum: Float = 0
         for i in 0..<n { sum += x[i] }
         let mean = sum / Float(n)
@@ -45,8 +54,13 @@ public struct LayerNorm {
             let d = x[i] - mean
             squares += d * d
         }
-        let scale = 1 / (squares / Float(n) + Self.epsilon).squareRoot()
-        for i in 0..<n { y[i] = (x[i] - mean) * scale * gain[i] + shift[i] }
+        let inverse = 1 / (squares / Float(n) + epsilon).squareRoot()
+        for i in 0..<n {
+            let centred = (x[i] - mean) * inverse
+            normalized?[i] = centred
+            y[i] = centred * gain[i] + shift[i]
+        }
+        return inverse
     }
 }
 
@@ -63,37 +77,7 @@ public struct LayerNorm {
     while i < n { store16(gelu16(load16(p + i)), p + i); i &+= 16 }
 }
 
-/// Scalar GELU (tanh form) and its derivative, for plain reference code and the training tails.
+/// Scalar GELU (tanh form), for plain reference code and the training tails.
 @inline(__always) func gelu(_ x: Float) -> Float {
     0.5 * x * (1 + Foundation.tanh(0.797_884_56 * (x + 0.044_715 * x * x * x)))
-}
-
-/// The dot product of two float runs, 16 lanes at a time with a scalar tail.
-@inline(__always) func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD16<Float>()
-    var i = 0
-    while i &+ 16 <= n {
-        acc = acc.addingProduct(load16(a + i), load16(b + i))
-        i &+= 16
-    }
-    var s = acc.sum()
-    while i < n {
-        s += a[i] * b[i]
-        i &+= 1
-    }
-    return s
-}
-
-/// y[i] += a·x[i] over n floats, 16 lanes at a time with a scalar tail.
-@inline(__always) func addScaled(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
-    let av = SIMD16<Float>(repeating: a)
-    var i = 0
-    while i &+ 16 <= n {
-        store16(load16(y + i).addingProduct(av, load16(x + i)), y + i)
-        i &+= 16
-    }
-    while i < n {
-        y[i] += a * x[i]
-        i &+= 1
-    }
 }

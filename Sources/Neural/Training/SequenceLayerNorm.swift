@@ -25,21 +25,9 @@ final class SequenceLayerNorm {
         self.rows = rows
         let n = width
         for r in 0..<rows {
-            let xr = x + r * n, nr = normalized.base + r * n, yr = output.base + r * n
-            var sum: Float = 0
-            for i in 0..<n { sum += xr[i] }
-            let mean = sum / Float(n)
-            var squares: Float = 0
-            for i in 0..<n {
-                let d = xr[i] - mean
-                squares += d * d
-            }
-            let inverse = 1 / (squares / Float(n) + LayerNorm.epsilon).squareRoot()
-            inverseDeviation[r] = inverse
-            for i in 0..<n {
-                nr[i] = (xr[i] - mean) * inverse
-                yr[i] = nr[i] * gain.value[i] + shift.value[i]
-            }
+            inverseDeviation[r] = LayerNorm.normalize(
+                x + r * n, count: n, gain: gain.value.base, shift: shift.value.base, into: output.base + r * n,
+                normalized: normalized.base + r * n)
         }
     }
 

@@ -47,11 +47,8 @@ enum TrainMath {
     }
 
     /// y[i] += a·x[i]
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let av = SIMD16<Float>(repeating: a)
-        var i = 0
-        while i + 16 <= n { store(load(y + i).addingProduct(av, load(x + i)), y + i); i += 16 }
-        while i < n { y[i] += a * x[i]; i += 1 }
+    @inline(__always) static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        addScaled(a, x, into: y, n)
     }
 
     /// out[j] += Σ_r m[r·n + j] over `rows` rows.
