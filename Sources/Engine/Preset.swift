@@ -196,6 +196,11 @@ public enum PartRole: String, Equatable, Sendable, CaseIterable {
     case chords
     case drums
     case counterMelody = "counter-melody"
+    /// Call and response with a MusicVAE: answers the player's phrase with a variation of it.
+    case variation
+
+    /// The roles that listen while the player plays and answer when the phrase ends.
+    public var answersPhrases: Bool { self == .continuation || self == .variation }
 }
 
 /// Step length of a part's grid.
@@ -248,6 +253,9 @@ public struct PartSettings: Equatable, Sendable {
     /// One bar the part's model is fed before it plays (MIDI notes per 16th step), so a note-set part starts in
     /// a chosen style instead of one drawn at random from everything it learned: a drummer told the groove.
     public var primer: [[UInt8]] = []
+    /// A variation part: how far its answer strays from the player's phrase (0: the phrase as its model
+    /// hears it, 1: a phrase of its own).
+    public var amount = 0.3
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

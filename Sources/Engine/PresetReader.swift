@@ -244,6 +244,10 @@ public enum PresetReader {
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
         p.precision = try f.choice("precision", Precision.self) ?? p.precision
+        if let amount = try f.number("amount", in: 0...1) {
+            guard role == .variation else { throw f.error("amount", "is how far a variation part strays; this is a \(role.rawValue) part") }
+            p.amount = amount
+        }
         if let node = f.take("primer") {
             let problem = "must be one bar of steps, each a list of MIDI notes 0-127 (e.g. [[36, 42], [], [42], []]), 1 to 32 steps"
             guard case .sequence(let steps) = node, (1...32).contains(steps.count) else {

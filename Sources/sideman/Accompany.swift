@@ -219,6 +219,8 @@ struct OfflineSession {
         if let style { loaded.preset.performance.style = style == "none" ? nil : style.lowercased() }
         self.loaded = loaded
         parts = try DaemonSettings.parts(for: loaded)
+        // The engine renders far faster than real time: a variation waits for its decode.
+        for part in parts { part.decodeVariationsInline() }
     }
 
     /// The files the session read, which no output may replace: the preset and its models.

@@ -39,7 +39,7 @@ struct Continue: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let session = try OfflineSession(presetName: preset, seed: seed)
-            let continuations = session.parts.filter { $0.role == .continuation }
+            let continuations = session.parts.filter { $0.role.answersPhrases }
             guard !continuations.isEmpty else {
                 throw Failure(session.loaded.path, "has no continuation part", status: .dataError)
             }

@@ -61,7 +61,7 @@ struct Demo: ParsableCommand {
             // FluidSynth would block on a FIFO named demo.wav, or replace an input.
             try CommandFiles.checkOutput(wav, notOver: inputs)
             var preset = session.loaded.preset
-            let accompanies = session.parts.contains { $0.role != .continuation }
+            let accompanies = session.parts.contains { !$0.role.answersPhrases }
             let played: [TimedMIDIMessage]
             if accompanies {
                 if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }

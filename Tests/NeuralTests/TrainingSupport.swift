@@ -48,8 +48,17 @@ enum TrainingFixtures {
     /// entries, as max |a - n| / (1e-2 + |n|).
     static func worstGradientError(_ model: any TrainableModel, _ chunk: TrainingChunk, training: Bool = false,
                                    samplesPerParameter: Int = 6, eps: Float = 1e-2) -> (error: Double, name: String) {
+        worstGradientError(model, samplesPerParameter: samplesPerParameter, eps: eps) { grad in
+            loss(model, chunk, training: training, seed: 9, grad: grad)
+        }
+    }
+
+    /// `loss(true)` accumulates the analytic gradients (from zero), `loss(false)` only evaluates; both must
+    /// draw the same randomness each time.
+    static func worstGradientError(_ model: any ParameterHolder, samplesPerParameter: Int = 6, eps: Float = 1e-2,
+                                   loss: (Bool) -> Double) -> (error: Double, name: String) {
         model.zeroGradients()
-        _ = loss(model, chunk, training: training, seed: 9, grad: true)
+        _ = loss(true)
         var worst = (0.0, "")
         var rng = TrainingRandom(seed: 5)
         for p in model.parameters {
@@ -58,9 +67,9 @@ enum TrainingFixtures {
                 let analytic = Double(p.grad[i])
                 let keep = p.value[i]
                 p.value[i] = keep + eps
-                let up = loss(model, chunk, training: training, seed: 9, grad: false)
+                let up = loss(false)
                 p.value[i] = keep - eps
-                let down = loss(model, chunk, training: training, seed: 9, grad: false)
+                let down = loss(false)
                 p.value[i] = keep
                 let numeric = (up - down) / Double(2 * eps)
                 let error = Swift.abs(analytic - numeric) / (1e-2 + Swift.abs(numeric))

@@ -43,6 +43,9 @@ public final class Part: @unchecked Sendable {
         guard vocabulary != .ensemble || settings.grid.stepsOfSixteenth == 1 else {
             throw WeightsError("is a band event model, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
         }
+        guard settings.role != .variation else {
+            throw WeightsError("is a \(model.family.rawValue) model; a variation part plays a MusicVAE (sideman train-vae)")
+        }
         guard conditioning == nil || conditioning == .beat || settings.role != .continuation else {
             throw WeightsError("is conditioned on the \(conditioning!.rawValue); a continuation is primed with the player's phrase instead")
         }
@@ -55,6 +58,37 @@ public final class Part: @unchecked Sendable {
         hands = PartHands(settings: settings, vocabulary: vocabulary.played(by: settings.role), port: port, sampleRate: sampleRate, seed: seed)
         reset()
     }
+
+    /// A variation part: its MusicVAE answers the player's phrase with a variation of it (PhraseVariation).
+    public init(settings: PartSettings, variation vae: MusicVAE, port: Int, seed: UInt64, sampleRate: Double = 48000) throws(WeightsError) {
+        guard settings.role == .variation else {
+            throw WeightsError("is a MusicVAE; only a variation part plays one (this is a \(settings.role.rawValue) part)")
+        }
+        guard vae.config.content == .melody else {
+            throw WeightsError("is a MusicVAE of drum grooves; a variation part answers a melody")
+        }
+        guard settings.grid == .sixteenth else {
+            throw WeightsError("is a MusicVAE, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
+        }
+        self.settings = settings
+        self.port = port
+        conditioning = nil
+        styles = []
+        vocabulary = .events
+        let phrase = PhraseVariation(vae: vae, amount: settings.amount, temperature: settings.temperature, seed: seed)
+        brain = PartBrain(settings: settings, vocabulary: .events, model: nil, conditioning: nil, seed: seed, phrase: phrase)
+        hands = PartHands(settings: settings, vocabulary: .events, port: port, sampleRate: sampleRate, seed: seed)
+        reset()
+    }
+
+    /// A variation part's decodes asked for, answers that missed their first downbeat, and the last decode's
+    /// time (zeros for other parts).
+    public var variationFigures: (decodes: Int, lateDownbeats: Int, lastDecode: Duration) {
+        (brain.phrase?.decodes ?? 0, brain.phrase?.lateDownbeats ?? 0, brain.phrase?.lastDecode ?? .zero)
+    }
+
+    /// A variation part decodes on the engine thread (rendering faster than real time); others ignore it.
+    public func decodeVariationsInline() { brain.phrase?.decodesInline = true }
 
     public func use(sampleRate: Double) { hands.humanizer.use(sampleRate: sampleRate) }
 
@@ -71,7 +105,7 @@ public final class Part: @unchecked Sendable {
     public var role: PartRole { settings.role }
     public var channel: MIDIChannel { settings.channel }
     /// True for the parts that follow the player's harmony (they react to an on-step note).
-    public var followsPlayer: Bool { role != .continuation && role != .drums }
+    public var followsPlayer: Bool { !role.answersPhrases && role != .drums }
     public var sounding: PitchSet { hands.sounding }
     /// The part's output on its latest step, and on the one before (what the other parts hear).
     public var output: PitchSet { hands.output }

@@ -12,7 +12,8 @@ import Neural
 final class PartBrain {
     let settings: PartSettings
     let vocabulary: PartVocabulary
-    let model: any StreamingModel
+    /// The step model (nil for a variation part, whose phrase plays the MusicVAE's answer).
+    let model: (any StreamingModel)?
     /// The model as a Lookback RNN (read once: no casts on the step path), whose bars follow the meter.
     let lookback: LookbackRNN?
     /// True from a reset until the first step: that step sets the Lookback bar from the grid.
@@ -48,19 +49,26 @@ final class PartBrain {
     /// band's other parts; nil for a part with a model of its own.
     let band: BandDecoder?
 
-    init(settings: PartSettings, vocabulary: PartVocabulary, model: any StreamingModel, conditioning: Conditioning?, seed: UInt64,
-         band: BandDecoder? = nil) {
+    let phrase: PhraseVariation?
+    /// The model's outputs (the logits `raw` and `biased` hold).
+    let outputs: Int
+
+    init(settings: PartSettings, vocabulary: PartVocabulary, model: (any StreamingModel)?, conditioning: Conditioning?, seed: UInt64,
+         band: BandDecoder? = nil, phrase: PhraseVariation? = nil) {
+        precondition((model == nil) == (phrase != nil), "a part plays a step model or a phrase variation")
         self.settings = settings
         self.vocabulary = vocabulary
         self.model = model
         self.band = band
+        self.phrase = phrase
         band?.seat(settings)
         self.conditioning = conditioning
         conditionOffset = vocabulary.baseInputSize
         lookback = model as? LookbackRNN
-        let n = model.outputSize
+        let n = model?.outputSize ?? phrase!.classes
+        outputs = n
         sampler = Sampler(count: n)
-        chain = model.chain
+        chain = model?.chain
         raw = .allocate(capacity: n)
         raw.initialize(repeating: 0, count: n)
         biased = .allocate(capacity: n)
@@ -86,7 +94,13 @@ final class PartBrain {
             lastChoice = FeatureList()
             return
         }
-        model.reset()
+        if let phrase {
+            phrase.reset()
+            input = FeatureList(oneHot: 0)
+            lastChoice = input
+            return
+        }
+        model!.reset()
         barPending = true
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
         // The primer bar, fed as if the part had played it (its beat positions included): the model
@@ -98,7 +112,7 @@ final class PartBrain {
                 context.stepInBar = k
                 context.conditionUnits(conditioning, style: styleUnit(primerStyle), offset: conditionOffset, into: &input)
             }
-            model.step(input)
+            model!.step(input)
             input = FeatureList()
             for pitch in frame {
                 let unit = Int(pitch) - PartVocabulary.lowestPianoNote
@@ -116,6 +130,13 @@ final class PartBrain {
         voicesBeforeStep = stepVoices
         // A band model's share is decoded when the part chooses (it needs the step's temperature and fill).
         guard band == nil else { return }
+        if let phrase {
+            // The planned event as certain logits: the part's range, density and hands apply as to any line.
+            let event = phrase.advance(step: context.step)
+            raw.update(repeating: -30, count: outputs)
+            raw[event] = 0
+            return
+        }
         if barPending {
             barPending = false
             // The Lookback features look back by the player's bars, and its step clock counts from their
@@ -131,9 +152,9 @@ final class PartBrain {
         if let conditioning {
             var stepInput = input
             context.conditionUnits(conditioning, style: styleUnit(context.style), offset: conditionOffset, into: &stepInput)
-            return model.step(stepInput)
+            return model!.step(stepInput)
         }
-        return vocabulary == .events ? model.step(event: Int(input.indices[0])) : model.step(input)
+        return vocabulary == .events ? model!.step(event: Int(input.indices[0])) : model!.step(input)
     }
 
     /// The model's unit for the bank's style `number`, nil for none or one it did not learn.
@@ -144,6 +165,7 @@ final class PartBrain {
 
     /// The player's event becomes the next input (a listening continuation, primed with the phrase).
     func listen(_ playerEvent: Int) {
+        phrase?.hear(playerEvent)
         input = FeatureList(oneHot: playerEvent)
         lastChoice = input
     }
@@ -212,7 +234,7 @@ final class PartBrain {
 
     /// The kept logits plus the context's pull toward the chord, key and band (and a drum fill's colour).
     private func bias(context: PartContext, fill: DrumSection, sounding: PitchSet) {
-        let n = model.outputSize
+        let n = outputs
         context.classWeights(for: role, into: classWeights)
         switch vocabulary {
         case .events:
@@ -234,7 +256,7 @@ final class PartBrain {
         case .ensemble:
             break
         case .noteSets, .onsetHold:
-            let units = model.headUnits
+            let units = model!.headUnits
             // Voices under the player's melody stay under it: a crossing above the soprano is rare in the
             // chorales and sounds like a wrong note against a player who leads.
             let ceiling = role == .voices ? Int(context.melodyNote ?? 127) : 127
@@ -253,7 +275,7 @@ final class PartBrain {
     /// within it), new notes thinned by `keep`, each pitch once (onset and hold frames: `onsetHoldFrame`).
     private func drawNoteSet(temperature t: Float, keep: Double, low: Int, high: Int, sounding: PitchSet) -> FeatureList {
         let drawn: FeatureList
-        switch model.head {
+        switch model!.head {
         case .nadeChain: drawn = chain!.sample(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
         case .pitchChain: drawn = sampler.sampleChain(biased, temperature: t, topP: Float(settings.topP), rng: &rng)
         case .softmax, .multiHot: drawn = sampler.sampleSet(biased, temperature: t, rng: &rng)

@@ -70,7 +70,7 @@ public struct PartContext: Equatable, Sendable {
             var w: Float = 0
             let inKey = keyClasses == 0 || keyClasses & bit != 0
             switch role {
-            case .continuation:
+            case .continuation, .variation:
                 if !inKey { w -= 0.5 }
             case .voice, .voices, .counterMelody:
                 if chordClasses & bit != 0 { w += 1 }

@@ -26,13 +26,22 @@ public enum PartLoader {
             }
             do throws(WeightsError) {
                 let set = try SafeTensors.read(path: path)
-                let layout = try FrameLayout(metadata: set.metadata)
                 let seed = loaded.preset.performance.seed &+ UInt64(k)
+                let port = loaded.preset.ports.outputs == .perPart ? k : 0
+                if MusicVAEConfig.describes(set.metadata) {
+                    // A MusicVAE learned bars of 16 steps: its phrases start on the player's downbeats.
+                    let meter = loaded.preset.transport.meter
+                    guard meter.stepsPerBar == Phrases.stepsPerBar else {
+                        throw WeightsError("is a MusicVAE of \(Phrases.stepsPerBar)-step bars; transport.meter is \(meter.beats)/\(meter.beatUnit)")
+                    }
+                    parts.append(try Part(settings: settings, variation: try MusicVAE(set), port: port, seed: seed))
+                    continue
+                }
+                let layout = try FrameLayout(metadata: set.metadata)
                 let conditioning = try Conditioning(metadata: set.metadata)
                 let shared = layout == .ensemble ? bands[path] : nil
                 let model: any StreamingModel
                 if let shared { model = shared.model } else { model = try makeModel(from: set, precision: settings.precision) }
-                let port = loaded.preset.ports.outputs == .perPart ? k : 0
                 let band = layout == .ensemble ? shared ?? BandDecoder(model: model, conditioning: conditioning, seed: seed) : nil
                 if let band { bands[path] = band }
                 parts.append(try Part(

@@ -54,7 +54,7 @@ extension MusicalEngine {
             mode = newMode
             if !mode.answers, answer.stepsLeft > 0 { stopContinuation(at: earliest, output: &output) }
             if !mode.accompanies {
-                for part in parts where part.role != .continuation { part.silence(at: earliest, out: &output) }
+                for part in parts where !part.role.answersPhrases { part.silence(at: earliest, out: &output) }
             }
         case .panic:
             answer.stepsLeft = 0
@@ -99,7 +99,7 @@ extension MusicalEngine {
     // MARK: - Continuation
 
     private mutating func primeContinuation() {
-        for (i, part) in parts.enumerated() where part.role == .continuation {
+        for (i, part) in parts.enumerated() where part.role.answersPhrases {
             part.reset()
             answer.listening[i] = true
         }
@@ -107,13 +107,13 @@ extension MusicalEngine {
     }
 
     mutating func startContinuation() {
-        guard mode.answers, parts.contains(where: { $0.role == .continuation }) else { return }
+        guard mode.answers, parts.contains(where: { $0.role.answersPhrases }) else { return }
         answer.stepsLeft = preset.performance.continuationBars * preset.transport.meter.stepsPerBar
     }
 
     private mutating func stopContinuation(at frame: UInt64, output: inout [ScheduledMessage]) {
         answer.stepsLeft = 0
-        for part in parts where part.role == .continuation { part.silence(at: frame, out: &output) }
+        for part in parts where part.role.answersPhrases { part.silence(at: frame, out: &output) }
     }
 }
 

@@ -141,11 +141,11 @@ extension MusicalEngine {
         let stepFeel = feel(at: step)
         // After an ending's landing the band lets it ring: nothing new until it stops.
         let ringing = step > directions.endingAt
-        for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) && !(ringing && part.role != .continuation) {
+        for (i, part) in parts.enumerated().prefix(16) where lane.includes(part) && !(ringing && !part.role.answersPhrases) {
             let grid = Int64(part.settings.grid.stepsOfSixteenth)
             guard step % grid == 0 else { continue }
             let playing: Bool
-            if part.role == .continuation {
+            if part.role.answersPhrases {
                 playing = answer.stepsLeft > 0 && mode.answers && !part.muted
                 if answer.listening[i] { part.listen(answer.playerEvent(at: step - grid, heardBy: session.listener)) }
             } else {

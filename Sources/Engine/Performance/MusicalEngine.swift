@@ -134,7 +134,7 @@ public struct MusicalEngine: PerformanceEngine {
         session.transport.start(at: frame)
         session.schedule.start(at: session.transport.upcomingStep)
         // The band comes in fresh, as at the top of a song.
-        for part in parts where part.role != .continuation { part.reset() }
+        for part in parts where !part.role.answersPhrases { part.reset() }
         harmonicLoop.reset()
         expectedChord = nil
         // A fill or an ending asked for before the band stopped belongs to that song.
@@ -166,7 +166,7 @@ public struct MusicalEngine: PerformanceEngine {
         var kept = Set<ObjectIdentifier>()
         for (k, part) in parts.enumerated() {
             // A continuation is always restarted: its answer belongs to the old engine's phrase.
-            if part.role != .continuation,
+            if !part.role.answersPhrases,
                 let same = old.parts.first(where: { $0.settings == part.settings && !kept.contains(ObjectIdentifier($0)) })
             {
                 parts[k] = same

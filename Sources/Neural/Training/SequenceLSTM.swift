@@ -28,17 +28,20 @@ public final class SequenceLSTMLayer {
     private var sparse: SparseRows? = nil
     private var resets: [Bool] = []
 
-    public init(layer k: Int, inputs: Int, hidden: Int, sparseInput: Bool, batch: Int, maxSteps: Int) {
+    /// `prefix` and `suffix` wrap nn.LSTM's tensor names (`encoder.` … `_reverse` for a bidirectional encoder's
+    /// second direction, as PyTorch names it inside a module).
+    public init(layer k: Int, inputs: Int, hidden: Int, sparseInput: Bool, batch: Int, maxSteps: Int, prefix: String = "",
+                suffix: String = "") {
         self.inputs = inputs
         self.hidden = hidden
         self.sparseInput = sparseInput
         self.batch = batch
         maxRows = batch * maxSteps
         let g = 4 * hidden
-        weightIH = Parameter(TensorName.lstmWeightIH(k), shape: [g, inputs], transposed: sparseInput)
-        weightHH = Parameter(TensorName.lstmWeightHH(k), shape: [g, hidden])
-        biasIH = Parameter(TensorName.lstmBiasIH(k), shape: [g])
-        biasHH = Parameter(TensorName.lstmBiasHH(k), shape: [g])
+        weightIH = Parameter(prefix + TensorName.lstmWeightIH(k) + suffix, shape: [g, inputs], transposed: sparseInput)
+        weightHH = Parameter(prefix + TensorName.lstmWeightHH(k) + suffix, shape: [g, hidden])
+        biasIH = Parameter(prefix + TensorName.lstmBiasIH(k) + suffix, shape: [g])
+        biasHH = Parameter(prefix + TensorName.lstmBiasHH(k) + suffix, shape: [g])
         gates = TrainingBuffer(count: maxRows * g)
         dGates = TrainingBuffer(count: maxRows * g)
         hPrev = TrainingBuffer(count: maxRows * hidden)

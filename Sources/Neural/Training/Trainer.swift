@@ -48,6 +48,19 @@ public struct EpochResult: Sendable, Equatable {
     public var trainNLL: Double
     public var validNLL: Double
     public var improved: Bool
+
+    /// A run's epochs as a checkpoint's `history` metadata, and back.
+    static func text(_ history: [EpochResult]) -> String {
+        history.map { "\($0.epoch):\($0.trainNLL):\($0.validNLL):\($0.improved ? 1 : 0)" }.joined(separator: ",")
+    }
+
+    static func history(_ text: String) -> [EpochResult] {
+        text.split(separator: ",").compactMap { item in
+            let f = item.split(separator: ":")
+            guard f.count == 4, let e = Int(f[0]), let t = Double(f[1]), let v = Double(f[2]) else { return nil }
+            return EpochResult(epoch: e, trainNLL: t, validNLL: v, improved: f[3] == "1")
+        }
+    }
 }
 
 /// The training loop: shuffled, transposed pieces in streams, truncated BPTT chunks, Adam with global-norm
@@ -195,7 +208,7 @@ public final class Trainer {
         set.metadata["epoch"] = "\(epoch)"
         set.metadata["best_valid_nll"] = "\(bestValidNLL)"
         set.metadata["epochs_since_best"] = "\(epochsSinceBest)"
-        set.metadata["history"] = history.map { "\($0.epoch):\($0.trainNLL):\($0.validNLL):\($0.improved ? 1 : 0)" }.joined(separator: ",")
+        set.metadata["history"] = EpochResult.text(history)
         return set
     }
 
@@ -215,10 +228,6 @@ public final class Trainer {
         var bestSet = WeightSet(metadata: model.configuration.metadata)
         for (name, t) in set.tensors where name.hasPrefix("best.") { bestSet.tensors[String(name.dropFirst(5))] = t }
         best = bestSet.tensors.isEmpty ? model.weights() : bestSet
-        history = (set.metadata["history"] ?? "").split(separator: ",").compactMap { item in
-            let f = item.split(separator: ":")
-            guard f.count == 4, let e = Int(f[0]), let t = Double(f[1]), let v = Double(f[2]) else { return nil }
-            return EpochResult(epoch: e, trainNLL: t, validNLL: v, improved: f[3] == "1")
-        }
+        history = EpochResult.history(set.metadata["history"] ?? "")
     }
 }

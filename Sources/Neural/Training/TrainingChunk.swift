@@ -24,9 +24,8 @@ public struct TrainingChunk: Sendable {
 
 /// What every trainable family provides to the trainer: parameters under their saved names, a forward over a
 /// chunk that leaves logits, a backward from dLogits, and state carried between chunks.
-public protocol TrainableModel: AnyObject {
+public protocol TrainableModel: ParameterHolder {
     var configuration: TrainingModelConfig { get }
-    var parameters: [Parameter] { get }
     /// Forward over the chunk; returns the logits [rows × outputs]. Dropout is active only when training.
     func forward(_ chunk: TrainingChunk, training: Bool, rng: inout TrainingRandom) -> UnsafeMutablePointer<Float>
     /// Backward from dLogits (consumed); accumulates every parameter's gradient.
@@ -37,10 +36,16 @@ public protocol TrainableModel: AnyObject {
     var chain: NADEChainHead? { get }
 }
 
-extension TrainableModel {
+/// A trainable network's tensors under their saved names, and the metadata saved with them.
+public protocol ParameterHolder: AnyObject {
+    var parameters: [Parameter] { get }
+    var metadata: [String: String] { get }
+}
+
+extension ParameterHolder {
     /// The parameters and configuration as a weight set the streaming families load.
     public func weights() -> WeightSet {
-        var set = WeightSet(metadata: configuration.metadata)
+        var set = WeightSet(metadata: metadata)
         for p in parameters { set.tensors[p.name] = Tensor(shape: p.shape, values: p.saved) }
         return set
     }
@@ -59,6 +64,10 @@ extension TrainableModel {
     }
 
     public func zeroGradients() { for p in parameters { p.grad.zero() } }
+}
+
+extension TrainableModel {
+    public var metadata: [String: String] { configuration.metadata }
 
     /// The head's summed NLL over a chunk's logits, with dLoss/dlogits into `grad` (may be the logits) when
     /// given: the NADE chain through its weights (accumulating their gradients), the other heads directly.

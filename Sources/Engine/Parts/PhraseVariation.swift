@@ -1,0 +1,214 @@
+import Foundation
+import Music
+import Neural
+import Synchronization
+
+/// A variation part's memory of the player's phrase and its answer: a MusicVAE's variation of the player's
+/// last bars, decoded on a thread of its own while the player is still silent, and played from the first
+/// downbeat of the answer.
+///
+/// The engine thread hears the player's event of every step. When the player falls silent (their note
+/// stops), the bars ending with the bar of that silence are handed to the decoder thread; a later note
+/// makes that plan stale and the next silence asks again. A phrase ends only after `phrase_end_beats` of
+/// silence, so the decode (tens of milliseconds) has those beats, and the wait to the downbeat, to finish:
+/// the engine never waits for it. Should it not be ready by the answer's first downbeat, the part rests to
+/// the next one (`lateDownbeats` counts these).
+final class PhraseVariation: @unchecked Sendable {
+    // @unchecked: the engine-thread fields are used by that thread only; `Decoder`'s buffers change hands
+    // through its atomic state.
+    let steps: Int
+    let stepsPerBar = Phrases.stepsPerBar
+    private let decoder: Decoder
+    /// The player's events by step, as a ring of `steps` (NO_EVENT where unheard).
+    private var heard: [Int]
+    private var lastHeardStep: Int64 = .min
+    private var lastNoteStep: Int64 = .min
+    private var pendingEvent: Int? = nil
+    /// The player struck since the plan asked for; the phrase to vary ends at `askEnd`.
+    private var stale = true
+    private var askEnd: Int64 = .min
+    /// The answer: the decoded phrase and the downbeat it starts on (nil: not placed yet).
+    private var plan: [Int]
+    private var planReady = false
+    private var anchor: Int64? = nil
+    private(set) var lateDownbeats = 0
+    private(set) var decodes = 0
+    /// Decode on the engine thread, at once: for rendering faster than real time (offline commands, tests),
+    /// where the decoder thread's milliseconds would be many simulated steps.
+    var decodesInline = false
+
+    init(vae: MusicVAE, amount: Double, temperature: Double, seed: UInt64) {
+        steps = vae.config.steps
+        heard = Array(repeating: 0, count: steps)
+        plan = Array(repeating: 0, count: steps)
+        decoder = Decoder(vae: vae, amount: Float(amount), temperature: Float(temperature), seed: seed)
+    }
+
+    deinit { decoder.stop() }
+
+    var classes: Int { decoder.vae.config.classes }
+    /// How long the last variation took to decode (encode, move, decode the bars).
+    var lastDecode: Duration { decoder.lastDecode }
+
+    /// Forget the phrase (a new one starts; the preset or clock changed).
+    func reset() {
+        for i in heard.indices { heard[i] = 0 }
+        lastHeardStep = .min
+        lastNoteStep = .min
+        pendingEvent = nil
+        stale = true
+        askEnd = .min
+        planReady = false
+        anchor = nil
+    }
+
+    /// The player's event of the step before the one the part advances to next.
+    func hear(_ event: Int) { pendingEvent = event }
+
+    /// The class the part plays on `step`: while listening (an event was heard for this step) nothing;
+    /// when answering, the plan's event once its downbeat has come (NO_EVENT before it).
+    func advance(step: Int64) -> Int {
+        collectDecoded()
+        if let event = pendingEvent {
+            pendingEvent = nil
+            remember(event, at: step - 1)
+            anchor = nil
+            return 0
+        }
+        if stale { ask(endingAt: barEnd(after: lastHeardStep)) }
+        if anchor == nil { anchor = downbeat(atOrAfter: step) }
+        guard let start = anchor, step >= start else { return 0 }
+        guard planReady else {
+            // Not decoded in time: rest to the next downbeat.
+            if step == start { lateDownbeats += 1 }
+            anchor = downbeat(atOrAfter: step + 1)
+            return 0
+        }
+        let k = Int(step - start)
+        if k < steps { return plan[k] }
+        // Past the varied bars: the last note ends and the part rests.
+        return k == steps && plan.contains(where: { $0 >= EventVocabulary.firstPitchIndex }) ? 1 : 0
+    }
+
+    private func remember(_ event: Int, at step: Int64) {
+        if lastHeardStep != .min, step > lastHeardStep + 1 {
+            // Steps not heard (the part was muted) are rests.
+            var s = lastHeardStep + 1
+            while s < step && s <= lastHeardStep + Int64(steps) { heard[slot(s)] = 0; s += 1 }
+        }
+        heard[slot(step)] = event
+        lastHeardStep = step
+        if event >= EventVocabulary.firstPitchIndex {
+            lastNoteStep = step
+            stale = true
+            planReady = false
+        } else if event == 1, stale, lastNoteStep != .min {
+            // The player's note stopped: vary the bars through this one, while the silence lasts.
+            ask(endingAt: barEnd(after: step))
+        }
+    }
+
+    /// Hands the phrase of `steps` steps ending at `end` (exclusive) to the decoder, when it is free.
+    private func ask(endingAt end: Int64) {
+        guard decoder.isIdle else { return }
+        let start = end - Int64(steps)
+        decoder.request(inline: decodesInline) { buffer in
+            for k in 0..<steps {
+                let s = start + Int64(k)
+                buffer[k] = s <= lastHeardStep && s > lastHeardStep - Int64(steps) && s >= 0 ? heard[slot(s)] : 0
+            }
+        }
+        askEnd = end
+        stale = false
+        planReady = false
+        decodes += 1
+    }
+
+    private func collectDecoded() {
+        guard decoder.collect(into: &plan) else { return }
+        // A plan for a phrase the player has since played on is stale: ask again at the next silence.
+        planReady = !stale
+    }
+
+    private func slot(_ step: Int64) -> Int { Int(((step % Int64(steps)) + Int64(steps)) % Int64(steps)) }
+
+    private func barEnd(after step: Int64) -> Int64 {
+        let bar = Int64(stepsPerBar)
+        let s = max(step, 0)
+        return (s / bar + 1) * bar
+    }
+
+    private func downbeat(atOrAfter step: Int64) -> Int64 {
+        let bar = Int64(stepsPerBar)
+        let s = max(step, 0)
+        return (s + bar - 1) / bar * bar
+    }
+
+    /// The decoding thread: waits for a phrase, varies it, leaves the answer.
+    final class Decoder: @unchecked Sendable {
+        // @unchecked: `phrase` and `answer` belong to whoever the state says: the engine thread while idle or
+        // done, the decoding thread while asked.
+        let vae: MusicVAE
+        let amount: Float, temperature: Float
+        private var rng: SeededRandom
+        private let state = Atomic<Int>(Decoder.idle)
+        private let wake = DispatchSemaphore(value: 0)
+        private let stopping = Atomic<Bool>(false)
+        private var phrase: [Int]
+        private var answer: [Int]
+        static let idle = 0, asked = 1, done = 2
+
+        init(vae: MusicVAE, amount: Float, temperature: Float, seed: UInt64) {
+            self.vae = vae
+            self.amount = amount
+            self.temperature = temperature
+            rng = SeededRandom(seed: seed)
+            phrase = Array(repeating: 0, count: vae.config.steps)
+            answer = Array(repeating: 0, count: vae.config.steps)
+            let thread = Thread { [self] in run() }
+            thread.name = "sideman-variation"
+            thread.start()
+        }
+
+        var isIdle: Bool { state.load(ordering: .acquiring) == Self.idle }
+
+        func request(inline: Bool, _ fill: (inout [Int]) -> Void) {
+            fill(&phrase)
+            state.store(Self.asked, ordering: .releasing)
+            if inline { decode() } else { wake.signal() }
+        }
+
+        /// Copies a finished answer out (and frees the decoder); false while none is finished.
+        func collect(into out: inout [Int]) -> Bool {
+            guard state.load(ordering: .acquiring) == Self.done else { return false }
+            for k in out.indices { out[k] = answer[k] }
+            state.store(Self.idle, ordering: .releasing)
+            return true
+        }
+
+        func stop() {
+            stopping.store(true, ordering: .releasing)
+            wake.signal()
+        }
+
+        private func run() {
+            while true {
+                wake.wait()
+                if stopping.load(ordering: .acquiring) { return }
+                guard state.load(ordering: .acquiring) == Self.asked else { continue }
+                decode()
+            }
+        }
+
+        private func decode() {
+            let started = ContinuousClock.now
+            let varied = vae.vary(phrase, amount: amount, temperature: temperature, rng: &rng)
+            for k in answer.indices { answer[k] = varied[k] }
+            lastDecode = ContinuousClock.now - started
+            state.store(Self.done, ordering: .releasing)
+        }
+
+        /// How long the last decode took (read once it is collected).
+        private(set) var lastDecode = Duration.zero
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A trained MusicVAE for playing: a phrase's place in the latent space, and phrases decoded from places
+/// (a variation: part of the way toward a random place; an interpolation: the way between two phrases).
+/// Buffers are sized at load; decoding a phrase allocates only its result.
+public final class MusicVAE {
+    public let config: MusicVAEConfig
+    let network: TrainableMusicVAE
+    let sampler: Sampler
+
+    public init(_ set: WeightSet) throws(WeightsError) {
+        config = try MusicVAEConfig(metadata: set.metadata)
+        network = TrainableMusicVAE(config, batch: 1, seed: 0)
+        try network.load(set)
+        sampler = Sampler(count: config.classes)
+    }
+
+    public convenience init(path: String) throws(WeightsError) {
+        try self.init(SafeTensors.read(path: path))
+    }
+
+    /// μ and σ of the phrase's posterior (`config.steps` classes).
+    public func posterior(of phrase: [Int]) -> (mu: [Float], sigma: [Float]) {
+        network.posterior(of: [phrase])[0]
+    }
+
+    /// The phrase decoded from `z`: each step drawn at `temperature` (0: the most likely class).
+    public func decode(_ z: [Float], temperature: Float, rng: inout SeededRandom) -> [Int] {
+        network.decode([z]) { _, logits in sampler.sampleEvent(logits, temperature: temperature, topP: 1, rng: &rng) }[0]
+    }
+
+    /// A variation of `phrase`: its posterior mean moved `amount` of the way (along the sphere) toward a
+    /// random point of the prior; 0 plays the phrase back as the model hears it, 1 is a phrase of its own.
+    public func vary(_ phrase: [Int], amount: Float, temperature: Float, rng: inout SeededRandom) -> [Int] {
+        let mu = posterior(of: phrase).mu
+        let elsewhere = (0..<config.latent).map { _ in rng.normal() }
+        return decode(Self.slerp(mu, elsewhere, amount), temperature: temperature, rng: &rng)
+    }
+
+    /// Spherical interpolation, as MusicVAE moves between latents (a straight line would pass near the
+    /// origin, where the prior puts little mass); falls back to a straight line between parallel vectors.
+    public static func slerp(_ a: [Float], _ b: [Float], _ t: Float) -> [Float] {
+        let na = a.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let nb = b.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let cosine = na > 0 && nb > 0 ? zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } / (na * nb) : 1
+        let omega = Foundation.acos(max(-1, min(1, cosine)))
+        let s = Foundation.sin(omega)
+        guard s > 1e-6 else { return zip(a, b).map { $0 + t * ($1 - $0) } }
+        let (wa, wb) = (Foundation.sin((1 - Double(t)) * omega) / s, Foundation.sin(Double(t) * omega) / s)
+        return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Live
+import MIDI
+import Music
+import Neural
+
+/// A MIDI file as a MusicVAE reads it (one track's notes on 16th steps, as melody events or drum
+/// combinations, cut into phrases of the model's bars), and phrases written back as a MIDI file.
+struct PhraseFile {
+    let song: OfflineSong
+    let content: MusicVAEConfig.Content
+    let track: Int
+    /// The track's classes from the file's first step, through its last note.
+    let line: [Int]
+    /// The notes' channel and mean velocity, for writing phrases back in the same voice.
+    let channel: MIDIChannel
+    let velocity: UInt8
+
+    /// `track`: the file's track to read (default: its first with notes off channel 10 for a melody, its
+    /// first with notes on channel 10 for drums).
+    init(path: String, content: MusicVAEConfig.Content, track: Int?) throws {
+        let song = try OfflineSong(path: path, playerTrack: track)
+        self.song = song
+        self.content = content
+        guard case .ticksPerQuarter(let tpq) = song.file.division else { preconditionFailure("OfflineSong refuses SMPTE files") }
+        let quantizer = StepQuantizer(ticksPerQuarter: Int(tpq))
+        let wanted: (NoteSpan) -> Bool = { content == .drums ? $0.channel == 9 : $0.channel != 9 }
+        let chosen = track ?? song.file.tracks.indices.first { song.file.tracks[$0].noteSpans().contains(where: wanted) }
+        guard let chosen else {
+            throw Failure(path, content == .drums ? "has no drum notes (channel 10); name the track with --track"
+                                                  : "has no notes off channel 10 to read as a melody", status: .dataError)
+        }
+        let spans = song.file.tracks[chosen].noteSpans().filter { track != nil || wanted($0) }
+        guard !spans.isEmpty else { throw Failure(path, "track \(chosen) has no notes", status: .dataError) }
+        self.track = chosen
+        channel = spans[0].channel
+        velocity = UInt8(spans.reduce(0) { $0 + Int($1.velocity) } / spans.count)
+        switch content {
+        case .melody:
+            line = EventVocabulary.indices(quantizer.melody(spans, keepLowest: false, stepsPerBar: Phrases.stepsPerBar))
+        case .drums:
+            let steps = (spans.map { quantizer.step($0.start) }.max() ?? 0) + 1
+            line = quantizer.onsetFrames(spans, steps: steps).frames.map { DrumClasses.combination(of: $0.map(Int.init)) }
+        }
+    }
+
+    /// The line cut into phrases of `steps` steps from the file's first bar (the last one filled with rests).
+    func phrases(of steps: Int) -> [[Int]] {
+        stride(from: 0, to: max(line.count, 1), by: steps).map { start in
+            (start..<(start + steps)).map { $0 < line.count ? line[$0] : 0 }
+        }
+    }
+
+    /// Phrases one after another as a MIDI file: the input's tempo and meter, one track in its voice.
+    static func write(
+        _ phrases: [[Int]], content: MusicVAEConfig.Content, like input: PhraseFile, name: String, to path: String, notOver inputs: [String]
+    ) throws {
+        let tpq = 480
+        let ticksPerStep = tpq / 4
+        let conductor = MIDITrack(events: [
+            SMFEvent(tick: 0, .tempo(microsecondsPerQuarter: UInt32((60_000_000 / input.song.bpm).rounded()))),
+            SMFEvent(tick: 0, .timeSignature(numerator: 4, denominatorPower: 2, clocksPerClick: 24, thirtySecondsPerQuarter: 8)),
+        ])
+        var notes: [(on: Int, off: Int, pitch: UInt8)] = []
+        let line = phrases.flatMap { $0 }
+        switch content {
+        case .melody:
+            var open: (step: Int, pitch: UInt8)? = nil
+            for (s, k) in line.enumerated() {
+                guard let event = EventVocabulary.event(at: k) else { continue }
+                switch event {
+                case .noEvent: continue
+                case .noteOff:
+                    if let o = open { notes.append((o.step, s, o.pitch)) }
+                    open = nil
+                case .noteOn(let p):
+                    if let o = open { notes.append((o.step, s, o.pitch)) }
+                    open = (s, p)
+                }
+            }
+            if let o = open { notes.append((o.step, line.count, o.pitch)) }
+        case .drums:
+            for (s, k) in line.enumerated() {
+                for p in DrumClasses.notes(of: k) { notes.append((s, s + 1, p)) }
+            }
+        }
+        var events: [SMFEvent] = [SMFEvent(tick: 0, .text(.trackName, Array(name.utf8)))]
+        for n in notes {
+            events.append(SMFEvent(tick: n.on * ticksPerStep, .noteOn(channel: input.channel, note: n.pitch, velocity: input.velocity)))
+            // Drums ring as they ring: a hit's note-off comes half a step later.
+            let off = content == .drums ? n.on * ticksPerStep + ticksPerStep / 2 : n.off * ticksPerStep
+            events.append(SMFEvent(tick: off, .noteOff(channel: input.channel, note: n.pitch, velocity: 0)))
+        }
+        // Offs before ons at the same tick: a note repeated at once is released, then struck.
+        events.sort { ($0.tick, $0.message.map(Self.isOff) ?? false ? 0 : 1) < ($1.tick, $1.message.map(Self.isOff) ?? false ? 0 : 1) }
+        let file = MIDIFile(format: .simultaneousTracks, division: .ticksPerQuarter(UInt16(tpq)), tracks: [conductor, MIDITrack(events: events)])
+        try CommandFiles.write(MIDIFileWriter.write(file), to: path, notOver: inputs)
+    }
+
+    private static func isOff(_ m: MIDIMessage) -> Bool {
+        if case .noteOff = m { return true }
+        return false
+    }
+}
