@@ -8,7 +8,7 @@ public enum DrumClasses {
     public static let combinations = 1 << count
     public static let names = ["kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride"]
     /// The GM note each class plays back as.
-    public static let notes: [UInt8] = [36, 38, 42, 46, 45, 48, 50, 49, 51]
+    public static let notes: [UInt8] = [36, 38, 42, 46, 43, 47, 50, 49, 51]
 
     /// The class of a GM percussion note, nil for one no groove here keeps time with (whistles, cuíca).
     public static func drumClass(of note: Int) -> Int? {
