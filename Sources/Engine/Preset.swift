@@ -139,6 +139,9 @@ public struct ControlMap: Equatable, Sendable {
     public var style: UInt8? = nil
     /// Pressed: the band's intro on or off for its next start. Off unless a preset names one.
     public var intro: UInt8? = nil
+    /// The controller whose value (0-127) sets where a groove drummer heads, from its `from` groove to its
+    /// `to` groove. Off unless named.
+    public var groove: UInt8? = nil
     /// A program change on the input picks the band's style by number, as on an arranger.
     public var styleByProgramChange = true
     public init() {}
@@ -184,6 +187,19 @@ public struct PerformanceSettings: Equatable, Sendable {
 public enum HarmonyCommitMode: String, Equatable, Sendable, CaseIterable {
     case late
     case ahead
+}
+
+/// A groove drummer's two grooves (MIDI files, their drums' first bars; paths relative to the preset's
+/// folder) and how many bars it takes to move from one to the other.
+public struct GrooveSettings: Equatable, Sendable {
+    public var from: String
+    public var to: String
+    public var bars = 8
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
 }
 
 /// What a part does in the band.
@@ -256,6 +272,8 @@ public struct PartSettings: Equatable, Sendable {
     /// A variation part: how far its answer strays from the player's phrase (0: the phrase as its model
     /// hears it, 1: a phrase of its own).
     public var amount = 0.3
+    /// A drums part playing a MusicVAE of grooves: the two grooves it moves between.
+    public var groove: GrooveSettings? = nil
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

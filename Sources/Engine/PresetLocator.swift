@@ -31,9 +31,10 @@ public struct LoadedPreset: Sendable {
     }
 
     /// A part's model path made absolute against the preset's folder.
-    public func modelPath(for part: PartSettings) -> String {
-        part.model.hasPrefix("/") ? part.model : "\(folder)/\(part.model)"
-    }
+    public func modelPath(for part: PartSettings) -> String { path(of: part.model) }
+
+    /// A file the preset names, resolved against its folder.
+    public func path(of file: String) -> String { file.hasPrefix("/") ? file : "\(folder)/\(file)" }
 }
 
 /// Finds a preset by name or path. A name is looked up, first match wins, in the user's

@@ -167,6 +167,7 @@ public enum PresetReader {
         c.learn = try f.controller("learn", default: c.learn)
         c.style = try f.controller("style", default: c.style)
         c.intro = try f.controller("intro", default: c.intro)
+        c.groove = try f.controller("groove", default: c.groove)
         c.styleByProgramChange = try f.bool("style_program_change") ?? c.styleByProgramChange
         try f.finish()
         return c
@@ -244,6 +245,17 @@ public enum PresetReader {
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
         p.precision = try f.choice("precision", Precision.self) ?? p.precision
+        if let node = f.take("groove") {
+            let g = try Fields(node, path: f.path("groove"))
+            guard let from = try g.string("from"), !from.isEmpty, let to = try g.string("to"), !to.isEmpty else {
+                throw f.error("groove", "needs from and to: the MIDI files of the two grooves the drummer moves between")
+            }
+            var groove = GrooveSettings(from: from, to: to)
+            groove.bars = try g.integer("bars", in: 1...256) ?? groove.bars
+            try g.finish()
+            guard role == .drums else { throw f.error("groove", "is a drums part's; this is a \(role.rawValue) part") }
+            p.groove = groove
+        }
         if let amount = try f.number("amount", in: 0...1) {
             guard role == .variation else { throw f.error("amount", "is how far a variation part strays; this is a \(role.rawValue) part") }
             p.amount = amount

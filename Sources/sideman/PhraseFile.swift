@@ -23,7 +23,6 @@ struct PhraseFile {
         self.song = song
         self.content = content
         guard case .ticksPerQuarter(let tpq) = song.file.division else { preconditionFailure("OfflineSong refuses SMPTE files") }
-        let quantizer = StepQuantizer(ticksPerQuarter: Int(tpq))
         let wanted: (NoteSpan) -> Bool = { content == .drums ? $0.channel == 9 : $0.channel != 9 }
         let chosen = track ?? song.file.tracks.indices.first { song.file.tracks[$0].noteSpans().contains(where: wanted) }
         guard let chosen else {
@@ -35,13 +34,7 @@ struct PhraseFile {
         self.track = chosen
         channel = spans[0].channel
         velocity = UInt8(spans.reduce(0) { $0 + Int($1.velocity) } / spans.count)
-        switch content {
-        case .melody:
-            line = EventVocabulary.indices(quantizer.melody(spans, keepLowest: false, stepsPerBar: Phrases.stepsPerBar))
-        case .drums:
-            let steps = (spans.map { quantizer.step($0.start) }.max() ?? 0) + 1
-            line = quantizer.onsetFrames(spans, steps: steps).frames.map { DrumClasses.combination(of: $0.map(Int.init)) }
-        }
+        line = content == .melody ? Phrases.melodyLine(spans, ticksPerQuarter: Int(tpq)) : Phrases.drumLine(spans, ticksPerQuarter: Int(tpq))
     }
 
     /// The line cut into phrases of `steps` steps from the file's first bar (the last one filled with rests).

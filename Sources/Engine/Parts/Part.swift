@@ -43,6 +43,9 @@ public final class Part: @unchecked Sendable {
         guard vocabulary != .ensemble || settings.grid.stepsOfSixteenth == 1 else {
             throw WeightsError("is a band event model, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
         }
+        guard settings.groove == nil else {
+            throw WeightsError("is a \(model.family.rawValue) model; a drums part with a groove plays a MusicVAE of drum grooves (sideman train-vae --content drums)")
+        }
         guard settings.role != .variation else {
             throw WeightsError("is a \(model.family.rawValue) model; a variation part plays a MusicVAE (sideman train-vae)")
         }
@@ -81,6 +84,30 @@ public final class Part: @unchecked Sendable {
         reset()
     }
 
+    /// A groove drummer: a MusicVAE of grooves moves it between two grooves (GrooveMorph).
+    public init(settings: PartSettings, groove vae: MusicVAE, from: [Float], to: [Float], port: Int, seed: UInt64,
+                sampleRate: Double = 48000) throws(WeightsError) {
+        guard settings.role == .drums, let groove = settings.groove else {
+            throw WeightsError("is a MusicVAE of drum grooves; a drums part with a groove (from, to) plays one")
+        }
+        guard vae.config.content == .drums else { throw WeightsError("is a MusicVAE of melodies; a groove drummer needs one of drum grooves") }
+        guard settings.grid == .sixteenth else {
+            throw WeightsError("is a MusicVAE, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
+        }
+        self.settings = settings
+        self.port = port
+        conditioning = nil
+        styles = []
+        vocabulary = .noteSets
+        let morph = GrooveMorph(vae: vae, from: from, to: to, bars: groove.bars, temperature: settings.temperature, seed: seed)
+        brain = PartBrain(settings: settings, vocabulary: .noteSets, model: nil, conditioning: nil, seed: seed, groove: morph)
+        hands = PartHands(settings: settings, vocabulary: .noteSets, port: port, sampleRate: sampleRate, seed: seed)
+        reset()
+    }
+
+    /// A groove drummer's place between its grooves (0: from, 1: to), nil for other parts.
+    public var groovePosition: Double? { brain.groove?.position }
+
     /// A variation part's decodes asked for, answers that missed their first downbeat, and the last decode's
     /// time (zeros for other parts).
     public var variationFigures: (decodes: Int, lateDownbeats: Int, lastDecode: Duration) {
@@ -88,7 +115,10 @@ public final class Part: @unchecked Sendable {
     }
 
     /// A variation part decodes on the engine thread (rendering faster than real time); others ignore it.
-    public func decodeVariationsInline() { brain.phrase?.decodesInline = true }
+    public func decodeVariationsInline() {
+        brain.phrase?.decodesInline = true
+        brain.groove?.decodesInline = true
+    }
 
     public func use(sampleRate: Double) { hands.humanizer.use(sampleRate: sampleRate) }
 

@@ -50,22 +50,24 @@ final class PartBrain {
     let band: BandDecoder?
 
     let phrase: PhraseVariation?
+    let groove: GrooveMorph?
     /// The model's outputs (the logits `raw` and `biased` hold).
     let outputs: Int
 
     init(settings: PartSettings, vocabulary: PartVocabulary, model: (any StreamingModel)?, conditioning: Conditioning?, seed: UInt64,
-         band: BandDecoder? = nil, phrase: PhraseVariation? = nil) {
-        precondition((model == nil) == (phrase != nil), "a part plays a step model or a phrase variation")
+         band: BandDecoder? = nil, phrase: PhraseVariation? = nil, groove: GrooveMorph? = nil) {
+        precondition((model == nil) == (phrase != nil || groove != nil), "a part plays a step model or a MusicVAE")
         self.settings = settings
         self.vocabulary = vocabulary
         self.model = model
         self.band = band
         self.phrase = phrase
+        self.groove = groove
         band?.seat(settings)
         self.conditioning = conditioning
         conditionOffset = vocabulary.baseInputSize
         lookback = model as? LookbackRNN
-        let n = model?.outputSize ?? phrase!.classes
+        let n = model?.outputSize ?? phrase?.classes ?? PartVocabulary.pianoUnits
         outputs = n
         sampler = Sampler(count: n)
         chain = model?.chain
@@ -92,6 +94,12 @@ final class PartBrain {
         if let band {
             band.reset()
             lastChoice = FeatureList()
+            return
+        }
+        if let groove {
+            groove.reset()
+            input = FeatureList()
+            lastChoice = input
             return
         }
         if let phrase {
@@ -129,7 +137,7 @@ final class PartBrain {
     func advance(context: PartContext, timer: (any ModelStepTimer)?) {
         voicesBeforeStep = stepVoices
         // A band model's share is decoded when the part chooses (it needs the step's temperature and fill).
-        guard band == nil else { return }
+        guard band == nil, groove == nil else { return }
         if let phrase {
             // The planned event as certain logits: the part's range, density and hands apply as to any line.
             let event = phrase.advance(step: context.step)
@@ -179,6 +187,16 @@ final class PartBrain {
         if band != nil {
             lastChoice = bandShare(context: context, temperature: temperature, keep: keep, fill: fill, sounding: sounding, timer: timer)
             return lastChoice
+        }
+        if let groove {
+            // The groove's hits, thinned by the density control as any drummer's new notes are.
+            var choice = FeatureList()
+            for note in DrumClasses.notes(of: groove.combination(at: context.step, target: context.grooveTarget))
+            where keep >= 1 || Double(rng.nextUnit()) < keep {
+                choice.append(Int(note) - PartVocabulary.lowestPianoNote)
+            }
+            lastChoice = choice
+            return choice
         }
         if role == .voices {
             // Voices under the player's melody rest when the melody does: after a beat without a note (a

@@ -13,6 +13,8 @@ import Neural
 public struct PartContext: Equatable, Sendable {
     /// The player's strikes on the step being decided (so far).
     public var playerStruck = PitchSet()
+    /// Where a groove drummer heads (the groove controller), nil while none was moved.
+    public var grooveTarget: Double? = nil
     /// What the player holds now.
     public var playerSounding = PitchSet()
     /// Pitch classes of the listener's chord (bit k = class k), 0 when none is heard.

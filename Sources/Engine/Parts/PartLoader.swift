@@ -1,4 +1,5 @@
 import Files
+import MIDI
 import Music
 import Neural
 
@@ -15,9 +16,35 @@ public struct PartLoadError: Error, CustomStringConvertible, Sendable {
 /// vocabulary fits the role, and seeds part k's sampler with the preset's seed + k. Parts that name the same
 /// band model (`frame_layout: ensemble`) share one model and one BandDecoder.
 public enum PartLoader {
+    /// The place of a groove file's first phrase (its drums: channel 10, or its first track with notes when
+    /// none is on channel 10) in the MusicVAE's latent space.
+    static func grooveLatent(_ path: String, vae: MusicVAE, part k: Int, key: String) throws(PartLoadError) -> [Float] {
+        let file: MIDIFile
+        do { file = try MIDIFileReader.read(path: path).file } catch {
+            let unreadable: Bool = if case .unreadable = error { true } else { false }
+            throw PartLoadError(path: path, problem: "\(error.description.dropFirst(path.count + 2)) (parts[\(k)].groove.\(key))",
+                                cannotRead: unreadable)
+        }
+        guard case .ticksPerQuarter(let tpq) = file.division else {
+            throw PartLoadError(path: path, problem: "uses SMPTE time; a groove needs ticks per quarter note (parts[\(k)].groove.\(key))",
+                                cannotRead: false)
+        }
+        let spans = file.tracks.flatMap { $0.noteSpans() }
+        let drums = spans.contains { $0.channel == 9 } ? spans.filter { $0.channel == 9 } : spans
+        let line = Phrases.drumLine(drums, ticksPerQuarter: Int(tpq))
+        guard line.contains(where: { $0 != 0 }) else {
+            throw PartLoadError(path: path, problem: "has no drum hits (parts[\(k)].groove.\(key))", cannotRead: false)
+        }
+        let phrase = (0..<vae.config.steps).map { $0 < line.count ? line[$0] : 0 }
+        return vae.posterior(of: phrase).mu
+    }
+
     public static func parts(for loaded: LoadedPreset) throws(PartLoadError) -> [Part] {
         var parts: [Part] = []
         var bands: [String: BandDecoder] = [:]
+        // Groove drummers are built once their models load: their groove files are read apart, so a bad
+        // one is named as itself.
+        var grooves: [(index: Int, vae: MusicVAE, groove: GrooveSettings, port: Int, seed: UInt64)] = []
         for (k, settings) in loaded.preset.parts.enumerated() {
             let path = loaded.modelPath(for: settings)
             do { try InputFile.check(path) } catch {
@@ -34,7 +61,15 @@ public enum PartLoader {
                     guard meter.stepsPerBar == Phrases.stepsPerBar else {
                         throw WeightsError("is a MusicVAE of \(Phrases.stepsPerBar)-step bars; transport.meter is \(meter.beats)/\(meter.beatUnit)")
                     }
-                    parts.append(try Part(settings: settings, variation: try MusicVAE(set), port: port, seed: seed))
+                    let vae = try MusicVAE(set)
+                    if vae.config.content == .drums, let groove = settings.groove {
+                        grooves.append((parts.count, vae, groove, port, seed))
+                    } else {
+                        guard vae.config.content == .melody else {
+                            throw WeightsError("is a MusicVAE of drum grooves; give the drums part a groove: from and to, the grooves it moves between")
+                        }
+                        parts.append(try Part(settings: settings, variation: vae, port: port, seed: seed))
+                    }
                     continue
                 }
                 let layout = try FrameLayout(metadata: set.metadata)
@@ -62,6 +97,16 @@ public enum PartLoader {
                 }
             } catch {
                 throw PartLoadError(path: path, problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
+            }
+        }
+        for g in grooves.reversed() {
+            let k = g.index, settings = loaded.preset.parts[k]
+            let from = try grooveLatent(loaded.path(of: g.groove.from), vae: g.vae, part: k, key: "from")
+            let to = try grooveLatent(loaded.path(of: g.groove.to), vae: g.vae, part: k, key: "to")
+            do throws(WeightsError) {
+                parts.insert(try Part(settings: settings, groove: g.vae, from: from, to: to, port: g.port, seed: g.seed), at: k)
+            } catch {
+                throw PartLoadError(path: loaded.modelPath(for: settings), problem: "\(error.description) (parts[\(k)].model)", cannotRead: false)
             }
         }
         if let style = loaded.preset.performance.style {

@@ -14,11 +14,10 @@ import Synchronization
 /// the engine never waits for it. Should it not be ready by the answer's first downbeat, the part rests to
 /// the next one (`lateDownbeats` counts these).
 final class PhraseVariation: @unchecked Sendable {
-    // @unchecked: the engine-thread fields are used by that thread only; `Decoder`'s buffers change hands
-    // through its atomic state.
+    // @unchecked: used by the engine thread only; the decoder's buffers change hands through its atomic state.
     let steps: Int
     let stepsPerBar = Phrases.stepsPerBar
-    private let decoder: Decoder
+    private let decoder: PhraseDecoder
     /// The player's events by step, as a ring of `steps` (NO_EVENT where unheard).
     private var heard: [Int]
     private var lastHeardStep: Int64 = .min
@@ -41,7 +40,7 @@ final class PhraseVariation: @unchecked Sendable {
         steps = vae.config.steps
         heard = Array(repeating: 0, count: steps)
         plan = Array(repeating: 0, count: steps)
-        decoder = Decoder(vae: vae, amount: Float(amount), temperature: Float(temperature), seed: seed)
+        decoder = PhraseDecoder(vae: vae, amount: Float(amount), temperature: Float(temperature), seed: seed)
     }
 
     deinit { decoder.stop() }
@@ -112,7 +111,7 @@ final class PhraseVariation: @unchecked Sendable {
     private func ask(endingAt end: Int64) {
         guard decoder.isIdle else { return }
         let start = end - Int64(steps)
-        decoder.request(inline: decodesInline) { buffer in
+        decoder.vary(inline: decodesInline) { buffer in
             for k in 0..<steps {
                 let s = start + Int64(k)
                 buffer[k] = s <= lastHeardStep && s > lastHeardStep - Int64(steps) && s >= 0 ? heard[slot(s)] : 0
@@ -142,73 +141,5 @@ final class PhraseVariation: @unchecked Sendable {
         let bar = Int64(stepsPerBar)
         let s = max(step, 0)
         return (s + bar - 1) / bar * bar
-    }
-
-    /// The decoding thread: waits for a phrase, varies it, leaves the answer.
-    final class Decoder: @unchecked Sendable {
-        // @unchecked: `phrase` and `answer` belong to whoever the state says: the engine thread while idle or
-        // done, the decoding thread while asked.
-        let vae: MusicVAE
-        let amount: Float, temperature: Float
-        private var rng: SeededRandom
-        private let state = Atomic<Int>(Decoder.idle)
-        private let wake = DispatchSemaphore(value: 0)
-        private let stopping = Atomic<Bool>(false)
-        private var phrase: [Int]
-        private var answer: [Int]
-        static let idle = 0, asked = 1, done = 2
-
-        init(vae: MusicVAE, amount: Float, temperature: Float, seed: UInt64) {
-            self.vae = vae
-            self.amount = amount
-            self.temperature = temperature
-            rng = SeededRandom(seed: seed)
-            phrase = Array(repeating: 0, count: vae.config.steps)
-            answer = Array(repeating: 0, count: vae.config.steps)
-            let thread = Thread { [self] in run() }
-            thread.name = "sideman-variation"
-            thread.start()
-        }
-
-        var isIdle: Bool { state.load(ordering: .acquiring) == Self.idle }
-
-        func request(inline: Bool, _ fill: (inout [Int]) -> Void) {
-            fill(&phrase)
-            state.store(Self.asked, ordering: .releasing)
-            if inline { decode() } else { wake.signal() }
-        }
-
-        /// Copies a finished answer out (and frees the decoder); false while none is finished.
-        func collect(into out: inout [Int]) -> Bool {
-            guard state.load(ordering: .acquiring) == Self.done else { return false }
-            for k in out.indices { out[k] = answer[k] }
-            state.store(Self.idle, ordering: .releasing)
-            return true
-        }
-
-        func stop() {
-            stopping.store(true, ordering: .releasing)
-            wake.signal()
-        }
-
-        private func run() {
-            while true {
-                wake.wait()
-                if stopping.load(ordering: .acquiring) { return }
-                guard state.load(ordering: .acquiring) == Self.asked else { continue }
-                decode()
-            }
-        }
-
-        private func decode() {
-            let started = ContinuousClock.now
-            let varied = vae.vary(phrase, amount: amount, temperature: temperature, rng: &rng)
-            for k in answer.indices { answer[k] = varied[k] }
-            lastDecode = ContinuousClock.now - started
-            state.store(Self.done, ordering: .releasing)
-        }
-
-        /// How long the last decode took (read once it is collected).
-        private(set) var lastDecode = Duration.zero
     }
 }

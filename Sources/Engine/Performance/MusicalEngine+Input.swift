@@ -73,6 +73,7 @@ extension MusicalEngine {
             directions.fillUntil = landing(after: next)
             directions.endingAt = directions.fillUntil
         case .intro: directions.introArmed.toggle()
+        case .groove(let target): directions.grooveTarget = target
         case .style(let number):
             guard let style = styleBank.style(number: number) else { return }
             directions.choose(style: style, from: nextDownbeat(from: next))
@@ -121,6 +122,9 @@ extension MusicalEngine {
 struct Directions {
     /// Scales every part's temperature: how far the band strays from its likeliest notes.
     var temperatureScale = 1.0
+    /// Where the groove drummers head (0: their `from` groove, 1: their `to`); nil until the controller
+    /// moves, while each glides from one to the other once.
+    var grooveTarget: Double? = nil
     /// The chance a new note survives the draw: how dense the band plays.
     var keep = 1.0
     /// The drums fill until this step (the end of the bar asked in, or of the next), and land on it.

@@ -230,6 +230,7 @@ extension MusicalEngine {
         c.stepInBar = Int(((step % barLength) + barLength) % barLength)
         c.stepsPerBar = Int(barLength)
         c.style = directions.style(at: step)
+        c.grooveTarget = directions.grooveTarget
         if let notes = listener.notes(atStep: step) { c.playerStruck = notes.struck }
         if let notes = listener.chordNotes(atStep: step - 1) { c.playerStruckBefore = !notes.struck.isEmpty }
         c.playerSounding = listener.soundingNow

@@ -20,6 +20,8 @@ import Foundation
 ///   program change does (StyleBank); it starts on the next downbeat.
 /// - intro (press, off unless the preset names a controller): the band's intro (performance.intro_bars)
 ///   on or off, from its next start (on at first when the preset has one).
+/// - groove (off unless the preset names a controller): 0-127 sets where each groove drummer heads, from its
+///   `from` groove (0) to its `to` groove (127); it moves there bar by bar over its `bars`.
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
 ///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
@@ -43,6 +45,8 @@ public struct PerformanceControls: Sendable {
         case style(Int)
         /// The intro button: on or off for the band's next start.
         case intro
+        /// Where the groove drummers head, 0 (their `from` groove) to 1 (their `to`).
+        case groove(Double)
         case mute(part: Int, muted: Bool)
         case learning(Bool)
         case learned(Function, controller: UInt8)
@@ -122,6 +126,7 @@ public struct PerformanceControls: Sendable {
         if controller == map.ending { return value > 0 ? .ending : .none }
         if controller == map.style { return .style(Int(value)) }
         if controller == map.intro { return value > 0 ? .intro : .none }
+        if controller == map.groove { return .groove(Double(value) / 127) }
         if let part = muteControllers.firstIndex(of: controller) { return .mute(part: part, muted: value >= 64) }
         return .none
     }

@@ -25,6 +25,20 @@ public enum Phrases {
         }
     }
 
+    /// A track's melody as events on 16th steps from tick 0: the highest note of each onset, cut short where
+    /// the next starts.
+    public static func melodyLine(_ spans: [NoteSpan], ticksPerQuarter: Int) -> [Int] {
+        let quantizer = StepQuantizer(ticksPerQuarter: ticksPerQuarter)
+        return EventVocabulary.indices(quantizer.melody(spans, keepLowest: false, stepsPerBar: stepsPerBar))
+    }
+
+    /// A track's drums as combinations of the nine classes struck on each 16th step from tick 0.
+    public static func drumLine(_ spans: [NoteSpan], ticksPerQuarter: Int) -> [Int] {
+        let quantizer = StepQuantizer(ticksPerQuarter: ticksPerQuarter)
+        let steps = (spans.map { quantizer.step($0.start) }.max() ?? -1) + 1
+        return quantizer.onsetFrames(spans, steps: steps).frames.map { DrumClasses.combination(of: $0.map(Int.init)) }
+    }
+
     /// Windows of a line from step `first` on; `struck` says whether a step's class strikes something.
     static func windows(_ line: [Int], from first: Int, phraseBars: Int, hopBars: Int, struck: (Int) -> Bool) -> [[Int]] {
         let length = phraseBars * stepsPerBar
