@@ -49,6 +49,9 @@ struct Bench: ParsableCommand {
             guard steps > 0, warmup >= 0, coldSteps >= 0 else {
                 throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
             }
+            if let path = model, (try? SafeTensors.read(path: path)).map({ MusicVAEConfig.describes($0.metadata) }) == true {
+                return try benchVariation(path)
+            }
             let (model, label) = try makeModel(precision)
             var rng = SeededRandom(seed: seed &+ 0x5EED)
             let inputs = (0..<(warmup + steps + coldSteps)).map { _ in input(for: model, &rng) }
@@ -115,6 +118,34 @@ struct Bench: ParsableCommand {
         }
         built.prepare(precision)
         return (built, label)
+    }
+
+    /// A MusicVAE is timed a phrase at a time, as the daemon's variation and groove parts use it: encode a
+    /// phrase, move its latent, decode every step of the bars (one per 100 --steps, at least 20).
+    private func benchVariation(_ path: String) throws {
+        let vae = try VAEFile.load(path)
+        var rng = SeededRandom(seed: seed)
+        let count = max(20, steps / 100)
+        let phrase = { (rng: inout SeededRandom) in (0..<vae.config.steps).map { _ in Int(rng.next() % UInt64(vae.config.classes)) } }
+        for _ in 0..<3 { _ = vae.vary(phrase(&rng), amount: 0.3, temperature: 0.5, rng: &rng) }
+        var times: [Double] = []
+        for _ in 0..<count {
+            let p = phrase(&rng)
+            let started = ContinuousClock.now
+            _ = vae.vary(p, amount: 0.3, temperature: 0.5, rng: &rng)
+            let d = (ContinuousClock.now - started).components
+            times.append(Double(d.seconds) * 1e3 + Double(d.attoseconds) / 1e15)
+        }
+        let w = Summary(times)
+        if json {
+            print(String(format: "{\"model\": \"%@\", \"family\": \"music_vae\", \"content\": \"%@\", \"bars\": %d, \"phrases\": %d, "
+                         + "\"median_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}",
+                         path, vae.config.content.rawValue, vae.config.bars, count, w.median, w.p99, w.max))
+        } else {
+            print("\(path), MusicVAE of \(vae.config.content.rawValue), \(vae.config.bars) bars (\(vae.config.steps) steps) a phrase, fp32")
+            print(String(format: "a phrase (encode, move, decode every step): median %.2f ms, p99 %.2f ms, max %.2f ms  (%d phrases)",
+                         w.median, w.p99, w.max, count))
+        }
     }
 
     private enum StepInput { case features(FeatureList), event(Int) }

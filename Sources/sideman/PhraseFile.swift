@@ -37,6 +37,12 @@ struct PhraseFile {
         line = content == .melody ? Phrases.melodyLine(spans, ticksPerQuarter: Int(tpq)) : Phrases.drumLine(spans, ticksPerQuarter: Int(tpq))
     }
 
+    /// The pitch classes a melody line strikes (bit k = class k; 0 for drums).
+    var pitchClasses: UInt16 {
+        guard content == .melody else { return 0 }
+        return line.reduce(0) { bits, k in k >= EventVocabulary.firstPitchIndex ? bits | 1 << ((k - EventVocabulary.firstPitchIndex) % 12) : bits }
+    }
+
     /// The line cut into phrases of `steps` steps from the file's first bar (the last one filled with rests).
     func phrases(of steps: Int) -> [[Int]] {
         stride(from: 0, to: max(line.count, 1), by: steps).map { start in

@@ -14,7 +14,8 @@ struct Vary: ParsableCommand {
             cut into phrases of the model's bars from the file's first bar. Each phrase is encoded, its place \
             in the latent space moved --amount of the way toward a random place (0: the phrase as the model \
             hears it, 1: a phrase of its own) and decoded at --temperature (0: the most likely step each \
-            time). The output holds the variation only, one phrase after another, at the file's tempo, on \
+            time), notes outside the pitch classes the file uses held --scale-bias nats less likely. The \
+            output holds the variation only, one phrase after another, at the file's tempo, on \
             the file's channel and mean velocity. The same --seed gives the same file.
 
             Examples:
@@ -28,10 +29,12 @@ struct Vary: ParsableCommand {
     @Option(help: "How far from the phrase: 0 ... 1.") var amount: Float = 0.3
     @Option(help: "Sampling temperature of each step (0: the most likely).") var temperature: Float = 0.5
     @Option(help: "The track to read (0 = the file's first).") var track: Int?
+    @Option(help: "Melodies: nats against notes outside the pitch classes the file uses (0: none).") var scaleBias: Float = 2
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func validate() throws {
         guard (0...1).contains(amount) else { throw ValidationError("--amount must lie in [0, 1], got \(amount)") }
+        guard (0...20).contains(scaleBias) else { throw ValidationError("--scale-bias must lie in [0, 20], got \(scaleBias)") }
         guard temperature >= 0, temperature <= 10 else { throw ValidationError("--temperature must lie in [0, 10]") }
     }
 
@@ -41,7 +44,10 @@ struct Vary: ParsableCommand {
             let vae = try VAEFile.load(model)
             let file = try PhraseFile(path: input, content: vae.config.content, track: track)
             var rng = SeededRandom(seed: seed)
-            let varied = file.phrases(of: vae.config.steps).map { vae.vary($0, amount: amount, temperature: temperature, rng: &rng) }
+            let bias = vae.outOfScaleBias(file.pitchClasses, nats: scaleBias)
+            let varied = file.phrases(of: vae.config.steps).map {
+                vae.vary($0, amount: amount, temperature: temperature, bias: bias, rng: &rng)
+            }
             try PhraseFile.write(varied, content: vae.config.content, like: file, name: "variation", to: output, notOver: [input, model])
             printToStandardError("sideman: \(varied.count) phrase\(varied.count == 1 ? "" : "s") of \(vae.config.bars) bars varied by \(amount); written to \(output)")
         }

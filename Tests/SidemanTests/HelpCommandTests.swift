@@ -40,6 +40,6 @@ struct HelpCommandTests {
         // What the bash script runs for `sideman COMMAND --preset f<TAB>`: the words, the word's index, the cursor.
         let run = try Program.sideman(["---completion", command, "--", "--preset", "3", "1", "sideman", command, "--preset", "f"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.split(separator: "\n") == ["folk"])
+        #expect(run.stdout.split(separator: "\n") == ["folk", "folk-variation"])
     }
 }

@@ -139,10 +139,8 @@ final class PartBrain {
         // A band model's share is decoded when the part chooses (it needs the step's temperature and fill).
         guard band == nil, groove == nil else { return }
         if let phrase {
-            // The planned event as certain logits: the part's range, density and hands apply as to any line.
-            let event = phrase.advance(step: context.step)
-            raw.update(repeating: -30, count: outputs)
-            raw[event] = 0
+            phrase.keyClasses = context.keyClasses
+            phrase.advance(step: context.step)
             return
         }
         if barPending {
@@ -208,6 +206,11 @@ final class PartBrain {
                 stepVoices = .silent
                 return input
             }
+        }
+        if let phrase {
+            // The answer's event as certain logits: the part's range, density and hands apply as to any line.
+            raw.update(repeating: -30, count: outputs)
+            raw[phrase.answer(at: context.step)] = 0
         }
         bias(context: context, fill: fill, sounding: sounding)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)

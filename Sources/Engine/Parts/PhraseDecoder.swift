@@ -18,6 +18,9 @@ final class PhraseDecoder: @unchecked Sendable {
     private var phrase: [Int]
     private var latent: [Float]
     private var answer: [Int]
+    /// Nats added to each class's logit while decoding (the player's key), set with the job.
+    private var bias: [Float]
+    private var biased = false
     static let idle = 0, asked = 1, done = 2
     /// How long the last job took (read once it is collected).
     private(set) var lastDecode = Duration.zero
@@ -30,6 +33,7 @@ final class PhraseDecoder: @unchecked Sendable {
         phrase = Array(repeating: 0, count: vae.config.steps)
         latent = Array(repeating: 0, count: vae.config.latent)
         answer = Array(repeating: 0, count: vae.config.steps)
+        bias = Array(repeating: 0, count: vae.config.classes)
         let thread = Thread { [self] in run() }
         thread.name = "sideman-musicvae"
         thread.start()
@@ -39,8 +43,14 @@ final class PhraseDecoder: @unchecked Sendable {
 
     /// A variation of the phrase `fill` writes (`amount` of the way toward a random place). `inline`: now,
     /// on the calling thread.
-    func vary(inline: Bool, _ fill: (inout [Int]) -> Void) {
+    /// `keep`: pitch classes (bit k = class k) the variation keeps to, by `nats` against the others; 0 for none.
+    func vary(inline: Bool, keep pitchClasses: UInt16 = 0, nats: Float = 0, _ fill: (inout [Int]) -> Void) {
         fill(&phrase)
+        biased = false
+        if let b = vae.outOfScaleBias(pitchClasses, nats: nats) {
+            for k in bias.indices { bias[k] = b[k] }
+            biased = true
+        }
         varies = true
         ask(inline: inline)
     }
@@ -48,6 +58,7 @@ final class PhraseDecoder: @unchecked Sendable {
     /// The phrase at the place `fill` writes.
     func decode(inline: Bool, _ fill: (inout [Float]) -> Void) {
         fill(&latent)
+        biased = false
         varies = false
         ask(inline: inline)
     }
@@ -81,8 +92,9 @@ final class PhraseDecoder: @unchecked Sendable {
 
     private func work() {
         let started = ContinuousClock.now
-        let decoded = varies ? vae.vary(phrase, amount: amount, temperature: temperature, rng: &rng)
-                             : vae.decode(latent, temperature: temperature, rng: &rng)
+        let b = biased ? bias : nil
+        let decoded = varies ? vae.vary(phrase, amount: amount, temperature: temperature, bias: b, rng: &rng)
+                             : vae.decode(latent, temperature: temperature, bias: b, rng: &rng)
         for k in answer.indices { answer[k] = decoded[k] }
         lastDecode = ContinuousClock.now - started
         state.store(Self.done, ordering: .releasing)

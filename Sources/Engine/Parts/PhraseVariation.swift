@@ -21,11 +21,14 @@ final class PhraseVariation: @unchecked Sendable {
     /// The player's events by step, as a ring of `steps` (NO_EVENT where unheard).
     private var heard: [Int]
     private var lastHeardStep: Int64 = .min
-    private var lastNoteStep: Int64 = .min
+    /// The last step the player's note sounded on (struck or held), and whether one sounds now.
+    private var lastSoundStep: Int64 = .min
+    private var sounding = false
+    /// The phrase's first note (the part is reset when the player's phrase starts).
+    private var firstSoundStep: Int64 = .min
     private var pendingEvent: Int? = nil
-    /// The player struck since the plan asked for; the phrase to vary ends at `askEnd`.
+    /// The player struck since the plan was asked for.
     private var stale = true
-    private var askEnd: Int64 = .min
     /// The answer: the decoded phrase and the downbeat it starts on (nil: not placed yet).
     private var plan: [Int]
     private var planReady = false
@@ -53,10 +56,11 @@ final class PhraseVariation: @unchecked Sendable {
     func reset() {
         for i in heard.indices { heard[i] = 0 }
         lastHeardStep = .min
-        lastNoteStep = .min
+        lastSoundStep = .min
+        firstSoundStep = .min
+        sounding = false
         pendingEvent = nil
         stale = true
-        askEnd = .min
         planReady = false
         anchor = nil
     }
@@ -64,17 +68,27 @@ final class PhraseVariation: @unchecked Sendable {
     /// The player's event of the step before the one the part advances to next.
     func hear(_ event: Int) { pendingEvent = event }
 
-    /// The class the part plays on `step`: while listening (an event was heard for this step) nothing;
-    /// when answering, the plan's event once its downbeat has come (NO_EVENT before it).
-    func advance(step: Int64) -> Int {
+    /// The player's key (bit k = pitch class k, 0 while none is heard): the answer keeps to it.
+    var keyClasses: UInt16 = 0
+    /// How much less likely a note outside the player's key is in the answer (nats).
+    static let outOfKeyNats: Float = 2
+
+    /// The part steps to `step`: the player's event heard for the step before it (while listening) is kept.
+    func advance(step: Int64) {
         collectDecoded()
-        if let event = pendingEvent {
-            pendingEvent = nil
-            remember(event, at: step - 1)
-            anchor = nil
-            return 0
-        }
-        if stale { ask(endingAt: barEnd(after: lastHeardStep)) }
+        guard let event = pendingEvent else { return }
+        pendingEvent = nil
+        remember(event, at: step - 1)
+        anchor = nil
+    }
+
+    /// The class the part plays on `step` of its answer: the plan's event once the answer's first downbeat
+    /// has come (NO_EVENT before it).
+    func answer(at step: Int64) -> Int {
+        collectDecoded()
+        // The phrase ended without the note stopping first (the phrase-end controller): ask now.
+        if stale, lastSoundStep != .min { askForThePhrase() }
+        collectDecoded()
         if anchor == nil { anchor = downbeat(atOrAfter: step) }
         guard let start = anchor, step >= start else { return 0 }
         guard planReady else {
@@ -98,26 +112,34 @@ final class PhraseVariation: @unchecked Sendable {
         heard[slot(step)] = event
         lastHeardStep = step
         if event >= EventVocabulary.firstPitchIndex {
-            lastNoteStep = step
+            if firstSoundStep == .min { firstSoundStep = step }
+            sounding = true
             stale = true
             planReady = false
-        } else if event == 1, stale, lastNoteStep != .min {
-            // The player's note stopped: vary the bars through this one, while the silence lasts.
-            ask(endingAt: barEnd(after: step))
+        } else if event == 1 {
+            sounding = false
+        }
+        if sounding { lastSoundStep = step }
+        if event == 1, stale, lastSoundStep != .min {
+            // The player's note stopped: vary the bars through the one it last sounded in, while the silence lasts.
+            askForThePhrase()
         }
     }
 
-    /// Hands the phrase of `steps` steps ending at `end` (exclusive) to the decoder, when it is free.
-    private func ask(endingAt end: Int64) {
+    /// Hands the phrase to the decoder, when it is free: the bars from the phrase's first bar when it is
+    /// shorter than the model's phrase (a one-bar call is varied from its downbeat, not after a silent bar),
+    /// else the last bars through the one the player's note last sounded in.
+    private func askForThePhrase() {
         guard decoder.isIdle else { return }
-        let start = end - Int64(steps)
-        decoder.vary(inline: decodesInline) { buffer in
+        let bar = Int64(stepsPerBar)
+        let first = (max(firstSoundStep, 0) / bar) * bar
+        let start = max(first, barEnd(after: lastSoundStep) - Int64(steps))
+        decoder.vary(inline: decodesInline, keep: keyClasses, nats: Self.outOfKeyNats) { buffer in
             for k in 0..<steps {
                 let s = start + Int64(k)
                 buffer[k] = s <= lastHeardStep && s > lastHeardStep - Int64(steps) && s >= 0 ? heard[slot(s)] : 0
             }
         }
-        askEnd = end
         stale = false
         planReady = false
         decodes += 1

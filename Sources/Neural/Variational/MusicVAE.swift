@@ -7,12 +7,15 @@ public final class MusicVAE {
     public let config: MusicVAEConfig
     let network: TrainableMusicVAE
     let sampler: Sampler
+    /// A step's logits plus the caller's bias, for sampling.
+    private var biased: [Float]
 
     public init(_ set: WeightSet) throws(WeightsError) {
         config = try MusicVAEConfig(metadata: set.metadata)
         network = TrainableMusicVAE(config, batch: 1, seed: 0)
         try network.load(set)
         sampler = Sampler(count: config.classes)
+        biased = Array(repeating: 0, count: config.classes)
     }
 
     public convenience init(path: String) throws(WeightsError) {
@@ -24,17 +27,30 @@ public final class MusicVAE {
         network.posterior(of: [phrase])[0]
     }
 
-    /// The phrase decoded from `z`: each step drawn at `temperature` (0: the most likely class).
-    public func decode(_ z: [Float], temperature: Float, rng: inout SeededRandom) -> [Int] {
-        network.decode([z]) { _, logits in sampler.sampleEvent(logits, temperature: temperature, topP: 1, rng: &rng) }[0]
+    /// The phrase decoded from `z`: each step drawn at `temperature` (0: the most likely class), with
+    /// `bias` (nats per class, e.g. against pitches outside the player's key) added to its logits.
+    public func decode(_ z: [Float], temperature: Float, bias: [Float]? = nil, rng: inout SeededRandom) -> [Int] {
+        network.decode([z]) { _, logits in
+            guard let bias else { return sampler.sampleEvent(logits, temperature: temperature, topP: 1, rng: &rng) }
+            for k in biased.indices { biased[k] = logits[k] + bias[k] }
+            return biased.withUnsafeBufferPointer { sampler.sampleEvent($0.baseAddress!, temperature: temperature, topP: 1, rng: &rng) }
+        }[0]
     }
 
     /// A variation of `phrase`: its posterior mean moved `amount` of the way (along the sphere) toward a
     /// random point of the prior; 0 plays the phrase back as the model hears it, 1 is a phrase of its own.
-    public func vary(_ phrase: [Int], amount: Float, temperature: Float, rng: inout SeededRandom) -> [Int] {
+    public func vary(_ phrase: [Int], amount: Float, temperature: Float, bias: [Float]? = nil, rng: inout SeededRandom) -> [Int] {
         let mu = posterior(of: phrase).mu
         let elsewhere = (0..<config.latent).map { _ in rng.normal() }
-        return decode(Self.slerp(mu, elsewhere, amount), temperature: temperature, rng: &rng)
+        return decode(Self.slerp(mu, elsewhere, amount), temperature: temperature, bias: bias, rng: &rng)
+    }
+
+    /// A melody model's bias against every NOTE_ON whose pitch class is outside `pitchClasses` (bit k = class
+    /// k), `nats` lower; nil for no pitch classes or a drums model.
+    public func outOfScaleBias(_ pitchClasses: UInt16, nats: Float) -> [Float]? {
+        guard config.content == .melody, pitchClasses != 0, nats > 0 else { return nil }
+        // Melody classes: NO_EVENT, NOTE_OFF, then NOTE_ON of MIDI pitch 0 ... 127.
+        return (0..<config.classes).map { k in k >= 2 && pitchClasses & (1 << ((k - 2) % 12)) == 0 ? -nats : 0 }
     }
 
     /// Spherical interpolation, as MusicVAE moves between latents (a straight line would pass near the
