@@ -3,8 +3,8 @@ import Testing
 @testable import Neural
 
 @Suite struct MusicVAETests {
-    static func tiny(classes: Int = 5, encoder: Int = 4, decoder: Int = 5) -> MusicVAEConfig {
-        var config = MusicVAEConfig(content: .melody, classes: classes, stepsPerBar: 3, bars: 2)
+    static func tiny(classes: Int = 5, encoder: Int = 4, decoder: Int = 5, bars: Int = 2) -> MusicVAEConfig {
+        var config = MusicVAEConfig(content: .melody, classes: classes, stepsPerBar: 3, bars: bars)
         (config.encoderHidden, config.latent, config.conductorHidden, config.decoderHidden, config.decoderLayers) = (encoder, 3, 4, decoder, 2)
         (config.freeBits, config.beta) = (0, 0.7)
         return config
@@ -24,8 +24,8 @@ import Testing
 
     /// Encoder both ways, μ and softplus σ with a drawn ε, the conductor's z input and initial state, the
     /// decoder's per-bar initial states and embedding columns, across a bar line, with a padding phrase.
-    @Test func backwardMatchesFiniteDifferences() {
-        let config = Self.tiny()
+    @Test(arguments: [2, 4]) func backwardMatchesFiniteDifferences(bars: Int) {
+        let config = Self.tiny(bars: bars)
         let model = TrainableMusicVAE(config, batch: 3, seed: 2)
         let phrases = Self.phrases(config, count: 2, seed: 8)
         let (error, name) = TrainingFixtures.worstGradientError(model, samplesPerParameter: 8) { Self.loss(model, phrases, train: $0) }
@@ -43,9 +43,10 @@ import Testing
         }
     }
 
-    /// Decoding bar after bar, fed the phrase's own classes, gives the teacher-forced logits of training.
-    @Test func decodingFollowsTheTrainingPass() {
-        let config = Self.tiny(classes: 7)
+    /// Decoding bar after bar, fed the phrase's own classes, gives the teacher-forced logits of training
+    /// (2 bars and 4, the two sizes MusicVAE's small models come in).
+    @Test(arguments: [2, 4]) func decodingFollowsTheTrainingPass(bars: Int) {
+        let config = Self.tiny(classes: 7, bars: bars)
         let model = TrainableMusicVAE(config, batch: 2, seed: 5)
         let phrases = Self.phrases(config, count: 2, seed: 3)
         var none: TrainingRandom? = nil

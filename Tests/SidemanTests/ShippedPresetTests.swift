@@ -267,7 +267,7 @@ struct ShippedPresetTests {
     @Test("jsb: the frame models meet their targets on valid; shipped weights stay small")
     func jsbModelsMeetTheirTargets() throws {
         let root = try #require(CLI.packageRoot())
-        for folder in ["band", "band-transformer", "chorale", "folk", "jsb"] {
+        for folder in ["band", "band-transformer", "chorale", "folk", "groove", "jsb"] {
             let url = root.appendingPathComponent("presets/\(folder)")
             let bytes = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".safetensors") }
                 .reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: url.appendingPathComponent($1).path)[.size] as? Int) ?? 0) }
@@ -286,5 +286,72 @@ struct ShippedPresetTests {
             let nll = try #require(object["frame_nll"] as? Double)
             #expect(nll > 3 && nll <= target, "\(model): frame NLL \(nll), target \(target)")
         }
+    }
+
+    /// The player's last notes in the file: twinkle's last two bars, F F E E D D C, in C major.
+    @Test("folk-variation: the answer is a variation of the last bars, on the next downbeat, in the key")
+    func folkVariationAnswersWithAVariation() throws {
+        let root = try #require(CLI.packageRoot())
+        let phraseClasses: Set<Int> = [0, 2, 4, 5]
+        let major: Set<Int> = [0, 2, 4, 5, 7, 9, 11]
+        var inKey = 0, shared = 0, count = 0
+        for seed in 1...3 {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-variation-\(seed)-\(getpid()).mid").path
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let run = try Program.sideman(["continue", root.appendingPathComponent("examples/twinkle.mid").path, "-o", out,
+                                           "--preset", root.appendingPathComponent("presets/folk-variation.yaml").path, "--bars", "4",
+                                           "--seed", "\(seed)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let file = try MIDIFileReader.read(path: out).file
+            let answer = try #require(file.tracks.first { $0.name == "answer" }).noteSpans()
+            #expect(answer.count >= 4, "seed \(seed): \(answer.count) notes")
+            // The file ends on bar 12's downbeat (tick 23040): the answer starts there, humanized by a few ms.
+            let first = try #require(answer.map(\.start).min())
+            #expect(abs(first - 23040) <= 8, "seed \(seed): the answer starts at tick \(first)")
+            #expect(answer.allSatisfy { (55...93).contains(Int($0.pitch)) && $0.end <= 23040 + 4 * 1920 })
+            count += answer.count
+            inKey += answer.filter { major.contains(Int($0.pitch) % 12) }.count
+            shared += answer.filter { phraseClasses.contains(Int($0.pitch) % 12) }.count
+        }
+        #expect(Double(inKey) >= 0.85 * Double(count), "\(inKey) of \(count) notes in C major")
+        // A variation, not another tune: most of its notes are the phrase's own pitch classes.
+        #expect(Double(shared) >= 0.6 * Double(count), "\(shared) of \(count) notes on the phrase's pitch classes")
+    }
+
+    /// Kick and snare (or side stick) steps of each bar of a groove file, from its nine-class hits.
+    static func kickAndSnare(_ path: String) throws -> [(kick: [Int], snare: [Int])] {
+        let file = try MIDIFileReader.read(path: path).file
+        guard case .ticksPerQuarter(let tpq) = file.division else { return [] }
+        let spans = file.tracks.flatMap { $0.noteSpans() }.filter { $0.channel == 9 || file.tracks.count == 1 }
+        let bars = (spans.map(\.start).max() ?? 0) / (4 * Int(tpq)) + 1
+        return (0..<bars).map { bar in
+            func steps(_ notes: Set<UInt8>) -> [Int] {
+                spans.filter { notes.contains($0.pitch) && $0.start / (4 * Int(tpq)) == bar }
+                    .map { ($0.start % (4 * Int(tpq)) + Int(tpq) / 8) / (Int(tpq) / 4) }.sorted()
+            }
+            return (steps([35, 36]), steps([37, 38, 40]))
+        }
+    }
+
+    @Test("groove: the drums MusicVAE gives back both grooves and goes from one to the other")
+    func grooveModelInterpolatesBetweenTheGrooves() throws {
+        let root = try #require(CLI.packageRoot())
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-groove-\(getpid()).mid").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Program.sideman(["interpolate", root.appendingPathComponent("presets/groove/8beat.mid").path,
+                                       root.appendingPathComponent("presets/groove/bossanova.mid").path, "-o", out,
+                                       "--model", root.appendingPathComponent("presets/groove/drums-vae.safetensors").path, "--steps", "6"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let bars = try Self.kickAndSnare(out)
+        #expect(bars.count == 12)
+        // The 8beat: kick on 1 and 3, snare on 2 and 4.
+        #expect(bars.first.map { $0.kick.contains(0) && $0.kick.contains(8) && $0.snare == [4, 12] } == true, "\(bars.first!)")
+        // The bossa nova: the dotted kick (1, the a of 2, 3, the a of 4).
+        #expect(bars.last.map { $0.kick == [0, 6, 8, 14] } == true, "\(bars.last!)")
+        // The groove preset starts on the 8beat under the example chords.
+        let played = try Self.accompany("band-chords.mid", preset: "groove")
+        let drums = try #require(played.spans["drums"])
+        #expect(drums.allSatisfy { $0.channel == 9 })
+        #expect(drums.filter { $0.start < 1920 && [36, 38].contains($0.pitch) }.count >= 4)
     }
 }
