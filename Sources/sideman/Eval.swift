@@ -31,6 +31,24 @@ struct Eval: ParsableCommand {
         guard batch >= 1, batch <= 4096 else { throw ValidationError("--batch must be in 1...4096") }
     }
 
+    /// A MusicVAE on the data's phrases (the windows `train-vae` cuts, every bar), as the paper reports it.
+    private func evaluateVAE(_ set: WeightSet) throws {
+        let config: MusicVAEConfig
+        do { config = try MusicVAEConfig(metadata: set.metadata) } catch { throw Failure(model, error.description, status: .dataError) }
+        let phrases = try TrainVAE.phrases(data, content: config.content, bars: config.bars, hop: 1)
+        guard !phrases.isEmpty else { throw Failure(data, "holds no \(config.bars)-bar \(config.content.rawValue) phrases", status: .dataError) }
+        let vae = TrainableMusicVAE(config, batch: min(batch, phrases.count), seed: 0)
+        do { try vae.load(set) } catch { throw Failure(model, error.description, status: .dataError) }
+        let r = MusicVAETrainer.evaluate(vae, phrases)
+        if json {
+            print(String(format: "{\"model\": \"music_vae\", \"content\": \"%@\", \"phrases\": %d, \"nll_per_step\": %.6f, \"kl_per_bar\": %.4f, "
+                         + "\"teacher_forced_accuracy\": %.4f, \"sampled_accuracy\": %.4f}",
+                         config.content.rawValue, r.phrases, r.nllPerStep, r.klPerBar, r.teacherForcedAccuracy, r.sampledAccuracy))
+        } else {
+            print("\(r.phrases) \(config.bars)-bar \(config.content.rawValue) phrases: " + TrainVAE.describe(r).dropFirst("valid: ".count))
+        }
+    }
+
     func run() throws {
         try reportingFailures {
             try CommandFiles.requireInput(model)
@@ -38,6 +56,7 @@ struct Eval: ParsableCommand {
             let config: TrainingModelConfig
             do {
                 set = try SafeTensors.read(path: model)
+                if MusicVAEConfig.describes(set.metadata) { return try evaluateVAE(set) }
                 config = try TrainingModelConfig(metadata: set.metadata)
             } catch let error as WeightsError {
                 throw Failure(model, error.description, status: .dataError)

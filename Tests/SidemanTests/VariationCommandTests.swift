@@ -39,6 +39,14 @@ struct VariationCommandTests {
                                              "--resume", model + ".ckpt"] + Self.small.dropLast(2) + ["--epochs", "3"])
             #expect(more.status == 0 && more.stderr.contains("epoch 3:"), "\(more.stderr)")
 
+            // eval reports what train-vae does, on any data of the model's kind.
+            let eval = try Program.sideman(["eval", "--model", model, "--data", valid.path, "--json"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            #expect((object["teacher_forced_accuracy"] as? Double).map { (0...1).contains($0) } == true)
+            #expect((object["kl_per_bar"] as? Double).map { $0 >= 0 } == true)
+            #expect(object["phrases"] as? Int == 4 * 3)
+
             let tune = dir.appendingPathComponent("tune.mid").path
             try Data(Self.melodyFile([60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72])).write(to: URL(fileURLWithPath: tune))
             let out = dir.appendingPathComponent("variation.mid").path
