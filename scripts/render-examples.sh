@@ -87,3 +87,16 @@ for render in band:8beat band:swing band:bossanova band-transformer:8beat; do
     echo "wrote $dir/demo.png"
   fi
 done
+
+# The MusicVAE presets (issue 16): a variation answering twinkle's last bars, and the groove drummer under
+# the example chords, moving from the 8beat toward the bossa nova.
+for render in folk-variation:examples/twinkle.mid groove:examples/band-chords.mid; do
+  preset="${render%%:*}" example="${render#*:}"
+  dir="$out/$preset"
+  "$sideman" demo --preset "$preset" --sample-rate 22050 --out "$dir" "$example" | grep -v '^no WAV' || true
+  [ -f "$dir/demo.mid" ] || { echo "render-examples: $preset: no MIDI written" >&2; exit 70; }
+  if [ "$have_rsvg" = 1 ]; then
+    rsvg-convert --width 1200 --background-color white -o "$dir/demo.png" "$dir/demo.svg"
+    echo "wrote $dir/demo.png"
+  fi
+done

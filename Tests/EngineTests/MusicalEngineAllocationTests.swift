@@ -14,7 +14,8 @@ import TestSupport
 /// The engine's per-step path allocates nothing after warm-up: the test bundle runs itself again with a
 /// malloc-counting library preloaded, and the child counts allocations inside `process` over thousands of
 /// steps with all six roles playing (a soprano-conditioned choir, an onset and hold comping part and a transformer counter-melody among them), reactions, a continuation answering and the player interrupting it,
-/// then with each chord input (split, fingered, single finger) under a left hand.
+/// then with each chord input (split, fingered, single finger) under a left hand, the one-model band, and
+/// the MusicVAE parts (a variation answering, a groove drummer) handing their phrases to their decoder threads.
 @Suite struct MusicalEngineAllocationTests {
     static let counterSource = """
         #define _GNU_SOURCE
@@ -82,6 +83,8 @@ import TestSupport
         #expect(counterMelody > 20, "\(report)")
         let bandModel = report.components(separatedBy: "band model note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
         #expect(bandModel > 100, "\(report)")
+        let musicVAE = report.components(separatedBy: "MusicVAE note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(musicVAE > 50, "\(report)")
     }
 
     /// The child's side (does nothing unless run by the test above).
@@ -187,7 +190,37 @@ import TestSupport
         countingBandModel = true
         probed += play(&bandModel, twoHands)
         countingBandModel = false
+        // The MusicVAE parts, decoding on their own thread as in the daemon: the engine thread hands the
+        // phrase over and collects the answer (the decoder thread's allocations are its own); a variation
+        // answering the phrases, and a groove drummer gliding between two grooves.
+        let variationPreset = try PresetReader.read(yaml: VariationPartTests.yaml, defaultName: "variation")
+        let variationPart = try Part(settings: variationPreset.parts[0], variation: MusicVAE(VariationPartTests.vae), port: 0, seed: 5)
+        var variation = MusicalEngine(preset: variationPreset, parts: [variationPart])
+        let grooveVAE = try MusicVAE(GrooveMorphTests.vae)
+        var grooveSettings = PartSettings(name: "drums", role: .drums, model: "grooves.safetensors", channel: 10)
+        grooveSettings.groove = GrooveSettings(from: "rock.mid", to: "samba.mid")
+        grooveSettings.groove?.bars = 2
+        let groovePart = try Part(settings: grooveSettings, groove: grooveVAE, from: grooveVAE.posterior(of: GrooveMorphTests.rock).mu,
+                                  to: grooveVAE.posterior(of: GrooveMorphTests.samba).mu, port: 0, seed: 3)
+        var groovePreset = variationPreset
+        groovePreset.performance.mode = .accompaniment
+        groovePreset.performance.idleBars = 0
+        groovePreset.parts = [grooveSettings]
+        var groove = MusicalEngine(preset: groovePreset, parts: [groovePart])
+        countingBandModel = true
+        let beforeVAE = bandModelOns
+        // Real time passes between the runs, so the decoder threads have answered before the next one (each
+        // run starts the clock again, as a new session).
+        let phrase = phrases(1, leftHand: false)
+        for _ in 0..<6 {
+            probed += play(&variation, phrase)
+            probed += play(&groove, phrase)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        countingBandModel = false
+        let vaeOns = bandModelOns - beforeVAE
         print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions, "
-            + "transformer note-ons \(lineOns), band model note-ons \(bandModelOns), \(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
+            + "transformer note-ons \(lineOns), band model note-ons \(beforeVAE), MusicVAE note-ons \(vaeOns), "
+            + "\(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
     }
 }

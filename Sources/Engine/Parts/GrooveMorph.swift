@@ -76,9 +76,6 @@ final class GrooveMorph: @unchecked Sendable {
     private func ask(at place: Double, inline: Bool) {
         guard decoder.isIdle else { return }
         nextPosition = place
-        let z = MusicVAE.slerp(from, to, Float(place))
-        decoder.decode(inline: inline) { latent in
-            for i in latent.indices { latent[i] = z[i] }
-        }
+        decoder.decode(inline: inline) { latent in MusicVAE.slerp(from, to, Float(place), into: &latent) }
     }
 }

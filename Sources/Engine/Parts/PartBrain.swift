@@ -189,9 +189,9 @@ final class PartBrain {
         if let groove {
             // The groove's hits, thinned by the density control as any drummer's new notes are.
             var choice = FeatureList()
-            for note in DrumClasses.notes(of: groove.combination(at: context.step, target: context.grooveTarget))
-            where keep >= 1 || Double(rng.nextUnit()) < keep {
-                choice.append(Int(note) - PartVocabulary.lowestPianoNote)
+            let hits = groove.combination(at: context.step, target: context.grooveTarget)
+            for k in DrumClasses.byNote where hits & 1 << k != 0 && (keep >= 1 || Double(rng.nextUnit()) < keep) {
+                choice.append(Int(DrumClasses.notes[k]) - PartVocabulary.lowestPianoNote)
             }
             lastChoice = choice
             return choice

@@ -46,11 +46,7 @@ final class PhraseDecoder: @unchecked Sendable {
     /// `keep`: pitch classes (bit k = class k) the variation keeps to, by `nats` against the others; 0 for none.
     func vary(inline: Bool, keep pitchClasses: UInt16 = 0, nats: Float = 0, _ fill: (inout [Int]) -> Void) {
         fill(&phrase)
-        biased = false
-        if let b = vae.outOfScaleBias(pitchClasses, nats: nats) {
-            for k in bias.indices { bias[k] = b[k] }
-            biased = true
-        }
+        biased = vae.writeOutOfScaleBias(pitchClasses, nats: nats, into: &bias)
         varies = true
         ask(inline: inline)
     }

@@ -9,6 +9,8 @@ public enum DrumClasses {
     public static let names = ["kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride"]
     /// The GM note each class plays back as.
     public static let notes: [UInt8] = [36, 38, 42, 46, 43, 47, 50, 49, 51]
+    /// The classes in the order of their notes, lowest first (a step's hits as a note set).
+    public static let byNote: [Int] = (0..<count).sorted { notes[$0] < notes[$1] }
 
     /// The class of a GM percussion note, nil for one no groove here keeps time with (whistles, cuíca).
     public static func drumClass(of note: Int) -> Int? {
@@ -31,8 +33,8 @@ public enum DrumClasses {
         notes.reduce(0) { bits, note in drumClass(of: note).map { bits | 1 << $0 } ?? bits }
     }
 
-    /// The notes of a combination, kick first.
+    /// The notes of a combination, lowest first.
     public static func notes(of combination: Int) -> [UInt8] {
-        (0..<count).filter { combination & 1 << $0 != 0 }.map { notes[$0] }
+        byNote.filter { combination & 1 << $0 != 0 }.map { notes[$0] }
     }
 }

@@ -48,21 +48,38 @@ public final class MusicVAE {
     /// A melody model's bias against every NOTE_ON whose pitch class is outside `pitchClasses` (bit k = class
     /// k), `nats` lower; nil for no pitch classes or a drums model.
     public func outOfScaleBias(_ pitchClasses: UInt16, nats: Float) -> [Float]? {
-        guard config.content == .melody, pitchClasses != 0, nats > 0 else { return nil }
+        var bias = [Float](repeating: 0, count: config.classes)
+        return writeOutOfScaleBias(pitchClasses, nats: nats, into: &bias) ? bias : nil
+    }
+
+    /// `outOfScaleBias` into a buffer of `config.classes` (allocates nothing); false when there is none.
+    public func writeOutOfScaleBias(_ pitchClasses: UInt16, nats: Float, into bias: inout [Float]) -> Bool {
+        guard config.content == .melody, pitchClasses != 0, nats > 0 else { return false }
         // Melody classes: NO_EVENT, NOTE_OFF, then NOTE_ON of MIDI pitch 0 ... 127.
-        return (0..<config.classes).map { k in k >= 2 && pitchClasses & (1 << ((k - 2) % 12)) == 0 ? -nats : 0 }
+        for k in bias.indices { bias[k] = k >= 2 && pitchClasses & (1 << ((k - 2) % 12)) == 0 ? -nats : 0 }
+        return true
     }
 
     /// Spherical interpolation, as MusicVAE moves between latents (a straight line would pass near the
     /// origin, where the prior puts little mass); falls back to a straight line between parallel vectors.
     public static func slerp(_ a: [Float], _ b: [Float], _ t: Float) -> [Float] {
-        let na = a.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
-        let nb = b.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
-        let cosine = na > 0 && nb > 0 ? zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } / (na * nb) : 1
+        var out = [Float](repeating: 0, count: a.count)
+        slerp(a, b, t, into: &out)
+        return out
+    }
+
+    /// `slerp` into a buffer as long as `a` (allocates nothing).
+    public static func slerp(_ a: [Float], _ b: [Float], _ t: Float, into out: inout [Float]) {
+        var aa = 0.0, bb = 0.0, ab = 0.0
+        for i in a.indices {
+            aa += Double(a[i]) * Double(a[i])
+            bb += Double(b[i]) * Double(b[i])
+            ab += Double(a[i]) * Double(b[i])
+        }
+        let cosine = aa > 0 && bb > 0 ? ab / (aa * bb).squareRoot() : 1
         let omega = Foundation.acos(max(-1, min(1, cosine)))
         let s = Foundation.sin(omega)
-        guard s > 1e-6 else { return zip(a, b).map { $0 + t * ($1 - $0) } }
-        let (wa, wb) = (Foundation.sin((1 - Double(t)) * omega) / s, Foundation.sin(Double(t) * omega) / s)
-        return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
+        let (wa, wb) = s > 1e-6 ? (Foundation.sin((1 - Double(t)) * omega) / s, Foundation.sin(Double(t) * omega) / s) : (1 - Double(t), Double(t))
+        for i in a.indices { out[i] = Float(wa * Double(a[i]) + wb * Double(b[i])) }
     }
 }
