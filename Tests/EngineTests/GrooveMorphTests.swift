@@ -20,17 +20,7 @@ import Testing
         DrumClasses.combination(of: [42] + (s % 4 == 0 ? [36] : []) + ([3, 6, 10, 13].contains(s % 16) ? [37] : []))
     }
 
-    static let vae: WeightSet = {
-        var config = MusicVAEConfig(content: .drums, bars: 2)
-        (config.encoderHidden, config.latent, config.conductorHidden, config.decoderHidden, config.decoderLayers) = (24, 4, 24, 48, 1)
-        (config.freeBits, config.beta) = (1000, 0)
-        var options = MusicVAEOptions()
-        (options.epochs, options.batch, options.learningRate, options.patience) = (600, 2, 1e-2, 1000)
-        let model = TrainableMusicVAE(config, batch: options.batch, seed: 1)
-        let trainer = MusicVAETrainer(model: model, train: [rock, samba], valid: [rock, samba], options: options)
-        try! trainer.run()
-        return trainer.best
-    }()
+    static let vae = TinyModels.musicVAE(.drums, [rock, samba], latent: 4, epochs: 600)
 
     /// A groove file: the combinations as GM notes on channel 10, 120 ticks a 16th.
     static func grooveFile(_ line: [Int], to path: String) throws {

@@ -84,6 +84,20 @@ enum TinyModels {
     /// The melody model as a transformer (a KV cache of 8 steps, so it wraps within a bar).
     static let transformerMelody = train(events: true, melodyPieces, family: .transformer)
 
+    /// A tiny MusicVAE (2 bars of 16 steps) that has learned to give back `phrases` (the KL free, so it is an
+    /// autoencoder: a second or two).
+    static func musicVAE(_ content: MusicVAEConfig.Content, _ phrases: [[Int]], latent: Int, epochs: Int) -> WeightSet {
+        var config = MusicVAEConfig(content: content, bars: 2)
+        (config.encoderHidden, config.latent, config.conductorHidden, config.decoderHidden, config.decoderLayers) = (24, latent, 24, 48, 1)
+        (config.freeBits, config.beta) = (1000, 0)
+        var options = MusicVAEOptions()
+        (options.epochs, options.batch, options.learningRate, options.patience) = (epochs, phrases.count, 1e-2, 1000)
+        let model = TrainableMusicVAE(config, batch: options.batch, seed: 1)
+        let trainer = MusicVAETrainer(model: model, train: phrases, valid: phrases, options: options)
+        try! trainer.run()
+        return trainer.best
+    }
+
     /// A chords part playing the onset and hold model, its layout read from the weights' metadata as the
     /// loader reads it.
     static func onsetPart(_ settings: PartSettings, port: Int = 0, seed: UInt64 = 1) throws -> Part {

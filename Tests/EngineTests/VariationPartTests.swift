@@ -23,18 +23,7 @@ import Testing
     }
 
     /// A tiny MusicVAE that has learned to give back the phrase in every key near its own (a few seconds).
-    static let vae: WeightSet = {
-        var config = MusicVAEConfig(content: .melody, bars: 2)
-        (config.encoderHidden, config.latent, config.conductorHidden, config.decoderHidden, config.decoderLayers) = (24, 8, 24, 48, 1)
-        (config.freeBits, config.beta) = (1000, 0)
-        var options = MusicVAEOptions()
-        (options.epochs, options.batch, options.learningRate, options.patience) = (300, 13, 1e-2, 1000)
-        let phrases = (-6...6).map(heardLine(transposedBy:))
-        let model = TrainableMusicVAE(config, batch: options.batch, seed: 1)
-        let trainer = MusicVAETrainer(model: model, train: phrases, valid: phrases, options: options)
-        try! trainer.run()
-        return trainer.best
-    }()
+    static let vae = TinyModels.musicVAE(.melody, (-6...6).map(heardLine(transposedBy:)), latent: 8, epochs: 300)
 
     static let yaml = """
         name: variation

@@ -63,34 +63,34 @@ public final class Part: @unchecked Sendable {
     }
 
     /// A variation part: its MusicVAE answers the player's phrase with a variation of it (PhraseVariation).
-    public init(settings: PartSettings, variation vae: MusicVAE, port: Int, seed: UInt64, sampleRate: Double = 48000) throws(WeightsError) {
+    public convenience init(settings: PartSettings, variation vae: MusicVAE, port: Int, seed: UInt64, sampleRate: Double = 48000)
+        throws(WeightsError)
+    {
         guard settings.role == .variation else {
             throw WeightsError("is a MusicVAE; only a variation part plays one (this is a \(settings.role.rawValue) part)")
         }
-        guard vae.config.content == .melody else {
-            throw WeightsError("is a MusicVAE of drum grooves; a variation part answers a melody")
-        }
-        guard settings.grid == .sixteenth else {
-            throw WeightsError("is a MusicVAE, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
-        }
-        self.settings = settings
-        self.port = port
-        conditioning = nil
-        styles = []
-        vocabulary = .events
+        guard vae.config.content == .melody else { throw WeightsError("is a MusicVAE of drum grooves; a variation part answers a melody") }
         let phrase = PhraseVariation(vae: vae, amount: settings.amount, temperature: settings.temperature, seed: seed)
-        brain = PartBrain(settings: settings, vocabulary: .events, model: nil, conditioning: nil, seed: seed, phrase: phrase)
-        hands = PartHands(settings: settings, vocabulary: .events, port: port, sampleRate: sampleRate, seed: seed)
-        reset()
+        try self.init(settings: settings, vocabulary: .events, port: port, seed: seed, sampleRate: sampleRate,
+                      brain: PartBrain(settings: settings, vocabulary: .events, model: nil, conditioning: nil, seed: seed, phrase: phrase))
     }
 
     /// A groove drummer: a MusicVAE of grooves moves it between two grooves (GrooveMorph).
-    public init(settings: PartSettings, groove vae: MusicVAE, from: [Float], to: [Float], port: Int, seed: UInt64,
-                sampleRate: Double = 48000) throws(WeightsError) {
+    public convenience init(settings: PartSettings, groove vae: MusicVAE, from: [Float], to: [Float], port: Int, seed: UInt64,
+                            sampleRate: Double = 48000) throws(WeightsError) {
         guard settings.role == .drums, let groove = settings.groove else {
             throw WeightsError("is a MusicVAE of drum grooves; a drums part with a groove (from, to) plays one")
         }
         guard vae.config.content == .drums else { throw WeightsError("is a MusicVAE of melodies; a groove drummer needs one of drum grooves") }
+        let morph = GrooveMorph(vae: vae, from: from, to: to, bars: groove.bars, temperature: settings.temperature, seed: seed)
+        try self.init(settings: settings, vocabulary: .noteSets, port: port, seed: seed, sampleRate: sampleRate,
+                      brain: PartBrain(settings: settings, vocabulary: .noteSets, model: nil, conditioning: nil, seed: seed, groove: morph))
+    }
+
+    /// A part whose MusicVAE plays whole phrases (no step model, no condition inputs, no styles).
+    private init(settings: PartSettings, vocabulary: PartVocabulary, port: Int, seed: UInt64, sampleRate: Double, brain: PartBrain)
+        throws(WeightsError)
+    {
         guard settings.grid == .sixteenth else {
             throw WeightsError("is a MusicVAE, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
         }
@@ -98,10 +98,9 @@ public final class Part: @unchecked Sendable {
         self.port = port
         conditioning = nil
         styles = []
-        vocabulary = .noteSets
-        let morph = GrooveMorph(vae: vae, from: from, to: to, bars: groove.bars, temperature: settings.temperature, seed: seed)
-        brain = PartBrain(settings: settings, vocabulary: .noteSets, model: nil, conditioning: nil, seed: seed, groove: morph)
-        hands = PartHands(settings: settings, vocabulary: .noteSets, port: port, sampleRate: sampleRate, seed: seed)
+        self.vocabulary = vocabulary
+        self.brain = brain
+        hands = PartHands(settings: settings, vocabulary: vocabulary, port: port, sampleRate: sampleRate, seed: seed)
         reset()
     }
 
