@@ -171,11 +171,23 @@ struct DoctorChecks {
                     continue
                 }
                 do {
-                    let model = try loadModel(path: path)
-                    modelFindings.append(
-                        DoctorFinding(
-                            verdict: .ok, check: "model \(name)/\(part.name)",
-                            detail: "\(path): \(model.family.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs"))
+                    let set = try SafeTensors.read(path: path)
+                    let detail: String
+                    if MusicVAEConfig.describes(set.metadata) {
+                        let vae = try MusicVAE(set)
+                        detail = "\(path): MusicVAE of \(vae.config.content.rawValue), \(vae.config.bars) bars a phrase, latent \(vae.config.latent)"
+                    } else {
+                        let model = try loadModel(path: path)
+                        detail = "\(path): \(model.family.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs"
+                    }
+                    modelFindings.append(DoctorFinding(verdict: .ok, check: "model \(name)/\(part.name)", detail: detail))
+                    // A groove drummer's two groove files are read when the preset loads.
+                    for file in [part.groove?.from, part.groove?.to].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: loaded.path(of: file)) {
+                        modelFindings.append(
+                            DoctorFinding(
+                                verdict: .fail, check: "groove \(name)/\(part.name)", detail: "\(loaded.path(of: file)): no such file",
+                                fix: "point groove.from and groove.to at MIDI files with drums"))
+                    }
                 } catch {
                     modelFindings.append(
                         DoctorFinding(

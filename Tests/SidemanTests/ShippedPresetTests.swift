@@ -360,4 +360,16 @@ struct ShippedPresetTests {
         #expect(drums.allSatisfy { $0.channel == 9 })
         #expect(drums.filter { $0.start < 1920 && [36, 38].contains($0.pitch) }.count >= 4)
     }
+
+    @Test("doctor finds every shipped preset's models good, the MusicVAEs among them")
+    func doctorFindsTheShippedModelsGood() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-doctor-models-\(getpid())")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let doctor = try Program.sideman(["doctor"], environment: ["XDG_CONFIG_HOME": config.path])
+        let lines = doctor.stdout.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("fail model") || $0.hasPrefix("fail groove") }, "\(doctor.stdout)")
+        #expect(lines.contains { $0.hasPrefix("ok   model folk-variation/answer") && $0.contains("MusicVAE of melody") }, "\(doctor.stdout)")
+        #expect(lines.contains { $0.hasPrefix("ok   model groove/drums") && $0.contains("MusicVAE of drums") }, "\(doctor.stdout)")
+    }
 }
