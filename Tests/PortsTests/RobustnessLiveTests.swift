@@ -131,7 +131,9 @@ struct RobustnessLiveTests {
     /// bytes instead, into each musical preset, on a 256-frame period so xruns come easily on a loaded
     /// machine: the daemon is alive afterwards and still answers a note, and after SIGTERM every note the
     /// receiver heard start has ended.
-    @Test(arguments: ["band", "folk", "chorale"])
+    /// The MusicVAE presets too: under the flood the variation asks its decoder thread for a phrase at every
+    /// silence it hears, and the groove drummer decodes as it plays.
+    @Test(arguments: ["band", "folk", "chorale", "folk-variation", "groove"])
     func aMinuteOfTenThousandNotesASecondAndGarbageLeavesNothingSounding(preset: String) throws {
         let server = try JackServer(period: 256)
         defer { server.stop() }
