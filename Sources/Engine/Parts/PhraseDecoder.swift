@@ -22,8 +22,9 @@ final class PhraseDecoder: @unchecked Sendable {
     private var bias: [Float]
     private var biased = false
     static let idle = 0, asked = 1, done = 2
-    /// How long the last job took (read once it is collected).
-    private(set) var lastDecode = Duration.zero
+    /// How long the last job took, in nanoseconds (0 before the first).
+    private let lastDecodeNanoseconds = Atomic<Int>(0)
+    var lastDecode: Duration { .nanoseconds(lastDecodeNanoseconds.load(ordering: .relaxed)) }
 
     init(vae: MusicVAE, amount: Float, temperature: Float, seed: UInt64) {
         self.vae = vae
@@ -92,7 +93,8 @@ final class PhraseDecoder: @unchecked Sendable {
         let decoded = varies ? vae.vary(phrase, amount: amount, temperature: temperature, bias: b, rng: &rng)
                              : vae.decode(latent, temperature: temperature, bias: b, rng: &rng)
         for k in answer.indices { answer[k] = decoded[k] }
-        lastDecode = ContinuousClock.now - started
+        let took = (ContinuousClock.now - started).components
+        lastDecodeNanoseconds.store(max(1, Int(took.seconds) * 1_000_000_000 + Int(took.attoseconds / 1_000_000_000)), ordering: .relaxed)
         state.store(Self.done, ordering: .releasing)
     }
 }

@@ -8,8 +8,9 @@ import Synchronization
 /// downbeat of the answer.
 ///
 /// The engine thread hears the player's event of every step. When the player falls silent (their note
-/// stops), the bars ending with the bar of that silence are handed to the decoder thread; a later note
-/// makes that plan stale and the next silence asks again. A phrase ends only after `phrase_end_beats` of
+/// stops), the phrase's bars go to the decoder thread: from its first bar when it is shorter than the
+/// model's phrase, else the last bars through the one its note last sounded in. A later note makes that
+/// plan stale and the next silence asks again. A phrase ends only after `phrase_end_beats` of
 /// silence, so the decode (tens of milliseconds) has those beats, and the wait to the downbeat, to finish:
 /// the engine never waits for it. Should it not be ready by the answer's first downbeat, the part rests to
 /// the next one (`lateDownbeats` counts these).
