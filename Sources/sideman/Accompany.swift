@@ -182,6 +182,21 @@ struct OfflineSong {
         try CommandFiles.checkOutput(svg, notOver: inputs + [path])
     }
 
+    /// For each answering part on a channel the file uses, a channel the file leaves free (drums' 10 aside),
+    /// each move said on stderr: on one the file uses (twinkle's bass on channel 2 and the folk answer's) the
+    /// answer would sound through that part's instrument.
+    func freeChannels(for answering: [Part]) -> [MIDIChannel: MIDIChannel] {
+        let used = usedChannels
+        var moves: [MIDIChannel: MIDIChannel] = [:]
+        for part in answering where used.contains(part.channel) {
+            let taken = used.union(moves.values).union(answering.map(\.channel))
+            guard let free = (MIDIChannel(0)..<16).first(where: { $0 != 9 && !taken.contains($0) }) else { continue }
+            moves[part.channel] = free
+            printToStandardError("sideman: note: \(path) uses channel \(part.channel + 1); the answer goes on channel \(free + 1)")
+        }
+        return moves
+    }
+
     /// Channels with channel messages anywhere in the file.
     var usedChannels: Set<MIDIChannel> {
         Set(file.tracks.flatMap { $0.events.compactMap { $0.message?.channel } })

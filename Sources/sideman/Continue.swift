@@ -50,17 +50,8 @@ struct Continue: ParsableCommand {
             preset.performance.mode = .callAndResponse
             preset.performance.continuationBars = bars
             let played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
-            // The answer goes on a channel the file leaves free: on one it uses (twinkle's bass on channel 2
-            // and the folk answer's) it would sound through that part's instrument.
-            let used = song.usedChannels
-            var moves: [MIDIChannel: MIDIChannel] = [:]
-            for part in continuations where used.contains(part.channel) {
-                let taken = used.union(moves.values).union(continuations.map(\.channel))
-                guard let free = (MIDIChannel(0)..<16).first(where: { $0 != 9 && !taken.contains($0) }) else { continue }
-                moves[part.channel] = free
-                printToStandardError("sideman: note: \(input) uses channel \(part.channel + 1); the answer goes on channel \(free + 1)")
-            }
-            try song.write(adding: played, parts: continuations, movingChannels: moves, to: output, svg: svg, notOver: inputs)
+            try song.write(adding: played, parts: continuations, movingChannels: song.freeChannels(for: continuations), to: output, svg: svg,
+                           notOver: inputs)
         }
     }
 }

@@ -63,6 +63,7 @@ struct Demo: ParsableCommand {
             var preset = session.loaded.preset
             let accompanies = session.parts.contains { !$0.role.answersPhrases }
             let played: [TimedMIDIMessage]
+            var moves: [MIDIChannel: MIDIChannel] = [:]
             if accompanies {
                 if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
                 played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
@@ -70,8 +71,9 @@ struct Demo: ParsableCommand {
                 preset.performance.mode = .callAndResponse
                 preset.performance.continuationBars = bars
                 played = try session.render(song: song, preset: preset, extraBars: bars + 1, phraseEndAtEnd: true)
+                moves = song.freeChannels(for: session.parts)
             }
-            let file = try song.write(adding: played, parts: session.parts, to: midi, svg: svg, notOver: inputs)
+            let file = try song.write(adding: played, parts: session.parts, movingChannels: moves, to: midi, svg: svg, notOver: inputs)
             let generated = file.tracks.indices.dropFirst(song.file.tracks.count).map { file.tracks[$0].noteSpans().count }.reduce(0, +)
             let playerNotes = song.file.tracks[song.playerIndex].noteSpans().count
             print("\(song.path): \(playerNotes) notes played through \(URL(fileURLWithPath: session.loaded.path).standardized.path) (\(accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")

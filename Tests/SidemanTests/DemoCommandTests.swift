@@ -124,13 +124,15 @@ struct DemoCommandTests {
         }
     }
 
-    @Test("continue puts the answer on a channel the file leaves free")
-    func continueAnswersOnAFreeChannel() throws {
+    @Test("continue and demo put the answer on a channel the file leaves free", arguments: ["continue", "demo"])
+    func theAnswerGoesOnAFreeChannel(command: String) throws {
         try Self.withFolder { folder in
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let out = folder + "/out.mid"
+            let out = command == "demo" ? folder + "/demo.mid" : folder + "/out.mid"
             // twinkle plays its bass on channel 2, the folk preset's answer channel.
-            let run = try Program.sideman(["continue", try CLI.example(), "-o", out, "--preset", "folk", "--bars", "2"])
+            let run = try Program.sideman(command == "demo"
+                ? ["demo", "--preset", "folk", "--out", folder, try CLI.example()]
+                : ["continue", try CLI.example(), "-o", out, "--preset", "folk", "--bars", "2"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("the answer goes on channel"))
             let tracks = try MIDIFileReader.read(path: out).file.tracks
