@@ -64,20 +64,8 @@ struct PhraseFile {
         let line = phrases.flatMap { $0 }
         switch content {
         case .melody:
-            var open: (step: Int, pitch: UInt8)? = nil
-            for (s, k) in line.enumerated() {
-                guard let event = EventVocabulary.event(at: k) else { continue }
-                switch event {
-                case .noEvent: continue
-                case .noteOff:
-                    if let o = open { notes.append((o.step, s, o.pitch)) }
-                    open = nil
-                case .noteOn(let p):
-                    if let o = open { notes.append((o.step, s, o.pitch)) }
-                    open = (s, p)
-                }
-            }
-            if let o = open { notes.append((o.step, line.count, o.pitch)) }
+            let melody = Melody(events: line.map { EventVocabulary.event(at: $0) ?? .noEvent })
+            notes = melody.placedNotes.map { ($0.onset, $0.onset + $0.duration, $0.pitch) }
         case .drums:
             for (s, k) in line.enumerated() {
                 for p in DrumClasses.notes(of: k) { notes.append((s, s + 1, p)) }

@@ -72,8 +72,7 @@ public final class MusicVAETrainer {
             nll += r.nll
             kl += r.kl
             right += r.right
-            loss += r.nll
-            for b in batch.indices { loss += Double(config.beta) * max(0, model.kl(b) - Double(config.freeBits)) }
+            loss += r.nll + Double(config.beta) * r.klPastFreeBits
             guard sampled else { continue }
             // z as the pass drew it: decode with the model's own argmax fed back.
             let K = config.classes
@@ -115,7 +114,7 @@ public final class MusicVAETrainer {
                 let r = model.pass(batch, beta: beta, train: true, rng: &draw)
                 rng = draw!
                 optimizer.update()
-                loss += r.nll + Double(beta) * (0..<batch.count).reduce(0) { $0 + max(0, model.kl($1) - Double(config.freeBits)) }
+                loss += r.nll + Double(beta) * r.klPastFreeBits
                 steps += batch.count * config.steps
                 batchesThisRun += 1
                 let elapsed = Date().timeIntervalSince(epochStart)

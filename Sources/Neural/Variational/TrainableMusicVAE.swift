@@ -242,10 +242,12 @@ public final class TrainableMusicVAE: ParameterHolder {
 
     // MARK: loss and backward
 
-    /// One training (or evaluation) pass over `phrases`: the summed reconstruction NLL (nats), the summed KL,
-    /// and the teacher-forced classes right (argmax). With `train`, the gradients of the mean loss per phrase
+    /// One training (or evaluation) pass over `phrases`: the summed reconstruction NLL (nats), the summed KL
+    /// and the summed KL past the free bits, and the teacher-forced classes right (argmax). With `train`, the gradients of the mean loss per phrase
     /// (NLL + β·max(KL − free bits, 0)) accumulate into the parameters.
-    public func pass(_ phrases: [[Int]], beta: Float, train: Bool, rng: inout TrainingRandom?) -> (nll: Double, kl: Double, right: Int) {
+    public func pass(_ phrases: [[Int]], beta: Float, train: Bool, rng: inout TrainingRandom?)
+        -> (nll: Double, kl: Double, klPastFreeBits: Double, right: Int)
+    {
         let (S, U, B, K) = (config.stepsPerBar, config.bars, batch, config.classes)
         let J = U * B
         encode(phrases, rng: &rng)
@@ -268,14 +270,15 @@ public final class TrainableMusicVAE: ParameterHolder {
                 nll += HeadKind.softmaxRow(row, K, target: target, scale, train ? row : nil)
             }
         }
-        var kl = 0.0
+        var kl = 0.0, past = 0.0
         for b in 0..<B {
             let d = b < phrases.count ? self.kl(b) : 0
             kl += d
+            past += max(0, d - Double(config.freeBits))
             klActive[b] = b < phrases.count && beta > 0 && d > Double(config.freeBits)
         }
         if train { backward(logits, beta: beta, scale: scale) }
-        return (nll, kl, right)
+        return (nll, kl, past, right)
     }
 
     private func backward(_ dLogits: UnsafeMutablePointer<Float>, beta: Float, scale: Float) {
