@@ -214,6 +214,8 @@ public enum PartRole: String, Equatable, Sendable, CaseIterable {
     case counterMelody = "counter-melody"
     /// Call and response with a MusicVAE: answers the player's phrase with a variation of it.
     case variation
+    /// A melody over the player's chords, bar by bar, from MidiNet's chord-conditioned bar generator.
+    case lead
 
     /// The roles that listen while the player plays and answer when the phrase ends.
     public var answersPhrases: Bool { self == .continuation || self == .variation }
@@ -264,6 +266,8 @@ public struct PartSettings: Equatable, Sendable {
     public var velocityAccents: [Int] = []
     public var humanize = Humanize()
     public var muteCC: UInt8? = nil
+    /// The part starts muted (an optional voice): its mute controller below 64 brings it in.
+    public var startsMuted = false
     /// How the model's step weights are stored: fp16 halves the bytes each step streams (same arithmetic).
     public var precision = Precision.fp16
     /// One bar the part's model is fed before it plays (MIDI notes per 16th step), so a note-set part starts in

@@ -244,6 +244,10 @@ public enum PresetReader {
             try h.finish()
         }
         p.muteCC = try f.controller("mute_cc", default: nil)
+        p.startsMuted = try f.bool("muted") ?? false
+        guard !p.startsMuted || p.muteCC != nil else {
+            throw f.error("muted", "leaves the part silent for good without a mute_cc to bring it in")
+        }
         p.precision = try f.choice("precision", Precision.self) ?? p.precision
         if let node = f.take("groove") {
             let g = try Fields(node, path: f.path("groove"))

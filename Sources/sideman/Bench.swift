@@ -49,8 +49,9 @@ struct Bench: ParsableCommand {
             guard steps > 0, warmup >= 0, coldSteps >= 0 else {
                 throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
             }
-            if let path = model, (try? SafeTensors.read(path: path)).map({ MusicVAEConfig.describes($0.metadata) }) == true {
-                return try benchVariation(path)
+            if let path = model, let set = try? SafeTensors.read(path: path) {
+                if MusicVAEConfig.describes(set.metadata) { return try benchVariation(path) }
+                if MidiNetConfig.describes(set.metadata) { return try benchLead(path) }
             }
             let (model, label) = try makeModel(precision)
             var rng = SeededRandom(seed: seed &+ 0x5EED)
@@ -127,16 +128,7 @@ struct Bench: ParsableCommand {
         var rng = SeededRandom(seed: seed)
         let count = max(20, steps / 100)
         let phrase = { (rng: inout SeededRandom) in (0..<vae.config.steps).map { _ in Int(rng.next() % UInt64(vae.config.classes)) } }
-        for _ in 0..<3 { _ = vae.vary(phrase(&rng), amount: 0.3, temperature: 0.5, rng: &rng) }
-        var times: [Double] = []
-        for _ in 0..<count {
-            let p = phrase(&rng)
-            let started = ContinuousClock.now
-            _ = vae.vary(p, amount: 0.3, temperature: 0.5, rng: &rng)
-            let d = (ContinuousClock.now - started).components
-            times.append(Double(d.seconds) * 1e3 + Double(d.attoseconds) / 1e15)
-        }
-        let w = Summary(times)
+        let w = timed(count) { _ = vae.vary(phrase(&rng), amount: 0.3, temperature: 0.5, rng: &rng) }
         if json {
             print(String(format: "{\"model\": \"%@\", \"family\": \"music_vae\", \"content\": \"%@\", \"bars\": %d, \"phrases\": %d, "
                          + "\"median_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}",
@@ -146,6 +138,39 @@ struct Bench: ParsableCommand {
             print(String(format: "a phrase (encode, move, decode every step): median %.2f ms, p99 %.2f ms, max %.2f ms  (%d phrases)",
                          w.median, w.p99, w.max, count))
         }
+    }
+
+    /// MidiNet is timed a bar at a time, as the daemon's lead part uses it: noise, chord and the bar before
+    /// through the generator, and each step drawn (one bar per 100 --steps, at least 20).
+    private func benchLead(_ path: String) throws {
+        let net: MidiNet
+        do { net = try MidiNet(path: path) } catch { throw Failure(path, error.description, status: .dataError) }
+        var rng = SeededRandom(seed: seed)
+        let count = max(20, steps / 100)
+        let previous = (0..<net.config.stepsPerBar).map { _ in Int(rng.next() % UInt64(net.config.classes)) }
+        let w = timed(count) {
+            _ = net.bar(chord: MidiNetChord(root: Int(rng.next() % 12), minor: rng.next() % 2 == 0), previous: previous, temperature: 0, rng: &rng)
+        }
+        if json {
+            print(String(format: "{\"model\": \"%@\", \"family\": \"midinet\", \"bars\": %d, \"median_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f}",
+                         path, count, w.median, w.p99, w.max))
+        } else {
+            print("\(path), MidiNet generator, \(net.config.stepsPerBar) steps a bar, \(net.config.classes) classes a step, fp32")
+            print(String(format: "a bar (generate, draw every step): median %.3f ms, p99 %.3f ms, max %.3f ms  (%d bars)", w.median, w.p99, w.max, count))
+        }
+    }
+
+    /// Milliseconds per run of `job`, after 3 untimed runs.
+    private func timed(_ count: Int, _ job: () -> Void) -> Summary {
+        for _ in 0..<3 { job() }
+        var times: [Double] = []
+        for _ in 0..<count {
+            let started = ContinuousClock.now
+            job()
+            let d = (ContinuousClock.now - started).components
+            times.append(Double(d.seconds) * 1e3 + Double(d.attoseconds) / 1e15)
+        }
+        return Summary(times)
     }
 
     private enum StepInput { case features(FeatureList), event(Int) }

@@ -173,7 +173,10 @@ struct DoctorChecks {
                 do {
                     let set = try SafeTensors.read(path: path)
                     let detail: String
-                    if MusicVAEConfig.describes(set.metadata) {
+                    if MidiNetConfig.describes(set.metadata) {
+                        let net = try MidiNet(set)
+                        detail = "\(path): MidiNet bar generator, \(net.config.stepsPerBar) steps a bar, pitches \(net.config.lowestPitch)...\(net.config.lowestPitch + net.config.pitches - 1)"
+                    } else if MusicVAEConfig.describes(set.metadata) {
                         let vae = try MusicVAE(set)
                         detail = "\(path): MusicVAE of \(vae.config.content.rawValue), \(vae.config.bars) bars a phrase, latent \(vae.config.latent)"
                     } else {

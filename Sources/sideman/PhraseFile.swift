@@ -71,17 +71,24 @@ struct PhraseFile {
                 for p in DrumClasses.notes(of: k) { notes.append((s, s + 1, p)) }
             }
         }
-        var events: [SMFEvent] = [SMFEvent(tick: 0, .text(.trackName, Array(name.utf8)))]
-        for n in notes {
-            events.append(SMFEvent(tick: n.on * ticksPerStep, .noteOn(channel: input.channel, note: n.pitch, velocity: input.velocity)))
-            // Drums ring as they ring: a hit's note-off comes half a step later.
-            let off = content == .drums ? n.on * ticksPerStep + ticksPerStep / 2 : n.off * ticksPerStep
-            events.append(SMFEvent(tick: off, .noteOff(channel: input.channel, note: n.pitch, velocity: 0)))
-        }
-        // Offs before ons at the same tick: a note repeated at once is released, then struck.
-        events.sort { ($0.tick, $0.message.map(Self.isOff) ?? false ? 0 : 1) < ($1.tick, $1.message.map(Self.isOff) ?? false ? 0 : 1) }
+        // Drums ring as they ring: a hit's note-off comes half a step later.
+        let ticks = notes.map { (on: $0.on * ticksPerStep, off: content == .drums ? $0.on * ticksPerStep + ticksPerStep / 2 : $0.off * ticksPerStep,
+                                 pitch: $0.pitch) }
+        let events = Self.track(named: name, ticks, channel: input.channel, velocity: input.velocity)
         let file = MIDIFile(format: .simultaneousTracks, division: .ticksPerQuarter(UInt16(tpq)), tracks: [conductor, MIDITrack(events: events)])
         try CommandFiles.write(MIDIFileWriter.write(file), to: path, notOver: inputs)
+    }
+
+    /// A track's events for notes given in ticks: its name, then each note's on and off, offs before ons at
+    /// the same tick (a note repeated at once is released, then struck).
+    static func track(named name: String, _ notes: [(on: Int, off: Int, pitch: UInt8)], channel: MIDIChannel, velocity: UInt8) -> [SMFEvent] {
+        var events: [SMFEvent] = [SMFEvent(tick: 0, .text(.trackName, Array(name.utf8)))]
+        for n in notes {
+            events.append(SMFEvent(tick: n.on, .noteOn(channel: channel, note: n.pitch, velocity: velocity)))
+            events.append(SMFEvent(tick: n.off, .noteOff(channel: channel, note: n.pitch, velocity: 0)))
+        }
+        events.sort { ($0.tick, $0.message.map(Self.isOff) ?? false ? 0 : 1) < ($1.tick, $1.message.map(Self.isOff) ?? false ? 0 : 1) }
+        return events
     }
 
     private static func isOff(_ m: MIDIMessage) -> Bool {

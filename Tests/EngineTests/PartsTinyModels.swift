@@ -98,6 +98,15 @@ enum TinyModels {
         return trainer.best
     }
 
+    /// An untrained MidiNet of 16-step bars (two octaves from middle C): the lead part's mechanics need a
+    /// generator, not a good one.
+    static let midiNet: WeightSet = {
+        var config = MidiNetConfig(stepsPerBar: 16, lowestPitch: 60, pitches: 24)
+        (config.noise, config.generatorHidden, config.generatorChannels, config.conditionerChannels) = (8, 32, 16, 4)
+        (config.discriminatorFirst, config.discriminatorSecond, config.discriminatorHidden) = (4, 4, 8)
+        return MidiNetGenerator(config, batch: 1, seed: 3).weights()
+    }()
+
     /// A chords part playing the onset and hold model, its layout read from the weights' metadata as the
     /// loader reads it.
     static func onsetPart(_ settings: PartSettings, port: Int = 0, seed: UInt64 = 1) throws -> Part {

@@ -49,11 +49,15 @@ public final class Part: @unchecked Sendable {
         guard settings.role != .variation else {
             throw WeightsError("is a \(model.family.rawValue) model; a variation part plays a MusicVAE (sideman train-vae)")
         }
+        guard settings.role != .lead else {
+            throw WeightsError("is a \(model.family.rawValue) model; a lead part plays a MidiNet (sideman train-midinet)")
+        }
         guard conditioning == nil || conditioning == .beat || settings.role != .continuation else {
             throw WeightsError("is conditioned on the \(conditioning!.rawValue); a continuation is primed with the player's phrase instead")
         }
         self.settings = settings
         self.port = port
+        muted = settings.startsMuted
         self.conditioning = conditioning
         self.styles = conditioning?.hasStyles == true ? styles : []
         let decoder = vocabulary == .ensemble ? band ?? BandDecoder(model: model, conditioning: conditioning, seed: seed) : nil
@@ -87,15 +91,26 @@ public final class Part: @unchecked Sendable {
                       brain: PartBrain(settings: settings, vocabulary: .noteSets, model: nil, conditioning: nil, seed: seed, groove: morph))
     }
 
-    /// A part whose MusicVAE plays whole phrases (no step model, no condition inputs, no styles).
+    /// A lead part: MidiNet plays a melody bar by bar over the player's chords (BarLead).
+    public convenience init(settings: PartSettings, lead net: MidiNet, port: Int, seed: UInt64, sampleRate: Double = 48000) throws(WeightsError) {
+        guard settings.role == .lead else {
+            throw WeightsError("is a MidiNet; only a lead part plays one (this is a \(settings.role.rawValue) part)")
+        }
+        let lead = BarLead(net: net, temperature: settings.temperature, seed: seed)
+        try self.init(settings: settings, vocabulary: .events, port: port, seed: seed, sampleRate: sampleRate,
+                      brain: PartBrain(settings: settings, vocabulary: .events, model: nil, conditioning: nil, seed: seed, lead: lead))
+    }
+
+    /// A part whose MusicVAE or MidiNet plays whole phrases or bars (no step model, no condition inputs, no styles).
     private init(settings: PartSettings, vocabulary: PartVocabulary, port: Int, seed: UInt64, sampleRate: Double, brain: PartBrain)
         throws(WeightsError)
     {
         guard settings.grid == .sixteenth else {
-            throw WeightsError("is a MusicVAE, which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
+            throw WeightsError("is a \(brain.lead == nil ? "MusicVAE" : "MidiNet"), which plays 16th steps; the part's grid is \(settings.grid.rawValue)")
         }
         self.settings = settings
         self.port = port
+        muted = settings.startsMuted
         conditioning = nil
         styles = []
         self.vocabulary = vocabulary
@@ -113,10 +128,18 @@ public final class Part: @unchecked Sendable {
         (brain.phrase?.decodes ?? 0, brain.phrase?.lateDownbeats ?? 0, brain.phrase?.lastDecode ?? .zero)
     }
 
-    /// A variation part decodes on the engine thread (rendering faster than real time); others ignore it.
+    /// A lead part's bars generated, those generated again over a chord its plan did not foresee, and the
+    /// last bar's time (zeros for other parts).
+    public var leadFigures: (bars: Int, regenerated: Int, lastBar: Duration) {
+        (brain.lead?.generated ?? 0, brain.lead?.regenerated ?? 0, brain.lead?.lastDecode ?? .zero)
+    }
+
+    /// A part with a model off the step path (MusicVAE, MidiNet) decodes on the engine thread (rendering
+    /// faster than real time); others ignore it.
     public func decodeVariationsInline() {
         brain.phrase?.decodesInline = true
         brain.groove?.decodesInline = true
+        brain.lead?.decodesInline = true
     }
 
     public func use(sampleRate: Double) { hands.humanizer.use(sampleRate: sampleRate) }

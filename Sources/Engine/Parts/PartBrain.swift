@@ -51,23 +51,25 @@ final class PartBrain {
 
     let phrase: PhraseVariation?
     let groove: GrooveMorph?
+    let lead: BarLead?
     /// The model's outputs (the logits `raw` and `biased` hold).
     let outputs: Int
 
     init(settings: PartSettings, vocabulary: PartVocabulary, model: (any StreamingModel)?, conditioning: Conditioning?, seed: UInt64,
-         band: BandDecoder? = nil, phrase: PhraseVariation? = nil, groove: GrooveMorph? = nil) {
-        precondition((model == nil) == (phrase != nil || groove != nil), "a part plays a step model or a MusicVAE")
+         band: BandDecoder? = nil, phrase: PhraseVariation? = nil, groove: GrooveMorph? = nil, lead: BarLead? = nil) {
+        precondition((model == nil) == (phrase != nil || groove != nil || lead != nil), "a part plays a step model, a MusicVAE or a MidiNet")
         self.settings = settings
         self.vocabulary = vocabulary
         self.model = model
         self.band = band
         self.phrase = phrase
         self.groove = groove
+        self.lead = lead
         band?.seat(settings)
         self.conditioning = conditioning
         conditionOffset = vocabulary.baseInputSize
         lookback = model as? LookbackRNN
-        let n = model?.outputSize ?? phrase?.classes ?? PartVocabulary.pianoUnits
+        let n = model?.outputSize ?? phrase?.classes ?? lead?.classes ?? PartVocabulary.pianoUnits
         outputs = n
         sampler = Sampler(count: n)
         chain = model?.chain
@@ -108,6 +110,12 @@ final class PartBrain {
             lastChoice = input
             return
         }
+        if let lead {
+            lead.reset()
+            input = FeatureList(oneHot: 0)
+            lastChoice = input
+            return
+        }
         model!.reset()
         barPending = true
         input = vocabulary == .events ? FeatureList(oneHot: 0) : FeatureList()
@@ -137,7 +145,7 @@ final class PartBrain {
     func advance(context: PartContext, timer: (any ModelStepTimer)?) {
         voicesBeforeStep = stepVoices
         // A band model's share is decoded when the part chooses (it needs the step's temperature and fill).
-        guard band == nil, groove == nil else { return }
+        guard band == nil, groove == nil, lead == nil else { return }
         if let phrase {
             phrase.keyClasses = context.keyClasses
             phrase.advance(step: context.step)
@@ -211,6 +219,10 @@ final class PartBrain {
             // The answer's event as certain logits: the part's range, density and hands apply as to any line.
             raw.update(repeating: -30, count: outputs)
             raw[phrase.answer(at: context.step)] = 0
+        }
+        if let lead {
+            raw.update(repeating: -30, count: outputs)
+            raw[lead.event(at: context.step, chord: context.midiNetChord, upcoming: context.nextBarMidiNetChord)] = 0
         }
         bias(context: context, fill: fill, sounding: sounding)
         let low = Int(settings.lowestNote), high = Int(settings.highestNote)

@@ -23,6 +23,10 @@ public struct PartContext: Equatable, Sendable {
     public var chordBass: Int? = nil
     /// The chord's root pitch class.
     public var chordRoot: Int? = nil
+    /// On the last beat of a bar: the chord the next bar is expected to open with (the player's loop, else
+    /// the chord now), as its root and pitch classes; nil elsewhere and when none is known.
+    public var nextBarChordRoot: Int? = nil
+    public var nextBarChordClasses: UInt16 = 0
     /// The player's chord is another than on the band's previous harmony step: a change, on this step.
     public var chordChanged = false
     /// Pitch classes of the listener's key, 0 when none is known yet.
@@ -55,6 +59,16 @@ public struct PartContext: Equatable, Sendable {
             stepInBar: stepInBar, playerStruckBefore: playerStruckBefore, style: style, offset: offset, to: &input)
     }
 
+    /// The chord as MidiNet takes it (root, and minor when its third is minor), nil when none is heard.
+    var midiNetChord: MidiNetChord? { Self.midiNetChord(root: chordRoot, classes: chordClasses) }
+    var nextBarMidiNetChord: MidiNetChord? { Self.midiNetChord(root: nextBarChordRoot, classes: nextBarChordClasses) }
+
+    static func midiNetChord(root: Int?, classes: UInt16) -> MidiNetChord? {
+        guard let root else { return nil }
+        let minorThird = classes & (1 << ((root + 3) % 12)) != 0, majorThird = classes & (1 << ((root + 4) % 12)) != 0
+        return MidiNetChord(root: root, minor: minorThird && !majorThird)
+    }
+
     /// Scale classes of a key: major or natural minor.
     public static func scaleClasses(_ key: Key) -> UInt16 {
         let pattern: UInt32 = key.mode == .major ? 0xAB5 : 0x5AD
@@ -72,7 +86,7 @@ public struct PartContext: Equatable, Sendable {
             var w: Float = 0
             let inKey = keyClasses == 0 || keyClasses & bit != 0
             switch role {
-            case .continuation, .variation:
+            case .continuation, .variation, .lead:
                 if !inKey { w -= 0.5 }
             case .voice, .voices, .counterMelody:
                 if chordClasses & bit != 0 { w += 1 }

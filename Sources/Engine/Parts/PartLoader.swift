@@ -55,6 +55,15 @@ public enum PartLoader {
                 let set = try SafeTensors.read(path: path)
                 let seed = loaded.preset.performance.seed &+ UInt64(k)
                 let port = loaded.preset.ports.outputs == .perPart ? k : 0
+                if MidiNetConfig.describes(set.metadata) {
+                    let net = try MidiNet(set)
+                    let meter = loaded.preset.transport.meter
+                    guard meter.stepsPerBar == net.config.stepsPerBar else {
+                        throw WeightsError("is a MidiNet of \(net.config.stepsPerBar)-step bars; transport.meter is \(meter.beats)/\(meter.beatUnit)")
+                    }
+                    parts.append(try Part(settings: settings, lead: net, port: port, seed: seed))
+                    continue
+                }
                 if MusicVAEConfig.describes(set.metadata) {
                     // A MusicVAE learned bars of 16 steps: its phrases start on the player's downbeats.
                     let meter = loaded.preset.transport.meter

@@ -52,7 +52,7 @@ public enum PartVocabulary: String, Equatable, Sendable {
     /// from a held one.
     public func fits(_ role: PartRole) -> Bool {
         switch role {
-        case .continuation, .voice, .counterMelody, .variation: return self == .events
+        case .continuation, .voice, .counterMelody, .variation, .lead: return self == .events
         case .bass: return self == .events || self == .ensemble
         case .drums: return self == .noteSets || self == .ensemble
         case .chords: return self != .events

@@ -240,6 +240,10 @@ extension MusicalEngine {
             c.chordRoot = chord.root
             c.chordChanged = chord != chordOnLastHarmonyStep
         }
+        if c.stepInBar == c.stepsPerBar - 4, let next = harmonicLoop.expected(bar: step / barLength + 1) ?? expectedChord ?? listener.chord {
+            c.nextBarChordRoot = next.root
+            c.nextBarChordClasses = next.pitchClasses
+        }
         if let key = listener.key { c.keyClasses = PartContext.scaleClasses(key) }
         for (j, part) in parts.enumerated() where j != index { c.bandPrevious = c.bandPrevious.union(part.output) }
         return c

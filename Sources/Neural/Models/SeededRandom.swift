@@ -54,4 +54,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func unit() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 
     public mutating func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * unit() }
+
+    /// Standard normal by Box–Muller (one of the pair): a VAE's ε, a GAN's noise.
+    public mutating func normal() -> Float {
+        let u1 = max(unit(), 1e-7), u2 = unit()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
+    }
 }

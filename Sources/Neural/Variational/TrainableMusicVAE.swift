@@ -127,7 +127,7 @@ public final class TrainableMusicVAE: ParameterHolder {
         for i in 0..<(B * Z) {
             let x = Double(sigma.output[i])
             sigmaValue[i] = Float(max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))))
-            epsilon[i] = rng == nil ? 0 : Self.normal(&rng!)
+            epsilon[i] = rng == nil ? 0 : rng!.normal()
             z[i] = mu.output[i] + sigmaValue[i] * epsilon[i]
         }
     }
@@ -141,11 +141,6 @@ public final class TrainableMusicVAE: ParameterHolder {
             total += 0.5 * (m * m + s * s - 1) - Foundation.log(s)
         }
         return total
-    }
-
-    static func normal(_ rng: inout TrainingRandom) -> Float {
-        let u1 = max(rng.unit(), 1e-7), u2 = rng.unit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
     }
 
     // MARK: conductor and decoder
