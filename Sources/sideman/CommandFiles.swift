@@ -1,6 +1,7 @@
 import ArgumentParser
 import Files
 import Live
+import Neural
 
 /// The commands' file access, through the shared checks, with their failures as `Failure`s.
 enum CommandFiles {
@@ -16,6 +17,19 @@ enum CommandFiles {
 
     static func write(_ bytes: [UInt8], to path: String, notOver inputs: [String] = []) throws {
         do { try OutputFile.write(bytes, to: path, notOver: inputs) } catch { throw Failure(file: error) }
+    }
+
+    /// `--resume`: reads the checkpoint at `path`, has `mismatch` say what in its metadata differs from this
+    /// run's configuration (nil: nothing), and hands it to `resume`; any problem is the checkpoint's, exit 65.
+    static func resume(from path: String, mismatch: ([String: String]) throws -> String?, _ resume: (WeightSet) throws -> Void) throws {
+        try requireInput(path)
+        do {
+            let set = try SafeTensors.read(path: path)
+            if let problem = try mismatch(set.metadata) { throw WeightsError(problem) }
+            try resume(set)
+        } catch let error as WeightsError {
+            throw Failure(path, error.description, status: .dataError)
+        }
     }
 
     static func makeFolder(_ path: String) throws {

@@ -33,6 +33,8 @@ struct Lead: ParsableCommand {
     @Option(help: "Songs of --progressions to play over (0: all).") var songs = 40
     @Option(help: "Sampling temperature (0: the likeliest; default 0 for MidiNet, 1 for a step model).") var temperature: Float?
     @Option(help: "A step model's pull toward the bar's chord tones, in nats (MidiNet needs none).") var chordBias: Float = 0
+    @Option(help: "Nats against notes outside the song's key (--progressions: each song's; --chords: --key).") var keyBias: Float = 0
+    @Option(help: "The key of --chords, e.g. \"C major\" (for --key-bias).") var key: String?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(name: .shortAndLong, help: "Write the melodies and their chords here (.mid).") var out: String?
     @Flag(help: "Print the report as one JSON object.") var json = false
@@ -45,7 +47,9 @@ struct Lead: ParsableCommand {
 
     private func play() throws {
         guard (chords == nil) != (progressions == nil) else { throw Failure("lead", "give exactly one of --chords, --progressions", status: .usage) }
-        guard (1...4096).contains(bars), songs >= 0, chordBias >= 0 else { throw Failure("lead", "--bars 1...4096, --songs and --chord-bias not negative", status: .usage) }
+        guard (1...4096).contains(bars), songs >= 0, chordBias >= 0, keyBias >= 0 else {
+            throw Failure("lead", "--bars 1...4096; --songs, --chord-bias and --key-bias not negative", status: .usage)
+        }
         try CommandFiles.requireInput(model)
         if let out { try CommandFiles.checkOutput(out, notOver: [model] + [progressions].compactMap { $0 }) }
         let set: WeightSet
@@ -57,10 +61,12 @@ struct Lead: ParsableCommand {
             if MidiNetConfig.describes(set.metadata) {
                 let net = try MidiNet(set)
                 let t = temperature ?? 0
+                var bias = [Float](repeating: 0, count: net.config.classes)
                 for song in pieces {
                     var previous: [Int]? = nil
+                    let keyed = song.key.map { net.writeOutOfScaleBias(Self.classes(of: $0), nats: keyBias, into: &bias) } ?? false
                     for chord in song.chords {
-                        let bar = net.bar(chord: chord, previous: previous, temperature: t, rng: &rng)
+                        let bar = net.bar(chord: chord, previous: previous, temperature: t, bias: keyed ? bias : nil, rng: &rng)
                         previous = bar
                         lines.append(bar.map { net.config.pitch(of: $0).map { EventVocabulary.firstPitchIndex + $0 } ?? $0 })
                     }
@@ -92,9 +98,11 @@ struct Lead: ParsableCommand {
         let keyShare = struck > 0 ? Double(inKey) / Double(struck) : .nan
         if let out { try write(lines, chords: allChords, to: out) }
         if json {
-            print(String(format: "{\"model\": \"%@\", \"bars\": %d, \"notes_in_chord\": %.4f, \"notes_in_key\": %.4f, \"onsets_per_bar\": %.3f, "
-                         + "\"distinct_per_100\": %.1f, \"silent_bars\": %.4f}",
-                         model, figures.bars, figures.notesInChord, keyShare, figures.onsetsPerBar, figures.distinctPer100, figures.silentBars))
+            // A share with nothing to count (no key given, no chord) is null.
+            func number(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "null" }
+            print("{\"model\": \"\(model)\", \"bars\": \(figures.bars), \"notes_in_chord\": \(number(figures.notesInChord, 4)), "
+                  + "\"notes_in_key\": \(number(keyShare, 4)), \"onsets_per_bar\": \(number(figures.onsetsPerBar, 3)), "
+                  + "\"distinct_per_100\": \(number(figures.distinctPer100, 1)), \"silent_bars\": \(number(figures.silentBars, 4))}")
         } else {
             print(String(format: "%@ over %d bars: %.1f%% of notes in the bar's triad, %.1f%% in the key, %.2f onsets per bar, "
                          + "%.0f distinct bars per 100, %.1f%% bars with nothing struck",
@@ -112,7 +120,12 @@ struct Lead: ParsableCommand {
                 parsed.append(Self.chord(symbol))
             }
             guard !parsed.isEmpty else { throw Failure("lead", "--chords names no chord", status: .usage) }
-            return [Song(chords: (0..<bars).map { parsed[$0 % parsed.count] }, key: nil)]
+            var songKey: Key? = nil
+            if let key {
+                guard let k = Key(name: key) else { throw Failure("lead", "--key: \(key) is not a key (C major, F# minor, ...)", status: .usage) }
+                songKey = k
+            }
+            return [Song(chords: (0..<bars).map { parsed[$0 % parsed.count] }, key: songKey)]
         }
         let path = progressions!
         try CommandFiles.requireInput(path)
@@ -128,6 +141,8 @@ struct Lead: ParsableCommand {
             return Song(chords: (0..<count).map { b in song.chordPerStep[b * song.stepsPerBar].map(Self.chord) }, key: song.key)
         }
     }
+
+    static func classes(of key: Key) -> UInt16 { key.scale.reduce(0) { $0 | UInt16(1 << $1) } }
 
     static func chord(_ symbol: ChordSymbol) -> MidiNetChord {
         MidiNetChord(root: symbol.root, minor: symbol.intervals.contains(3) && !symbol.intervals.contains(4))
@@ -146,8 +161,10 @@ struct Lead: ParsableCommand {
             for _ in 0..<LeadSheetBars.stepsPerBar {
                 let logits = model.step(event: event)
                 for i in biased.indices {
-                    let tone = i >= EventVocabulary.firstPitchIndex && chord.map { $0.triad & (1 << ((i - EventVocabulary.firstPitchIndex) % 12)) != 0 } == true
-                    biased[i] = logits[i] + (tone ? chordBias : 0)
+                    let pc = (i - EventVocabulary.firstPitchIndex) % 12
+                    let tone = i >= EventVocabulary.firstPitchIndex && chord.map { $0.triad & (1 << pc) != 0 } == true
+                    let outside = i >= EventVocabulary.firstPitchIndex && song.key.map { !$0.scale.contains(pc) } == true
+                    biased[i] = logits[i] + (tone ? chordBias : 0) - (outside ? keyBias : 0)
                 }
                 event = biased.withUnsafeBufferPointer { sampler.sampleEvent($0.baseAddress!, temperature: temperature ?? 1, topP: 1, rng: &rng) }
                 bar.append(event)

@@ -192,16 +192,10 @@ struct Train: ParsableCommand {
         }
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         if let resume {
-            try CommandFiles.requireInput(resume)
-            do {
-                let set = try SafeTensors.read(path: resume)
-                guard try TrainingModelConfig(metadata: set.metadata) == config else {
-                    throw WeightsError("was trained with another configuration (\(set.metadata["family"] ?? "?"), hidden \(set.metadata["hidden"] ?? "?"))")
-                }
-                try trainer.resume(from: set)
-            } catch let error as WeightsError {
-                throw Failure(resume, error.description, status: .dataError)
-            }
+            try CommandFiles.resume(from: resume, mismatch: { m in
+                try TrainingModelConfig(metadata: m) == config
+                    ? nil : "was trained with another configuration (\(m["family"] ?? "?"), hidden \(m["hidden"] ?? "?"))"
+            }) { try trainer.resume(from: $0) }
         }
         let size = switch family {
         case .conv: "residual \(residual), \(stacks) × \(layersPerStack) layers"

@@ -26,9 +26,7 @@ struct TrainMidiNet: ParsableCommand {
                 --out lead.safetensors --epochs 20
             """)
 
-    @Option(help: "Training melodies (folk JSONL or a folder of .mid files); repeat for more.") var data: [String] = []
-    @Option(help: "Validation melodies (same kind).") var valid: String
-    @Option(help: "Where to write the generator (.safetensors).") var out: String
+    @OptionGroup var files: TrainingFiles
     @Option(help: "The lowest pitch a bar may hold (MIDI note).") var lowestPitch = 48
     @Option(help: "Pitches from --lowest-pitch up.") var pitches = 48
     @Option(help: "Noise numbers per bar.") var noise = 100
@@ -45,12 +43,8 @@ struct TrainMidiNet: ParsableCommand {
     @Option(help: "Stop after this many seconds (then judge and save).") var timeLimit: Double?
     @Option(help: "Judge on at most this many held-out bars (spread over the data).") var validBars = 2000
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Resume from this checkpoint.") var resume: String?
-    @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
-    @Option(help: "Store --out's weights as f32 or f16.") var weightsDtype: StoredPrecision = .f32
 
     func validate() throws {
-        guard !data.isEmpty else { throw ValidationError("--data is required") }
         guard (0...127).contains(lowestPitch), (1...128).contains(pitches), lowestPitch + pitches <= 128, (1...4096).contains(noise),
               (1...8192).contains(generatorHidden), (1...4096).contains(generatorChannels), (1...4096).contains(conditionerChannels),
               (1...8192).contains(discriminatorHidden), matchBars >= 0, matchFeatures >= 0, epochs >= 1, (2...4096).contains(batch),
@@ -62,11 +56,9 @@ struct TrainMidiNet: ParsableCommand {
         try reportingFailures { try train() }
     }
 
-    private var inputs: [String] { data + [valid] }
-
     private func train() throws {
-        let checkpointPath = checkpoint ?? out + ".ckpt"
-        for path in [out, checkpointPath] { try CommandFiles.checkOutput(path, notOver: inputs) }
+        try files.checkOutputs(lossCurve: false)
+        let (data, valid, out) = (files.data, files.valid, files.out)
         var config = MidiNetConfig(lowestPitch: lowestPitch, pitches: pitches)
         (config.noise, config.generatorHidden, config.generatorChannels, config.conditionerChannels, config.discriminatorHidden) =
             (noise, generatorHidden, generatorChannels, conditionerChannels, discriminatorHidden)
@@ -84,14 +76,9 @@ struct TrainMidiNet: ParsableCommand {
             (epochs, batch, lr, transpose, seed, timeLimit)
         let model = TrainableMidiNet(config, batch: batch, seed: seed)
         let trainer = MidiNetTrainer(model: model, train: trainBars, valid: validSet, options: options)
-        if let resume {
-            try CommandFiles.requireInput(resume)
-            do {
-                let set = try SafeTensors.read(path: resume)
-                guard try MidiNetConfig(metadata: set.metadata) == config else { throw WeightsError("was trained with another configuration") }
-                try trainer.resume(from: set)
-            } catch let error as WeightsError {
-                throw Failure(resume, error.description, status: .dataError)
+        if let resume = files.resume {
+            try CommandFiles.resume(from: resume, mismatch: { try MidiNetConfig(metadata: $0) == config ? nil : "was trained with another configuration" }) {
+                try trainer.resume(from: $0)
             }
         }
         let g = model.generator.trainable.reduce(0) { $0 + $1.count }, d = model.discriminator.trainable.reduce(0) { $0 + $1.count }
@@ -100,10 +87,10 @@ struct TrainMidiNet: ParsableCommand {
         var line = TrainProgressLine()
         try trainer.run(progress: { line.show($0) }, epochDone: { report, state in
             printToStandardError("\n" + Self.describe(report, epoch: trainer.epoch))
-            try save(model.generator.weights(), to: out, dtype: weightsDtype.dtype)
-            try save(state, to: checkpointPath)
+            try files.save(model.generator.weights(), to: out, model: true)
+            try files.save(state, to: files.checkpointPath)
         })
-        try save(model.generator.weights(), to: out, dtype: weightsDtype.dtype)
+        try files.save(model.generator.weights(), to: out, model: true)
         print("model written to \(out) after \(trainer.epoch) epochs" + (trainer.reports.last.map { "; " + Self.describe($0, epoch: trainer.epoch) } ?? ""))
     }
 
@@ -161,9 +148,5 @@ struct TrainMidiNet: ParsableCommand {
             out.append(c)
         }
         return out
-    }
-
-    private func save(_ set: WeightSet, to path: String, dtype: DType = .f32) throws {
-        try CommandFiles.write(SafeTensors.encode(set, dtype: dtype), to: path, notOver: inputs)
     }
 }

@@ -29,9 +29,7 @@ struct TrainVAE: ParsableCommand {
 
     @Option(help: "What a phrase is: melody or drums (default: drums for a band manifest, else melody).")
     var content: MusicVAEConfig.Content?
-    @Option(help: "Training data; repeat for more files of the same kind.") var data: [String] = []
-    @Option(help: "Validation data (same kind).") var valid: String
-    @Option(help: "Where to write the model (.safetensors).") var out: String
+    @OptionGroup var files: TrainingFiles
     @Option(help: "Bars of 16 steps per phrase.") var bars = 2
     @Option(help: "Bars between the starts of two phrases cut from one piece.") var hop = 1
     @Option(help: "Encoder LSTM units per direction.") var encoder = 256
@@ -52,12 +50,8 @@ struct TrainVAE: ParsableCommand {
     @Option(help: "Stop after this many seconds (then validate and save).") var timeLimit: Double?
     @Option(help: "Validate on at most this many phrases (spread over the validation data).") var validPhrases = 4096
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Resume from this checkpoint.") var resume: String?
-    @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
-    @Option(help: "Store --out's weights as f32 or f16.") var weightsDtype: StoredPrecision = .f32
 
     func validate() throws {
-        guard !data.isEmpty else { throw ValidationError("--data is required") }
         guard (1...16).contains(bars), (1...16).contains(hop), (1...4096).contains(encoder), (1...4096).contains(latent),
               (1...4096).contains(conductor), (1...4096).contains(decoder), (1...4).contains(decoderLayers), freeBits >= 0,
               beta >= 0, betaRate > 0, betaRate <= 1, epochs >= 1, (1...4096).contains(batch), lr > 0, lrDecay > 0, lrDecay <= 1,
@@ -69,11 +63,9 @@ struct TrainVAE: ParsableCommand {
         try reportingFailures { try train() }
     }
 
-    private var inputs: [String] { data + [valid] }
-
     private func train() throws {
-        let checkpointPath = checkpoint ?? out + ".ckpt"
-        for path in [out, checkpointPath, LossCurve.path(model: out)] { try CommandFiles.checkOutput(path, notOver: inputs) }
+        try files.checkOutputs(lossCurve: true)
+        let (data, valid, out) = (files.data, files.valid, files.out)
         let chosen = try content ?? (TrainingCorpus.detect(path: data[0]) == .band ? .drums : .melody)
         var trainPhrases: [[Int]] = []
         for path in data { trainPhrases += try Self.phrases(path, content: chosen, bars: bars, hop: hop) }
@@ -101,16 +93,9 @@ struct TrainVAE: ParsableCommand {
         options.timeLimit = timeLimit
         let model = TrainableMusicVAE(config, batch: batch, seed: seed)
         let trainer = MusicVAETrainer(model: model, train: trainPhrases, valid: validSet, options: options)
-        if let resume {
-            try CommandFiles.requireInput(resume)
-            do {
-                let set = try SafeTensors.read(path: resume)
-                guard try MusicVAEConfig(metadata: set.metadata) == config else {
-                    throw WeightsError("was trained with another configuration")
-                }
-                try trainer.resume(from: set)
-            } catch let error as WeightsError {
-                throw Failure(resume, error.description, status: .dataError)
+        if let resume = files.resume {
+            try CommandFiles.resume(from: resume, mismatch: { try MusicVAEConfig(metadata: $0) == config ? nil : "was trained with another configuration" }) {
+                try trainer.resume(from: $0)
             }
         }
         let parameters = model.parameters.reduce(0) { $0 + $1.count }
@@ -125,11 +110,11 @@ struct TrainVAE: ParsableCommand {
                 printToStandardError(Self.describe(report))
             }
             reported = trainer.history.count
-            try save(trainer.best, to: out, dtype: weightsDtype.dtype)
-            try save(state, to: checkpointPath)
+            try files.save(trainer.best, to: out, model: true)
+            try files.save(state, to: files.checkpointPath)
             try LossCurve.write(trainer.history, model: out)
         })
-        try save(trainer.best, to: out, dtype: weightsDtype.dtype)
+        try files.save(trainer.best, to: out, model: true)
         try LossCurve.write(trainer.history, model: out)
         print(String(format: "best valid loss per step %.4f after %d epochs; model written to %@", trainer.bestValidLoss, trainer.epoch, out)
             + (trainer.bestReport.map { "; " + Self.describe($0) } ?? ""))
@@ -163,10 +148,6 @@ struct TrainVAE: ParsableCommand {
         } catch let error as CorpusError {
             throw Failure(error.file, error.problem, status: .dataError)
         }
-    }
-
-    private func save(_ set: WeightSet, to path: String, dtype: DType = .f32) throws {
-        try CommandFiles.write(SafeTensors.encode(set, dtype: dtype), to: path, notOver: inputs)
     }
 }
 

@@ -85,6 +85,8 @@ import TestSupport
         #expect(bandModel > 100, "\(report)")
         let musicVAE = report.components(separatedBy: "MusicVAE note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
         #expect(musicVAE > 50, "\(report)")
+        let midiNet = report.components(separatedBy: "MidiNet note-ons ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        #expect(midiNet > 10, "\(report)")
     }
 
     /// The child's side (does nothing unless run by the test above).
@@ -217,10 +219,20 @@ import TestSupport
             probed += play(&groove, phrase)
             Thread.sleep(forTimeInterval: 0.05)
         }
-        countingBandModel = false
         let vaeOns = bandModelOns - beforeVAE
+        // MidiNet's lead over the left hand's chords, its bars generated on its own thread a bar ahead (and
+        // again when a chord comes that the plan did not foresee).
+        let leadPreset = try PresetReader.read(yaml: LeadPartTests.yaml, defaultName: "lead")
+        var lead = MusicalEngine(preset: leadPreset, parts: [try Part(settings: leadPreset.parts[0], lead: MidiNet(TinyModels.midiNet), port: 0, seed: 5)])
+        let beforeLead = bandModelOns
+        for _ in 0..<6 {
+            probed += play(&lead, twoHands)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        countingBandModel = false
+        let leadOns = bandModelOns - beforeLead
         print("engine allocations: \(count() - start) in \(probed) cycles, \(engine.decidedSteps) steps, \(engine.reactions) reactions, "
-            + "transformer note-ons \(lineOns), band model note-ons \(beforeVAE), MusicVAE note-ons \(vaeOns), "
+            + "transformer note-ons \(lineOns), band model note-ons \(beforeVAE), MusicVAE note-ons \(vaeOns), MidiNet note-ons \(leadOns), "
             + "\(onsetParts) onset and hold part, onset and hold note-ons \(onsetParts == 1 ? onsetNoteOns : 0)")
     }
 }

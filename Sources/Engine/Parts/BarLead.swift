@@ -11,6 +11,9 @@ final class BarDecoder: DecodeWorker, @unchecked Sendable {
     private var previous: [Int]
     private var hasPrevious = false
     private var bar: [Int]
+    /// Nats against pitches outside the player's key, set with the job.
+    private var bias: [Float]
+    private var biased = false
 
     init(net: MidiNet, temperature: Float, seed: UInt64) {
         self.net = net
@@ -18,12 +21,15 @@ final class BarDecoder: DecodeWorker, @unchecked Sendable {
         rng = SeededRandom(seed: seed)
         previous = Array(repeating: 0, count: net.config.stepsPerBar)
         bar = Array(repeating: 0, count: net.config.stepsPerBar)
+        bias = Array(repeating: 0, count: net.config.classes)
         super.init(threadName: "sideman-midinet")
     }
 
-    /// A bar over `chord` after the bar `fill` writes (it returns false when there is none).
-    func generate(inline: Bool, chord: MidiNetChord, _ fill: (inout [Int]) -> Bool) {
+    /// A bar over `chord` after the bar `fill` writes (it returns false when there is none), keeping to
+    /// the pitch classes `key` (bit k = class k; 0: none known) by `nats` against the others.
+    func generate(inline: Bool, chord: MidiNetChord, key: UInt16, nats: Float, _ fill: (inout [Int]) -> Bool) {
         self.chord = chord
+        biased = net.writeOutOfScaleBias(key, nats: nats, into: &bias)
         hasPrevious = fill(&previous)
         ask(inline: inline)
     }
@@ -34,7 +40,7 @@ final class BarDecoder: DecodeWorker, @unchecked Sendable {
     }
 
     override func work() {
-        let made = net.bar(chord: chord, previous: hasPrevious ? previous : nil, temperature: temperature, rng: &rng)
+        let made = net.bar(chord: chord, previous: hasPrevious ? previous : nil, temperature: temperature, bias: biased ? bias : nil, rng: &rng)
         for k in bar.indices { bar[k] = made[k] }
     }
 }
@@ -107,6 +113,12 @@ final class BarLead: @unchecked Sendable {
         lastStep = .min
         lastEvent = 0
     }
+
+    /// The player's key (bit k = pitch class k, 0 while none is heard): the bars keep to it.
+    var keyClasses: UInt16 = 0
+    /// How much less likely a note outside the player's key is (nats): MidiNet, trained on bars whose chord
+    /// was read from the melody, strays into chromatic neighbours more than folk tunes do.
+    static let outOfKeyNats: Float = 2
 
     /// The melody event (EventVocabulary) the lead plays on `step`, over `chord` (the chord heard for this
     /// step) with `upcoming` the chord the next bar is expected to open with. The same step asked again
@@ -182,7 +194,7 @@ final class BarLead: @unchecked Sendable {
         (askedBar, askedChord) = (index, chord)
         generated += 1
         let current = index == playingBar
-        decoder.generate(inline: decodesInline, chord: chord) { previous in
+        decoder.generate(inline: decodesInline, chord: chord, key: keyClasses, nats: Self.outOfKeyNats) { previous in
             if current {
                 guard hasLastPlayed else { return false }
                 for i in 0..<stepsPerBar { previous[i] = lastPlayed[i] }

@@ -222,6 +222,7 @@ final class PartBrain {
         }
         if let lead {
             raw.update(repeating: -30, count: outputs)
+            lead.keyClasses = context.keyClasses
             raw[lead.event(at: context.step, chord: context.midiNetChord, upcoming: context.nextBarMidiNetChord)] = 0
         }
         bias(context: context, fill: fill, sounding: sounding)

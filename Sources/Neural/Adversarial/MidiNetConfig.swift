@@ -68,16 +68,8 @@ public struct MidiNetConfig: Sendable, Equatable {
     /// Reads the sizes back, refusing absurd ones before anything is allocated.
     public init(metadata m: [String: String]) throws(WeightsError) {
         guard Self.describes(m) else { throw WeightsError("is not a MidiNet (metadata model = \(m["model"] ?? "none"))") }
-        func int(_ k: String, _ range: ClosedRange<Int>) throws(WeightsError) -> Int {
-            guard let t = m[k] else { throw WeightsError("metadata lacks \(k)") }
-            guard let v = Int(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not an integer in \(range)") }
-            return v
-        }
-        func float(_ k: String, _ range: ClosedRange<Float>) throws(WeightsError) -> Float {
-            guard let t = m[k] else { throw WeightsError("metadata lacks \(k)") }
-            guard let v = Float(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not a number in \(range)") }
-            return v
-        }
+        let fields = MetadataFields(m)
+        let (int, float) = (fields.int, fields.float)
         self.init(stepsPerBar: try int("steps_per_bar", 4...64), lowestPitch: try int("lowest_pitch", 0...127),
                   pitches: try int("pitches", 1...128))
         guard stepsPerBar & (stepsPerBar - 1) == 0 else {

@@ -79,15 +79,9 @@ public struct TrainingModelConfig: Sendable, Equatable {
 
     /// Reads a configuration back from metadata, refusing absurd sizes before anything is allocated.
     public init(metadata m: [String: String]) throws(WeightsError) {
-        func text(_ k: String) throws(WeightsError) -> String {
-            guard let v = m[k] else { throw WeightsError("metadata lacks \(k)") }
-            return v
-        }
-        func int(_ k: String, _ range: ClosedRange<Int> = 1...65_536) throws(WeightsError) -> Int {
-            let t = try text(k)
-            guard let v = Int(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not an integer in \(range)") }
-            return v
-        }
+        let fields = MetadataFields(m)
+        let text = fields.text
+        func int(_ k: String, _ range: ClosedRange<Int> = 1...65_536) throws(WeightsError) -> Int { try fields.int(k, range) }
         guard let family = Family(rawValue: try text("family")) else { throw WeightsError("metadata family is not basic, lookback, attention, conv or transformer") }
         guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot, pitch_chain or nade_chain") }
         let data = DataKind(rawValue: m["data"] ?? "events") ?? .events

@@ -58,16 +58,9 @@ public struct MusicVAEConfig: Sendable, Equatable {
     /// Reads the sizes back, refusing absurd ones before anything is allocated.
     public init(metadata m: [String: String]) throws(WeightsError) {
         guard Self.describes(m) else { throw WeightsError("is not a MusicVAE (metadata model = \(m["model"] ?? "none"))") }
-        func int(_ k: String, _ range: ClosedRange<Int>) throws(WeightsError) -> Int {
-            guard let t = m[k] else { throw WeightsError("metadata lacks \(k)") }
-            guard let v = Int(t), range.contains(v) else { throw WeightsError("metadata \(k) = \(t) is not an integer in \(range)") }
-            return v
-        }
-        func float(_ k: String) throws(WeightsError) -> Float {
-            guard let t = m[k] else { throw WeightsError("metadata lacks \(k)") }
-            guard let v = Float(t), v.isFinite, v >= 0 else { throw WeightsError("metadata \(k) = \(t) is not a number ≥ 0") }
-            return v
-        }
+        let fields = MetadataFields(m)
+        let int = fields.int
+        func float(_ k: String) throws(WeightsError) -> Float { try fields.float(k, 0...1e9) }
         guard let content = Content(rawValue: m["content"] ?? "") else {
             throw WeightsError("metadata content = \(m["content"] ?? "none") is not melody or drums")
         }
