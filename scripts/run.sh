@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The run command (README): installs what is missing, builds Sideman, and runs the daemon in the
-# foreground on a preset (default: "default"). Usage: scripts/run.sh [PRESET]
+# foreground on a preset (default: "default", which plays a band under your chords and answers your
+# phrases). Usage: scripts/run.sh [PRESET], a shipped preset's name (folk, band, chorale, thru, ...) or a
+# path to a .yaml.
 # Sideman is a JACK client. When no JACK server is running, this starts one with the dummy driver so
 # the daemon comes up and can be connected to (jack_lsp, jack_connect); start your own server on your
 # sound card instead (e.g. `jackd -d alsa -d hw:0`) to hear it. Ctrl-C stops Sideman with all notes off.
@@ -27,6 +29,12 @@ if ! jack_lsp >/dev/null 2>&1; then
 fi
 
 echo "run: $bin run --preset $preset   (Ctrl-C to stop)" >&2
+if [ "$preset" = default ]; then
+  echo "run: the default preset: play chords and a band (drums, bass, keys) follows you; stop and a fiddle answers." >&2
+fi
+echo "run: other presets: scripts/run.sh folk | band | chorale | band-transformer | folk-variation | groove | thru" >&2
+echo "run: to hear it, connect sideman:out to a synth, e.g. fluidsynth -a jack -m jack /usr/share/sounds/sf2/FluidR3_GM.sf2," >&2
+echo "run: then jack_connect sideman:out fluidsynth-midi:midi_00, and your keyboard to sideman:in (README, walkthrough)." >&2
 "$bin" run --preset "$preset" &
 sideman_pid=$!
 trap 'kill -TERM $sideman_pid 2>/dev/null || true' INT TERM

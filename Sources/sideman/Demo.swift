@@ -64,9 +64,12 @@ struct Demo: ParsableCommand {
             let accompanies = session.parts.contains { !$0.role.answersPhrases }
             let played: [TimedMIDIMessage]
             var moves: [MIDIChannel: MIDIChannel] = [:]
+            if accompanies, preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
+            // A preset that also answers (the default) answers the tune at its end, the band playing on.
+            let answers = accompanies && preset.performance.mode == .both && session.parts.contains { $0.role.answersPhrases }
             if accompanies {
-                if preset.performance.mode == .callAndResponse { preset.performance.mode = .both }
-                played = try session.render(song: song, preset: preset, extraBars: 1, phraseEndAtEnd: false)
+                played = try session.render(song: song, preset: preset, extraBars: answers ? preset.performance.continuationBars + 1 : 1,
+                                            phraseEndAtEnd: answers)
             } else {
                 preset.performance.mode = .callAndResponse
                 preset.performance.continuationBars = bars
@@ -76,7 +79,7 @@ struct Demo: ParsableCommand {
             let file = try song.write(adding: played, parts: session.parts, movingChannels: moves, to: midi, svg: svg, notOver: inputs)
             let generated = file.tracks.indices.dropFirst(song.file.tracks.count).map { file.tracks[$0].noteSpans().count }.reduce(0, +)
             let playerNotes = song.file.tracks[song.playerIndex].noteSpans().count
-            print("\(song.path): \(playerNotes) notes played through \(URL(fileURLWithPath: session.loaded.path).standardized.path) (\(accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")
+            print("\(song.path): \(playerNotes) notes played through \(URL(fileURLWithPath: session.loaded.path).standardized.path) (\(answers ? "accompaniment and answer" : accompanies ? "accompaniment" : "continuation")); \(generated) notes generated")
             print("wrote \(midi)")
             print("wrote \(svg)")
             guard let synth = Self.executable("fluidsynth"), let soundfont = Self.soundfonts.first(where: FileManager.default.fileExists) else {

@@ -11,7 +11,8 @@ struct Run: ParsableCommand {
         commandName: "run",
         abstract: "Start the daemon: the player's MIDI in, Sideman's MIDI out.",
         discussion: """
-            The preset (--preset NAME or PATH; without it, the built-in default: MIDI thru) says how \
+            The preset (--preset NAME or PATH; `--preset default` plays a band and answers your phrases; without \
+            --preset, a plain MIDI thru, as the thru preset) says how \
             Sideman connects and what it plays. Without parts, the engine is the \
             preset's thru: every event goes out exactly one period after it came in, at the same \
             offset in the cycle, optionally moved to one channel and transposed. A preset with parts \

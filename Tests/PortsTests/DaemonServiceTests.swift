@@ -11,7 +11,7 @@ struct DaemonServiceTests {
         let server = try JackServer()
         defer { server.stop() }
         let notify = try NotifySocket()
-        let preset = TestPaths.packageRoot.appendingPathComponent("presets/default.yaml").path
+        let preset = TestPaths.packageRoot.appendingPathComponent("presets/thru.yaml").path
         let daemon = try ChildProcess(
             Program.sideman, ["run", "--backend", "jack", "--preset", preset],
             environment: server.environment.merging(["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"]) { $1 })

@@ -88,7 +88,7 @@ struct RobustnessMutationTests {
     static let noJack = ["JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "sideman-none-\(getpid())"]
 
     @Test func mutatedPresetsAreRejectedWithExit65OrStillValid() throws {
-        let defaultText = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("presets/default.yaml"), encoding: .utf8)
+        let defaultText = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("presets/thru.yaml"), encoding: .utf8)
         let bases = [Array(defaultText.utf8), Array(Self.bandPreset.utf8)]
         for base in bases { _ = try PresetReader.read(yaml: String(decoding: base, as: UTF8.self), defaultName: "base") }
         var rng = SplitMix64(seed: 0x5EED_7)

@@ -80,6 +80,26 @@ struct ShippedPresetTests {
         #expect(rate < 0.8, "\(motion.fifths) parallel fifths and \(motion.octaves) octaves in \(steps) steps")
     }
 
+    @Test("default: the band plays along with the tune, and the fiddle answers it when it ends")
+    func defaultPlaysAlongAndAnswers() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-demo-default-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try Program.sideman(["demo", "--preset", "default", "--out", folder])
+        #expect(run.status == 0 && run.stdout.contains("accompaniment and answer"), "\(run.stdout) \(run.stderr)")
+        let file = try MIDIFileReader.read(path: folder + "/demo.mid").file
+        func spans(_ name: String) throws -> [NoteSpan] { try #require(file.tracks.first { $0.name == name }).noteSpans() }
+        let tune = try spans("Melody")
+        let end = try #require(tune.map(\.end).max())
+        // The band under the tune; the answer after it, while the band plays on.
+        for part in ["bass", "keys", "drums"] {
+            let notes = try spans(part)
+            #expect(notes.filter { $0.start < end }.count >= 8, "\(part): \(notes.count) notes")
+        }
+        let answer = try spans("answer")
+        #expect(answer.count >= 3 && answer.allSatisfy { $0.start >= end - 480 }, "answer: \(answer.map(\.start)) after \(end)")
+        #expect(try spans("lead").isEmpty, "the lead waits for CC 33")
+    }
+
     @Test("band: its lead, brought in, plays a melody in the chords and the key")
     func bandLeadPlaysOverTheChords() throws {
         let root = try #require(CLI.packageRoot())
