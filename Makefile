@@ -2,7 +2,9 @@
 SWIFT ?= swift
 PRESET ?= default
 
-.PHONY: setup build release run test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: setup build release run test bench clean install
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +14,11 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release --product sideman
+
+# The program, the presets with their models, the systemd units and completions under PREFIX
+# (same as scripts/install.sh; DESTDIR stages it).
+install:
+	bash scripts/install.sh $(PREFIX)
 
 # Starts the daemon on the default preset (same as scripts/run.sh).
 run:

@@ -1,4 +1,5 @@
 import Files
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -25,6 +26,17 @@ public enum PresetLoadError: Error, CustomStringConvertible {
 public struct LoadedPreset: Sendable {
     public var preset: Preset
     public var path: String
+    /// Other folders a file the preset names is looked for in when it is not beside the preset: the
+    /// preset folders, so a shipped preset copied to ~/.config/sideman or /etc/sideman still finds the
+    /// models shipped with it.
+    public var fallbackFolders: [String] = []
+
+    public init(preset: Preset, path: String, fallbackFolders: [String] = []) {
+        self.preset = preset
+        self.path = path
+        self.fallbackFolders = fallbackFolders
+    }
+
     public var folder: String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return String(path[..<slash])
@@ -33,8 +45,14 @@ public struct LoadedPreset: Sendable {
     /// A part's model path made absolute against the preset's folder.
     public func modelPath(for part: PartSettings) -> String { path(of: part.model) }
 
-    /// A file the preset names, resolved against its folder.
-    public func path(of file: String) -> String { file.hasPrefix("/") ? file : "\(folder)/\(file)" }
+    /// A file the preset names, resolved against its folder; when it is not there, the first of the
+    /// fallback folders that holds it (else the path beside the preset, which errors then name).
+    public func path(of file: String) -> String {
+        guard !file.hasPrefix("/") else { return file }
+        let beside = "\(folder)/\(file)"
+        guard !FileManager.default.fileExists(atPath: beside) else { return beside }
+        return fallbackFolders.lazy.map { "\($0)/\(file)" }.first { FileManager.default.fileExists(atPath: $0) } ?? beside
+    }
 }
 
 /// Finds a preset by name or path. A name is looked up, first match wins, in the user's
@@ -88,7 +106,7 @@ public struct PresetLocator {
         let text = try readTextFile(path)
         let stem = path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? nameOrPath
         do {
-            return LoadedPreset(preset: try PresetReader.read(yaml: text, defaultName: stem), path: path)
+            return LoadedPreset(preset: try PresetReader.read(yaml: text, defaultName: stem), path: path, fallbackFolders: searchFolders)
         } catch let error as PresetError {
             throw PresetLoadError.invalid(path: path, error: error)
         }

@@ -167,7 +167,7 @@ struct DoctorChecks {
                     modelFindings.append(
                         DoctorFinding(
                             verdict: .fail, check: "model \(name)/\(part.name)", detail: "\(path): no such file",
-                            fix: "train it (`sideman train`) or correct the part's model path"))
+                            fix: "copy the model folder the preset names beside it (a shipped preset's are in the presets folder it came from), train it (docs/TRAINING.md), or correct the part's model path"))
                     continue
                 }
                 do {

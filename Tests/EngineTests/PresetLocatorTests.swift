@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 
@@ -71,6 +72,27 @@ import Testing
         let loaded = LoadedPreset(preset: Preset(name: "x"), path: "/etc/sideman/band.yaml")
         let part = PartSettings(name: "bass", role: .bass, model: "band/bass.safetensors", channel: 1)
         #expect(loaded.modelPath(for: part) == "/etc/sideman/band/bass.safetensors")
+    }
+
+    /// A shipped preset copied to the user's folder without its models finds them where they were shipped;
+    /// a model beside the copy wins; one found nowhere is named beside the preset.
+    @Test func aCopiedPresetFindsItsModelsInThePresetFolders() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-copied-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (user, shipped) = ("\(root)/user", "\(root)/shipped")
+        for folder in [user, shipped, "\(shipped)/band"] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let yaml = "name: band\nparts:\n  - {name: bass, role: bass, model: band/bass.safetensors, channel: 3}\n"
+        try yaml.write(toFile: "\(user)/band.yaml", atomically: true, encoding: .utf8)
+        try Data([1]).write(to: URL(fileURLWithPath: "\(shipped)/band/bass.safetensors"))
+        let loaded = try PresetLocator(searchFolders: [user, shipped]).load("band")
+        let part = loaded.preset.parts[0]
+        #expect(loaded.modelPath(for: part) == "\(shipped)/band/bass.safetensors")
+        try FileManager.default.createDirectory(atPath: "\(user)/band", withIntermediateDirectories: true)
+        try Data([1]).write(to: URL(fileURLWithPath: "\(user)/band/bass.safetensors"))
+        #expect(loaded.modelPath(for: part) == "\(user)/band/bass.safetensors")
+        var other = part
+        other.model = "band/none.safetensors"
+        #expect(loaded.modelPath(for: other) == "\(user)/band/none.safetensors")
     }
 
     @Test func standardFoldersPutTheUserFirst() {
