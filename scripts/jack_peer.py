@@ -9,10 +9,12 @@ It owns `NAME:out` and `NAME:in`. Commands, one per line; every command but `at`
   recv                -> recv N, then N lines "FRAME HEX": everything received, with absolute frames
   written             -> written N, then N lines "FRAME_WRITTEN FRAME_ASKED"
   pending             -> pending N: events queued and not yet written
+  level               -> level PEAK: the largest absolute sample heard on NAME:audio_in so far (--audio-in)
   quit
 Needs /usr/bin/python3 with python3-jack-client (`import jack`).
 """
 import argparse
+import array
 import bisect
 import sys
 import threading
@@ -24,11 +26,14 @@ parser.add_argument("--name", required=True)
 parser.add_argument("--server", default=None)
 parser.add_argument("--delay-activation", type=float, default=0,
                     help="register the ports, say `registered`, and activate only this many seconds later")
+parser.add_argument("--audio-in", action="store_true", help="also own an audio input, NAME:audio_in, for `level`")
 args = parser.parse_args()
 
 client = jack.Client(args.name, no_start_server=True, servername=args.server)
 outport = client.midi_outports.register("out")
 inport = client.midi_inports.register("in")
+audio = client.inports.register("audio_in") if args.audio_in else None
+peak = [0.0]
 lock = threading.Lock()
 queue = []  # sorted (frame, seq, bytes)
 received = []  # (frame, bytes)
@@ -43,6 +48,11 @@ def process(frames):
     outport.clear_buffer()
     for offset, data in inport.incoming_midi_events():
         received.append((start + offset, bytes(data)))
+    if audio is not None:
+        # The buffer's 32-bit floats, read without numpy (not a dependency of the tests).
+        samples = array.array("f", bytes(audio.get_buffer()))
+        if len(samples):
+            peak[0] = max(peak[0], max(samples), -min(samples))
     end = start + frames
     with lock:
         while queue and queue[0][0] < end:
@@ -100,6 +110,8 @@ with client:
         elif command == "pending":
             with lock:
                 answer("pending %d" % len(queue))
+        elif command == "level":
+            answer("level %.6f" % peak[0])
         elif command == "quit":
             break
         else:

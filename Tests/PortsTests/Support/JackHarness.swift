@@ -142,14 +142,15 @@ final class JackPeer: @unchecked Sendable {
 
     /// Starts the peer. With `beforeActivation`, the peer registers its ports, the closure runs, and
     /// only then (after `activationDelay` seconds) does the peer activate.
+    /// `audioIn`: the peer also owns an audio input, NAME:audio_in, whose loudest sample `peakLevel` reads.
     init(
-        name: String, server: JackServer, activationDelay: Double = 0, beforeActivation: (() throws -> Void)? = nil
+        name: String, server: JackServer, activationDelay: Double = 0, audioIn: Bool = false, beforeActivation: (() throws -> Void)? = nil
     ) throws {
         self.name = name
         child = try ChildProcess(
             TestPaths.python,
             [TestPaths.peerScript, "--name", name, "--server", server.name]
-                + (activationDelay > 0 ? ["--delay-activation", String(activationDelay)] : []),
+                + (activationDelay > 0 ? ["--delay-activation", String(activationDelay)] : []) + (audioIn ? ["--audio-in"] : []),
             environment: server.environment)
         if activationDelay > 0 {
             guard child.nextLine() == "registered" else {
@@ -189,6 +190,14 @@ final class JackPeer: @unchecked Sendable {
         guard let line = child.nextLine(), line.hasPrefix("now "), let count = Int(line.split(separator: " ")[5])
         else { throw HarnessError("peer \(name): no answer to now") }
         return count
+    }
+
+    /// The loudest sample heard on NAME:audio_in so far (a peer started with `audioIn`).
+    func peakLevel() throws -> Double {
+        child.send("level")
+        guard let line = child.nextLine(), line.hasPrefix("level "), let peak = Double(line.split(separator: " ")[1])
+        else { throw HarnessError("peer \(name): no answer to level") }
+        return peak
     }
 
     func connect(_ source: String, _ destination: String) throws {
