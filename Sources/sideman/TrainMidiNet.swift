@@ -68,8 +68,7 @@ struct TrainMidiNet: ParsableCommand {
         let allValid = try Self.bars(valid, config: config)
         guard trainBars.count >= batch else { throw Failure(data[0], "holds \(trainBars.count) bars in range; a batch needs \(batch)", status: .dataError) }
         guard !allValid.isEmpty else { throw Failure(valid, "holds no bars in range", status: .dataError) }
-        let stride = max(1, allValid.count / validBars)
-        let validSet = Swift.stride(from: 0, to: allValid.count, by: stride).prefix(validBars).map { allValid[$0] }
+        let validSet = HeldOut.spread(allValid, count: validBars)
 
         var options = MidiNetOptions()
         (options.epochs, options.batch, options.learningRate, options.transpose, options.seed, options.timeLimit) =

@@ -73,8 +73,7 @@ struct TrainVAE: ParsableCommand {
         guard !trainPhrases.isEmpty else { throw Failure(data[0], "holds no \(bars)-bar \(chosen.rawValue) phrases", status: .dataError) }
         guard !allValid.isEmpty else { throw Failure(valid, "holds no \(bars)-bar \(chosen.rawValue) phrases", status: .dataError) }
         // An even spread over the validation data keeps each epoch's check short and the same every epoch.
-        let stride = max(1, allValid.count / validPhrases)
-        let validSet = Swift.stride(from: 0, to: allValid.count, by: stride).prefix(validPhrases).map { allValid[$0] }
+        let validSet = HeldOut.spread(allValid, count: validPhrases)
 
         var config = MusicVAEConfig(content: chosen, bars: bars)
         (config.encoderHidden, config.latent, config.conductorHidden, config.decoderHidden, config.decoderLayers) =

@@ -16,6 +16,7 @@ struct TrainingFiles: ParsableArguments {
     }
 
     var inputs: [String] { data + [valid] }
+
     var checkpointPath: String { checkpoint ?? out + ".ckpt" }
 
     /// Refuses outputs that could not be written (or would overwrite the data) before training starts:

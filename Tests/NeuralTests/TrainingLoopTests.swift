@@ -160,3 +160,15 @@ import Testing
         #expect(resumed.optimizer.learningRate == t.optimizer.learningRate)
     }
 }
+
+@Suite struct HeldOutTests {
+    /// 3,372 windows and 2,048 wanted: spread from first to last, not the first 2,048.
+    @Test func aCheckSpreadsOverTheWholeFile() {
+        let items = Array(0..<3372)
+        let picked = HeldOut.spread(items, count: 2048)
+        #expect(picked.count == 2048 && picked.first == 0 && picked.last! > 3300)
+        #expect(zip(picked, picked.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(HeldOut.spread(items, count: 5000) == items)
+        #expect(HeldOut.spread([1, 2, 3], count: 0).isEmpty)
+    }
+}
