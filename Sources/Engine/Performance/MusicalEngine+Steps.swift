@@ -185,6 +185,11 @@ extension MusicalEngine {
         let bar = Int64(meter.stepsPerBar)
         let inBar = ((step % bar) + bar) % bar
         if inBar == Int64(meter.stepsPerBeat) { harmonicLoop.record(listener.chord, bar: step / bar) }
+        if inBar == bar - 4 {
+            // Once per bar, for every part that plans the next bar (a lead): the loop's chord, else the one now.
+            nextBarChord = harmonicLoop.expected(bar: step / bar + 1) ?? expectedChord ?? listener.chord
+            nextBarChordStep = step
+        }
         guard inBar == 0 else { return }
         let struck = listener.chordNotes(atStep: step).map { !$0.struck.isEmpty } ?? false
         let expected = struck ? nil : harmonicLoop.expected(bar: step / bar)
@@ -240,7 +245,7 @@ extension MusicalEngine {
             c.chordRoot = chord.root
             c.chordChanged = chord != chordOnLastHarmonyStep
         }
-        if c.stepInBar == c.stepsPerBar - 4, let next = harmonicLoop.expected(bar: step / barLength + 1) ?? expectedChord ?? listener.chord {
+        if nextBarChordStep == step, let next = nextBarChord {
             c.nextBarChordRoot = next.root
             c.nextBarChordClasses = next.pitchClasses
         }

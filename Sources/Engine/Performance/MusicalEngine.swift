@@ -44,6 +44,9 @@ public struct MusicalEngine: PerformanceEngine {
     /// strikes one (what the harmony parts follow meanwhile).
     var harmonicLoop = HarmonicLoop()
     var expectedChord: Chord? = nil
+    /// On a bar's last beat (step `nextBarChordStep`): the chord the next bar is expected to open with.
+    var nextBarChord: Chord? = nil
+    var nextBarChordStep: Int64 = .min
     /// Every style the parts learned; a program change or the style controller picks one by number.
     public let styleBank: StyleBank
     public internal(set) var reactions = 0
