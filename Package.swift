@@ -31,12 +31,17 @@ let package = Package(
         .target(name: "CNeuralKernels"),
         // C shims for system libraries whose entry points Swift cannot call directly (variadic
         // jack_client_open, the snd_seq_ev_set_* macros).
-        .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack")]),
+        .target(name: "CJACK", linkerSettings: [.linkedLibrary("jack"), .linkedLibrary("m")]),
         .target(name: "CALSA", linkerSettings: [.linkedLibrary("asound")]),
+        // Ableton Link (Debian's ableton-link-dev: C++ headers with standalone asio) behind a C face.
+        .target(
+            name: "CLink",
+            cxxSettings: [.define("LINK_PLATFORM_LINUX", to: "1"), .unsafeFlags(["-I/usr/include/ableton", "-std=c++14"])],
+            linkerSettings: [.linkedLibrary("pthread")]),
         // Port backends: JACK, ALSA sequencer and an in-process virtual backend, behind one protocol.
         .target(
             name: "Ports",
-            dependencies: ["MIDI", "CJACK", "CALSA"]),
+            dependencies: ["MIDI", "CJACK", "CALSA", "CLink"]),
         // Daemon concerns that are neither ports nor music: the systemd notify protocol.
         .target(name: "Service"),
         // Musical representations (melody events, piano rolls, keys) and the corpus loaders.

@@ -10,6 +10,10 @@ It owns `NAME:out` and `NAME:in`. Commands, one per line; every command but `at`
   written             -> written N, then N lines "FRAME_WRITTEN FRAME_ASKED"
   pending             -> pending N: events queued and not yet written
   level               -> level PEAK: the largest absolute sample heard on NAME:audio_in so far (--audio-in)
+  transport           -> transport ROLLING ORIGIN BPM BEATS_PER_BAR: ROLLING 1 while JACK transport rolls;
+                         ORIGIN, the frame time of transport frame 0 in the last cycle that saw it roll
+                         (negative after a locate past the frame time; "none" before it first rolls);
+                         the timebase master's BBT tempo and bar (0 0 without BBT)
   quit
 Needs /usr/bin/python3 with python3-jack-client (`import jack`).
 """
@@ -40,11 +44,19 @@ received = []  # (frame, bytes)
 written = []  # (frame written, frame asked)
 xruns = [0]
 sequence = [0]
+transport = [0, None, 0.0, 0.0]  # rolling, frame time of transport frame 0, BBT bpm, BBT beats per bar
 
 
 @client.set_process_callback
 def process(frames):
     start = client.last_frame_time
+    state, position = client.transport_query_struct()
+    transport[0] = 1 if state == jack.ROLLING else 0
+    if transport[0]:
+        transport[1] = start - position.frame
+    bbt = position.valid & jack.POSITION_BBT
+    transport[2] = position.beats_per_minute if bbt else 0.0
+    transport[3] = position.beats_per_bar if bbt else 0.0
     outport.clear_buffer()
     for offset, data in inport.incoming_midi_events():
         received.append((start + offset, bytes(data)))
@@ -112,6 +124,9 @@ with client:
                 answer("pending %d" % len(queue))
         elif command == "level":
             answer("level %.6f" % peak[0])
+        elif command == "transport":
+            rolling, origin, bpm, beats = transport
+            answer("transport %d %s %.3f %.3f" % (rolling, "none" if origin is None else str(origin), bpm, beats))
         elif command == "quit":
             break
         else:

@@ -38,6 +38,15 @@ public enum TempoSource: String, Equatable, Sendable, CaseIterable {
     case fixed
     case clock
     case follow
+    /// JACK transport: the port backend turns the transport's rolling, position and tempo (BBT when a
+    /// timebase master publishes it, else the preset tempo) into clock ticks on the engine's frames.
+    case jack
+    /// An Ableton Link session: tempo and bar phase from the session, turned into clock ticks the same way.
+    case link
+
+    /// The grid is counted in clock ticks that come from outside (MIDI clock in, or JACK transport and
+    /// Link through the backend): the master starts, stops and moves it, never the engine.
+    public var countsTicks: Bool { self == .clock || self == .jack || self == .link }
 }
 
 /// A time signature. Sideman's grid counts 16th-note steps, so a bar is `stepsPerBar` of them.
@@ -62,6 +71,10 @@ public struct TransportSettings: Equatable, Sendable {
     public var meter = Meter.fourFour
     public var clockOut = false
     public var countInBars = 0
+    /// `source: jack`: publish the preset tempo and meter as JACK BBT when no other client is master.
+    public var timebaseMaster = false
+    /// `source: link`: the grid runs only while the Link session plays (Link's start/stop sync).
+    public var linkStartStop = false
     public init() {}
 }
 

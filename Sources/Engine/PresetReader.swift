@@ -94,6 +94,10 @@ public enum PresetReader {
         }
         t.clockOut = try f.bool("clock_out") ?? t.clockOut
         t.countInBars = try f.integer("count_in_bars", in: 0...8) ?? t.countInBars
+        t.timebaseMaster = try f.bool("timebase_master") ?? t.timebaseMaster
+        if t.timebaseMaster, t.source != .jack { throw f.error("timebase_master", "needs source: jack") }
+        t.linkStartStop = try f.bool("link_start_stop") ?? t.linkStartStop
+        if t.linkStartStop, t.source != .link { throw f.error("link_start_stop", "needs source: link") }
         try f.finish()
         return t
     }

@@ -252,6 +252,7 @@ public final class Daemon: @unchecked Sendable {
             if let warning = engineThread.start(priority: priority) { log("engine: \(warning)", .warning) }
             let outputs = backend.outputPortNames.joined(separator: ", ")
             var line = "\(backend.backendName): ready as \(backend.inputPortName) -> \(outputs) (\(status.sampleRate) Hz, \(status.bufferSize) frames)"
+            if let timing = backend.timingStatus() { line += "; \(timing)" }
             if let lostAt { line += ", reconnected \(Int((MonotonicClock.seconds() - lostAt) * 1000)) ms after the server went away" }
             log(line)
             metricsConnected(reconnected: lostAt != nil)
@@ -280,6 +281,7 @@ public final class Daemon: @unchecked Sendable {
     /// Waits for notifications; returns true when the server was lost, false when asked to stop.
     private func superviseUntilStopOrLoss() -> Bool {
         var reported = backend.status()
+        var timing = backend.timingStatus().map(Self.timingSummary)
         while !stopping {
             let retrying = !failedConnections.isEmpty || awaitingUnmatched
             let notes = backend.waitForNotifications(seconds: waitLimit(retrying ? 0.5 : watchdogPeriod / 2))
@@ -290,6 +292,11 @@ public final class Daemon: @unchecked Sendable {
             if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
             serviceReload()
             writeRecordingIfRequested()
+            // A Link peer joining or leaving, or the session's tempo moving, is worth a line; its beat is not.
+            if let now = backend.timingStatus(), Self.timingSummary(now) != timing {
+                timing = Self.timingSummary(now)
+                log(now)
+            }
             let status = backend.status()
             if status.xruns > reported.xruns || status.lateEvents > reported.lateEvents
                 || status.droppedEvents > reported.droppedEvents
@@ -406,6 +413,14 @@ public final class Daemon: @unchecked Sendable {
                 failedConnections[key] = failure
             }
         }
+    }
+
+    /// The timing line without what changes every moment (Link's tempo is kept to whole bpm).
+    static func timingSummary(_ line: String) -> String {
+        guard let bpm = line.firstRange(of: " bpm"),
+            let dot = line[..<bpm.lowerBound].lastIndex(of: "."), line.distance(from: dot, to: bpm.lowerBound) == 2
+        else { return line }
+        return String(line[..<dot] + line[bpm.lowerBound...])
     }
 
     private func log(_ line: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(line)") }

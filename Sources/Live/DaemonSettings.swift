@@ -41,6 +41,24 @@ public struct DaemonSettings {
         }
     }
 
+    /// The studio timeline the backend follows for the grid: JACK transport or a Link session when the
+    /// preset's `transport.source` says so.
+    public var timing: ExternalTiming {
+        guard let transport = engine.preset?.transport, !engine.parts.isEmpty else { return .none }
+        let meter = transport.meter
+        switch transport.source {
+        case .jack:
+            return .jackTransport(
+                bpm: transport.bpm, beatsPerBar: meter.beats, beatUnit: meter.beatUnit,
+                timebaseMaster: transport.timebaseMaster)
+        case .link:
+            return .link(
+                bpm: transport.bpm, quartersPerBar: Double(meter.stepsPerBar) / 4, startStopSync: transport.linkStartStop)
+        case .fixed, .clock, .follow:
+            return .none
+        }
+    }
+
     /// Where the session recording goes (--record or the preset's performance.record), nil for none.
     public var recordFolder: String?
     /// Part names and channels, for the recording's tracks.

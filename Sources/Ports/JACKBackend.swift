@@ -1,4 +1,5 @@
 import CJACK
+import CLink
 
 #if canImport(Glibc)
     import Glibc
@@ -22,6 +23,12 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     private var client: OpaquePointer?
     public private(set) var inputPortName = ""
     public private(set) var outputPortNames: [String] = []
+    /// The Link session while the preset follows one: it lives as long as the backend, across servers.
+    private var linkSession: OpaquePointer?
+    /// What JACK's timebase callback reads when Sideman publishes BBT.
+    private let timebase: UnsafeMutablePointer<sideman_timebase>
+    /// Whether this client became JACK's timebase master at the last open (false: another client is).
+    public private(set) var isTimebaseMaster = false
 
     public init(configuration: PortConfiguration) {
         self.configuration = configuration
@@ -37,10 +44,32 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
                 controlWakeup: endpoints.controlWakeup.semaphore))
         state.pointee.outputPorts.initialize(repeating: nil, count: max(1, outputs))
         state.pointee.outputBuffers.initialize(repeating: nil, count: max(1, outputs))
+        timebase = .allocate(capacity: 1)
+        timebase.initialize(to: sideman_timebase(quarters_per_minute: 120, beats_per_bar: 4, beat_type: 4))
+        switch configuration.timing {
+        case .none:
+            break
+        case .jackTransport(let bpm, let beatsPerBar, let beatUnit, _):
+            timebase.pointee = sideman_timebase(
+                quarters_per_minute: bpm, beats_per_bar: Int32(beatsPerBar), beat_type: Int32(beatUnit))
+            state.pointee.timeline = .jackTransport(fallbackQuartersPerMinute: bpm)
+            state.pointee.bridge = TickBridge(quartersPerBar: Double(beatsPerBar) * 4 / Double(beatUnit))
+        case .link(let bpm, let quartersPerBar, let startStopSync):
+            if let session = sideman_link_create(bpm) {
+                sideman_link_enable_start_stop_sync(session, startStopSync ? 1 : 0)
+                sideman_link_enable(session, 1)
+                linkSession = session
+                state.pointee.timeline = .link(
+                    session: session, quartersPerBar: quartersPerBar, startStopSync: startStopSync)
+            }
+            state.pointee.bridge = TickBridge(quartersPerBar: quartersPerBar)
+        }
     }
 
     deinit {
         close()
+        if let linkSession { sideman_link_destroy(linkSession) }
+        timebase.deallocate()
         state.pointee.core.deallocate()
         state.pointee.outputPorts.deallocate()
         state.pointee.outputBuffers.deallocate()
@@ -91,9 +120,15 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         jack_set_port_registration_callback(client, jackPortRegistration, context)
         jack_set_port_connect_callback(client, jackPortConnect, context)
         jack_on_info_shutdown(client, jackShutdown, context)
+        state.pointee.bridge.restart()
+        state.pointee.transportPosition = TransportPosition()
         guard jack_activate(client) == 0 else {
             close()
             throw PortError("jack", "cannot activate client \(configuration.clientName)")
+        }
+        isTimebaseMaster = false
+        if case .jackTransport(_, _, _, true) = configuration.timing {
+            isTimebaseMaster = sideman_jack_become_timebase_master(client, timebase) == 0
         }
         let priority = jack_is_realtime(client) != 0 ? Int(jack_client_real_time_priority(client)) : 0
         counters.ioPriority.store(max(0, priority), ordering: .relaxed)
@@ -108,6 +143,36 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
         state.pointee.inputPort = nil
         for index in 0..<configuration.outputNames.count { state.pointee.outputPorts[index] = nil }
         state.pointee.core.discardQueued()
+    }
+
+    /// The Link session as the control thread sees it: peers, tempo, beat in the bar, playing; nil
+    /// when the preset follows no Link session.
+    public func linkStatus() -> (peers: Int, bpm: Double, beat: Double, playing: Bool)? {
+        guard let linkSession, case .link(_, let quartersPerBar, _) = configuration.timing else { return nil }
+        var beat = 0.0
+        var tempo = 0.0
+        var playing: Int32 = 0
+        sideman_link_app_read(linkSession, quartersPerBar, &beat, &tempo, &playing)
+        return (Int(sideman_link_peers(linkSession)), tempo, beat, playing != 0)
+    }
+
+    public func timingStatus() -> String? {
+        switch configuration.timing {
+        case .none:
+            return nil
+        case .jackTransport(_, _, _, let master):
+            return "following JACK transport" + (master ? (isTimebaseMaster ? " as timebase master" : " (another client is timebase master)") : "")
+        case .link:
+            guard let link = linkStatus() else { return "Link: no session (the Link library could not start)" }
+            let peers = link.peers == 1 ? "1 peer" : "\(link.peers) peers"
+            let tenths = Int((link.bpm * 10).rounded())
+            return "following Link: \(peers), \(tenths / 10).\(tenths % 10) bpm" + (link.playing ? ", playing" : "")
+        }
+    }
+
+    /// Proposes a tempo to the Link session (every peer follows); ignored without one.
+    public func proposeLinkTempo(_ bpm: Double) {
+        if let linkSession { sideman_link_set_tempo(linkSession, bpm) }
     }
 
     public func listPorts() throws(PortError) -> [PortInfo] {

@@ -31,6 +31,8 @@ public struct PortConfiguration: Sendable {
     public var serverName: String?
     /// Bytes of each ring between the process callback and the engine thread.
     public var ringCapacity: Int
+    /// A timeline the backend follows and hands the engine as MIDI clock (JACK backend only).
+    public var timing: ExternalTiming = .none
 
     public init(
         clientName: String = "sideman", inputName: String = "in", outputNames: [String] = ["out"],
@@ -42,6 +44,20 @@ public struct PortConfiguration: Sendable {
         self.serverName = serverName
         self.ringCapacity = ringCapacity
     }
+}
+
+/// A studio timeline the engine's grid follows. The backend reads it every cycle and gives the engine
+/// the equivalent MIDI clock (start, song position, continue, 24 ticks per quarter, stop), replacing any
+/// clock on the input port.
+public enum ExternalTiming: Sendable, Equatable {
+    case none
+    /// JACK transport. Tempo and bar come from BBT when a timebase master publishes it, else `bpm`
+    /// (quarter notes per minute) counts from frame 0. With `timebaseMaster`, Sideman publishes `bpm`
+    /// and the meter as BBT when no other client is master.
+    case jackTransport(bpm: Double, beatsPerBar: Int, beatUnit: Int, timebaseMaster: Bool)
+    /// An Ableton Link session: tempo and the phase of a bar of `quartersPerBar`; `bpm` is offered when
+    /// Sideman is the first peer. With `startStopSync`, the grid runs only while the session plays.
+    case link(bpm: Double, quartersPerBar: Double, startStopSync: Bool)
 }
 
 /// Counters and clock facts of a running backend, read by the control thread.
@@ -106,6 +122,10 @@ public protocol PortBackend: PortControl {
     var enginePort: any EnginePort { get }
 }
 
+extension PortControl {
+    public func timingStatus() -> String? { nil }
+}
+
 /// The control thread's face of a backend: bringing it up and down, connecting, listing, counters and
 /// notifications. Not for the engine thread (open and close are not thread-safe against each other).
 public protocol PortControl: AnyObject {
@@ -117,6 +137,8 @@ public protocol PortControl: AnyObject {
     func open() throws(PortError)
     /// Stops I/O and releases the client; queued events are discarded. Safe after loss and when closed.
     func close()
+    /// One line on the followed studio timeline (JACK transport, Link peers and tempo); nil for none.
+    func timingStatus() -> String?
     /// Every port the backend can see, including Sideman's own.
     func listPorts() throws(PortError) -> [PortInfo]
     /// Connects `source` (an output) to `destination` (an input), both full port names. Connecting an

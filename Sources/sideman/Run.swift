@@ -108,7 +108,8 @@ struct Run: ParsableCommand {
         service.prepare()
         try reportingFailures {
             let settings = try settings()
-            let configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
+            var configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
+            configuration.timing = settings.timing
             let ports = try chooseBackend(configuration)
             var recorder: SessionRecorder?
             var recordingPath: String?
@@ -153,6 +154,13 @@ struct Run: ParsableCommand {
     /// `auto` when no JACK server runs but /dev/snd/seq exists. With neither, `auto` chooses JACK and
     /// waits for a server, as a service should.
     func chooseBackend(_ configuration: PortConfiguration) throws -> any PortBackend {
+        if configuration.timing != .none {
+            // JACK transport and Link are read in JACK's process cycle; the ALSA sequencer has neither.
+            guard backend != .alsa else {
+                throw Failure("alsa", "transport source jack or link needs the JACK backend (--backend jack)", status: .usage)
+            }
+            return JACKBackend(configuration: configuration)
+        }
         switch backend {
         case .jack:
             return JACKBackend(configuration: configuration)

@@ -151,7 +151,7 @@ public struct MusicalEngine: PerformanceEngine {
 
     /// Clock ticks and count-in clicks due before `end`, at their frames (never before `earliest`).
     private mutating func tick(_ session: inout Session, before end: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
-        if preset.transport.clockOut, session.transport.source != .clock {
+        if preset.transport.clockOut, !session.transport.source.countsTicks {
             while let m = clockOut.next(before: end, transport: session.transport) {
                 output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
             }
@@ -219,7 +219,7 @@ public struct MusicalEngine: PerformanceEngine {
     /// steps (hours of them after a suspend) for notes that could no longer sound. The parts stop what they
     /// play and the grid resumes at the current step.
     private mutating func skipStall(_ session: inout Session, earliest: UInt64, output: inout [ScheduledMessage]) {
-        guard session.transport.isRunning, session.transport.source != .clock else { return }
+        guard session.transport.isRunning, !session.transport.source.countsTicks else { return }
         let now = session.transport.position(at: earliest)
         guard now - Double(session.transport.upcomingStep) > Self.stallBars * Double(preset.transport.meter.stepsPerBar) else { return }
         let resume = Int64(saturating: now.rounded(.down))
@@ -241,7 +241,7 @@ public struct MusicalEngine: PerformanceEngine {
             let idleLimit = preset.performance.idleBars * preset.transport.meter.stepsPerBar
             // An ending stops the band half a bar after its landing.
             let ended = directions.endingAt != .max && boundary.step >= directions.endingAt + Int64(preset.transport.meter.stepsPerBar / 2)
-            if ended || (idleLimit > 0 && idleSteps >= idleLimit), session.transport.source != .clock {
+            if ended || (idleLimit > 0 && idleSteps >= idleLimit), !session.transport.source.countsTicks {
                 // The song has ended, or nobody has played for a while: the band stops (its notes end below)
                 // and waits for the player.
                 session.transport.stop(at: boundary.frame)
@@ -264,7 +264,7 @@ public struct MusicalEngine: PerformanceEngine {
     /// Decides every step due before `limit` (the steps this cycle is the last to write on time); a step
     /// the style plays early (a swing's off-beat) is due that much sooner.
     private mutating func anticipate(_ session: inout Session, before limit: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
-        guard session.transport.isRunning, session.transport.source != .clock else { return }
+        guard session.transport.isRunning, !session.transport.source.countsTicks else { return }
         while true {
             let next = session.schedule.next
             let lead = UInt64(max(0, -feel(at: next)) * session.transport.framesPerStep)

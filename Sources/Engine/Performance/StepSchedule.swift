@@ -157,7 +157,7 @@ struct HarmonyCommit: Equatable {
     /// The commitment for a preset's parts at `rate`, nil when the harmony decides ahead: no part follows
     /// the player, the grid follows a clock (its boundaries come from outside), or the preset says so.
     init?(preset: Preset, parts: [Part], rate: Double) {
-        guard preset.transport.source != .clock, parts.contains(where: \.followsPlayer) else { return nil }
+        guard !preset.transport.source.countsTicks, parts.contains(where: \.followsPlayer) else { return nil }
         let soprano = parts.contains { $0.conditioning == .soprano }
         guard soprano || preset.performance.harmonyCommit == .late else { return nil }
         let perMillisecond = rate / 1000

@@ -79,14 +79,14 @@ public struct Transport: Sendable {
 
     /// The step the next reported boundary will begin.
     public var upcomingStep: Int64 {
-        source == .clock ? (clockNextTick + 5) / 6 : nextStepIndex
+        source.countsTicks ? (clockNextTick + 5) / 6 : nextStepIndex
     }
 
     /// Position in steps at `frame` (fractional between boundaries). In clock mode it never runs past
     /// the tick that has not come yet.
     public func position(at frame: UInt64) -> Double {
         switch source {
-        case .clock:
+        case .clock, .jack, .link:
             guard isRunning, let tick = lastTick else { return Double(clockNextTick) / 6 }
             let ticks = Double(frame.frames(since: tick.frame)) / clock.framesPerTick
             return (Double(tick.index) + min(ticks, 0.999)) / 6
@@ -108,7 +108,7 @@ public struct Transport: Sendable {
     /// Where the next boundary is expected, nil when stopped (or in clock mode before the first tick).
     public var predictedNextBoundaryFrame: UInt64? {
         guard isRunning else { return nil }
-        if source == .clock, lastTick == nil { return nil }
+        if source.countsTicks, lastTick == nil { return nil }
         return max(frame(ofStep: upcomingStep), lastBoundary?.frame ?? 0)
     }
 
@@ -133,7 +133,7 @@ public struct Transport: Sendable {
     /// Starts the grid at `frame` (fixed and follow). Position 0 is `countInBars` bars later in fixed
     /// mode; the steps before it are the count-in.
     public mutating func start(at frame: UInt64) {
-        guard source != .clock else { return }
+        guard !source.countsTicks else { return }
         let countIn = source == .fixed ? Int64(countInBars * meter.stepsPerBar) : 0
         begin(at: frame, step: -countIn)
     }
@@ -153,7 +153,7 @@ public struct Transport: Sendable {
     /// stall (a frozen server, a suspended machine) the grid goes on from where the music is now instead
     /// of replaying every missed step. Fixed and follow only: clock mode is the master's to move.
     public mutating func skip(to step: Int64) {
-        guard source != .clock, isRunning, step > nextStepIndex else { return }
+        guard !source.countsTicks, isRunning, step > nextStepIndex else { return }
         if let fps = pendingFramesPerStep, step > pendingStep {
             timeline = Timeline(anchorFrame: frame(ofStep: pendingStep), anchorPosition: Double(pendingStep), framesPerStep: fps)
             pendingFramesPerStep = nil
@@ -171,7 +171,7 @@ public struct Transport: Sendable {
     /// where it was announced and the position stays continuous.
     public mutating func setTempo(bpm: Double) {
         let fps = Timeline.framesPerStep(bpm: min(max(bpm, 20), 400), sampleRate: sampleRate)
-        guard source != .clock else { return }
+        guard !source.countsTicks else { return }
         if source == .follow { tracker.expect(framesPerBeat: fps * Double(meter.stepsPerBeat)) }
         if isRunning {
             if pendingFramesPerStep == nil { pendingStep = nextStepIndex }
@@ -184,7 +184,7 @@ public struct Transport: Sendable {
     /// Takes one incoming message at its frame. Messages that do not concern the transport are ignored.
     public mutating func receive(_ message: MIDIMessage, at frame: UInt64) {
         switch source {
-        case .clock: receiveClock(message, at: frame)
+        case .clock, .jack, .link: receiveClock(message, at: frame)
         case .follow: receiveFollow(message, at: frame)
         case .fixed: break
         }
@@ -257,7 +257,7 @@ public struct Transport: Sendable {
     /// The next step boundary at or before `frame` not yet reported, or nil. Steps are reported one by
     /// one, never skipped, in increasing frame order.
     public mutating func nextBoundary(through frame: UInt64) -> StepBoundary? {
-        if source == .clock {
+        if source.countsTicks {
             guard clockQueued > 0, clockFrames[clockHead] <= frame else { return nil }
             let step = clockSteps[clockHead]
             let at = clockFrames[clockHead]

@@ -192,6 +192,18 @@ final class JackPeer: @unchecked Sendable {
         return count
     }
 
+    /// JACK transport as the peer's last cycle saw it: rolling, the frame time of transport frame 0 (nil
+    /// until it has seen the transport roll; negative after a locate past the frame time), and the timebase master's BBT tempo and beats per bar (0
+    /// without a master).
+    func transport() throws -> (rolling: Bool, origin: Int64?, bpm: Double, beatsPerBar: Double) {
+        child.send("transport")
+        let fields = child.nextLine()?.split(separator: " ") ?? []
+        guard fields.count == 5, fields[0] == "transport", let bpm = Double(fields[3]), let beats = Double(fields[4]) else {
+            throw HarnessError("peer \(name): no answer to transport")
+        }
+        return (fields[1] == "1", Int64(fields[2]), bpm, beats)
+    }
+
     /// The loudest sample heard on NAME:audio_in so far (a peer started with `audioIn`).
     func peakLevel() throws -> Double {
         child.send("level")

@@ -1,0 +1,167 @@
+import Foundation
+import MIDI
+import Testing
+import TestSupport
+
+/// `sideman run` following the studio's timeline through a real jackd: JACK transport driven by
+/// jack_transport (as timebase master, or with Sideman as master), and an Ableton Link session with
+/// LinkHut, Link's own test peer, as the second peer.
+@Suite(.serialized, .enabled(if: TestPaths.jackMissing == nil, "needs jackd and python3-jack-client (scripts/setup.sh)"))
+struct StudioSyncTests {
+    /// The tiny band of `DaemonBandTests` with `transport` as the preset's transport block.
+    static func preset(transport: String) throws -> String {
+        let folder = try DaemonBandTests.bandFolder()
+        let path = "\(folder)/sync.yaml"
+        try """
+            name: sync
+            ports:
+              client_name: sideman
+            transport:
+            \(transport.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
+            thru:
+              enabled: false
+            performance:
+              mode: accompaniment
+            parts:
+              - {name: bass, role: bass, model: melody.safetensors, channel: 3, program: 33, range: [36, 55], grid: 8th}
+              - {name: keys, role: chords, model: sets.safetensors, channel: 4, range: [48, 76], grid: quarter}
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func noteOns(_ events: [(frame: UInt64, bytes: [UInt8])], channel: UInt8, from: UInt64, to: UInt64) -> [UInt64] {
+        events.filter { $0.bytes.count == 3 && $0.bytes[0] == 0x90 | channel && $0.bytes[2] > 0 && $0.frame >= from && $0.frame < to }
+            .map(\.frame).sorted()
+    }
+
+    /// Waits until the peer sees the transport in `rolling`, and (rolling) with an origin other than `not`.
+    static func awaitTransport(_ peer: JackPeer, rolling: Bool, not previous: Int64? = nil) throws -> Int64? {
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while Date() < deadline {
+            let seen = try peer.transport()
+            if seen.rolling == rolling, !rolling || (seen.origin != nil && seen.origin != previous) { return seen.origin }
+            usleep(20_000)
+        }
+        throw HarnessError("the transport did not \(rolling ? "roll" : "stop")")
+    }
+
+    /// The player's melody: eight 8th notes on the transport's grid from the first beat after `after`.
+    static func play(_ rig: DaemonTests.Rig, origin: Int64, sixteenth: Double, after: UInt64) -> (first: UInt64, end: UInt64) {
+        let beat = 4 * sixteenth
+        let firstBeat = (Double(Int64(after) - origin) / beat).rounded(.up)
+        let first = UInt64(Double(origin) + firstBeat * beat)
+        for k in 0..<8 {
+            let on = first + UInt64(Double(2 * k) * sixteenth)
+            let pitch = UInt8([60, 64, 67, 72, 67, 64, 62, 65][k])
+            rig.sender.send([0x90, pitch, 100], at: on)
+            rig.sender.send([0x80, pitch, 0], at: on + UInt64(2 * sixteenth) - UInt64(rig.sender.blockSize))
+        }
+        return (first, first + UInt64(16 * sixteenth))
+    }
+
+    /// How far each note-on lies behind the last line of `grid` frames from `origin` (fractional grid).
+    static func lateness(_ frames: [UInt64], origin: Int64, grid: Double) -> [Int] {
+        frames.map { f in
+            let position = Double(Int64(f) - origin) / grid
+            var late = (position - position.rounded()) * grid
+            if late < -grid / 4 { late += grid }
+            return Int(late.rounded())
+        }
+    }
+
+    /// The player's melody from the first beat after now + 0.25 s; the band's note-ons on its 8th grid,
+    /// and how far behind that grid's lines each lies.
+    static func band(_ rig: DaemonTests.Rig, origin: Int64, sixteenth: Double) throws -> [Int] {
+        let rate = Double(rig.sender.sampleRate)
+        let phrase = play(rig, origin: origin, sixteenth: sixteenth, after: try rig.sender.now() + UInt64(rate / 4))
+        _ = try rig.receiver.waitForReceived(timeout: 20) { $0.last.map { $0.frame > phrase.end } ?? false }
+        let events = try rig.receiver.received()
+        let bass = noteOns(events, channel: 2, from: phrase.first, to: phrase.end)
+        let keys = noteOns(events, channel: 3, from: phrase.first, to: phrase.end)
+        #expect(bass.count >= 4 && keys.count >= 2, "bass \(bass.count) notes, keys \(keys.count)")
+        return lateness(bass + keys, origin: origin, grid: 2 * sixteenth)
+    }
+
+    /// Stops the transport: the band's notes end and no new one starts.
+    static func expectSilenceAfterStop(_ rig: DaemonTests.Rig, _ transport: ChildProcess) throws {
+        transport.send("stop")
+        _ = try awaitTransport(rig.receiver, rolling: false)
+        let stoppedAt = try rig.sender.now()
+        usleep(500_000)
+        let events = try rig.receiver.received()
+        let late = events.filter {
+            $0.frame > stoppedAt + UInt64(2 * rig.sender.blockSize) && $0.bytes.count == 3 && $0.bytes[0] & 0xF0 == 0x90 && $0.bytes[2] > 0
+        }
+        #expect(late.isEmpty, "notes started after the transport stopped")
+        var tracker = NoteTracker()
+        for e in events { MIDIStreamParserCheck.messages(e.bytes).forEach { tracker.observe($0) } }
+        #expect(tracker.isSilent, "notes left sounding after the transport stopped")
+    }
+
+    @Test func followsJackTransportWithJackTransportAsTimebaseMaster() throws {
+        // Preset tempo 120; the timebase master says 100, and the band must keep the master's.
+        let path = try Self.preset(transport: "source: jack\nbpm: 120")
+        let server = try JackServer()
+        defer { server.stop() }
+        let transport = try ChildProcess("/usr/bin/jack_transport", [], environment: server.environment)
+        defer { transport.stop() }
+        transport.send("master")
+        transport.send("tempo 100")
+        let rig = try DaemonTests.Rig(server: server, arguments: ["--preset", path])
+        defer { rig.stop() }
+        #expect(rig.daemon.errorLines.contains { $0.contains("following JACK transport") })
+        let rate = Double(rig.sender.sampleRate)
+        let period = rig.sender.blockSize
+
+        // Before the transport rolls, the player's notes get nothing: the grid is the transport's.
+        let early = try rig.sender.now() + UInt64(rate / 5)
+        rig.sender.send([0x90, 60, 100], at: early)
+        rig.sender.send([0x80, 60, 0], at: early + UInt64(rate / 4))
+        usleep(600_000)
+        let silent = try rig.receiver.received()
+        #expect(silent.filter { $0.bytes.count == 3 && $0.bytes[0] & 0xF0 == 0x90 && $0.bytes[2] > 0 }.isEmpty)
+
+        transport.send("play")
+        let origin = try #require(try Self.awaitTransport(rig.receiver, rolling: true))
+        #expect(try rig.receiver.transport().bpm == 100)
+        // On the master's 8th grid at 100 bpm (not the preset's 120): a step is decided when its tick has
+        // been received, a cycle after it, and written from the next writable frame, so a note is behind
+        // its line by up to two periods (a tick early in one cycle, written at the start of the next but one).
+        let late = try Self.band(rig, origin: origin, sixteenth: rate * 60 / 100 / 4)
+        #expect(late.allSatisfy { $0 >= 0 && $0 <= 2 * period }, "frames behind the grid: \(late)")
+        print("JACK transport, jack_transport master at 100 bpm, period \(period): frames behind the grid \(late.sorted())")
+        try Self.expectSilenceAfterStop(rig, transport)
+        transport.send("quit")
+    }
+
+    @Test func asTimebaseMasterPublishesTheTempoAndBarAndFollowsLocates() throws {
+        let path = try Self.preset(transport: "source: jack\nbpm: 90\nmeter: 3/4\ntimebase_master: true")
+        let server = try JackServer()
+        defer { server.stop() }
+        let rig = try DaemonTests.Rig(server: server, arguments: ["--preset", path])
+        defer { rig.stop() }
+        #expect(rig.daemon.errorLines.contains { $0.contains("following JACK transport as timebase master") })
+        let transport = try ChildProcess("/usr/bin/jack_transport", [], environment: server.environment)
+        defer { transport.stop() }
+        let rate = Double(rig.sender.sampleRate)
+        let period = rig.sender.blockSize
+        let sixteenth = rate * 60 / 90 / 4
+
+        transport.send("play")
+        let origin = try #require(try Self.awaitTransport(rig.receiver, rolling: true))
+        let seen = try rig.receiver.transport()
+        #expect(seen.bpm == 90 && seen.beatsPerBar == 3, "BBT as another client sees it: \(seen)")
+        let late = try Self.band(rig, origin: origin, sixteenth: sixteenth)
+        #expect(late.allSatisfy { $0 >= 0 && $0 <= 2 * period }, "frames behind the grid: \(late)")
+
+        // Moved while rolling (as a DAW's locate does): the band goes on on the new position's grid.
+        transport.send("locate 1000000")
+        let moved = try #require(try Self.awaitTransport(rig.receiver, rolling: true, not: origin))
+        let lateAfter = try Self.band(rig, origin: moved, sixteenth: sixteenth)
+        #expect(lateAfter.allSatisfy { $0 >= 0 && $0 <= 2 * period }, "frames behind the grid after the locate: \(lateAfter)")
+        print("JACK transport, Sideman master at 90 bpm 3/4, period \(period): frames behind the grid \((late + lateAfter).sorted())")
+        try Self.expectSilenceAfterStop(rig, transport)
+        transport.send("quit")
+    }
+}
