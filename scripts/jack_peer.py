@@ -10,6 +10,8 @@ It owns `NAME:out` and `NAME:in`. Commands, one per line; every command but `at`
   written             -> written N, then N lines "FRAME_WRITTEN FRAME_ASKED"
   pending             -> pending N: events queued and not yet written
   level               -> level PEAK: the largest absolute sample heard on NAME:audio_in so far (--audio-in)
+  onsets              -> onsets N, then N lines FRAME: where sound on NAME:audio_in began after 20 ms or
+                         more of silence (a metronome's clicks; --audio-in)
   transport           -> transport ROLLING ORIGIN BPM BEATS_PER_BAR: ROLLING 1 while JACK transport rolls;
                          ORIGIN, the frame time of transport frame 0 in the last cycle that saw it roll
                          (negative after a locate past the frame time; "none" before it first rolls);
@@ -38,6 +40,8 @@ outport = client.midi_outports.register("out")
 inport = client.midi_inports.register("in")
 audio = client.inports.register("audio_in") if args.audio_in else None
 peak = [0.0]
+onsets = []  # frames where sound began after silence
+quiet_since = [None]  # frame from which NAME:audio_in has been silent
 lock = threading.Lock()
 queue = []  # sorted (frame, seq, bytes)
 received = []  # (frame, bytes)
@@ -65,6 +69,13 @@ def process(frames):
         samples = array.array("f", bytes(audio.get_buffer()))
         if len(samples):
             peak[0] = max(peak[0], max(samples), -min(samples))
+        for i, sample in enumerate(samples):
+            if abs(sample) > 0.01:
+                if quiet_since[0] is not None and start + i - quiet_since[0] >= client.samplerate // 50:
+                    onsets.append(start + i)
+                quiet_since[0] = None
+            elif quiet_since[0] is None:
+                quiet_since[0] = start + i
     end = start + frames
     with lock:
         while queue and queue[0][0] < end:
@@ -122,6 +133,11 @@ with client:
         elif command == "pending":
             with lock:
                 answer("pending %d" % len(queue))
+        elif command == "onsets":
+            frames = list(onsets)
+            answer("onsets %d" % len(frames))
+            sys.stdout.write("".join("%d\n" % frame for frame in frames))
+            sys.stdout.flush()
         elif command == "level":
             answer("level %.6f" % peak[0])
         elif command == "transport":

@@ -84,7 +84,7 @@ struct TickBridge {
         }
         let end = tick + ticksPerFrame * Double(length)
         while Double(nextTick) < end, count < Self.capacity - 3 {
-            let offset = UInt32(min(Double(length - 1), max(0, (Double(nextTick) - tick) / ticksPerFrame)))
+            let offset = UInt32(min(Double(length - 1), max(0, ((Double(nextTick) - tick) / ticksPerFrame).rounded())))
             if startPending {
                 startPending = false
                 let position = nextTick - origin

@@ -66,6 +66,9 @@ import Testing
         ("transport: {bpm: 1000}", "transport.bpm"),
         ("transport: {meter: 4-4}", "transport.meter"),
         ("transport: {sauce: fixed}", "transport.sauce"),
+        ("transport: {source: midi}", "transport.source"),
+        ("transport: {source: follow, timebase_master: true}", "transport.timebase_master"),
+        ("transport: {source: jack, link_start_stop: true}", "transport.link_start_stop"),
         ("thru: {channel: 17}", "thru.channel"),
         ("thru: {channel: zero}", "thru.channel"),
         ("listener: {input_channel: 0}", "listener.input_channel"),
@@ -92,6 +95,14 @@ import Testing
     func badValuesNameTheirKeyPath(yaml: String, keyPath: String) {
         let error = problem(yaml)
         #expect(error?.keyPath == keyPath, "got \(String(describing: error))")
+    }
+
+    @Test func studioTimelinesAreTempoSourcesThatCountClockTicks() throws {
+        let jack = try read("transport: {source: jack, timebase_master: true, meter: 3/4}").transport
+        #expect(jack.source == .jack && jack.timebaseMaster && jack.source.countsTicks)
+        let link = try read("transport: {source: link, link_start_stop: true}").transport
+        #expect(link.source == .link && link.linkStartStop && link.source.countsTicks)
+        #expect(!TempoSource.follow.countsTicks && !TempoSource.fixed.countsTicks && TempoSource.clock.countsTicks)
     }
 
     @Test func aPrimerIsOneBarOfNotesPerStep() throws {

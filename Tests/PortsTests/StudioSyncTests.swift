@@ -164,4 +164,152 @@ struct StudioSyncTests {
         try Self.expectSilenceAfterStop(rig, transport)
         transport.send("quit")
     }
+
+    /// Why the Link test cannot run: LinkHut (Debian's ableton-link-utils) and `script` give the second peer.
+    static var linkHutMissing: String? {
+        for tool in ["/usr/bin/LinkHut", "/usr/bin/script"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            return "\(tool) is not installed (run scripts/setup.sh)"
+        }
+        return nil
+    }
+
+    /// LinkHut, Link's own example peer (JACK audio, a metronome on LinkHut:out_1), on a terminal of its
+    /// own (`script`), driven by its keys: a enables Link, e raises the tempo 1 bpm, space plays, q quits.
+    final class LinkHut {
+        let child: ChildProcess
+        init(server: JackServer) throws {
+            child = try ChildProcess("/usr/bin/script", ["-qfc", "LinkHut", "/dev/null"], environment: server.environment)
+            // Its key help ends with quit: keys pressed before it reads the terminal are lost.
+            while let line = child.nextLine(timeout: 20) {
+                if line.contains("quit: q") { return }
+            }
+            child.stop()
+            throw HarnessError("LinkHut did not start")
+        }
+        func press(_ key: String) {
+            child.send(key)
+            usleep(150_000)
+        }
+        func stop() {
+            child.send("q")
+            if child.waitForExit(timeout: 5) == nil { child.stop() }
+        }
+    }
+
+    /// Waits for Sideman's log to say it follows a Link session of at least one peer (at `bpm` when given);
+    /// returns the session's tempo from that line.
+    static func awaitLinkLine(_ daemon: ChildProcess, bpm: Double? = nil, timeout: Double) -> Double? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while Date() < deadline {
+            for line in daemon.errorLines.reversed() {
+                guard let at = line.firstRange(of: "following Link: "), !line[at.upperBound...].hasPrefix("0 peers"),
+                    let comma = line[at.upperBound...].firstIndex(of: ","),
+                    let tempo = Double(line[line.index(after: comma)...].split(separator: " ").first ?? "")
+                else { continue }
+                if bpm == nil || tempo == bpm { return tempo }
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: linkHutMissing == nil, "\(linkHutMissing ?? "")"))
+    func keepsTheTempoAndBeatOfALinkSessionWithLinkHutAsTheOtherPeer() throws {
+        let path = try Self.preset(transport: "source: link\nbpm: 100")
+        let server = try JackServer()
+        defer { server.stop() }
+        let rig = try DaemonTests.Rig(server: server, arguments: ["--preset", path])
+        defer { rig.stop() }
+        #expect(rig.daemon.errorLines.contains { $0.contains("following Link: 0 peers, 100.0 bpm") })
+        let ear = try JackPeer(name: "ear", server: server, audioIn: true)
+        defer { ear.stop() }
+        let hut = try LinkHut(server: server)
+        defer { hut.stop() }
+        hut.press("a")
+        // The two sessions meet (Link keeps one of their tempos, 100 or LinkHut's 120); then LinkHut moves
+        // the tempo and Sideman follows.
+        let joined = try #require(
+            Self.awaitLinkLine(rig.daemon, timeout: 30), "LinkHut did not join: \(rig.daemon.errorLines.suffix(3))")
+        #expect(joined == 100 || joined == 120)
+        for _ in 0..<6 { hut.press("e") }
+        let bpm = joined + 6
+        let moved = Self.awaitLinkLine(rig.daemon, bpm: bpm, timeout: 15)
+        try #require(moved != nil, "the session's new tempo did not reach Sideman: \(rig.daemon.errorLines.suffix(3))")
+        hut.press(" ")
+        try ear.connect("LinkHut:out_1", "ear:audio_in")
+
+        // The band plays on LinkHut's beats: the keys (a quarter-note part) sound with its clicks.
+        let rate = Double(rig.sender.sampleRate)
+        let period = rig.sender.blockSize
+        let beat = rate * 60 / bpm
+        let start = try rig.sender.now() + UInt64(rate / 4)
+        for k in 0..<16 {
+            let on = start + UInt64(Double(k) * beat / 2)
+            rig.sender.send([0x90, UInt8(60 + [0, 4, 7, 12][k % 4]), 100], at: on)
+            rig.sender.send([0x80, UInt8(60 + [0, 4, 7, 12][k % 4]), 0], at: on + UInt64(beat / 2) - UInt64(period))
+        }
+        let end = start + UInt64(8 * beat)
+        let events = try rig.receiver.waitForReceived(timeout: 20) { $0.last.map { $0.frame > end } ?? false }
+        let clicks = try ear.onsets()
+        try #require(clicks.count >= 6, "LinkHut's metronome was not heard (\(clicks.count) clicks)")
+        let intervals = zip(clicks.dropFirst(), clicks).map { Double($0 - $1) }
+        let median = intervals.sorted()[intervals.count / 2]
+        #expect(abs(median - beat) < Double(period), "LinkHut clicks \(median) frames apart; a beat at \(bpm) bpm is \(beat)")
+        // Each chord's first note, from LinkHut's first click on.
+        let notes = Self.noteOns(events, channel: 3, from: max(start, clicks[0]), to: end)
+        let keys = notes.enumerated().filter { i, f in i == 0 || f - notes[i - 1] > UInt64(beat / 4) }.map(\.element)
+        try #require(keys.count >= 3)
+        // Each keys chord against the nearest click: Sideman places ticks for when the cycle is heard and
+        // LinkHut for its port's latency, so the two may differ by a couple of periods, not by a beat's part.
+        let offsets = keys.map { k in clicks.map { Int64(k) - Int64($0) }.min { abs($0) < abs($1) }! }
+        print("Link at \(bpm) bpm, period \(period): keys chords minus LinkHut's nearest click, frames: \(offsets)")
+        #expect(offsets.allSatisfy { abs($0) <= Int64(3 * period) }, "keys off LinkHut's beat by \(offsets) frames")
+    }
+
+    /// The process callback with a followed timeline (reading it, turning it into clock, merging that with
+    /// the player's input) allocates nothing: the malloc-counting preload of `DaemonTests`, around each live
+    /// cycle, while the band plays to the timeline.
+    @Test(arguments: ["source: jack\nbpm: 110\ntimebase_master: true", "source: link\nbpm: 110"])
+    func followingATimelineAllocatesNothingInTheProcessCallback(transportBlock: String) throws {
+        let library = try AllocationCounter.build()
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-alloc-sync-\(getpid()).txt")
+        try? FileManager.default.removeItem(at: report)
+        let path = try Self.preset(transport: transportBlock)
+        let server = try JackServer()
+        defer { server.stop() }
+        let rig = try DaemonTests.Rig(
+            server: server, arguments: ["--preset", path], environment: ["LD_PRELOAD": library, "SIDEMAN_ALLOC_REPORT": report.path])
+        defer { rig.stop() }
+        if transportBlock.contains("jack") {
+            let transport = try ChildProcess("/usr/bin/jack_transport", [], environment: server.environment)
+            defer { transport.stop() }
+            transport.send("play")
+            _ = try Self.awaitTransport(rig.receiver, rolling: true)
+            transport.send("quit")
+        }
+        let rate = Double(rig.sender.sampleRate)
+        let start = try rig.sender.now() + UInt64(rate / 4)
+        for k in 0..<16 {
+            let on = start + UInt64(Double(k) * rate / 8)
+            rig.sender.send([0x90, UInt8(60 + k % 12), 100], at: on)
+            rig.sender.send([0x80, UInt8(60 + k % 12), 0], at: on + UInt64(rate / 10))
+        }
+        let end = start + UInt64(2 * rate)
+        let events = try rig.receiver.waitForReceived(timeout: 20) { $0.last.map { $0.frame > end } ?? false }
+        #expect(!Self.noteOns(events, channel: 2, from: start, to: end + UInt64(rate)).isEmpty, "the band did not play")
+        rig.daemon.signal(SIGTERM)
+        #expect(rig.daemon.waitForExit() == 0)
+        let fields = try String(contentsOf: report, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(fields.count == 4)
+        #expect(fields[0] > 200, "the probe saw \(fields[0]) cycles")
+        #expect(fields[3] > 1000, "the counter is live: \(fields[3]) allocations in the whole process")
+        #expect(fields[1] == 0 && fields[2] == 0, "\(fields[1]) allocations and \(fields[2]) frees inside cycles")
+    }
+
+    @Test func aTimelineOnTheAlsaBackendIsAUsageError() throws {
+        let path = try Self.preset(transport: "source: link")
+        let run = try ChildProcess(Program.sideman, ["run", "--backend", "alsa", "--preset", path])
+        #expect(run.waitForExit() == 64)
+        #expect(run.errorLines.first == "sideman: alsa: transport source jack or link needs the JACK backend (--backend jack)")
+    }
 }

@@ -265,6 +265,11 @@ final class JackPeer: @unchecked Sendable {
         }
     }
 
+    /// Frames where sound began on NAME:audio_in after 20 ms or more of silence (a peer started with `audioIn`).
+    func onsets() throws -> [UInt64] {
+        try records("onsets").map { UInt64($0[0]) ?? 0 }
+    }
+
     /// Frames the peer actually wrote its events at, with the frames asked for.
     func written() throws -> [(written: UInt64, asked: UInt64)] {
         try records("written").map { (UInt64($0[0]) ?? 0, UInt64($0[1]) ?? 0) }
