@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "CNeuralKernels", "TestSupport"]),
         .testTarget(name: "PortsTests", dependencies: ["Ports", "MIDI", "TestSupport", "Engine", "Neural"]),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "Ports", "MIDI", "Engine"]),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "Ports", "MIDI", "Engine", "Files"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Files", "Service", "TestSupport"]),
         .testTarget(

@@ -57,12 +57,16 @@ public final class Daemon: @unchecked Sendable {
     private var lastHeartbeat: UInt64 = 0
     private var lastWatchdogPing = 0.0
     private let logger = Logger(label: "sideman.daemon")
+    /// MIDI learn for the running preset: what it learned, where it keeps it.
+    private var learnKeeping: LearnKeeping?
 
     public init(
         backend: any PortBackend, runner: EngineRunner, connections: DaemonConnections,
         reloadSettings: (() throws -> DaemonSettings)?, notifier: SystemdNotifier = SystemdNotifier(),
-        presetDescription: String = "built-in thru", recordingPath: String? = nil, reloadTimeout: Double = 30
+        presetDescription: String = "built-in thru", recordingPath: String? = nil, reloadTimeout: Double = 30,
+        learnKeeping: LearnKeeping? = nil
     ) {
+        self.learnKeeping = learnKeeping
         self.reloadTimeout = reloadTimeout
         self.recordingPath = recordingPath
         self.backend = backend
@@ -166,6 +170,8 @@ public final class Daemon: @unchecked Sendable {
                 log("\(settings.presetPath ?? "preset"): client and port names change at the next restart", .notice)
             }
             connections = settings.connections
+            learnKeeping = settings.learnKeeping
+            for note in settings.notes { log(note, .warning) }
             runner.replace(engine: engine, panicController: settings.engine.panicController)
             if backend.status().isConnected { applyConnections() }
             log("\(settings.presetPath ?? "preset"): reloaded")
@@ -284,7 +290,9 @@ public final class Daemon: @unchecked Sendable {
         var timing = backend.timingStatus().map(Self.timingSummary)
         while !stopping {
             let retrying = !failedConnections.isEmpty || awaitingUnmatched
-            let notes = backend.waitForNotifications(seconds: waitLimit(retrying ? 0.5 : watchdogPeriod / 2))
+            // While learning, each touch is answered in the log within half a second.
+            let often = retrying || LearnBoard.shared.isLearning
+            let notes = backend.waitForNotifications(seconds: waitLimit(often ? 0.5 : watchdogPeriod / 2))
             feedWatchdog(engineRunning: true)
             metricsAbsorb()
             if notes.contains(.lost) || backend.status().isLost { return true }
@@ -292,6 +300,12 @@ public final class Daemon: @unchecked Sendable {
             if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
             serviceReload()
             writeRecordingIfRequested()
+            for event in LearnBoard.shared.drain() {
+                guard var keeping = learnKeeping else { continue }
+                let said = keeping.take(event)
+                learnKeeping = keeping
+                log(said.line, said.isProblem ? .warning : .info)
+            }
             // A Link peer joining or leaving, or the session's tempo moving, is worth a line; its beat is not.
             if let now = backend.timingStatus(), Self.timingSummary(now) != timing {
                 timing = Self.timingSummary(now)

@@ -1,4 +1,5 @@
 import Engine
+import Files
 import Foundation
 import MIDI
 import Ports
@@ -22,6 +23,10 @@ public struct DaemonSettings {
         /// A preset with parts: its parts, loaded; the musical engine plays them (and does the thru).
         public var preset: Preset?
         public var parts: [Part] = []
+        /// Controllers MIDI learn assigned earlier for this preset (its saved file), over the preset's own.
+        public var learned = LearnedControls()
+        /// Told of MIDI learn on the engine thread (the daemon's `LearnBoard.shared`); nil: nobody listens.
+        public var learnBoard: LearnBoard? = nil
 
         public init(thru: ThruEngine = ThruEngine(), panicController: UInt8? = nil, preset: Preset? = nil, parts: [Part] = []) {
             self.thru = thru
@@ -37,7 +42,10 @@ public struct DaemonSettings {
             preset.thru.enabled = thru.enabled
             preset.thru.channel = thru.channel
             preset.thru.transpose = thru.transpose
-            return MusicalEngine(preset: preset, parts: parts, modelStepTimer: ModelStepMetrics())
+            var engine = MusicalEngine(preset: preset, parts: parts, modelStepTimer: ModelStepMetrics())
+            engine.applyLearned(learned.functions(partNames: preset.parts.map(\.name)))
+            engine.learnObserver = learnBoard
+            return engine
         }
     }
 
@@ -58,6 +66,17 @@ public struct DaemonSettings {
             return .none
         }
     }
+
+    /// The file MIDI learn keeps this preset's controllers in (read at load, written as the player learns).
+    public var learnedPath: String?
+    /// MIDI learn's bookkeeping for the control thread; nil for the thru (nothing to learn).
+    public var learnKeeping: LearnKeeping? {
+        guard let preset = engine.preset, !engine.parts.isEmpty else { return nil }
+        return LearnKeeping(presetName: preset.name, partNames: partNames, path: learnedPath, learned: engine.learned)
+    }
+
+    /// Problems found while loading that do not stop the daemon (an unreadable learned-controls file).
+    public var notes: [String] = []
 
     /// Where the session recording goes (--record or the preset's performance.record), nil for none.
     public var recordFolder: String?
@@ -115,6 +134,16 @@ public struct DaemonSettings {
         }
         settings.partNames = preset.parts.map(\.name)
         settings.partChannels = preset.parts.map(\.channel)
+        if !parts.isEmpty, let path = LearnedControls.path(presetName: preset.name, environment: ProcessInfo.processInfo.environment) {
+            settings.learnedPath = path
+            if FileStatus(path: path) != nil {
+                do {
+                    settings.engine.learned = try LearnedControls.read(path: path)
+                } catch {
+                    settings.notes.append("\(error.path): \(error.problem); MIDI learn starts from the preset's controls")
+                }
+            }
+        }
         return settings
     }
 }

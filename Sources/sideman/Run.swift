@@ -125,7 +125,8 @@ struct Run: ParsableCommand {
             let daemon = Daemon(
                 backend: ports, runner: runner, connections: settings.connections, reloadSettings: reload,
                 presetDescription: settings.presetPath.map { "preset \($0)" } ?? "built-in thru",
-                recordingPath: recordingPath, reloadTimeout: service.reloadTimeout)
+                recordingPath: recordingPath, reloadTimeout: service.reloadTimeout, learnKeeping: settings.learnKeeping)
+            for note in settings.notes { Logger(label: "sideman").warning("\(note)") }
             let metricsServer = try service.startMetrics(logger: Logger(label: "sideman"))
             defer { metricsServer?.stop() }
             let signals = DaemonSignals()
@@ -187,6 +188,7 @@ struct Run: ParsableCommand {
                 executablePath: executable, environment: ProcessInfo.processInfo.environment)
             settings = try DaemonSettings.load(preset: preset, locator: locator)
         }
+        settings.engine.learnBoard = LearnBoard.shared
         if let clientName { settings.clientName = clientName }
         if let record { settings.recordFolder = record }
         if !output.isEmpty { settings.outputNames = output }

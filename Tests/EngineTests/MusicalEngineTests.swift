@@ -431,6 +431,37 @@ import Testing
         #expect(controls.handle(controller: 123, value: 0) == .panic)
     }
 
+    @Test func learnedAssignmentsTakeTheirControllersFromOtherFunctions() {
+        var controls = PerformanceControls(map: ControlMap(), muteControllers: [nil, 31])
+        // Saved earlier: temperature on 74, the second part's mute on 22 (the density knob until now).
+        controls.assign(learned: [(.temperature, 74), (.mute(part: 1), 22), (.mute(part: 5), 40)])
+        #expect(controls.map.temperature == 74 && controls.map.density == nil)
+        #expect(controls.handle(controller: 22, value: 100) == .mute(part: 1, muted: true))
+        #expect(controls.handle(controller: 31, value: 100) == .none)
+        #expect(controls.handle(controller: 40, value: 100) == .none)  // no sixth part: ignored
+    }
+
+    final class LearnLog: LearnObserver, @unchecked Sendable {
+        var events: [String] = []
+        func learning(_ on: Bool) { events.append("learning \(on)") }
+        func learned(_ function: PerformanceControls.Function, controller: UInt8) { events.append("\(function) \(controller)") }
+    }
+
+    @Test func theEngineTellsItsLearnObserver() throws {
+        var engine = try engine {
+            $0.performance.mode = .accompaniment
+            $0.controls.learn = 90
+        }
+        let log = LearnLog()
+        engine.learnObserver = log
+        var rig = EngineRig(engine)
+        let at = Self.start + 2 * Self.fps
+        rig.run(until: Self.start + 4 * Self.fps, input: [90, 74, 71].map {
+            TimedMIDIMessage(time: at, message: .controlChange(channel: 0, controller: UInt8($0), value: 127))
+        })
+        #expect(log.events == ["learning true", "temperature 74", "density 71"])
+    }
+
     @Test func nextSectionAndFillAreAcceptedAndPanicEndsEverything() throws {
         var rig = EngineRig(try engine { $0.performance.mode = .accompaniment })
         let presses = [25, 26].map { TimedMIDIMessage(time: Self.start + 9 * Self.fps, message: .controlChange(channel: 0, controller: UInt8($0), value: 127)) }

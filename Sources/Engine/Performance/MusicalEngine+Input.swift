@@ -46,7 +46,9 @@ extension MusicalEngine {
     /// `next`: the step the parts decide next (a fill runs from its bar).
     private mutating func control(_ action: PerformanceControls.Action, next: Int64, earliest: UInt64, output: inout [ScheduledMessage]) {
         switch action {
-        case .none, .learning, .learned: break
+        case .none: break
+        case .learning(let on): learnObserver?.learning(on)
+        case .learned(let function, let controller): learnObserver?.learned(function, controller: controller)
         case .temperature(let scale): directions.temperatureScale = scale
         case .density(let k): directions.keep = k
         case .mode(let newMode):

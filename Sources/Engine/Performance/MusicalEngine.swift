@@ -23,6 +23,8 @@ public struct MusicalEngine: PerformanceEngine {
     var thru: ThruEngine
     /// Times the parts' model steps (the daemon's metrics); nil: untimed.
     let modelStepTimer: (any ModelStepTimer)?
+    /// Told what MIDI learn does (the daemon logs it and keeps it per preset); nil: nobody listens.
+    public var learnObserver: (any LearnObserver)? = nil
     var stage = EngineStage.waitingForRate
     /// MIDI clock out (preset transport.clock_out, not in clock mode). It outlives a change of sample
     /// rate; only a clock that went back starts it afresh.
@@ -110,6 +112,11 @@ public struct MusicalEngine: PerformanceEngine {
         commitHeldHarmony(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         tick(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         stage = .playing(session)
+    }
+
+    /// Controllers MIDI learn assigned earlier (the daemon's saved file), over the preset's.
+    public mutating func applyLearned(_ learned: [(function: PerformanceControls.Function, controller: UInt8)]) {
+        controls.assign(learned: learned)
     }
 
     /// The session for this cycle, taken out of `stage` so the cycle owns it alone (its listener's ring is

@@ -24,12 +24,21 @@ import Foundation
 ///   `from` groove (0) to its `to` groove (127); it moves there bar by bar over its `bars`.
 /// - mute: v >= 64 mutes the part (its notes end), v < 64 unmutes it.
 /// - learn (press): toggles MIDI learn. While learning, each controller touched is assigned to the next
-///   function in the order temperature, density, mode, panic, next section, fill, then each part's mute;
-///   after the last one learning ends. Learned numbers live in memory until the preset is reloaded.
+///   function in the order temperature, density, mode, panic, next section, fill, ending, then each part's
+///   mute; after the last one learning ends. The engine tells its `LearnObserver`; the daemon logs each
+///   step and keeps what was learned in a file per preset, applied again at every start and reload.
 public struct PerformanceControls: Sendable {
-    public enum Function: Equatable, Sendable {
+    public enum Function: Hashable, Sendable {
         case temperature, density, mode, panic, nextSection, fill, ending
         case mute(part: Int)
+
+        /// The functions before the parts' mutes, in learn order.
+        public static let global: [Function] = [.temperature, .density, .mode, .panic, .nextSection, .fill, .ending]
+
+        func isValid(parts: Int) -> Bool {
+            if case .mute(let part) = self { return (0..<parts).contains(part) }
+            return true
+        }
     }
 
     public enum Action: Equatable, Sendable {
@@ -64,7 +73,7 @@ public struct PerformanceControls: Sendable {
 
     /// Functions in learn order.
     public var learnOrder: [Function] {
-        [.temperature, .density, .mode, .panic, .nextSection, .fill, .ending] + muteControllers.indices.map { .mute(part: $0) }
+        Function.global + muteControllers.indices.map { .mute(part: $0) }
     }
 
     public func controller(for function: Function) -> UInt8? {
@@ -77,6 +86,13 @@ public struct PerformanceControls: Sendable {
         case .fill: return map.fill
         case .ending: return map.ending
         case .mute(let part): return muteControllers[part]
+        }
+    }
+
+    /// Takes assignments learned earlier (a saved file), as if learned again in this order.
+    public mutating func assign(learned: [(function: Function, controller: UInt8)]) {
+        for (function, controller) in learned where function.isValid(parts: muteControllers.count) {
+            assign(controller, to: function)
         }
     }
 
@@ -134,4 +150,11 @@ public struct PerformanceControls: Sendable {
     public static func temperatureScale(_ value: UInt8) -> Double {
         pow(2, (Double(value) - 64) / 42)
     }
+}
+
+/// Hears MIDI learn on the engine thread: called inside the engine's cycle, so an implementation may
+/// only do what is real-time safe there (store into atomics).
+public protocol LearnObserver: AnyObject, Sendable {
+    func learning(_ on: Bool)
+    func learned(_ function: PerformanceControls.Function, controller: UInt8)
 }
