@@ -17,6 +17,18 @@ public struct Preset: Equatable, Sendable {
     public init(name: String) {
         self.name = name
     }
+
+    /// The output ports: `out`, or with `outputs: per-part` one per part named after it and one more,
+    /// `thru` (`thru-out` when a part is called thru), for what is not a part's: the player's thru, MIDI
+    /// clock out and the metronome.
+    public var outputNames: [String] {
+        guard ports.outputs == .perPart, !parts.isEmpty else { return ["out"] }
+        let names = parts.map(\.name)
+        return names + [names.contains("thru") ? "thru-out" : "thru"]
+    }
+
+    /// The port of the player's thru, clock out and the metronome: the last of `outputNames`.
+    public var sharedPort: Int { outputNames.count - 1 }
 }
 
 /// How parts reach the outside: all on one port (a channel per part) or one port per part.

@@ -122,8 +122,7 @@ public struct DaemonSettings {
         var settings = DaemonSettings()
         settings.presetPath = loaded.path
         settings.clientName = preset.ports.clientName
-        settings.outputNames =
-            preset.ports.outputs == .perPart && !preset.parts.isEmpty ? preset.parts.map(\.name) : ["out"]
+        settings.outputNames = preset.outputNames
         settings.connections.input = preset.ports.connectIn.map(PortPattern.init)
         settings.connections.outputs = preset.ports.connectOut.map { (0, PortPattern($0)) }
         settings.engine = EngineSettings(

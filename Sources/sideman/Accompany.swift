@@ -273,7 +273,7 @@ struct OfflineSession {
         }
         var engine = MusicalEngine(preset: preset, parts: parts)
         engine.startFrame = OfflineSong.leadFrames
-        let outputs = preset.ports.outputs == .perPart ? parts.map(\.settings.name) : ["out"]
+        let outputs = preset.outputNames
         let backend = VirtualBackend(
             configuration: PortConfiguration(clientName: "sideman-offline", outputNames: outputs),
             sampleRate: Self.sampleRate, bufferSize: Self.bufferSize)

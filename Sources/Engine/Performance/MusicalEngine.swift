@@ -102,7 +102,7 @@ public struct MusicalEngine: PerformanceEngine {
         for event in input {
             drainBoundaries(&session, through: event.time, earliest: earliest, output: &output)
             if thru.enabled, !picksStyle(event.message), let echoed = thru.mapped(event.message) {
-                output.append(ScheduledMessage(frame: event.time + UInt64(clock.cycleLength), port: 0, message: echoed))
+                output.append(ScheduledMessage(frame: event.time + UInt64(clock.cycleLength), port: preset.sharedPort, message: echoed))
             }
             hear(event, &session, earliest: earliest, output: &output)
         }
@@ -160,11 +160,11 @@ public struct MusicalEngine: PerformanceEngine {
     private mutating func tick(_ session: inout Session, before end: UInt64, earliest: UInt64, output: inout [ScheduledMessage]) {
         if preset.transport.clockOut, !session.transport.source.countsTicks {
             while let m = clockOut.next(before: end, transport: session.transport) {
-                output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+                output.append(ScheduledMessage(frame: max(m.time, earliest), port: preset.sharedPort, message: m.message))
             }
         }
         while let m = session.metronome?.next(before: end, transport: session.transport) {
-            output.append(ScheduledMessage(frame: max(m.time, earliest), port: 0, message: m.message))
+            output.append(ScheduledMessage(frame: max(m.time, earliest), port: preset.sharedPort, message: m.message))
         }
     }
 
@@ -210,7 +210,7 @@ public struct MusicalEngine: PerformanceEngine {
     private mutating func startAfterClockWentBack(earliest: UInt64, output: inout [ScheduledMessage]) {
         for part in parts { part.clockWentBack(to: earliest, out: &output) }
         if preset.transport.clockOut, isRunning {
-            output.append(ScheduledMessage(frame: earliest, port: 0, message: .stop))
+            output.append(ScheduledMessage(frame: earliest, port: preset.sharedPort, message: .stop))
         }
         stage = .waitingForRate
         clockOut = ClockOut()
