@@ -12,8 +12,8 @@ let packageRoot: URL = {
     return url
 }()
 
-/// ../shared/reference beside the package (a symlink in a worktree, a sibling folder in CI).
-let referenceFolder = packageRoot.appendingPathComponent("../shared/reference").standardized
+/// benchmarks/reference: the numpy reference models (and their onnxruntime benchmark).
+let referenceFolder = packageRoot.appendingPathComponent("benchmarks/reference")
 
 /// Runs a program and returns its exit status and combined output.
 func runProgram(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Sideman's streaming step beside onnxruntime's on the same shapes and weights sizes, in one sitting, one
+# core each: prints a table of medians and p99s and Sideman's ratio to onnxruntime's median. Machines
+# differ by 3x in absolute microseconds; the ratio is what carries from one to another.
+#
+#   benchmarks/reference.sh                 # lstm, attn, wavenet at H 256, 5,000 steps each
+#   STEPS=2000 PRECISIONS="fp16 int8" benchmarks/reference.sh
+#
+# Makes its own Python environment (benchmarks/.venv-ref, onnxruntime and onnx from PyPI) on first use,
+# and builds Sideman (release) when .build/release/sideman is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${STEPS:-5000}
+precisions=${PRECISIONS:-"fp32 fp16 int8"}
+venv=benchmarks/.venv-ref
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
+  echo "reference: making $venv (onnxruntime, onnx, numpy from PyPI)" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q onnxruntime onnx numpy
+fi
+[ -x .build/release/sideman ] || swift build -c release --product sideman >&2
+pin=(taskset -c 0)
+command -v taskset >/dev/null || pin=()
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+printf '%-8s %-12s %10s %10s %8s\n' shape runtime median_us p99_us ratio
+for shape in lstm attn wavenet; do
+  ort=$(cd benchmarks/reference && "${pin[@]}" "../../$venv/bin/python" bench.py "$shape" ort --steps "$steps")
+  ort_median=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["median_us"])' "$ort")
+  ort_p99=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["p99_us"])' "$ort")
+  drift=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["max_abs_vs_numpy"])' "$ort")
+  printf '%-8s %-12s %10s %10s %8s  (onnxruntime vs numpy: max |diff| %s)\n' "$shape" onnxruntime "$ort_median" "$ort_p99" 1.00 "$drift"
+  for precision in $precisions; do
+    ours=$("${pin[@]}" .build/release/sideman bench --reference "$shape" --precision "$precision" --steps "$steps" --json)
+    python3 - "$ours" "$ort_median" "$shape" "$precision" <<'PY'
+import json, sys
+ours, ort_median, shape, precision = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+ratio = ort_median / ours["median_us"]
+print("%-8s %-12s %10.2f %10.2f %8.2f  (onnxruntime's median / Sideman's; p99 ratio %.2f)" % (
+    shape, "sideman " + precision, ours["median_us"], ours["p99_us"], ratio, ort_median / ours["p99_us"]))
+PY
+  done
+done
