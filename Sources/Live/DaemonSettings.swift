@@ -69,6 +69,19 @@ public struct DaemonSettings {
 
     /// The file MIDI learn keeps this preset's controllers in (read at load, written as the player learns).
     public var learnedPath: String?
+    /// Keeps MIDI learn in `path` (read now when it exists); nothing for the thru.
+    public mutating func useLearned(path: String) {
+        guard !engine.parts.isEmpty else { return }
+        learnedPath = path
+        engine.learned = LearnedControls()
+        guard FileStatus(path: path) != nil else { return }
+        do {
+            engine.learned = try LearnedControls.read(path: path)
+        } catch {
+            notes.append("\(error.path): \(error.problem); MIDI learn starts from the preset's controls")
+        }
+    }
+
     /// MIDI learn's bookkeeping for the control thread; nil for the thru (nothing to learn).
     public var learnKeeping: LearnKeeping? {
         guard let preset = engine.preset, !engine.parts.isEmpty else { return nil }
@@ -134,14 +147,7 @@ public struct DaemonSettings {
         settings.partNames = preset.parts.map(\.name)
         settings.partChannels = preset.parts.map(\.channel)
         if !parts.isEmpty, let path = LearnedControls.path(presetName: preset.name, environment: ProcessInfo.processInfo.environment) {
-            settings.learnedPath = path
-            if FileStatus(path: path) != nil {
-                do {
-                    settings.engine.learned = try LearnedControls.read(path: path)
-                } catch {
-                    settings.notes.append("\(error.path): \(error.problem); MIDI learn starts from the preset's controls")
-                }
-            }
+            settings.useLearned(path: path)
         }
         return settings
     }

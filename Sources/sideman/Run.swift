@@ -107,7 +107,19 @@ struct Run: ParsableCommand {
         DaemonSignals.blockInThisThread()
         service.prepare()
         try reportingFailures {
-            let settings = try settings()
+            let nsm = try joinSessionManager()
+            let settings: DaemonSettings
+            do {
+                settings = try self.settings()
+            } catch let failure as Failure {
+                nsm?.refuseOpen("\(failure.subject): \(failure.problem)")
+                throw failure
+            }
+            if let nsm, let session = NSMSession.current {
+                Logger(label: "sideman").info("nsm: session \(session.folder), preset \(session.preset), JACK client \(session.clientID)")
+                nsm.replyOpened()
+                nsm.listen()
+            }
             var configuration = PortConfiguration(clientName: settings.clientName, outputNames: settings.outputNames)
             configuration.timing = settings.timing
             let ports = try chooseBackend(configuration)
@@ -179,16 +191,41 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// Under a session manager (NSM_URL set): announces Sideman and takes the session it opens, whose
+    /// folder names the preset (the --preset given, or `default`, at the session's first start).
+    func joinSessionManager() throws -> NSMClient? {
+        guard let url = ProcessInfo.processInfo.environment["NSM_URL"], !url.isEmpty else { return nil }
+        do {
+            let client = try NSMClient(url: url)
+            let opened = try client.announce()
+            var chosen = preset ?? "default"
+            if chosen.contains("/") || chosen.hasSuffix(".yaml") {
+                let located = try DaemonSettings.locate(chosen, locator: DaemonSettings.standardLocator())
+                chosen = located.path.hasPrefix("/") ? located.path : FileManager.default.currentDirectoryPath + "/" + located.path
+            }
+            let playing = try NSMSessionFolder.preset(in: opened.folder, default: chosen)
+            NSMSession.current = NSMSession(folder: opened.folder, clientID: opened.clientID, preset: playing)
+            return client
+        } catch let problem as NSMClient.Problem {
+            throw Failure("nsm", problem.description, status: .unavailable)
+        }
+    }
+
     /// The preset's settings (or the built-in thru) with this command line's options on top.
     func settings() throws -> DaemonSettings {
         var settings = DaemonSettings()
-        if let preset {
+        if let preset = NSMSession.current?.preset ?? preset {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
             let locator = PresetLocator.standard(
                 executablePath: executable, environment: ProcessInfo.processInfo.environment)
             settings = try DaemonSettings.load(preset: preset, locator: locator)
         }
         settings.engine.learnBoard = LearnBoard.shared
+        if let session = NSMSession.current {
+            // The session's connections are made to the client id; MIDI learn is kept per session.
+            settings.clientName = session.clientID
+            settings.useLearned(path: "\(session.folder)/learned.yaml")
+        }
         if let clientName { settings.clientName = clientName }
         if let record { settings.recordFolder = record }
         if !output.isEmpty { settings.outputNames = output }
