@@ -143,15 +143,23 @@ final class JackPeer: @unchecked Sendable {
     /// Starts the peer. With `beforeActivation`, the peer registers its ports, the closure runs, and
     /// only then (after `activationDelay` seconds) does the peer activate.
     /// `audioIn`: the peer also owns an audio input, NAME:audio_in, whose loudest sample `peakLevel` reads.
-    init(
+    convenience init(
         name: String, server: JackServer, activationDelay: Double = 0, audioIn: Bool = false, beforeActivation: (() throws -> Void)? = nil
     ) throws {
+        try self.init(
+            name: name, launcher: [], serverArguments: ["--server", server.name], environment: server.environment,
+            activationDelay: activationDelay, audioIn: audioIn, beforeActivation: beforeActivation)
+    }
+
+    /// A peer started through `launcher` (e.g. `pw-jack`) with `environment`.
+    init(
+        name: String, launcher: [String], serverArguments: [String] = [], environment: [String: String], activationDelay: Double = 0,
+        audioIn: Bool = false, beforeActivation: (() throws -> Void)? = nil
+    ) throws {
         self.name = name
-        child = try ChildProcess(
-            TestPaths.python,
-            [TestPaths.peerScript, "--name", name, "--server", server.name]
-                + (activationDelay > 0 ? ["--delay-activation", String(activationDelay)] : []) + (audioIn ? ["--audio-in"] : []),
-            environment: server.environment)
+        let command = launcher + [TestPaths.python, TestPaths.peerScript, "--name", name] + serverArguments
+            + (activationDelay > 0 ? ["--delay-activation", String(activationDelay)] : []) + (audioIn ? ["--audio-in"] : [])
+        child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
         if activationDelay > 0 {
             guard child.nextLine() == "registered" else {
                 child.stop()
