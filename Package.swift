@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The streaming model step is the hot path; it is compiled for AVX2 + FMA (haswell: the portable x86-64-v3 level) so SIMD multiply-add stays
-// in registers instead of becoming calls to fmaf (DESIGN.md §5).
+// in registers instead of becoming calls to fmaf (docs/DESIGN-NOTES.md §5).
 let numericFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
 
 let package = Package(

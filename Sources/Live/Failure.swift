@@ -1,4 +1,4 @@
-/// The sysexits codes and the one-line failure of the command-line contract (DESIGN.md §8). They live
+/// The sysexits codes and the one-line failure of the command-line contract (docs/DESIGN-NOTES.md §8). They live
 /// here, beside the daemon, because loading a preset for `run` or for a reload fails in these terms; the
 /// command line prints them (`Failure.report`).
 public enum ExitStatus: Int32, Sendable {

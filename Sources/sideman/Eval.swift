@@ -11,7 +11,7 @@ struct Eval: ParsableCommand {
         abstract: "Measure a model's NLL per step (and frame NLL for piano rolls) on a corpus.",
         discussion: """
             NLL is in nats per predicted step: per melody event for event models, per frame for note-set models
-            (88 units, MIDI 21..108, each frame given all earlier frames; DESIGN §7; an onset and hold model's \
+            (88 units, MIDI 21..108, each frame given all earlier frames; docs/DESIGN-NOTES.md §7; an onset and hold model's \
             frames have 176, and its band chord data is read that way).
 
             Examples:

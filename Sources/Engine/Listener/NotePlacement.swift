@@ -1,4 +1,4 @@
-/// Where a player's note goes on the grid, by the window rule of DESIGN §4: within the on-step window
+/// Where a player's note goes on the grid, by the window rule of docs/DESIGN-NOTES.md §4: within the on-step window
 /// of a boundary (before or after it) the note is ON that boundary's step, and the parts' step can be
 /// computed at once with it; anywhere else it belongs to the upcoming step, which the parts predict
 /// ahead and commit at its boundary.

@@ -2,7 +2,7 @@ import Music
 import Neural
 
 /// What a part hears when it decides a step: the player through the current step and every other part
-/// through the previous one (DESIGN §5, multi-part conditioning).
+/// through the previous one (docs/DESIGN-NOTES.md §5, multi-part conditioning).
 ///
 /// Conditioning enters in up to two ways. A conditioned model (`condition` in its metadata, trained with
 /// `sideman train --condition`) takes the player's soprano or harmony on the step as inputs (`conditionUnits`).

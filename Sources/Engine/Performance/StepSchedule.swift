@@ -1,4 +1,4 @@
-/// When the parts decide a step (DESIGN §4), in one place:
+/// When the parts decide a step (docs/DESIGN-NOTES.md §4), in one place:
 /// - anticipation: a step is decided in the last cycle whose output can still land exactly on its
 ///   boundary, with the player as heard so far (a note early inside the on-step window counts for it);
 /// - reaction: a player's note heard inside the on-step window of a step not decided yet decides it at

@@ -15,7 +15,7 @@
 }
 
 /// Widens 16 half-precision weights. An element loop, not `SIMD16<Float>(SIMD16<Float16>)`: the loop becomes
-/// one vcvtph2ps per 8 lanes, the stdlib initializer a lane-by-lane sequence several times slower (DESIGN §5).
+/// one vcvtph2ps per 8 lanes, the stdlib initializer a lane-by-lane sequence several times slower (docs/DESIGN-NOTES.md §5).
 @inline(__always) func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
     var v = SIMD16<Float>()
     for i in 0..<16 { v[i] = Float(p[i]) }

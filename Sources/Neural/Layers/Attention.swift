@@ -1,7 +1,7 @@
 import CNeuralKernels
 import Foundation
 
-/// Additive attention over the last n top-layer outputs (Magenta's AttentionCellWrapper, DESIGN §5):
+/// Additive attention over the last n top-layer outputs (Magenta's AttentionCellWrapper, docs/DESIGN-NOTES.md §5):
 /// u_i = vᵀ tanh(W1 h_i + W2 c_t), a = softmax(u), d = Σ a_i h_i, out = W_o [h_t; d] + b_o.
 /// The step leaves [h_t; d] in `joined`; the owner applies W_o (folded into its head, see AttentionRNN).
 ///

@@ -1,5 +1,5 @@
 /// What a conditioned model is told about the step it predicts, beside its own previous output: the inputs
-/// that make a part follow the player instead of only hearing itself (DESIGN §5, multi-part conditioning).
+/// that make a part follow the player instead of only hearing itself (docs/DESIGN-NOTES.md §5, multi-part conditioning).
 /// The condition's units follow the family's base input: input index = base input size + condition unit.
 public enum Conditioning: String, Sendable, CaseIterable {
     /// The melody note sounding on the step (chorale: the soprano the player sings or plays), one-hot over

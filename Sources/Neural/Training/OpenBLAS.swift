@@ -6,7 +6,7 @@ import Darwin
 
 /// OpenBLAS's sgemm, found at run time with dlopen rather than linked, so that the core type can be chosen
 /// before the library initialises: Debian's 0.3.21 does not recognise these CPUs and falls back to its
-/// Prescott kernel (~36 GFLOP/s) unless OPENBLAS_CORETYPE is in the environment when it loads (DESIGN §12);
+/// Prescott kernel (~36 GFLOP/s) unless OPENBLAS_CORETYPE is in the environment when it loads (docs/DESIGN-NOTES.md §12);
 /// measured here: SkylakeX ~235 GFLOP/s, Haswell ~100, Prescott ~48 on one core.
 /// Loading late also lets a machine without the library train on the built-in kernel instead of failing to start.
 struct OpenBLAS: @unchecked Sendable {
