@@ -165,12 +165,20 @@ struct StudioSyncTests {
         transport.send("quit")
     }
 
-    /// Why the Link test cannot run: LinkHut (Debian's ableton-link-utils) and `script` give the second peer.
+    /// Why the Link test cannot run: LinkHut (Debian's ableton-link-utils) and `script` give the second peer,
+    /// and Link finds peers by multicast on a network interface that is up (loopback does not count).
     static var linkHutMissing: String? {
         for tool in ["/usr/bin/LinkHut", "/usr/bin/script"] where !FileManager.default.isExecutableFile(atPath: tool) {
             return "\(tool) is not installed (run scripts/setup.sh)"
         }
-        return nil
+        let interfaces = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+        let multicast = interfaces.contains { name in
+            guard let text = try? String(contentsOfFile: "/sys/class/net/\(name)/flags", encoding: .utf8),
+                let flags = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16)
+            else { return false }
+            return flags & 0x1 != 0 && flags & 0x8 == 0 && flags & 0x1000 != 0  // up, not loopback, multicast
+        }
+        return multicast ? nil : "no network interface is up with multicast, which Link needs to find peers"
     }
 
     /// LinkHut, Link's own example peer (JACK audio, a metronome on LinkHut:out_1), on a terminal of its
