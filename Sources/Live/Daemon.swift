@@ -169,6 +169,10 @@ public final class Daemon: @unchecked Sendable {
             {
                 log("\(settings.presetPath ?? "preset"): client and port names change at the next restart", .notice)
             }
+            if settings.timing != backend.configuration.timing {
+                // The timeline is read in the backend's process cycle, set up when the client opens.
+                log("\(settings.presetPath ?? "preset"): the transport source (jack, link) changes at the next restart", .notice)
+            }
             connections = settings.connections
             learnKeeping = settings.learnKeeping
             for note in settings.notes { log(note, .warning) }

@@ -320,4 +320,17 @@ struct StudioSyncTests {
         #expect(run.waitForExit() == 64)
         #expect(run.errorLines.first == "sideman: alsa: transport source jack or link needs the JACK backend (--backend jack)")
     }
+
+    @Test func aReloadThatChangesTheTimelineSaysItTakesARestart() throws {
+        let path = try Self.preset(transport: "source: jack\nbpm: 100")
+        let server = try JackServer()
+        defer { server.stop() }
+        let rig = try DaemonTests.Rig(server: server, arguments: ["--preset", path])
+        defer { rig.stop() }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "source: jack", with: "source: link").write(toFile: path, atomically: true, encoding: .utf8)
+        rig.daemon.signal(SIGHUP)
+        #expect(rig.daemon.waitForError(containing: "\(path): the transport source (jack, link) changes at the next restart") != nil)
+        #expect(rig.daemon.waitForError(containing: "\(path): reloaded") != nil)
+    }
 }
