@@ -41,11 +41,9 @@ enum FollowedTimeline {
             var bbtQuarters = 0.0
             var bbtPerMinute = 0.0
             let rolling = sideman_jack_transport_read(client, &frame, &valid, &bbtQuarters, &bbtPerMinute) != 0
-            guard
-                let now = transport.quarters(
-                    frame: frame, rolling: rolling, length: length, bbt: valid != 0 ? (bbtQuarters, bbtPerMinute) : nil,
-                    fallbackPerMinute: fallback, sampleRate: sampleRate)
-            else { return TimelineReading(rolling: false, quarters: 0, quartersPerFrame: 0) }
+            let now = transport.quarters(
+                frame: frame, rolling: rolling, length: length, bbtPerMinute: valid != 0 ? bbtPerMinute : nil,
+                fallbackPerMinute: fallback, sampleRate: sampleRate)
             return TimelineReading(rolling: rolling, quarters: now.quarters, quartersPerFrame: now.perMinute / 60 / sampleRate)
         case .link(let session, let quartersPerBar, let startStopSync):
             var frames: jack_nframes_t = 0

@@ -109,45 +109,34 @@ struct TickBridge {
     }
 }
 
-/// JACK transport's position in quarter notes, from its frame counter and tempo. BBT (when a timebase
-/// master publishes it) places the bar at a start or a locate and gives the tempo; between those the
-/// position runs on from the frame at that tempo. Masters that count BBT in whole ticks per period
-/// (jack_transport's own) drift from their stated tempo by up to a few percent at small periods; the
-/// frame does not, so the band keeps the tempo the master states and the bar it starts from.
+/// JACK transport's position in quarter notes: JACK's frame counter at the tempo a timebase master
+/// publishes in BBT (else the preset's), bar 1 at frame 0. The frame is what every client agrees on; BBT
+/// positions are not: jack_transport's own master adds whole ticks per period (at 128 frames its bars run
+/// 15/16 of its stated tempo), publishes nonsense while a locate is pending, and leaves BBT at 1|1|0 for
+/// the first cycles after play, so a band that took its bar from BBT started up to a dozen periods off.
+/// A tempo change goes on from where the music is.
 struct TransportPosition {
     private var anchorFrame: UInt32 = 0
     private var anchorQuarters = 0.0
     private var quartersPerMinute = 0.0
     /// The frame the transport reaches next cycle if nothing moves it; nil before the first reading.
     private var expectedFrame: UInt32? = nil
-    /// The transport jumped last cycle: its BBT there was the master's answer for the old position.
-    private var jumped = false
 
-    /// The position at `frame` (the cycle's first), given BBT's position and tempo when valid; nil for
-    /// the one cycle after a jump while a master publishes BBT (the master answers a locate a cycle
-    /// late, so that cycle's BBT still describes the old position).
+    /// The position at `frame` (the cycle's first), at BBT's tempo when a master publishes one.
     mutating func quarters(
-        frame: UInt32, rolling: Bool, length: Int, bbt: (quarters: Double, perMinute: Double)?,
-        fallbackPerMinute: Double, sampleRate: Double
-    ) -> (quarters: Double, perMinute: Double)? {
-        let perMinute = bbt?.perMinute ?? fallbackPerMinute
-        let moved = expectedFrame != frame
-        expectedFrame = rolling ? frame &+ UInt32(truncatingIfNeeded: length) : frame
-        if moved, bbt != nil, !jumped {
-            jumped = true
-            return nil
-        }
-        if moved || jumped {
-            // Started, located or first seen: the master's bar, else the frame at the tempo.
-            anchorQuarters = bbt?.quarters ?? Double(frame) * perMinute / 60 / sampleRate
+        frame: UInt32, rolling: Bool, length: Int, bbtPerMinute: Double?, fallbackPerMinute: Double, sampleRate: Double
+    ) -> (quarters: Double, perMinute: Double) {
+        let perMinute = bbtPerMinute ?? fallbackPerMinute
+        if expectedFrame != frame || quartersPerMinute == 0 {
+            // Started, located or first seen: where the frame is at this tempo.
+            anchorQuarters = Double(frame) * perMinute / 60 / sampleRate
             anchorFrame = frame
         } else if perMinute != quartersPerMinute {
-            // A new tempo goes on from where the music is.
             anchorQuarters = position(at: frame, sampleRate: sampleRate)
             anchorFrame = frame
         }
-        jumped = false
         quartersPerMinute = perMinute
+        expectedFrame = rolling ? frame &+ UInt32(truncatingIfNeeded: length) : frame
         return (position(at: frame, sampleRate: sampleRate), perMinute)
     }
 

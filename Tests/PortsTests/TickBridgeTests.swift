@@ -75,35 +75,23 @@ import Testing
 
     @Test func transportPositionRunsOnTheFrameAtTheMastersStatedTempo() {
         var position = TransportPosition()
-        // A master whose BBT runs 15/16 slow (whole ticks per period) at a stated 100 bpm; started at bar 1.
         var last = (quarters: 0.0, perMinute: 0.0)
         for c in 0..<1000 {
-            let frame = UInt32(c * 128)
-            let bbt = (quarters: Double(frame) * 100 / 60 / 48000 * 15 / 16, perMinute: 100.0)
-            if let now = position.quarters(frame: frame, rolling: true, length: 128, bbt: bbt, fallbackPerMinute: 120, sampleRate: 48000) {
-                last = now
-            }
+            last = position.quarters(frame: UInt32(c * 128), rolling: true, length: 128, bbtPerMinute: 100, fallbackPerMinute: 120, sampleRate: 48000)
         }
-        // Anchored at the master's bar when first seen (its answer for frame 128), then on the frame.
-        let anchored = 128 * 100 / 60 / 48000 * 15 / 16.0
-        #expect(abs(last.quarters - (anchored + Double(998 * 128) * 100 / 60 / 48000)) < 1e-9)
+        #expect(abs(last.quarters - Double(999 * 128) * 100 / 60 / 48000) < 1e-9)
         #expect(last.perMinute == 100)
     }
 
-    @Test func aLocateWaitsACycleForTheMastersAnswerAndWithoutAMasterTheFrameIsThePosition() {
+    @Test func aLocateIsWhereTheFrameIsAndANewTempoGoesOnFromHere() {
         var position = TransportPosition()
-        func read(_ frame: UInt32, _ bbt: Double?) -> Double? {
-            position.quarters(
-                frame: frame, rolling: true, length: 128, bbt: bbt.map { ($0, 90.0) }, fallbackPerMinute: 120, sampleRate: 48000)?.quarters
+        func read(_ frame: UInt32, _ bpm: Double?) -> Double {
+            position.quarters(frame: frame, rolling: true, length: 128, bbtPerMinute: bpm, fallbackPerMinute: 120, sampleRate: 48000).quarters
         }
-        #expect(read(0, 0) == nil)  // first seen: wait for the master's answer
-        #expect(read(128, 0.004) == 0.004)
-        #expect(read(1_000_000, 0.008) == nil)  // located: this cycle's BBT is stale
-        #expect(read(1_000_128, 31.254) == 31.254)
-        #expect(abs(read(1_000_256, 99)! - (31.254 + 128 * 90 / 60 / 48000.0)) < 1e-12)  // runs on the frame
-
-        var free = TransportPosition()
-        let q = free.quarters(frame: 48000, rolling: true, length: 128, bbt: nil, fallbackPerMinute: 120, sampleRate: 48000)
-        #expect(q?.quarters == 2 && q?.perMinute == 120)
+        #expect(read(48000, nil) == 2)  // no master: the preset's 120 from frame 0
+        #expect(abs(read(48128, nil) - (2 + 128 * 2 / 48000.0)) < 1e-12)
+        #expect(read(960_000, 90) == 30)  // located, with a master at 90: frame 960,000 is beat 30
+        let before = read(960_128, 90)
+        #expect(abs(read(960_256, 60) - (before + 128 * 1.5 / 48000)) < 1e-12)  // the change goes on from here
     }
 }
