@@ -19,8 +19,22 @@ struct DaemonBandTests {
 
     /// A folder with two tiny models trained by `sideman train` on made-up data (a melody event model on
     /// scales, a note-set model on triads with a beat under them) and a band preset using them.
+    /// A fresh folder holding copies of the models and preset trained once per test run (training them
+    /// in every live test loaded the 2-core box enough to turn timing tests red).
     static func bandFolder() throws -> String {
+        let trained = try trainedBand.get()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-band-\(getpid())-\(Int.random(in: 0..<1_000_000))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in ["melody.safetensors", "sets.safetensors", "band.yaml"] {
+            try FileManager.default.copyItem(atPath: "\(trained)/\(file)", toPath: "\(folder)/\(file)")
+        }
+        return folder
+    }
+
+    static let trainedBand: Result<String, any Error> = Result { try trainBand() }
+
+    static func trainBand() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-band-trained-\(getpid())-\(Int.random(in: 0..<1_000_000))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var tunes = ""
         for k in 0..<16 {
