@@ -29,6 +29,10 @@ int sideman_int8_vnni_available(void) {
     return (sideman_cpu_features() & need) == need;
 }
 
+int sideman_int8_avx2_available(void) {
+    return (sideman_cpu_features() & SIDEMAN_CPU_AVX2) == SIDEMAN_CPU_AVX2;
+}
+
 int sideman_avx512_available(void) {
     int need = SIDEMAN_CPU_AVX512F | SIDEMAN_CPU_AVX512DQ;
     return (sideman_cpu_features() & need) == need;

@@ -112,6 +112,79 @@ matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, 
         y[r] = accumulate ? y[r] + v : v;
     }
 }
+// AVX2 without VNNI: the x quantised as signed bytes, and vpmaddubsw (unsigned x signed bytes -> pairs summed
+// to 16 bits) fed |q| and the weights carrying q's sign (vpsignb). Both factors stay within 127, so a pair is
+// at most 2 * 127 * 127 = 32,258 and never saturates; vpmaddwd against ones widens the pairs to 32 bits.
+// sum_c w * q equals the VNNI form's sum_c w * (q + 128) - 128 * rowsum exactly, so results are identical.
+__attribute__((target("avx2,fma"))) static void
+matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+            uint8_t *q, float *y, int accumulate) {
+    int padded = (columns + 15) & ~15;
+    __m256 m = _mm256_setzero_ps();
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    for (int c = 0; c < padded; c += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, _mm256_loadu_ps(x + c)));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    float mx = _mm_cvtss_f32(m4);
+    if (mx == 0) {
+        if (!accumulate)
+            for (int r = 0; r < rows; r++) y[r] = 0;
+        return;
+    }
+    __m256 inv = _mm256_set1_ps(127.0f / mx);
+    int c = 0;
+    for (; c < padded; c += 16) {
+        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), inv));
+        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8), inv));
+        // 32 -> 16 -> 8 bits; packs works within 128-bit lanes, so put the lanes back in order afterwards.
+        __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+        __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+        _mm_storeu_si128((__m128i *)(q + c), bytes);
+    }
+    for (; c < stride; c++) q[c] = 0;
+    float sx = mx / 127.0f;
+    const __m256i ones = _mm256_set1_epi16(1);
+
+    int r = 0;
+    // Eight rows share each load of q; their eight sums come out of one transposing reduction.
+    __m256 sxv = _mm256_set1_ps(sx);
+    for (; r + 8 <= rows; r += 8) {
+        const int8_t *p = w + (long)r * stride;
+        __m256i a[8];
+        for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
+        for (int k = 0; k < stride; k += 32) {
+            __m256i qv = _mm256_loadu_si256((const __m256i *)(q + k));
+            __m256i magnitude = _mm256_abs_epi8(qv);
+            for (int i = 0; i < 8; i++) {
+                __m256i wv = _mm256_loadu_si256((const __m256i *)(p + (long)i * stride + k));
+                __m256i pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(wv, qv));
+                a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(pairs, ones));
+            }
+        }
+        __m256i h01 = _mm256_hadd_epi32(a[0], a[1]), h23 = _mm256_hadd_epi32(a[2], a[3]);
+        __m256i h45 = _mm256_hadd_epi32(a[4], a[5]), h67 = _mm256_hadd_epi32(a[6], a[7]);
+        __m256i v0 = _mm256_hadd_epi32(h01, h23), v1 = _mm256_hadd_epi32(h45, h67);
+        __m256i dots = _mm256_add_epi32(_mm256_permute2x128_si256(v0, v1, 0x20), _mm256_permute2x128_si256(v0, v1, 0x31));
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(scale + r), sxv), _mm256_cvtepi32_ps(dots));
+        if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(y + r), v);
+        _mm256_storeu_ps(y + r, v);
+    }
+    for (; r < rows; r++) {
+        const int8_t *p = w + (long)r * stride;
+        __m256i a = _mm256_setzero_si256();
+        for (int k = 0; k < stride; k += 32) {
+            __m256i qv = _mm256_loadu_si256((const __m256i *)(q + k));
+            __m256i wv = _mm256_loadu_si256((const __m256i *)(p + k));
+            a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(qv), _mm256_sign_epi8(wv, qv)), ones));
+        }
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        float v = scale[r] * sx * (float)_mm_cvtsi128_si32(s);
+        y[r] = accumulate ? y[r] + v : v;
+    }
+}
 #endif
 
 void sideman_matvec_int8(const int8_t *w, int rows, int stride, int columns, const float *x,
@@ -122,6 +195,21 @@ void sideman_matvec_int8(const int8_t *w, int rows, int stride, int columns, con
         matvec_vnni(w, rows, stride, columns, x, scale, rowsum, scratch, y, accumulate);
         return;
     }
+    if (sideman_int8_avx2_available()) {
+        matvec_avx2(w, rows, stride, columns, x, scale, scratch, y, accumulate);
+        return;
+    }
 #endif
     sideman_matvec_int8_portable(w, rows, stride, columns, x, scale, rowsum, scratch, y, accumulate);
+}
+
+int sideman_matvec_int8_avx2(const int8_t *w, int rows, int stride, int columns, const float *x,
+                             const float *scale, uint8_t *scratch, float *y, int accumulate) {
+#if HAVE_X86
+    if (sideman_int8_avx2_available()) {
+        matvec_avx2(w, rows, stride, columns, x, scale, scratch, y, accumulate);
+        return 1;
+    }
+#endif
+    return 0;
 }

@@ -58,7 +58,7 @@ struct Bench: ParsableCommand {
             let inputs = (0..<(warmup + steps + coldSteps)).map { _ in input(for: model, &rng) }
             let result = measure(model, inputs)
             let drift = precision == .fp32 ? nil : try compare(model, with: makeModel(.fp32).0, inputs)
-            report(result, drift, label: label, model: model, precision: precision)
+            report(result, drift, limits: StepLimits(model, precision), label: label, model: model, precision: precision)
         }
     }
 
@@ -303,18 +303,25 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Whether the C kernels' AVX-512 (and, for int8, VNNI) paths run here; otherwise the Swift / portable forms do.
+    /// Whether the C kernels' AVX-512 (and, for int8, VNNI) paths run here; otherwise the Swift / AVX2 forms do.
     private var avx512Kernels: Bool {
         precision == "int8" ? KernelSupport.int8VNNI : KernelSupport.avx512
     }
 
-    private func report(_ result: Result, _ drift: Drift?, label: String, model: any StreamingModel, precision: Precision) {
+    private var kernelDescription: String {
+        let pointwise = KernelSupport.avx512 ? "AVX-512 gates and scores" : "AVX2 gates and scores (no AVX-512 on this CPU)"
+        let products = precision == "int8" ? "int8 products on \(KernelSupport.int8Kernel)" : "\(precision) products on AVX2"
+        return products + ", " + pointwise
+    }
+
+    private func report(_ result: Result, _ drift: Drift?, limits: StepLimits?, label: String, model: any StreamingModel, precision: Precision) {
         let w = Summary(result.warm), c = Summary(result.cold), pc = Summary(result.prefetched)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
             var fields: [(String, String)] = [
                 ("model", "\"\(label)\""), ("family", "\"\(model.family.rawValue)\""),
                 ("precision", "\"\(precision.rawValue)\""), ("avx512", "\(avx512Kernels)"),
+                ("int8_kernel", "\"\(KernelSupport.int8Kernel)\""),
                 ("median_us", f(w.median)), ("p99_us", f(w.p99)), ("max_us", f(w.max)), ("min_us", f(w.min)),
                 ("mean_us", f(w.mean)), ("steps", "\(steps)"), ("warmup", "\(warmup)"),
                 ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
@@ -322,6 +329,11 @@ struct Bench: ParsableCommand {
                 ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
                 ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
             ]
+            if let limits {
+                fields += [("weight_bytes", "\(limits.bytes)"), ("multiply_adds", "\(limits.multiplyAdds)"),
+                           ("read_limit_us", f(limits.readMicroseconds)), ("compute_limit_us", f(limits.computeMicroseconds)),
+                           ("limit_us", f(limits.floor)), ("median_over_limit", String(format: "%.2f", w.median / limits.floor))]
+            }
             if let drift {
                 fields += [("vs_fp32_max_abs_logit", String(format: "%.3g", drift.maxLogit)),
                            ("vs_fp32_mean_kl_nats", String(format: "%.3g", drift.meanKL)), ("vs_fp32_steps", "\(drift.steps)")]
@@ -329,16 +341,45 @@ struct Bench: ParsableCommand {
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             print("\(label), \(precision.rawValue), \(model.inputSize) inputs, \(model.outputSize) outputs, "
-                  + (avx512Kernels ? "AVX-512 kernels" : "portable kernels (no AVX-512 on this CPU)")
+                  + kernelDescription
                   + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : "")
                   + ((model as? Transformer).map { "; a step is one token, attending over the last \($0.config.window) (its KV cache)" } ?? ""))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")
+            if let limits {
+                print(String(format: "limit here: %.2f MB of dense weights read from cache in %.1f us (%.0f GB/s), %.2f M multiply-adds in %.1f us "
+                             + "(the %@ loop from registers, %.1f G/s); the median is %.2fx the larger",
+                             Double(limits.bytes) / 1e6, limits.readMicroseconds, Double(limits.bytes) / limits.readMicroseconds / 1e3,
+                             Double(limits.multiplyAdds) / 1e6, limits.computeMicroseconds, precision.rawValue,
+                             Double(limits.multiplyAdds) / limits.computeMicroseconds / 1e3, w.median / limits.floor))
+            }
             if let drift {
                 print(String(format: "vs fp32: max |logit difference| %.3g, mean KL %.3g nats/step (%d steps)",
                              drift.maxLogit, drift.meanKL, drift.steps))
             }
         }
+    }
+}
+
+/// The least a step could take on this core: its dense weights read once from cache (where they sit between
+/// back-to-back steps), or its multiply-adds at the precision's inner-loop rate, whichever is longer. Both are
+/// measured here and now (machine_limits.c), so the ratio to the step's median carries between machines.
+struct StepLimits {
+    let bytes: Int
+    let multiplyAdds: Int
+    let readMicroseconds: Double
+    let computeMicroseconds: Double
+    var floor: Double { max(readMicroseconds, computeMicroseconds) }
+
+    init?(_ model: any StreamingModel, _ precision: Precision) {
+        let before = Matrix.touchedTotals
+        model.prefetch()
+        let after = Matrix.touchedTotals
+        (bytes, multiplyAdds) = (after.bytes - before.bytes, after.multiplyAdds - before.multiplyAdds)
+        let read = MachineLimits.readSeconds(bytes: bytes), rate = MachineLimits.multiplyAddsPerSecond(precision)
+        guard bytes > 0, read > 0, rate > 0 else { return nil }
+        readMicroseconds = read * 1e6
+        computeMicroseconds = Double(multiplyAdds) / rate * 1e6
     }
 }

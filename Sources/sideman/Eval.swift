@@ -25,6 +25,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Option(help: "Parallel sequences per batch.") var batch = 32
+    @Option(help: "Also stream every piece through the step at this storage (fp32, fp16 or int8) beside an fp32 copy: the NLL the daemon's precision costs.")
+    var precision: Precision?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -100,6 +102,19 @@ struct Eval: ParsableCommand {
                 report["struck_nll"] = split!.struck
                 report["held_given_struck_nll"] = split!.total - split!.struck
             }
+            var streamed: StreamedNLL? = nil
+            if let precision {
+                do {
+                    let reduced = try makeModel(from: set), reference = try makeModel(from: set)
+                    reduced.prepare(precision)
+                    streamed = StreamedNLL.measure(reduced, pieces, reference: reference)
+                } catch let error as WeightsError { throw Failure(model, error.description, status: .dataError) }
+                report["precision"] = precision.rawValue
+                report["streamed_nll"] = streamed!.nll
+                report["streamed_fp32_nll"] = streamed!.referenceNLL!
+                report["precision_cost_nats"] = streamed!.nll - streamed!.referenceNLL!
+                if let kl = streamed!.klFromReference { report["kl_from_fp32_nats"] = kl }
+            }
             if json {
                 let bytes = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
                 print(String(decoding: bytes, as: UTF8.self))
@@ -112,6 +127,11 @@ struct Eval: ParsableCommand {
                 if bandSteps > 0 {
                     print(String(format: "NLL per 16th step of the band: %.4f nats (%.2f events per step)", nll * Double(count) / Double(bandSteps),
                                  Double(count) / Double(bandSteps)))
+                }
+                if let streamed, let precision {
+                    print(String(format: "streamed through the step at %@: NLL %.6f per step, fp32 %.6f: %@ costs %+.2e nats per step%@",
+                                 precision.rawValue, streamed.nll, streamed.referenceNLL!, precision.rawValue, streamed.nll - streamed.referenceNLL!,
+                                 streamed.klFromReference.map { String(format: " (KL from fp32 %.2e)", $0) } ?? ""))
                 }
                 if let split {
                     print(String(format: "struck half: %.4f nats per frame (what is struck), held half given it: %.4f (streamed from each piece's start)",

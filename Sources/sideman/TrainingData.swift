@@ -138,5 +138,6 @@ enum ConditionChoice: String, ExpressibleByArgument, CaseIterable {
 extension TrainingCorpus.Format: ExpressibleByArgument {}
 extension TrainingCorpus.BandPart: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension Family: ExpressibleByArgument {}
 extension Gemm.Backend: ExpressibleByArgument {}

@@ -80,6 +80,9 @@ import Testing
         #expect(offsets.filter { $0.0 <= UInt64(rig.period) }.count * 4 >= offsets.count * 3, "\(offsets)")
         #expect(rig.tracker.isSilent, "a note was left sounding")
         #expect(rig.engine.decidedSteps >= 40)
+        // The models were read into cache ahead of nearly every step (not the first, decided as the band starts).
+        #expect(rig.engine.warmedSteps + 2 >= rig.engine.decidedSteps && rig.engine.warmedSteps <= rig.engine.decidedSteps + 1,
+                "\(rig.engine.warmedSteps) steps warmed, \(rig.engine.decidedSteps) decided")
     }
 
     @Test func theSameSeedPlaysTheSameNotesAndAnotherSeedOthers() throws {

@@ -153,21 +153,31 @@ import Testing
 }
 
 extension Int8KernelTests {
-    /// Integer dot products are exact, so the VNNI kernel and the portable loop must agree bit for bit.
-    @Test func vnniAndPortableLoopAgreeExactly() {
-        var rng = SeededRandom(seed: 21)
-        let m = Matrix(rows: 71, columns: 200)
-        let x = AlignedBuffer<Float>(count: 200)
-        for r in 0..<71 { for c in 0..<200 { m[r, c] = rng.normal() } }
-        for c in 0..<200 { x[c] = rng.normal() }
+    /// Integer dot products are exact, so the dispatched kernel (VNNI or AVX2), the AVX2 kernel and the portable
+    /// loop must agree bit for bit, with and without accumulate, on row counts that leave remainders.
+    @Test(arguments: [(71, 200), (8, 16), (130, 256), (1024, 449), (3, 64)])
+    func int8KernelsAgreeExactly(rows: Int, columns: Int) throws {
+        var rng = SeededRandom(seed: UInt64(21 + rows * columns))
+        let m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: m.stride)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = rng.normal() } }
+        for c in 0..<columns { x[c] = rng.normal() }
         m.prepare(.int8)
-        let q = m.quantized!
-        let a = AlignedBuffer<Float>(count: 71), b = AlignedBuffer<Float>(count: 71)
-        m.multiply(x.base, into: a.base, accumulate: false)
-        sideman_matvec_int8_portable(q.weights.base, 71, Int32(q.stride), 200, x.base, q.scales.base, q.rowSums.base,
-                                     q.scratch.base, b.base, 0)
-        #expect(a.array == b.array)
-        print("Int8KernelTests: AVX-512 VNNI kernel \(sideman_int8_vnni_available() == 1 ? "used" : "not available, portable loop used")")
+        let q = try #require(m.quantized)
+        for accumulate in [false, true] {
+            let dispatched = AlignedBuffer<Float>(count: rows), portable = AlignedBuffer<Float>(count: rows)
+            let avx2 = AlignedBuffer<Float>(count: rows)
+            for r in 0..<rows { (dispatched[r], portable[r], avx2[r]) = (Float(r), Float(r), Float(r)) }
+            m.multiply(x.base, into: dispatched.base, accumulate: accumulate)
+            sideman_matvec_int8_portable(q.weights.base, Int32(rows), Int32(q.stride), Int32(columns), x.base, q.scales.base,
+                                         q.rowSums.base, q.scratch.base, portable.base, accumulate ? 1 : 0)
+            #expect(dispatched.array == portable.array)
+            if sideman_matvec_int8_avx2(q.weights.base, Int32(rows), Int32(q.stride), Int32(columns), x.base, q.scales.base,
+                                        q.scratch.base, avx2.base, accumulate ? 1 : 0) == 1 {
+                #expect(avx2.array == portable.array)
+            }
+        }
+        print("Int8KernelTests: int8 kernel here: \(KernelSupport.int8Kernel)")
     }
 }
 

@@ -97,6 +97,15 @@ struct TrainCommandTests {
             let timing = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
             #expect((timing["median_us"] as? Double ?? 0) > 0)
             #expect((timing["vs_fp32_mean_kl_nats"] as? Double ?? -1) >= 0)
+            // The step's limits: the int8 weights it streams (a byte per weight, rows padded to 64, a scale and a
+            // sum per row) and the time to read and to multiply them here.
+            #expect((timing["weight_bytes"] as? Int ?? 0) > 0 && (timing["multiply_adds"] as? Int ?? 0) > 0, "\(timing)")
+            #expect((timing["limit_us"] as? Double ?? 0) > 0 && (timing["median_over_limit"] as? Double ?? 0) > 0, "\(timing)")
+            // eval --precision streams the pieces at int8 beside fp32: fp32's streamed NLL is the trainer's.
+            let streamed = try Program.sideman(["eval", "--model", model, "--data", roll.path, "--precision", "int8", "--json"])
+            let costs = try #require(try JSONSerialization.jsonObject(with: Data(streamed.stdout.utf8)) as? [String: Any], "\(streamed.stderr)")
+            #expect(abs((costs["streamed_fp32_nll"] as? Double ?? 0) - frame) < 1e-4 * max(1, frame), "\(costs)")
+            #expect(costs["precision"] as? String == "int8" && costs["precision_cost_nats"] is Double, "\(costs)")
         }
     }
 

@@ -4,9 +4,8 @@
 #include <stdint.h>
 
 // Int8 matrix-vector product for the streaming step (Sources/Neural/Storage/Matrix.swift explains the
-// quantisation). In C because it needs AVX-512 VNNI's 8-bit dot product (vpdpbusd) chosen at run time: Swift
-// has no per-function target attributes, and its AVX2 fp32/fp16 kernels measured compute-bound at about 13
-// multiply-adds per cycle, too slow for the latency target.
+// quantisation). In C because its 8-bit dot products (AVX-512 VNNI's vpdpbusd, or AVX2's vpmaddubsw) are
+// chosen at run time and need intrinsics Swift cannot express: Swift has no per-function target attributes.
 
 // The CPU's instruction-set extensions, probed once (cpu_features.c): a mask of the bits below.
 enum {
@@ -19,8 +18,10 @@ enum {
 };
 int sideman_cpu_features(void);
 
-// 1 when this CPU runs the AVX-512 VNNI kernel; otherwise the portable loop (same integer results) is used.
+// 1 when this CPU runs the AVX-512 VNNI kernel; otherwise the AVX2 kernel where the CPU has AVX2, else the
+// portable loop. All three give the same integer dot products, so the same results.
 int sideman_int8_vnni_available(void);
+int sideman_int8_avx2_available(void);
 
 // y[r] (+)= scale[r] * sx * (sum_c w[r][c] * (q(x[c]) + 128) - 128 * rowsum[r]), with q(x) = round(x / sx),
 // sx = max|x| / 127 over x[0..columns). w is rows x stride int8, stride a multiple of 64, zero padded;
@@ -34,6 +35,11 @@ void sideman_matvec_int8_portable(const int8_t *w, int rows, int stride, int col
                                   const float *scale, const int32_t *rowsum, uint8_t *scratch, float *y,
                                   int accumulate);
 
+// The AVX2 kernel alone (tests run it on VNNI machines too); returns 0 without touching y when the CPU lacks
+// AVX2. Same arguments as above less rowsum, which the signed form does not need.
+int sideman_matvec_int8_avx2(const int8_t *w, int rows, int stride, int columns, const float *x,
+                             const float *scale, uint8_t *scratch, float *y, int accumulate);
+
 // AVX-512 forms of the step's transcendental loops (16 lanes per instruction, reciprocal estimates instead of
 // divisions). Each returns 0 without touching its outputs when the CPU lacks AVX-512; the caller then runs
 // its Swift loop. All lengths are multiples of 16 (padded buffers).
@@ -45,5 +51,11 @@ int sideman_attention_scores(const float *keys, int window, int stride, const fl
 
 // LSTM cell update on gate pre-activations z = [i; f; g; o], each block `stride` long (PyTorch order).
 int sideman_lstm_gates(const float *z, int stride, float *c, float *h);
+
+// The core's best figures, for `sideman bench`'s limits (machine_limits.c; 0 where there is no AVX2):
+// the fastest of `passes` reads of a cached buffer of `bytes`, in seconds, and the multiply-adds a second the
+// inner loop of precision 0 (fp32), 1 (fp16) or 2 (int8, on the kernel dispatch picks) retires from registers.
+double sideman_limit_read_seconds(long bytes, int passes);
+double sideman_limit_multiply_adds_per_second(int precision);
 
 #endif

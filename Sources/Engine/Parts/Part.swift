@@ -208,6 +208,11 @@ public final class Part: @unchecked Sendable {
 
     /// Ends every note the part has sounding, at `frame` or later.
     public func silence(at frame: UInt64, out: inout [ScheduledMessage]) { hands.silence(at: frame, out: &out) }
+
+    /// Reads the step model's weights into cache (the band's shared model for a share of it), ahead of a step.
+    func prefetch() {
+        if let model = brain.model { model.prefetch() } else { brain.band?.model.prefetch() }
+    }
 }
 
 extension PartSettings {

@@ -53,6 +53,9 @@ public struct MusicalEngine: PerformanceEngine {
     public let styleBank: StyleBank
     public internal(set) var reactions = 0
     public internal(set) var decidedSteps = 0
+    /// The next step whose models were read into cache ahead of it, and how many steps were (tests, metrics).
+    var warmedStep: Int64 = .min
+    public internal(set) var warmedSteps = 0
 
     /// `parts` in the order of `preset.parts`.
     public init(preset: Preset, parts: [Part], modelStepTimer: (any ModelStepTimer)? = nil) {
@@ -109,6 +112,7 @@ public struct MusicalEngine: PerformanceEngine {
         reactIfPending(&session, earliest: earliest, output: &output)
         drainBoundaries(&session, through: clock.cycleStart + UInt64(clock.cycleLength) - 1, earliest: earliest, output: &output)
         anticipate(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
+        warmBeforeNextStep(session, before: earliest + 3 * UInt64(clock.cycleLength))
         commitHeldHarmony(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         tick(&session, before: earliest + UInt64(clock.cycleLength), earliest: earliest, output: &output)
         stage = .playing(session)
@@ -278,6 +282,19 @@ public struct MusicalEngine: PerformanceEngine {
             guard session.schedule.nextIsDue(before: limit + lead, on: session.transport) else { return }
             decide(through: next, &session, earliest: earliest, output: &output)
         }
+    }
+
+    /// Between 16ths the engine sleeps for a hundred milliseconds and more, and whatever else runs evicts the
+    /// models' weights: a step then reads them from memory, several times slower than from cache (the bench's
+    /// cold steps). So one or two cycles before the next step is due, every part's model is read into cache.
+    /// A clock-following transport is placed on the grid by its ticks, which the frame estimate tracks.
+    private mutating func warmBeforeNextStep(_ session: Session, before limit: UInt64) {
+        guard session.transport.isRunning else { return }
+        let next = session.schedule.next
+        guard next != warmedStep, session.schedule.nextIsDue(before: limit, on: session.transport) else { return }
+        warmedStep = next
+        warmedSteps += 1
+        for part in parts { part.prefetch() }
     }
 
     /// Where the band's style plays `step`'s notes against the grid, in steps (StyleBank.offset).

@@ -4,6 +4,24 @@ import CNeuralKernels
 public enum KernelSupport {
     /// AVX-512 attention scores and LSTM gates; otherwise their Swift forms run.
     public static var avx512: Bool { CPUFeatures.current.hasAVX512 }
-    /// AVX-512 VNNI int8 products; otherwise the portable loop (same results, much slower) runs.
+    /// AVX-512 VNNI int8 products (the fastest int8 path).
     public static var int8VNNI: Bool { CPUFeatures.current.hasAVX512VNNI }
+
+    /// The int8 matrix-vector kernel the step runs here: "avx512-vnni", "avx2" or "portable" (same results, each
+    /// slower than the one before).
+    public static var int8Kernel: String {
+        if sideman_int8_vnni_available() == 1 { return "avx512-vnni" }
+        return sideman_int8_avx2_available() == 1 ? "avx2" : "portable"
+    }
+}
+
+/// This core's best figures, measured on the spot (machine_limits.c), for setting a step's time against.
+public enum MachineLimits {
+    /// The fastest of `passes` reads of a cached buffer of `bytes`, in seconds (0 without AVX2).
+    public static func readSeconds(bytes: Int, passes: Int = 50) -> Double { sideman_limit_read_seconds(bytes, Int32(passes)) }
+
+    /// Multiply-adds a second the precision's inner loop retires from registers and L1 (0 without AVX2).
+    public static func multiplyAddsPerSecond(_ precision: Precision) -> Double {
+        sideman_limit_multiply_adds_per_second(precision == .fp32 ? 0 : precision == .fp16 ? 1 : 2)
+    }
 }

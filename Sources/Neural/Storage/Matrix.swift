@@ -1,4 +1,5 @@
 import CNeuralKernels
+import Synchronization
 
 /// How the step path stores dense weight matrices.
 public enum Precision: String, Sendable, CaseIterable {
@@ -132,9 +133,21 @@ public final class Matrix: @unchecked Sendable {
             (base, bytes) = (UnsafeRawPointer(values.base), rows * stride * 4)
         }
         touchLines(base, bytes)
+        Matrix.touchedBytes.add(q8 != nil ? bytes + rows * 8 : bytes, ordering: .relaxed)
+        Matrix.touchedMultiplyAdds.add(rows * columns, ordering: .relaxed)
     }
 
     private var touched: UInt8 = 0
+
+    /// Bytes and multiply-adds of every product `touch` has covered, summed over all matrices: a model's
+    /// `prefetch()` touches exactly what its step multiplies, so the difference across one call is what one
+    /// step streams and computes (the bench's limits). Relaxed counters; only the bench reads them.
+    static let touchedBytes = Atomic<Int>(0)
+    static let touchedMultiplyAdds = Atomic<Int>(0)
+
+    public static var touchedTotals: (bytes: Int, multiplyAdds: Int) {
+        (touchedBytes.load(ordering: .relaxed), touchedMultiplyAdds.load(ordering: .relaxed))
+    }
 
     private func touchLines(_ base: UnsafeRawPointer, _ bytes: Int) {
         var sink: UInt8 = 0
