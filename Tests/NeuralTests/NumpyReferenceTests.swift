@@ -50,6 +50,15 @@ elif kind == "attn":
               "attention.output.bias": p["bo"]})
     meta = {"family": "attention", "input_size": "192", "hidden": str(H), "layers": "2", "window": str(L),
             "outputs": "130", "head": "softmax"}
+elif kind == "transformer":
+    t = {"input.weight": p["Win"], "input.bias": p["bin"], "norm.weight": p["gf"], "norm.bias": p["sf"],
+         "head.weight": p["Wout"], "head.bias": p["bout"]}
+    for l, layer in enumerate(p["layers"]):
+        for name, (a, b) in {"norm1": ("g1", "s1"), "attention.qkv": ("Wqkv", "bqkv"), "attention.output": ("Wo", "bo"),
+                             "norm2": ("g2", "s2"), "mlp.up": ("Wup", "bup"), "mlp.down": ("Wdown", "bdown")}.items():
+            t[f"blocks.{l}.{name}.weight"], t[f"blocks.{l}.{name}.bias"] = layer[a], layer[b]
+    meta = {"family": "transformer", "input_size": "192", "hidden": str(H), "layers": str(M.LAYERS), "heads": str(M.HEADS),
+            "mlp": str(4 * H), "window": str(L), "outputs": "130", "head": "softmax"}
 else:
     t = {"input.weight": p["Win"], "input.bias": p["bin"], "head.hidden.weight": p["Wp1"], "head.hidden.bias": p["bp1"],
          "head.output.weight": p["Wp2"], "head.output.bias": p["bp2"]}
@@ -76,7 +85,7 @@ write(out + "/case.safetensors", {"inputs": idx, "logits": logits, "f16": values
 print("ok")
 """#
 
-    @Test(arguments: [("lstm", 256, 32), ("attn", 256, 32), ("wavenet", 0, 0)])
+    @Test(arguments: [("lstm", 256, 32), ("attn", 256, 32), ("wavenet", 0, 0), ("transformer", 256, 256)])
     func streamingStepMatchesNumpyReference(kind: String, hidden: Int, window: Int) throws {
         guard numpyPython != nil else {
             print("SKIP NumpyReferenceTests: no python3 with numpy on this machine (scripts/setup.sh installs python3-numpy)")
@@ -84,8 +93,10 @@ print("ok")
         }
         let folder = temporaryFolder("numpy-\(kind)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        // Long enough for every queue (dilations up to 128) and the attention ring to wrap several times.
-        let steps = kind == "wavenet" ? 300 : 120
+        // Long enough for every queue (dilations up to 128) and the attention ring to wrap several times, and
+        // for the transformer's KV cache to fill its window of 256 and slide 44 steps on (and past its ring's
+        // 288 slots, so the wrap of the ring is compared too).
+        let steps = kind == "wavenet" ? 300 : kind == "transformer" ? 320 : 120
         let run = runPython(Self.script, [referenceFolder.path, kind, "\(max(hidden, 1))", "\(max(window, 1))", "\(steps)", folder.path])
         try #require(run.status == 0, "python: \(run.output)")
 

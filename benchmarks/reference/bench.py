@@ -2,6 +2,7 @@
 checks onnxruntime's logits against numpy's. Prints one JSON line.
 
     python bench.py lstm ort --hidden 256 --steps 5000
+    python bench.py transformer ort --steps 1000    # window 256 unless --window says otherwise
 """
 import argparse
 import json
@@ -12,13 +13,15 @@ import numpy as np
 import models as M
 
 parser = argparse.ArgumentParser()
-parser.add_argument("kind", choices=["lstm", "attn", "wavenet"])
+parser.add_argument("kind", choices=["lstm", "attn", "wavenet", "transformer"])
 parser.add_argument("runtime", choices=["numpy", "ort"])
 parser.add_argument("--hidden", type=int, default=256)
-parser.add_argument("--window", type=int, default=32)
+parser.add_argument("--window", type=int, default=None, help="attention window (attn 32, transformer 256)")
 parser.add_argument("--steps", type=int, default=5000)
 parser.add_argument("--warmup", type=int, default=500)
 args = parser.parse_args()
+if args.window is None:
+    args.window = M.default_window(args.kind)
 
 rng = np.random.default_rng(7)
 inputs = [M.step_input(rng) for _ in range(64)]
@@ -48,7 +51,8 @@ else:
         return results[names.index("logits")][0]
 
     drift = 0.0
-    for k in range(200):
+    # Past the window, so a KV cache or attention ring is compared after it has filled and slid.
+    for k in range(max(200, args.window + 64)):
         x = inputs[k % len(inputs)]
         drift = max(drift, float(np.max(np.abs(step(x) - reference.step(x)))))
 

@@ -1,4 +1,4 @@
-"""Sideman's three streaming step shapes in plain numpy, with deterministic random weights.
+"""Sideman's four streaming step families in plain numpy, with deterministic random weights.
 
 The shapes `sideman bench --reference` runs and that onnxruntime is compared with:
   lstm     two LSTM layers of H over a 192-wide input (a 128 one-hot beside a 64 multi-hot), 130 logits.
@@ -8,16 +8,23 @@ The shapes `sideman bench --reference` runs and that onnxruntime is compared wit
   wavenet  a 1x1 input projection 192 -> 64, two stacks of eight gated layers (dilations 1..128,
            kernel 2, 64 residual and gate channels, 128 skip), ReLU, 128 -> 128, ReLU, 128 -> 130;
            each layer keeps the inputs of its last `dilation` steps.
+  transformer  decoder-only, width 256, 4 pre-norm blocks of 4 heads and a GELU MLP of 4x the width, causal
+           attention over the last `window` (256) steps with ALiBi distances instead of position embeddings,
+           a final LayerNorm, 130 logits; each block keeps the keys and values of the window (a KV cache).
 
 Weights follow the tensor layout Sideman's loader reads (LSTM gates in the order i, f, g, o; each LSTM
-matrix acting on [input; own previous h]). `np_model(kind, H, L)` returns (model, weights); the model's
-`step(x)` takes one input vector and returns the logits, keeping state between calls.
+matrix acting on [input; own previous h]; the transformer's q, k and v in one [3H, H] map, heads
+contiguous). `np_model(kind, H, L)` returns (model, weights); the model's
+`step(x)` takes one input vector and returns the logits, keeping state between calls. L is the attention
+window of attn and transformer; `default_window(kind)` is the reference shape's.
 """
 import numpy as np
 
 D_IN, N_OUT = 192, 130
 R, G, S = 64, 64, 128  # WaveNet residual, gate and skip channels
 DILATIONS = [1 << k for k in range(8)] * 2
+LAYERS, HEADS = 4, 4  # transformer blocks and heads; its MLP is 4 x the width
+LN_EPS = 1e-5  # Sideman's LayerNorm.epsilon (PyTorch's default)
 
 
 def _matrix(rng, rows, cols):
@@ -56,8 +63,37 @@ def wavenet_weights(seed=0):
     return w
 
 
+def transformer_weights(H, seed=0):
+    rng = np.random.default_rng(seed + 3)
+    # Gains near 1 and shifts near 0, as Sideman's own random LayerNorm, so no norm is the identity.
+    norm = lambda: ((1 + rng.uniform(-0.2, 0.2, H)).astype(np.float32), rng.uniform(-0.1, 0.1, H).astype(np.float32))
+    w = {"Win": _matrix(rng, H, D_IN), "bin": _bias(rng, H), "layers": []}
+    for _ in range(LAYERS):
+        layer = {}
+        layer["g1"], layer["s1"] = norm()
+        layer.update({"Wqkv": _matrix(rng, 3 * H, H), "bqkv": _bias(rng, 3 * H), "Wo": _matrix(rng, H, H), "bo": _bias(rng, H)})
+        layer["g2"], layer["s2"] = norm()
+        layer.update({"Wup": _matrix(rng, 4 * H, H), "bup": _bias(rng, 4 * H),
+                      "Wdown": _matrix(rng, H, 4 * H), "bdown": _bias(rng, H)})
+        w["layers"].append(layer)
+    w["gf"], w["sf"] = norm()
+    w.update({"Wout": _matrix(rng, N_OUT, H), "bout": _bias(rng, N_OUT)})
+    return w
+
+
+def alibi_slopes(heads):
+    """Head h's score for a key `age` steps back is lowered by slope_h * age (Sideman's AttentionBias)."""
+    return np.array([2.0 ** (-8.0 * (h + 1) / heads) for h in range(heads)], np.float32)
+
+
+def default_window(kind):
+    return 256 if kind == "transformer" else 32
+
+
 def flops(kind, H=256, L=32):
-    """Multiply-adds of one step, times two."""
+    """Multiply-adds of one step, times two (the transformer's attention at a full window of L)."""
+    if kind == "transformer":
+        return 2 * (D_IN * H + LAYERS * (12 * H * H + 2 * L * H) + N_OUT * H)
     lstm = 4 * H * (D_IN + H) + 4 * H * 2 * H
     if kind == "lstm":
         return 2 * (lstm + N_OUT * H)
@@ -144,6 +180,52 @@ class WaveNetModel:
         return w["Wp2"] @ hidden + w["bp2"]
 
 
+def _layer_norm(x, gain, shift):
+    centred = x - x.mean()
+    return (centred / np.sqrt((centred * centred).mean() + np.float32(LN_EPS)) * gain + shift).astype(np.float32)
+
+
+def _gelu(x):
+    """GPT-2's tanh form, as Sideman's step (not the erf form)."""
+    return (0.5 * x * (1 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))).astype(np.float32)
+
+
+class TransformerModel:
+    """Each block's KV cache is a ring of `window` slots; a step writes its key and value over the oldest, then
+    attends over the slots written so far (at most the window, this step included) with ALiBi by age."""
+
+    def __init__(self, w, H, window):
+        self.w, self.H, self.window = w, H, window
+        self.dh = H // HEADS
+        self.keys = [np.zeros((window, HEADS, self.dh), np.float32) for _ in range(LAYERS)]
+        self.values = [np.zeros((window, HEADS, self.dh), np.float32) for _ in range(LAYERS)]
+        self.count = 0
+        self.slopes = alibi_slopes(HEADS)
+
+    def step(self, x):
+        w, H, dh = self.w, self.H, self.dh
+        slot = self.count % self.window
+        self.count += 1
+        span = min(self.count, self.window)
+        # Slot of each age 0..span-1 (newest first) and its ALiBi penalty per head.
+        slots = (slot - np.arange(span)) % self.window
+        bias = -self.slopes[:, None] * np.arange(span, dtype=np.float32)[None, :]
+        r = w["Win"] @ x + w["bin"]
+        for layer, keys, values in zip(w["layers"], self.keys, self.values):
+            qkv = layer["Wqkv"] @ _layer_norm(r, layer["g1"], layer["s1"]) + layer["bqkv"]
+            q = qkv[:H].reshape(HEADS, dh)
+            keys[slot] = qkv[H:2 * H].reshape(HEADS, dh)
+            values[slot] = qkv[2 * H:].reshape(HEADS, dh)
+            scores = np.einsum("hd,shd->hs", q, keys[slots]) / np.float32(np.sqrt(dh)) + bias
+            e = np.exp(scores - scores.max(axis=1, keepdims=True))
+            a = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+            read = np.einsum("hs,shd->hd", a, values[slots]).reshape(H)
+            r = r + layer["Wo"] @ read + layer["bo"]
+            units = _gelu(layer["Wup"] @ _layer_norm(r, layer["g2"], layer["s2"]) + layer["bup"])
+            r = r + layer["Wdown"] @ units + layer["bdown"]
+        return w["Wout"] @ _layer_norm(r, w["gf"], w["sf"]) + w["bout"]
+
+
 def np_model(kind, H=256, L=32):
     if kind == "lstm":
         w = lstm_weights(H)
@@ -154,7 +236,11 @@ def np_model(kind, H=256, L=32):
     if kind == "wavenet":
         w = wavenet_weights()
         return WaveNetModel(w), w
-    raise ValueError("unknown reference shape %r (lstm, attn, wavenet)" % kind)
+    if kind == "transformer":
+        w = transformer_weights(H)
+        w["window"] = L
+        return TransformerModel(w, H, L), w
+    raise ValueError("unknown reference shape %r (lstm, attn, wavenet, transformer)" % kind)
 
 
 def step_input(rng):

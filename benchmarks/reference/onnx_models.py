@@ -1,5 +1,6 @@
 """The shapes of models.py as ONNX graphs for onnxruntime: one step per run, the state passed in and
-returned (recurrent h and c, the attention window, each WaveNet layer's past inputs), the same weights."""
+returned (recurrent h and c, the attention window, each WaveNet layer's past inputs, each transformer block's
+keys and values and the count of steps seen), the same weights."""
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -58,13 +59,57 @@ def _lstm_stack(g, x, w, H):
     return h2, c2
 
 
+def _transformer(g, x, w, H, W, state):
+    """The KV cache as a queue per block, oldest first: keys [heads, dh, W] (transposed, so the scores are one
+    MatMul), values [heads, W, dh]. A step drops the oldest and appends its own, so the newest is at W - 1 and
+    ALiBi's age of slot j is W - 1 - j, a constant. Until W steps have been seen the slots before the first step
+    hold zeros; `count` (steps seen, capped at W) masks them out, as Sideman attends only over the steps written."""
+    heads, dh = M.HEADS, H // M.HEADS
+    age = np.arange(W - 1, -1, -1, dtype=np.float32)
+    alibi = g.const((-M.alibi_slopes(heads)[:, None] * age[None, :]).reshape(heads, 1, W).astype(np.float32))
+    count = g.input("count", [1])
+    unseen = g.op("Less", g.const(np.arange(W, dtype=np.float32)), g.op("Sub", g.const(np.array([W - 1], np.float32)), count))
+    # -1e30, not -inf: exp underflows to exactly 0 either way, and no kernel can turn it into a NaN.
+    mask = g.op("Where", unseen, g.const(np.array([-1e30], np.float32)), g.const(np.array([0], np.float32)))
+    g.output(g.op("Min", g.op("Add", count, g.const(np.array([1], np.float32))), g.const(np.array([W], np.float32))),
+             "count_out", [1])
+    state["count"] = np.zeros(1, np.float32)
+    part = lambda t, a, b, axis: g.op("Slice", t, g.const(np.array([a])), g.const(np.array([b])), g.const(np.array([axis])))
+    shape = lambda *dims: g.const(np.array(dims, np.int64))
+    norm = lambda t, gain, shift: g.op("LayerNormalization", t, g.const(gain), g.const(shift), axis=-1, epsilon=M.LN_EPS)
+    r = g.linear(x, w["Win"], w["bin"])
+    for l, layer in enumerate(w["layers"]):
+        keys, values = g.input("k_cache_l%d" % l, [heads, dh, W]), g.input("v_cache_l%d" % l, [heads, W, dh])
+        state["k_cache_l%d" % l] = np.zeros((heads, dh, W), np.float32)
+        state["v_cache_l%d" % l] = np.zeros((heads, W, dh), np.float32)
+        qkv = g.linear(norm(r, layer["g1"], layer["s1"]), layer["Wqkv"], layer["bqkv"])
+        q = g.op("Reshape", part(qkv, 0, H, 1), shape(heads, 1, dh))
+        keys = g.op("Concat", part(keys, 1, W, 2), g.op("Reshape", part(qkv, H, 2 * H, 1), shape(heads, dh, 1)), axis=2)
+        values = g.op("Concat", part(values, 1, W, 1), g.op("Reshape", part(qkv, 2 * H, 3 * H, 1), shape(heads, 1, dh)), axis=1)
+        g.output(keys, "k_cache_l%d_out" % l, [heads, dh, W])
+        g.output(values, "v_cache_l%d_out" % l, [heads, W, dh])
+        scores = g.op("Mul", g.op("MatMul", q, keys), g.const(np.array([1 / np.sqrt(dh)], np.float32)))
+        weights = g.op("Softmax", g.op("Add", g.op("Add", scores, alibi), mask), axis=-1)
+        read = g.op("Reshape", g.op("MatMul", weights, values), shape(1, H))
+        r = g.op("Add", r, g.linear(read, layer["Wo"], layer["bo"]))
+        u = g.linear(norm(r, layer["g2"], layer["s2"]), layer["Wup"], layer["bup"])
+        inner = g.op("Mul", g.op("Add", u, g.op("Mul", g.const(np.array([0.044715], np.float32)), g.op("Mul", u, g.op("Mul", u, u)))),
+                     g.const(np.array([0.7978845608], np.float32)))
+        gelu = g.op("Mul", g.op("Mul", g.const(np.array([0.5], np.float32)), u),
+                    g.op("Add", g.const(np.array([1], np.float32)), g.op("Tanh", inner)))
+        r = g.op("Add", r, g.linear(gelu, layer["Wdown"], layer["bdown"]))
+    g.output(g.linear(norm(r, w["gf"], w["sf"]), w["Wout"], w["bout"]), "logits", [1, M.N_OUT])
+
+
 def build(kind, H=256, L=32):
-    """(onnx model, initial state {name: array}, weights)."""
+    """(onnx model, initial state {name: array}, weights); L is the attention window of attn and transformer."""
     _, w = M.np_model(kind, H=H, L=L)
     g = Graph()
     x = g.input("x", [1, M.D_IN])
     state = {}
-    if kind == "lstm":
+    if kind == "transformer":
+        _transformer(g, x, w, H, L, state)
+    elif kind == "lstm":
         h2, _ = _lstm_stack(g, x, w, H)
         g.output(g.linear(h2, w["Wout"], w["bout"]), "logits", [1, M.N_OUT])
     elif kind == "attn":
@@ -84,7 +129,7 @@ def build(kind, H=256, L=32):
         g.output(attention, "attention_out", [1, H])
         state.update({"attention": np.zeros((1, H), np.float32), "keys": np.zeros((L, H), np.float32),
                       "values": np.zeros((L, H), np.float32)})
-    else:
+    elif kind == "wavenet":
         r = g.linear(x, w["Win"], w["bin"])
         skip = None
         for k, layer in enumerate(w["layers"]):
