@@ -3,6 +3,7 @@
 # the measurements behind the presets' `precision:` (docs/PRECISION.md states the rule).
 #
 #   CORPORA=/path/to/corpora benchmarks/precision-cost.sh       # docs/DATA.md's layout
+#   COST_PRECISIONS=int8 STEPS=1000 CORPORA=... benchmarks/precision-cost.sh   # quicker
 #
 # For every model: `sideman eval --precision P` streams the validation pieces through the step at P beside
 # an fp32 copy (the NLL difference is the cost), and `sideman bench --model` times the step at P.
@@ -29,12 +30,12 @@ models=(
   "presets/band-transformer/band.safetensors|band/valid.jsonl|"
 )
 field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2], "-"))' "$1" "$2"; }
-printf '%-44s %9s %11s %11s %9s %9s %9s\n' model fp32_nll fp16_cost int8_cost fp32_us fp16_us int8_us
+printf '%-44s %9s %11s %11s %9s %9s %9s\n' model fp32_nll ${COST_PRECISIONS:-fp16 int8} fp32_us fp16_us int8_us
 for entry in "${models[@]}"; do
   IFS='|' read -r model data extra <<<"$entry"
   [ -f "$model" ] || continue
   costs=()
-  for precision in fp16 int8; do
+  for precision in ${COST_PRECISIONS:-fp16 int8}; do
     # shellcheck disable=SC2086
     out=$("$sideman" eval --model "$model" --data "$corpora/$data" $extra --precision "$precision" --json)
     nll=$(field "$out" streamed_fp32_nll)
@@ -45,5 +46,8 @@ for entry in "${models[@]}"; do
     out=$("$sideman" bench --model "$model" --precision "$precision" --steps "$steps" --cold-steps 50 --json)
     medians+=("$(field "$out" median_us)")
   done
-  printf '%-44s %9.4f %11s %11s %9s %9s %9s\n' "$model" "$nll" "${costs[0]}" "${costs[1]}" "${medians[@]}"
+  printf '%-44s %9.4f' "$model" "$nll"
+  printf ' %11s' "${costs[@]}"
+  printf ' %9s' "${medians[@]}"
+  printf '\n'
 done

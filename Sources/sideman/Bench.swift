@@ -12,9 +12,9 @@ struct Bench: ParsableCommand {
         abstract: "Measure per-step latency of a streaming model (median, p99, max in microseconds).",
         discussion: """
             Pick the model with --model FILE, --family F [--hidden H --layers L --window N], or \
-            --reference lstm|attn|wavenet (the shapes Sideman is compared with onnxruntime on: 192 inputs, 130 \
-            logits, the LSTM, attention-LSTM and dilated-conv sizes of the shipped families; random weights, inputs one-hot of \
-            128 plus 3 of 64). Warm steps run back to back after warm-up. Each cold step follows a walk that \
+            --reference lstm|attn|wavenet|transformer (the shapes Sideman is compared with onnxruntime on: 192 inputs, 130 \
+            logits, the LSTM, attention-LSTM, dilated-conv and transformer (4 blocks of 4 heads, window 256) sizes of the \
+            shipped families; random weights, inputs one-hot of 128 plus 3 of 64; benchmarks/reference.sh runs both). Warm steps run back to back after warm-up. Each cold step follows a walk that \
             writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
             (untimed) after the walk. With --precision other than fp32 the bench also reports how far the \
@@ -25,15 +25,16 @@ struct Bench: ParsableCommand {
               sideman bench --reference lstm --precision int8 --json
             """)
 
-    enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet }
+    enum ReferenceShape: String, ExpressibleByArgument, CaseIterable { case lstm, attn, wavenet, transformer }
 
     @Option(help: "A safetensors model file.") var model: String?
     @Option(help: "Model family with random weights: basic, lookback, attention, conv, transformer (heads of 64 units, MLP 4 × hidden).") var family: String?
-    @Option(help: "A reference shape with random weights: lstm, attn, wavenet.") var reference: ReferenceShape?
+    @Option(help: "A reference shape with random weights: lstm, attn, wavenet, transformer.") var reference: ReferenceShape?
     @Option(help: "LSTM hidden size (conv: residual and gate channels; skip and head get twice that).")
     var hidden: Int = 256
     @Option(help: "LSTM layers (conv: layers per stack of 2).") var layers: Int = 2
-    @Option(help: "Attention window (attention, attn).") var window: Int = 32
+    @Option(help: "Attention window (attention, attn, transformer; default 32, 256 for the transformer reference).")
+    var window: Int?
     @Option(help: "Timed warm steps.") var steps: Int = 5000
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 1000
     @Option(help: "Timed cold steps (and as many prefetched cold steps).") var coldSteps: Int = 300
@@ -65,6 +66,7 @@ struct Bench: ParsableCommand {
     private func makeModel(_ precision: Precision) throws -> (any StreamingModel, String) {
         let chosen = [model != nil, family != nil, reference != nil].filter { $0 }.count
         guard chosen == 1 else { throw Failure("bench", "give exactly one of --model, --family, --reference", status: .usage) }
+        let window = self.window ?? (reference == .transformer ? 256 : 32)
         guard (1...8192).contains(hidden), (1...16).contains(layers), (1...4096).contains(window) else {
             throw Failure("bench", "--hidden 1...8192, --layers 1...16, --window 1...4096", status: .usage)
         }
@@ -89,6 +91,12 @@ struct Bench: ParsableCommand {
             case .wavenet:
                 built = ConvPredictor(config: ConvPredictorConfig(inputSize: 192, outputs: 130), seed: seed)
                 label = "reference wavenet"
+            case .transformer:
+                // ALiBi's slopes depend on the head count: 4 heads, as benchmarks/reference/models.py has them.
+                built = Transformer(
+                    config: TransformerConfig(inputSize: 192, width: hidden, layers: 4, heads: 4, mlp: 4 * hidden, window: window, outputs: 130),
+                    seed: seed)
+                label = "reference transformer H\(hidden) L\(window)"
             }
         } else {
             // Melody events: NO_EVENT, NOTE_OFF and 128 pitches.
