@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The PyTorch half's tests (docs/TRAINING.md, "Training in PyTorch"): makes its own Python environment
+# (training/.venv: PyTorch and numpy from PyPI, or wheels pip finds through PIP_FIND_LINKS; a PyTorch already
+# installed for python3 is used as it is), builds sideman when it is missing or lacks `export`, then prints a PASS or FAIL line
+# per check: (a) Sideman-trained models give the same validation NLL in PyTorch (within 1e-4, every family);
+# (b) a 2-process torchrun (gloo, CPU) writes models `sideman eval` agrees with (within 1e-3); (c) `sideman
+# continue` plays one from a preset. A few minutes on 2 cores; one torch thread per process, so it leaves the
+# rest of the machine alone. Extra arguments go to training/tests/check_pytorch.py (--quick, --work DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=training/.venv
+if [ ! -x "$venv/bin/python" ]; then
+  if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+    sudo_cmd=(); if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+    echo "test-pytorch: installing python3-venv"
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  # System site packages: a PyTorch the machine already has is not downloaded again.
+  python3 -m venv --system-site-packages "$venv"
+fi
+if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
+  echo "test-pytorch: installing torch and numpy into $venv"
+  "$venv/bin/pip" install -q torch numpy
+fi
+# Built as scripts/test.sh builds it (the same flags keep one build folder valid for both).
+if [ ! -x .build/release/sideman ] || ! .build/release/sideman export --help >/dev/null 2>&1; then
+  echo "test-pytorch: building sideman"
+  swift build -c release -Xswiftc -enable-testing --product sideman
+fi
+export OMP_NUM_THREADS=1
+exec "$venv/bin/python" training/tests/check_pytorch.py --sideman .build/release/sideman "$@"

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""The PyTorch half's proofs (scripts/test-pytorch.sh runs this), each printed as a PASS or FAIL line:
+
+(a) a model `sideman train` wrote, loaded in PyTorch, gives `sideman eval`'s validation NLL within 1e-4, for
+    every family and head on tiny generated data (folk-style events, piano-roll frames, soprano-conditioned
+    ATB frames);
+(b) a short PyTorch run with 2 processes (torchrun, gloo, CPU) writes a model whose `sideman eval` NLL equals
+    PyTorch's own within 1e-3;
+(c) `sideman continue` plays that model from a preset.
+
+The data is generated here (seeded), so nothing outside the repository is needed. Usage:
+  check_pytorch.py --sideman .build/release/sideman [--work DIR] [--quick]
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+REPO = os.path.dirname(TRAINING)
+sys.path.insert(0, TRAINING)
+
+results = []
+
+
+def report(ok, what, detail):
+    results.append(ok)
+    print(f"{'PASS' if ok else 'FAIL'}: {what}: {detail}", flush=True)
+
+
+def run(cmd, **kw):
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stderr[-2000:]}")
+    return r.stdout, time.time() - t
+
+
+# MARK: tiny corpora in docs/DATA.md's formats
+
+def folk(path, count, seed):
+    """Folk-style tunes: stepwise lines in a major key, quarters and eighths, bars of 4/4 or 3/4 with pickups."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        for i in range(count):
+            meter = rng.choice([[4, 4], [3, 4]])
+            bar = 4 * meter[0]
+            pickup = rng.choice([0, 0, 4, 2])
+            tonic = 60 + rng.choice([0, 2, -3, 5, 7])
+            scale = [0, 2, 4, 5, 7, 9, 11, 12, 14]
+            degree, step, notes = 0, 0, []
+            while step < pickup + bar * rng.randint(4, 8):
+                dur = rng.choice([2, 2, 4, 4, 4, 8]) if (step - pickup) % bar else rng.choice([4, 8])
+                degree = max(0, min(len(scale) - 1, degree + rng.choice([-2, -1, -1, 0, 1, 1, 2])))
+                notes.append([step, dur, tonic + scale[degree]])
+                step += dur
+            f.write(json.dumps({"id": f"gen/{i}", "title": "", "meter": meter, "key": "C major", "spq": 4,
+                                "pickup_steps": pickup, "notes": notes}) + "\n")
+
+
+def pianoroll(path, count, seed):
+    """Quarter-step piano rolls: triads moving by step over a bass, some held."""
+    rng = random.Random(seed)
+    pieces = []
+    for _ in range(count):
+        root, steps = 48 + rng.randint(0, 12), []
+        for _ in range(rng.randint(16, 40)):
+            root = max(40, min(70, root + rng.choice([-5, -2, 0, 2, 5, 7])))
+            chord = [root - 12, root, root + rng.choice([3, 4]), root + 7]
+            steps.append(sorted(p for p in chord if rng.random() > 0.1))
+        pieces.append(steps)
+    with open(path, "w") as f:
+        json.dump(pieces, f)
+
+
+def satb(path, count, seed):
+    """16th-step SATB chorales ([soprano, alto, tenor, bass], -1 silent): voices held for 2-8 steps."""
+    rng = random.Random(seed)
+    pieces = []
+    for _ in range(count):
+        s, steps = 67 + rng.randint(-3, 3), []
+        voices = [s, s - 4, s - 9, s - 17]
+        for _ in range(rng.randint(6, 14)):
+            s = max(60, min(79, s + rng.choice([-2, -1, 0, 1, 2])))
+            voices = [s, s - rng.choice([3, 4, 5]), s - rng.choice([8, 9, 12]), s - rng.choice([15, 17, 19, 24])]
+            steps += [voices] * rng.choice([2, 4, 4, 8])
+        pieces.append(steps)
+    with open(path, "w") as f:
+        json.dump(pieces, f)
+
+
+# MARK: the checks
+
+def sideman_eval(sideman, model, data):
+    out, _ = run([sideman, "eval", "--model", model, "--data", data, "--json"])
+    return json.loads(out)
+
+
+def torch_eval(model, corpus, split="valid"):
+    import torch
+    from sideman_torch.corpus import Corpus
+    from sideman_torch.model_io import evaluate, load_model
+    torch.set_num_threads(1)
+    m, config, _ = load_model(model)
+    total, steps = evaluate(m, config, Corpus(corpus)[split])
+    return total / steps, steps
+
+
+def check_parity(sideman, work, name, data, valid, train_args, tolerance=1e-4):
+    """(a): Sideman trains, both evaluate."""
+    model = os.path.join(work, f"{name}.safetensors")
+    _, seconds = run([sideman, "train", "--data", data, "--valid", valid, "--out", model, "--seed", "3"] + train_args)
+    corpus = os.path.join(work, f"{name}.valid.corpus.safetensors")
+    run([sideman, "export", "--model", model, "--valid", valid, "--out", corpus])
+    want = sideman_eval(sideman, model, valid)
+    got, steps = torch_eval(model, corpus)
+    diff = abs(got - want["nll_per_step"])
+    report(diff <= tolerance and steps == want["steps"], f"(a) {name}",
+           f"sideman eval {want['nll_per_step']:.6f}, PyTorch {got:.6f}, |diff| {diff:.1e} (<= {tolerance:g}) over {steps} steps "
+           f"(sideman {want['steps']}); sideman train {seconds:.1f} s")
+
+
+def check_ddp(sideman, work, name, data, valid, family, extra):
+    """(b): torchrun, 2 processes, gloo; sideman eval of what it wrote."""
+    corpus = os.path.join(work, f"{name}.corpus.safetensors")
+    run([sideman, "export", "--family", family, "--data", data, "--valid", valid, "--out", corpus, "--transpose", "2"])
+    model = os.path.join(work, f"{name}.safetensors")
+    summary = os.path.join(work, f"{name}.json")
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    _, seconds = run([torchrun, "--standalone", "--nproc-per-node", "2", os.path.join(TRAINING, "train.py"),
+                      "--corpus", corpus, "--out", model, "--json", summary, "--threads", "1", "--device", "cpu",
+                      "--seed", "5"] + extra, env=env)
+    with open(summary) as f:
+        s = json.load(f)
+    want = sideman_eval(sideman, model, valid)
+    diff = abs(s["best_valid_nll"] - want["nll_per_step"])
+    first = s["epochs"][0]["valid_nll"]
+    report(s["processes"] == 2 and diff <= 1e-3, f"(b) {name}",
+           f"torchrun 2 processes (gloo): valid NLL {first:.4f} after epoch 1, best {s['best_valid_nll']:.6f} after "
+           f"{len(s['epochs'])} epochs; sideman eval {want['nll_per_step']:.6f}, |diff| {diff:.1e} (<= 1e-3); {seconds:.1f} s")
+    return model
+
+
+def check_play(sideman, work, model):
+    """(c): the PyTorch model as a preset's continuation part, played offline on the daemon's engine."""
+    shutil.copy(model, os.path.join(work, "torch-answer.safetensors"))
+    with open(os.path.join(REPO, "presets", "folk.yaml")) as f:
+        preset = f.read().replace("model: folk/continuation.safetensors", "model: torch-answer.safetensors")
+    preset = preset.replace("name: folk", "name: torch-folk")
+    path = os.path.join(work, "torch-folk.yaml")
+    with open(path, "w") as f:
+        f.write(preset)
+    out = os.path.join(work, "answer.mid")
+    phrase = os.path.join(REPO, "examples", "twinkle.mid")
+    run([sideman, "continue", phrase, "-o", out, "--preset", path, "--bars", "4", "--seed", "1"])
+    before = json.loads(run([sideman, "inspect", "--json", phrase])[0])
+    after = json.loads(run([sideman, "inspect", "--json", out])[0])
+    count = lambda info: info["notes"] if isinstance(info["notes"], int) else len(info["notes"])
+    played = count(after) - count(before)
+    report(played > 0, "(c) sideman continue plays the PyTorch model from a preset",
+           f"{count(before)} notes in the phrase, {played} notes answered in 4 bars")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--sideman", default=os.path.join(REPO, ".build", "release", "sideman"))
+    p.add_argument("--work")
+    p.add_argument("--quick", action="store_true", help="(a) on three families only")
+    args = p.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="sideman-pytorch-")
+    os.makedirs(work, exist_ok=True)
+    start = time.time()
+    d = lambda n: os.path.join(work, n)
+    folk(d("train.jsonl"), 48, 1)
+    folk(d("valid.jsonl"), 10, 2)
+    pianoroll(d("pianoroll-quarter.train.json"), 24, 3)
+    pianoroll(d("pianoroll-quarter.valid.json"), 6, 4)
+    satb(d("satb-16th.train.json"), 16, 5)
+    satb(d("satb-16th.valid.json"), 4, 6)
+    tiny = ["--hidden", "24", "--layers", "2", "--batch", "8", "--seq-len", "32", "--epochs", "2", "--dropout", "0.1"]
+    conv = ["--family", "conv", "--residual", "8", "--stacks", "2", "--layers-per-stack", "3", "--batch", "8",
+            "--seq-len", "32", "--epochs", "2"]
+    folk_pair = (d("train.jsonl"), d("valid.jsonl"))
+    roll_pair = (d("pianoroll-quarter.train.json"), d("pianoroll-quarter.valid.json"))
+    cases = [
+        ("basic-softmax-events", folk_pair, ["--family", "basic"] + tiny),
+        ("lookback-softmax-events", folk_pair, ["--family", "lookback"] + tiny),
+        ("attention-softmax-events", folk_pair, ["--family", "attention", "--window", "8"] + tiny),
+        ("conv-softmax-events", folk_pair, conv),
+        ("transformer-softmax-events", folk_pair, ["--family", "transformer", "--heads", "4", "--window", "16", "--mlp", "48"] + tiny),
+        ("basic-multi_hot-frames", roll_pair, ["--family", "basic", "--head", "multi_hot"] + tiny),
+        ("conv-nade_chain-frames", roll_pair, conv + ["--head", "nade_chain", "--chain-hidden", "8"]),
+        ("transformer-pitch_chain-frames", roll_pair, ["--family", "transformer", "--head", "pitch_chain", "--window", "8", "--mlp", "48"] + tiny),
+        ("attention-nade_chain-soprano", (d("satb-16th.train.json"), d("satb-16th.valid.json")),
+         ["--family", "attention", "--format", "jsb-atb", "--head", "nade_chain", "--chain-hidden", "8", "--window", "8"] + tiny),
+    ]
+    if args.quick:
+        cases = cases[1:2] + cases[3:4] + cases[6:7]
+    for name, (data, valid), train_args in cases:
+        try:
+            check_parity(args.sideman, work, name, data, valid, train_args)
+        except Exception as e:  # one family's failure should not hide the others'
+            report(False, f"(a) {name}", str(e).strip().splitlines()[-1])
+    model = None
+    try:
+        model = check_ddp(args.sideman, work, "torch-lookback", *folk_pair, "lookback",
+                          ["--hidden", "32", "--layers", "2", "--batch", "8", "--epochs", "4", "--lr", "3e-3"])
+    except Exception as e:
+        report(False, "(b) torch-lookback", str(e).strip()[-600:])
+    if not args.quick:
+        try:
+            check_ddp(args.sideman, work, "torch-conv-nade", *roll_pair, "conv",
+                      ["--residual", "8", "--stacks", "2", "--layers-per-stack", "3", "--head", "nade_chain",
+                       "--chain-hidden", "8", "--batch", "4", "--epochs", "3"])
+        except Exception as e:
+            report(False, "(b) torch-conv-nade", str(e).strip()[-600:])
+    if model:
+        try:
+            check_play(args.sideman, work, model)
+        except Exception as e:
+            report(False, "(c) play", str(e).strip()[-600:])
+    passed = sum(results)
+    print(f"{passed} of {len(results)} checks passed in {time.time() - start:.0f} s (work folder {work})")
+    if not args.work and all(results):
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if results and all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
