@@ -9,18 +9,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=training/.venv
-if [ ! -x "$venv/bin/python" ]; then
-  if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
-    sudo_cmd=(); if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
-    echo "test-pytorch: installing python3-venv"
-    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
+  python="$venv/bin/python"
+elif python3 -c "import torch, numpy" 2>/dev/null; then
+  python=python3  # a PyTorch the machine already has is used as it is, never downloaded again
+else
+  if [ ! -x "$venv/bin/python" ]; then
+    if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+      sudo_cmd=(); if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+      echo "test-pytorch: installing python3-venv"
+      "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    fi
+    python3 -m venv "$venv"
   fi
-  # System site packages: a PyTorch the machine already has is not downloaded again.
-  python3 -m venv --system-site-packages "$venv"
-fi
-if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   echo "test-pytorch: installing torch and numpy into $venv"
   "$venv/bin/pip" install -q torch numpy
+  python="$venv/bin/python"
 fi
 # Built as scripts/test.sh builds it (the same flags keep one build folder valid for both).
 if [ ! -x .build/release/sideman ] || ! .build/release/sideman export --help >/dev/null 2>&1; then
@@ -28,4 +32,4 @@ if [ ! -x .build/release/sideman ] || ! .build/release/sideman export --help >/d
   swift build -c release -Xswiftc -enable-testing --product sideman
 fi
 export OMP_NUM_THREADS=1
-exec "$venv/bin/python" training/tests/check_pytorch.py --sideman .build/release/sideman "$@"
+exec "$python" training/tests/check_pytorch.py --sideman .build/release/sideman "$@"

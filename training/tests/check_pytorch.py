@@ -133,9 +133,8 @@ def check_ddp(sideman, work, name, data, valid, family, extra):
     run([sideman, "export", "--family", family, "--data", data, "--valid", valid, "--out", corpus, "--transpose", "2"])
     model = os.path.join(work, f"{name}.safetensors")
     summary = os.path.join(work, f"{name}.json")
-    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    _, seconds = run([torchrun, "--standalone", "--nproc-per-node", "2", os.path.join(TRAINING, "train.py"),
+    _, seconds = run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", os.path.join(TRAINING, "train.py"),
                       "--corpus", corpus, "--out", model, "--json", summary, "--threads", "1", "--device", "cpu",
                       "--seed", "5"] + extra, env=env)
     with open(summary) as f:
@@ -167,6 +166,81 @@ def check_play(sideman, work, model):
     played = count(after) - count(before)
     report(played > 0, "(c) sideman continue plays the PyTorch model from a preset",
            f"{count(before)} notes in the phrase, {played} notes answered in 4 bars")
+    return path
+
+
+def check_live(sideman, work, preset):
+    """(c) live: `sideman run` on a private JACK server (dummy backend) with the PyTorch model's preset; a
+    phrase goes in through scripts/jack_peer.py, and the answer part (channel 2) must come out after it."""
+    peer_py = os.path.join(REPO, "scripts", "jack_peer.py")
+    have_jack = os.path.exists("/usr/bin/jackd") and subprocess.run(
+        ["/usr/bin/python3", "-c", "import jack"], capture_output=True).returncode == 0
+    if not have_jack:
+        print("SKIP: (c) sideman run live: jackd or python3-jack-client missing (scripts/setup.sh installs them)")
+        return
+    name = f"smtorch{os.getpid()}"
+    env = dict(os.environ, JACK_NO_START_SERVER="1", JACK_DEFAULT_SERVER=name)
+    procs = []
+    try:
+        server = subprocess.Popen(["/usr/bin/jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        procs.append(server)
+        lsp = lambda: subprocess.run(["jack_lsp", "-s", name], capture_output=True, text=True, env=env)
+        deadline = time.time() + 20
+        while lsp().returncode != 0:
+            if time.time() > deadline:
+                raise RuntimeError("jackd did not answer within 20 s")
+            time.sleep(0.1)
+        log = open(os.path.join(work, "run.log"), "w")
+        daemon = subprocess.Popen([sideman, "run", "--backend", "jack", "--preset", preset, "--client-name", "sideman"],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+        procs.append(daemon)
+        deadline = time.time() + 30
+        while "sideman:in" not in lsp().stdout:
+            if time.time() > deadline or daemon.poll() is not None:
+                raise RuntimeError(f"sideman run did not register its ports: {open(log.name).read()[-400:]}")
+            time.sleep(0.1)
+        peer = subprocess.Popen(["/usr/bin/python3", peer_py, "--name", "peer", "--server", name], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=env)
+        procs.append(peer)
+        if not peer.stdout.readline().startswith("ready"):
+            raise RuntimeError("scripts/jack_peer.py did not start")
+
+        def ask(line):
+            peer.stdin.write(line + "\n")
+            peer.stdin.flush()
+            return peer.stdout.readline().split()
+
+        for src, dst in (("peer:out", "sideman:in"), ("sideman:out", "peer:in")):
+            if ask(f"connect {src} {dst}")[0] != "ok":
+                raise RuntimeError(f"could not connect {src} to {dst}")
+        now = int(ask("now")[1])
+        quarter = 28800  # the preset's 100 bpm at 48 kHz
+        start = now + 48000
+        for k, pitch in enumerate([60, 62, 64, 65, 67, 65, 64, 62]):
+            peer.stdin.write(f"at {start + k * quarter} 90{pitch:02x}64\n")
+            peer.stdin.write(f"at {start + k * quarter + quarter * 3 // 4} 80{pitch:02x}00\n")
+        peer.stdin.flush()
+        # The phrase (4.8 s), two silent beats, then the answer's two bars (4.8 s), with a second to spare.
+        time.sleep(1 + 8 * 0.6 + 1.2 + 4.8 + 1.0)
+        header = ask("recv")
+        events = [peer.stdout.readline().split() for _ in range(int(header[1]))]
+        answered = [e for e in events if e[1][:2] == "91" and int(e[1][4:6], 16) > 0]
+        thru = [e for e in events if e[1][:2] == "90" and int(e[1][4:6], 16) > 0]
+        first = (int(answered[0][0]) - start) / 48000 if answered else None
+        report(len(answered) > 0, "(c) sideman run plays the PyTorch model live (JACK, dummy backend)",
+               f"{len(thru)} phrase notes passed through, {len(answered)} notes answered on channel 2"
+               + (f", the first {first:.2f} s after the phrase began" if answered else ""))
+        peer.stdin.write("quit\n")
+        peer.stdin.flush()
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
 
 
 def main():
@@ -224,9 +298,15 @@ def main():
             report(False, "(b) torch-conv-nade", str(e).strip()[-600:])
     if model:
         try:
-            check_play(args.sideman, work, model)
+            preset = check_play(args.sideman, work, model)
         except Exception as e:
             report(False, "(c) play", str(e).strip()[-600:])
+            preset = None
+        if preset:
+            try:
+                check_live(args.sideman, work, preset)
+            except Exception as e:
+                report(False, "(c) sideman run live", str(e).strip()[-600:])
     passed = sum(results)
     print(f"{passed} of {len(results)} checks passed in {time.time() - start:.0f} s (work folder {work})")
     if not args.work and all(results):
