@@ -136,6 +136,8 @@ def main(argv=None):
     rank, world, device = setup(args)
     log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if rank == 0 else (lambda *a: None)
     corpus = Corpus(args.corpus)
+    if set(corpus.splits) != {"train", "valid"}:
+        raise SystemExit(f"{args.corpus}: needs a train and a valid split (sideman export --data ... --valid ...)")
     train, valid = corpus["train"], corpus["valid"]
     config = model_config(args, corpus)
     torch.manual_seed(args.seed)

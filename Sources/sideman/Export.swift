@@ -25,8 +25,8 @@ struct Export: ParsableCommand {
             in range (the trainer's random transposition, laid out in advance).
 
             Examples:
-              sideman export --family lookback --data folk/train.jsonl --valid folk/valid.jsonl \\
-                --out folk.corpus.safetensors --transpose 5
+              sideman export --family lookback --data folk/train.jsonl \\
+                --valid folk/valid.jsonl --out folk.corpus.safetensors --transpose 5
               sideman export --model presets/folk/continuation.safetensors \\
                 --valid folk/valid.jsonl --out folk-valid.corpus.safetensors
             """)

@@ -6,6 +6,8 @@ import TestSupport
 /// `sideman export` as a user runs it: the rows another trainer reads are the trainer's own.
 @Suite("sideman export")
 struct ExportCommandTests {
+    @Test func helpHasExamples() throws { try HelpCommandTests().examples(subcommand: "export") }
+
     @Test func writesTheTrainersRowsWithTheirEncoding() throws {
         try TrainCommandTests.inFolder { dir in
             let train = dir.appendingPathComponent("train.jsonl"), valid = dir.appendingPathComponent("valid.jsonl")

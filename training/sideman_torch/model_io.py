@@ -56,6 +56,20 @@ def step_loss(model, config, x, y, mask):
     return head_nll(config, model, flat, targets), int(mask.sum())
 
 
+def eval_groups(order, lengths, batch, config, scores=1 << 26):
+    """Up to `batch` pieces a group, in length order; the transformer's groups also keep its attention scores
+    (pieces x heads x steps^2, it attends over whole pieces) under `scores` floats."""
+    group = []
+    for p in order:
+        t = int(lengths[p])
+        if group and (len(group) == batch or (config.family == "transformer" and (len(group) + 1) * config.heads * t * t > scores)):
+            yield group
+            group = []
+        group.append(p)
+    if group:
+        yield group
+
+
 @torch.no_grad()
 def evaluate(model, config, split, pieces=None, batch=32, device="cpu"):
     """(summed NLL, steps) over the pieces (default: all) of a split, each step given all earlier steps of its
@@ -65,8 +79,8 @@ def evaluate(model, config, split, pieces=None, batch=32, device="cpu"):
     pieces = np.arange(len(split)) if pieces is None else np.asarray(pieces)
     total, steps = 0.0, 0
     order = pieces[np.argsort(split.lengths[pieces], kind="stable")]
-    for i in range(0, len(order), batch):
-        x, y, mask = split.batch(order[i:i + batch], config.input_size, config.data == "events")
+    for group in eval_groups(order, split.lengths, batch, config):
+        x, y, mask = split.batch(group, config.input_size, config.data == "events")
         nll, n = step_loss(model, config, x.to(device), y.to(device), mask.to(device))
         total += float(nll.double())
         steps += n

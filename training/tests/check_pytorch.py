@@ -8,8 +8,9 @@
     PyTorch's own within 1e-3;
 (c) `sideman continue` plays that model from a preset.
 
-The data is generated here (seeded), so nothing outside the repository is needed. Usage:
-  check_pytorch.py --sideman .build/release/sideman [--work DIR] [--quick]
+The data is generated here (seeded), so nothing outside the repository is needed. --shipped adds (a) for every
+shipped preset model on the real valid split it was measured on (the corpora of docs/DATA.md). Usage:
+  check_pytorch.py --sideman .build/release/sideman [--work DIR] [--quick] [--shipped]
 """
 
 import argparse
@@ -125,6 +126,53 @@ def check_parity(sideman, work, name, data, valid, train_args, tolerance=1e-4):
     report(diff <= tolerance and steps == want["steps"], f"(a) {name}",
            f"sideman eval {want['nll_per_step']:.6f}, PyTorch {got:.6f}, |diff| {diff:.1e} (<= {tolerance:g}) over {steps} steps "
            f"(sideman {want['steps']}); sideman train {seconds:.1f} s")
+
+
+# The shipped models and the valid split each was measured on (docs/TRAINING.md), with `sideman eval`'s --part
+# where the model's metadata does not already choose it.
+SHIPPED = [
+    ("folk/continuation", "folk/valid.jsonl", None),
+    ("chorale/voices", "jsb/satb-16th.valid.json", None),
+    ("jsb/frame-model", "jsb/pianoroll-quarter.valid.json", None),
+    ("jsb/frame-transformer", "jsb/pianoroll-quarter.valid.json", None),
+    ("jsb/sigmoid-conv", "jsb/pianoroll-quarter.valid.json", None),
+    ("band/bass", "band/valid.jsonl", "bass"),
+    ("band/comping", "band/valid.jsonl", None),
+    ("band/drums", "band/valid.jsonl", "drums"),
+    ("band-transformer/band", "band/valid.jsonl", None),
+]
+
+
+def corpora_folder():
+    """SIDEMAN_CORPORA, else ../shared/data beside the repository (as the Swift tests look), or None."""
+    for folder in (os.environ.get("SIDEMAN_CORPORA"), os.path.join(os.path.dirname(REPO), "shared", "data")):
+        if folder and os.path.isdir(folder):
+            return folder
+    return None
+
+
+def check_shipped(sideman, work, corpora):
+    """(a) on the shipped presets' models and the real valid splits."""
+    for name, data, part in SHIPPED:
+        model = os.path.join(REPO, "presets", name + ".safetensors")
+        valid = os.path.join(corpora, data)
+        if not os.path.exists(valid):
+            print(f"SKIP: (a) presets/{name}: {valid} is not there")
+            continue
+        extra = ["--part", part] if part else []
+        corpus = os.path.join(work, name.replace("/", "-") + ".valid.corpus.safetensors")
+        try:
+            run([sideman, "export", "--model", model, "--valid", valid, "--out", corpus] + extra)
+            out, seconds = run([sideman, "eval", "--model", model, "--data", valid, "--json"] + extra)
+            want = json.loads(out)
+            t = time.time()
+            got, steps = torch_eval(model, corpus)
+            diff = abs(got - want["nll_per_step"])
+            report(diff <= 1e-4 and steps == want["steps"], f"(a) presets/{name}",
+                   f"sideman eval {want['nll_per_step']:.6f}, PyTorch {got:.6f}, |diff| {diff:.1e} (<= 1e-4) over {steps} "
+                   f"steps of {data}; {seconds:.1f} s in sideman, {time.time() - t:.1f} s in PyTorch")
+        except Exception as e:
+            report(False, f"(a) presets/{name}", str(e).strip().splitlines()[-1])
 
 
 def check_ddp(sideman, work, name, data, valid, family, extra):
@@ -248,6 +296,8 @@ def main():
     p.add_argument("--sideman", default=os.path.join(REPO, ".build", "release", "sideman"))
     p.add_argument("--work")
     p.add_argument("--quick", action="store_true", help="(a) on three families only")
+    p.add_argument("--shipped", action="store_true",
+                   help="also (a) on every shipped model and its real valid split (SIDEMAN_CORPORA or ../shared/data)")
     args = p.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="sideman-pytorch-")
     os.makedirs(work, exist_ok=True)
@@ -283,6 +333,15 @@ def main():
             check_parity(args.sideman, work, name, data, valid, train_args)
         except Exception as e:  # one family's failure should not hide the others'
             report(False, f"(a) {name}", str(e).strip().splitlines()[-1])
+    corpora = corpora_folder()
+    if args.shipped and corpora:
+        check_shipped(args.sideman, work, corpora)
+    elif args.shipped:
+        report(False, "(a) the shipped models", "the training corpora are not here (set SIDEMAN_CORPORA to a folder "
+               "laid out as docs/DATA.md describes)")
+    else:
+        print("skipped: the shipped models on the real valid splits (about 10 minutes on 2 cores; --shipped runs them, "
+              "with the corpora)")
     model = None
     try:
         model = check_ddp(args.sideman, work, "torch-lookback", *folk_pair, "lookback",
