@@ -59,6 +59,8 @@ def arguments(argv=None):
     p.add_argument("--init-from", help="start from this Sideman model's weights (same configuration)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process")
     p.add_argument("--device", help="cpu or cuda (default: cuda when there is one)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes building batches beside each trainer (0: in the trainer; a few keep a GPU fed)")
     p.add_argument("--json", help="write the run's summary (epochs, NLLs, sample-steps/s) to this file")
     return p.parse_args(argv)
 
@@ -110,6 +112,20 @@ def spans(split, batch_pieces, max_len):
     return out
 
 
+class Batches(torch.utils.data.Dataset):
+    """An epoch's batches, built in DataLoader workers (--workers) while the GPU runs the last one."""
+
+    def __init__(self, split, groups, config, max_len):
+        self.split, self.groups, self.config, self.max_len = split, groups, config, max_len
+
+    def __len__(self):
+        return len(self.groups)
+
+    def __getitem__(self, i):
+        g = self.groups[i]
+        return self.split.batch(g, self.config.input_size, self.config.data == "events", crop=spans(self.split, g, self.max_len))
+
+
 class Objective(torch.nn.Module):
     """A batch's summed NLL over its real steps, and how many steps that is."""
 
@@ -148,6 +164,8 @@ def main(argv=None):
             raise SystemExit(f"{args.init_from}: has another configuration than this run")
         load_weights(model, tensors)
     model.to(device)
+    # The same initial weights everywhere (DDP also broadcasts process 0's), then each process its own dropout.
+    torch.manual_seed(args.seed * 1000 + rank)
     # The loss inside the module DDP wraps: the nade_chain head's weights are used by the loss, and DDP counts
     # only what its forward uses.
     net = Objective(model, config)
@@ -170,9 +188,11 @@ def main(argv=None):
         groups = groups[:len(groups) // world * world][rank::world] if world > 1 else groups
         net.train()
         loss_sum, loss_steps, sample_steps, t0 = 0.0, 0, 0, time.time()
-        for g in groups:
-            x, y, mask = train.batch(g, config.input_size, config.data == "events", crop=spans(train, g, args.max_len))
-            x, y, mask = x.to(device), y.to(device), mask.to(device)
+        batches = Batches(train, groups, config, args.max_len)
+        loader = torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False, num_workers=args.workers,
+                                             pin_memory=device.type == "cuda")
+        for x, y, mask in loader:
+            x, y, mask = (t.to(device, non_blocking=True) for t in (x, y, mask))
             nll, n = net(x, y, mask)
             optimizer.zero_grad(set_to_none=True)
             (nll / n).backward()

@@ -65,12 +65,10 @@ struct Export: ParsableCommand {
             var columns: [String: Column] = [:]
             var counts: [String] = []
             for (split, pieces) in plan.splits {
-                let encoded = pieces.map { plan.encoding.encode($0) }.filter { $0.count > 0 }
-                Self.store(encoded, as: split, into: &columns)
-                let steps = encoded.reduce(0) { $0 + $1.count }
-                metadata["\(split)_pieces"] = "\(encoded.count)"
+                let (count, steps) = Self.store(pieces, encoding: plan.encoding, as: split, into: &columns)
+                metadata["\(split)_pieces"] = "\(count)"
                 metadata["\(split)_steps"] = "\(steps)"
-                counts.append("\(split): \(encoded.count) pieces, \(steps) steps")
+                counts.append("\(split): \(count) pieces, \(steps) steps")
             }
             try CommandFiles.write(Self.encode(columns, metadata: metadata), to: out, notOver: inputs)
             print("\(counts.joined(separator: "; ")); \(plan.encoding.config.family.rawValue) rows of \(plan.encoding.config.inputSize) "
@@ -193,11 +191,15 @@ struct Export: ParsableCommand {
         return m
     }
 
-    /// One split's rows as CSR tensors under `split.`.
-    static func store(_ pieces: [EncodedPiece], as split: String, into columns: inout [String: Column]) {
+    /// One split's rows as CSR tensors under `split.`, each piece encoded as it is stored (a transposed corpus
+    /// is large, and its encoded pieces need not all be held at once); returns the pieces and steps stored.
+    static func store(_ pieces: [TrainingPiece], encoding: SequenceEncoding, as split: String,
+                      into columns: inout [String: Column]) -> (pieces: Int, steps: Int) {
         var pieceOffsets: [Int64] = [0], inputOffsets: [Int64] = [0], targetOffsets: [Int64] = [0]
         var inputIndices: [Int32] = [], inputValues: [Float] = [], targetIndices: [Int32] = []
-        for p in pieces {
+        for piece in pieces {
+            let p = encoding.encode(piece)
+            guard p.count > 0 else { continue }
             for t in 0..<p.count {
                 for k in p.inputs.range(t) {
                     inputIndices.append(p.inputs.indices[k])
@@ -215,6 +217,7 @@ struct Export: ParsableCommand {
         columns["\(split).input_values"] = .f32(inputValues)
         columns["\(split).target_offsets"] = .i64(targetOffsets)
         columns["\(split).target_indices"] = .i32(targetIndices)
+        return (pieceOffsets.count - 1, Int(pieceOffsets.last!))
     }
 
     /// Integer tensors keep their own type in the file (a Tensor holds floats, which would round offsets past 2^24).
@@ -231,9 +234,10 @@ struct Export: ParsableCommand {
         for name in names {
             let (dtype, count): (String, Int)
             switch columns[name]! {
-            case .i64(let v): (dtype, count) = ("I64", v.count); for x in v { append(&body, UInt64(bitPattern: x), 8) }
-            case .i32(let v): (dtype, count) = ("I32", v.count); for x in v { append(&body, UInt64(UInt32(bitPattern: x)), 4) }
-            case .f32(let v): (dtype, count) = ("F32", v.count); for x in v { append(&body, UInt64(x.bitPattern), 4) }
+            // Little-endian, as safetensors stores them, whatever the host.
+            case .i64(let v): (dtype, count) = ("I64", v.count); v.map(\.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
+            case .i32(let v): (dtype, count) = ("I32", v.count); v.map(\.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
+            case .f32(let v): (dtype, count) = ("F32", v.count); v.map(\.bitPattern.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
             }
             let size = body.count - offset
             fields.append("\(json(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(count)],\"data_offsets\":[\(offset),\(offset + size)]}")
