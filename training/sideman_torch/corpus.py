@@ -15,13 +15,14 @@ class Split:
     """One split ("train" or "valid") of an exported corpus."""
 
     def __init__(self, tensors, name):
+        # Views of the mapped file: a batch reads its own slices.
         g = lambda k: tensors[f"{name}.{k}"]
-        self.piece_offsets = g("piece_offsets").astype(np.int64)
-        self.input_offsets = g("input_offsets").astype(np.int64)
-        self.input_indices = g("input_indices").astype(np.int64)
-        self.input_values = g("input_values").astype(np.float32)
-        self.target_offsets = g("target_offsets").astype(np.int64)
-        self.target_indices = g("target_indices").astype(np.int64)
+        self.piece_offsets = np.asarray(g("piece_offsets"), np.int64)
+        self.input_offsets = g("input_offsets")
+        self.input_indices = g("input_indices")
+        self.input_values = g("input_values")
+        self.target_offsets = g("target_offsets")
+        self.target_indices = g("target_indices")
         self.lengths = np.diff(self.piece_offsets)
 
     def __len__(self):
@@ -66,7 +67,7 @@ class Split:
 
 class Corpus:
     def __init__(self, path):
-        tensors, self.metadata = safetensors_io.read(path)
+        tensors, self.metadata = safetensors_io.read(path, mmap=True)
         if self.metadata.get("sideman_export") != "1":
             raise ValueError(f"{path}: not a file written by `sideman export`")
         self.splits = {name: Split(tensors, name) for name in ("train", "valid") if f"{name}.piece_offsets" in tensors}

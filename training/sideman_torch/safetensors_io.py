@@ -19,23 +19,25 @@ _DTYPES = {
 _NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
-def read(path):
-    """(tensors: name -> numpy array, metadata: dict of strings)."""
+def read(path, mmap=False):
+    """(tensors: name -> numpy array, metadata: dict of strings). With mmap the arrays are read-only views of
+    the file, paged in as they are touched and shared by every process that maps it (a corpus for eight GPU
+    processes on a node is in memory once)."""
     with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + n) if mmap else np.frombuffer(f.read(), np.uint8)
     metadata = header.pop("__metadata__", {}) or {}
-    data = memoryview(blob)[8 + n:]
     tensors = {}
     for name, entry in header.items():
         begin, end = entry["data_offsets"]
+        raw = data[begin:end]
         if entry["dtype"] == "BF16":
-            raw = np.frombuffer(data[begin:end], dtype=np.uint16).astype(np.uint32) << 16
-            array = raw.view(np.float32)
+            array = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
         else:
-            array = np.frombuffer(data[begin:end], dtype=_DTYPES[entry["dtype"]])
-        tensors[name] = array.reshape(entry["shape"]).copy()
+            array = raw.view(np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<"))
+        array = array.reshape(entry["shape"])
+        tensors[name] = array if mmap else array.copy()
     return tensors, dict(metadata)
 
 
