@@ -70,7 +70,7 @@ struct Export: ParsableCommand {
                 metadata["\(split)_steps"] = "\(steps)"
                 counts.append("\(split): \(count) pieces, \(steps) steps")
             }
-            try CommandFiles.write(Self.encode(columns, metadata: metadata), to: out, notOver: inputs)
+            try CommandFiles.write(Self.encode(&columns, metadata: metadata), to: out, notOver: inputs)
             print("\(counts.joined(separator: "; ")); \(plan.encoding.config.family.rawValue) rows of \(plan.encoding.config.inputSize) "
                 + "inputs, \(plan.encoding.config.units) \(plan.encoding.config.data.rawValue == "events" ? "classes" : "units"); written to \(out)")
         }
@@ -221,33 +221,62 @@ struct Export: ParsableCommand {
     }
 
     /// Integer tensors keep their own type in the file (a Tensor holds floats, which would round offsets past 2^24).
-    enum Column { case i64([Int64]), i32([Int32]), f32([Float]) }
+    enum Column {
+        case i64([Int64]), i32([Int32]), f32([Float])
 
-    /// The safetensors bytes: the columns sorted by name, packed, header padded to 8 bytes.
-    static func encode(_ columns: [String: Column], metadata: [String: String]) -> [UInt8] {
+        var dtype: String {
+            switch self {
+            case .i64: "I64"
+            case .i32: "I32"
+            case .f32: "F32"
+            }
+        }
+
+        var count: Int {
+            switch self {
+            case .i64(let v): v.count
+            case .i32(let v): v.count
+            case .f32(let v): v.count
+            }
+        }
+
+        var byteCount: Int { count * (dtype == "I64" ? 8 : 4) }
+
+        /// The values' bytes, little-endian as safetensors stores them.
+        func append(to out: inout [UInt8]) {
+            switch self {
+            case .i64(let v): Self.append(v.map(\.littleEndian), to: &out)
+            case .i32(let v): Self.append(v.map(\.littleEndian), to: &out)
+            case .f32(let v): Self.append(v.map(\.bitPattern.littleEndian), to: &out)
+            }
+        }
+
+        private static func append<T>(_ values: [T], to out: inout [UInt8]) {
+            values.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
+    }
+
+    /// The safetensors bytes: the columns sorted by name, packed, header padded to 8. Each column is released
+    /// once its bytes are in the file's buffer, so a large corpus is held about once, not three times.
+    static func encode(_ columns: inout [String: Column], metadata: [String: String]) -> [UInt8] {
         let names = columns.keys.sorted()
         var fields: [String] = []
         let pairs = metadata.keys.sorted().map { "\(json($0)):\(json(metadata[$0]!))" }
         fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         var offset = 0
-        var body: [UInt8] = []
         for name in names {
-            let (dtype, count): (String, Int)
-            switch columns[name]! {
-            // Little-endian, as safetensors stores them, whatever the host.
-            case .i64(let v): (dtype, count) = ("I64", v.count); v.map(\.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
-            case .i32(let v): (dtype, count) = ("I32", v.count); v.map(\.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
-            case .f32(let v): (dtype, count) = ("F32", v.count); v.map(\.bitPattern.littleEndian).withUnsafeBytes { body.append(contentsOf: $0) }
-            }
-            let size = body.count - offset
-            fields.append("\(json(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(count)],\"data_offsets\":[\(offset),\(offset + size)]}")
-            offset += size
+            let column = columns[name]!
+            fields.append("\(json(name)):{\"dtype\":\"\(column.dtype)\",\"shape\":[\(column.count)],\"data_offsets\":[\(offset),\(offset + column.byteCount)]}")
+            offset += column.byteCount
         }
         var header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
         while header.count % 8 != 0 { header.append(0x20) }
         var out: [UInt8] = []
+        out.reserveCapacity(8 + header.count + offset)
         append(&out, UInt64(header.count), 8)
-        return out + header + body
+        out += header
+        for name in names { columns.removeValue(forKey: name)!.append(to: &out) }
+        return out
     }
 
     private static func append(_ out: inout [UInt8], _ v: UInt64, _ n: Int) {
