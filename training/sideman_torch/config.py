@@ -7,6 +7,8 @@ here passes `sideman eval` (which reads TrainingModelConfig) and the streaming l
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 CLOCK_BITS = 5
 # Conditioning sizes (Sources/Neural/Models/Conditioning.swift).
 PIANO_UNITS, BEAT_UNITS, STYLE_UNITS = 88, 32, 128
@@ -24,7 +26,6 @@ def lookback_input_size(classes):
 
 def _float_text(x):
     # Swift prints a Float by its shortest round-trip form ("0.0", "0.1"), as numpy prints a float32.
-    import numpy as np
     return str(np.float32(x))
 
 
