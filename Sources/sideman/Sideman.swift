@@ -15,6 +15,6 @@ struct Sideman: ParsableCommand {
               sideman run --preset folk         # answer your phrases live
               sideman --generate-completion-script bash   # completions (README)
             """,
-        subcommands: [Inspect.self, Ports.self, Run.self, Accompany.self, Continue.self, Vary.self, Interpolate.self, Demo.self, Train.self, TrainVAE.self, TrainMidiNet.self, Lead.self, Eval.self, Analyze.self, Styles.self, Bench.self, Doctor.self]
+        subcommands: [Inspect.self, Ports.self, Run.self, Accompany.self, Continue.self, Vary.self, Interpolate.self, Demo.self, Train.self, TrainVAE.self, TrainMidiNet.self, Lead.self, Eval.self, Export.self, Analyze.self, Styles.self, Bench.self, Doctor.self]
     )
 }
