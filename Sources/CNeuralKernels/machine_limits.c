@@ -61,20 +61,24 @@ double sideman_limit_read_seconds(long bytes, int passes) {
 // Ten independent accumulators, named so that they stay in registers, cover FMA latency (4-5 cycles) on two
 // ports. Each macro applies one operation to all ten.
 #define TEN(op) op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9)
+// The timed loop every rate shares, over the DECLARE / STEP / SINK of the function it is in: `before` and
+// `after` run each round around the ten steps; the result is multiply-adds a second.
+#define TIMED_RATE(sink_type, lanes, before, after)          \
+    TEN(DECLARE)                                              \
+    double t = seconds_now();                                 \
+    for (long r = 0; r < rounds; r++) { before TEN(STEP) after } \
+    t = seconds_now() - t;                                    \
+    volatile sink_type sink = 0;                              \
+    TEN(SINK)                                                 \
+    (void)sink;                                               \
+    return (double)rounds * 10 * (lanes) / t;
 
 __attribute__((target("avx2,fma"))) static double fp32_rate(long rounds) {
     const __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-3f);
 #define DECLARE(i) __m256 a##i = _mm256_set1_ps((float)i);
 #define STEP(i) a##i = _mm256_fmadd_ps(a##i, x, y);
 #define SINK(i) sink += _mm256_cvtss_f32(a##i);
-    TEN(DECLARE)
-    double t = seconds_now();
-    for (long r = 0; r < rounds; r++) { TEN(STEP) }
-    t = seconds_now() - t;
-    volatile float sink = 0;
-    TEN(SINK)
-    (void)sink;
-    return (double)rounds * 10 * 8 / t;
+    TIMED_RATE(float, 8, , )
 #undef STEP
 }
 
@@ -85,18 +89,8 @@ __attribute__((target("avx2,fma,f16c"))) static double fp16_rate(long rounds) {
     const uint16_t *halves = storage;
     const __m256 x = _mm256_set1_ps(0.5f);
 #define STEP(i) a##i = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(halves + 8 * i))), x, a##i);
-    TEN(DECLARE)
-    double t = seconds_now();
-    for (long r = 0; r < rounds; r++) {
-        TEN(STEP)
-        // The compiler must not hoist the loads and widenings out of the loop: they are the work measured.
-        __asm__ volatile("" : "+r"(halves));
-    }
-    t = seconds_now() - t;
-    volatile float sink = 0;
-    TEN(SINK)
-    (void)sink;
-    return (double)rounds * 10 * 8 / t;
+    // The compiler must not hoist the loads and widenings out of the loop: they are the work measured.
+    TIMED_RATE(float, 8, , __asm__ volatile("" : "+r"(halves));)
 #undef STEP
 #undef DECLARE
 #undef SINK
@@ -113,18 +107,7 @@ __attribute__((target("avx2"))) static double int8_avx2_rate(long rounds) {
 #define STEP(i) a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, \
                      _mm256_sign_epi8(_mm256_load_si256((const __m256i *)(rows + 32 * i)), q)), ones));
 #define SINK(i) sink += _mm256_extract_epi32(a##i, 0);
-    TEN(DECLARE)
-    double t = seconds_now();
-    for (long r = 0; r < rounds; r++) {
-        __m256i magnitude = _mm256_abs_epi8(q);
-        TEN(STEP)
-        __asm__ volatile("" : "+x"(q), "+r"(rows));
-    }
-    t = seconds_now() - t;
-    volatile int sink = 0;
-    TEN(SINK)
-    (void)sink;
-    return (double)rounds * 10 * 32 / t;
+    TIMED_RATE(int, 32, __m256i magnitude = _mm256_abs_epi8(q);, __asm__ volatile("" : "+x"(q), "+r"(rows));)
 #undef STEP
 #undef DECLARE
 #undef SINK
@@ -138,21 +121,12 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static double int8_vnni_r
 #define DECLARE(i) __m512i a##i = _mm512_setzero_si512();
 #define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, q, _mm512_load_si512((const void *)(rows + 64 * i)));
 #define SINK(i) sink += _mm512_reduce_add_epi32(a##i);
-    TEN(DECLARE)
-    double t = seconds_now();
-    for (long r = 0; r < rounds; r++) {
-        TEN(STEP)
-        __asm__ volatile("" : "+v"(q), "+r"(rows));
-    }
-    t = seconds_now() - t;
-    volatile int sink = 0;
-    TEN(SINK)
-    (void)sink;
-    return (double)rounds * 10 * 64 / t;
+    TIMED_RATE(int, 64, , __asm__ volatile("" : "+v"(q), "+r"(rows));)
 #undef STEP
 #undef DECLARE
 #undef SINK
 }
+#undef TIMED_RATE
 #undef TEN
 #endif
 
