@@ -122,6 +122,8 @@ public final class ConvPredictor: StreamingModel {
         stack.prefetch()
         hidden.weight.touch()
         output.weight.touch()
+        headState.touch()
+        out.touch()
         chain?.touch()
     }
 

@@ -55,12 +55,31 @@ public final class AlignedBuffer<Element: Numeric>: @unchecked Sendable {
 
     public func zero() { base.update(repeating: 0, count: paddedCount) }
 
+    private var touched: UInt8 = 0
+
+    /// Reads one byte per cache line of the buffer, so a step after an idle wait finds it in cache (a model's
+    /// `prefetch()`). Allocation-free.
+    public func touch() {
+        touched &+= touchCacheLines(UnsafeRawPointer(base), paddedCount * MemoryLayout<Element>.stride)
+    }
+
     public var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     public func copy(from values: [Element]) {
         precondition(values.count == count)
         values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: count) }
     }
+}
+
+/// Sums one byte of every 64-byte line from `base`; callers store the result so the loads are kept.
+@inline(never) func touchCacheLines(_ base: UnsafeRawPointer, _ bytes: Int) -> UInt8 {
+    var sink: UInt8 = 0
+    var offset = 0
+    while offset < bytes {
+        sink &+= base.load(fromByteOffset: offset, as: UInt8.self)
+        offset &+= 64
+    }
+    return sink
 }
 
 /// Rounds a length up to whole 16-lane vectors: the stride of every padded row and vector.

@@ -150,13 +150,7 @@ public final class Matrix: @unchecked Sendable {
     }
 
     private func touchLines(_ base: UnsafeRawPointer, _ bytes: Int) {
-        var sink: UInt8 = 0
-        var offset = 0
-        while offset < bytes {
-            sink &+= base.load(fromByteOffset: offset, as: UInt8.self)
-            offset &+= 64
-        }
-        touched &+= sink  // a stored result, so the loads cannot be dropped
+        touched &+= touchCacheLines(base, bytes)  // a stored result, so the loads cannot be dropped
     }
 
     /// y = W·x (or y += W·x), reading whichever storage `prepare` chose. x must hold `stride` readable floats.
