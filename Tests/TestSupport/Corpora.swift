@@ -1,12 +1,12 @@
 import Foundation
 
 /// Where the tests that measure against the training corpora find them: the folder `SIDEMAN_CORPORA`
-/// names, else `../shared/data` beside the package (as on the project's build machines). The corpora are
-/// not in the repository (docs/DATA.md says what they are, their formats and where they come from); the
-/// tests that need them skip with `Corpora.skipReason` when neither is there.
+/// names, else `corpora/` in the package (ignored by git: a copy or a link a developer puts there). The
+/// corpora are not in the repository (docs/DATA.md says what they are, their formats and where they come
+/// from); the tests that need them skip with `Corpora.skipReason` when neither is there.
 public enum Corpora {
     public static let skipReason =
-        "skipped: the training corpora are not here (set SIDEMAN_CORPORA to a folder laid out as docs/DATA.md describes, or place them in ../shared/data)"
+        "skipped: the training corpora are not here (set SIDEMAN_CORPORA to a folder laid out as docs/DATA.md describes, or put them in corpora/ in the repository)"
 
     /// The corpora folder, nil when there is none; `needing` a path inside it (e.g. "band/valid.jsonl"),
     /// nil unless that is there too.
@@ -17,7 +17,7 @@ public enum Corpora {
         var url = URL(fileURLWithPath: filePath).deletingLastPathComponent()
         while url.path != "/" {
             if fm.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                candidates.append(url.deletingLastPathComponent().appendingPathComponent("shared/data").path)
+                candidates.append(url.appendingPathComponent("corpora").path)
                 break
             }
             url = url.deletingLastPathComponent()

@@ -144,8 +144,8 @@ SHIPPED = [
 
 
 def corpora_folder():
-    """SIDEMAN_CORPORA, else ../shared/data beside the repository (as the Swift tests look), or None."""
-    for folder in (os.environ.get("SIDEMAN_CORPORA"), os.path.join(os.path.dirname(REPO), "shared", "data")):
+    """SIDEMAN_CORPORA, else corpora/ in the repository (as the Swift tests look), or None."""
+    for folder in (os.environ.get("SIDEMAN_CORPORA"), os.path.join(REPO, "corpora")):
         if folder and os.path.isdir(folder):
             return folder
     return None
@@ -297,7 +297,7 @@ def main():
     p.add_argument("--work")
     p.add_argument("--quick", action="store_true", help="(a) on three families only")
     p.add_argument("--shipped", action="store_true",
-                   help="also (a) on every shipped model and its real valid split (SIDEMAN_CORPORA or ../shared/data)")
+                   help="also (a) on every shipped model and its real valid split (SIDEMAN_CORPORA or corpora/ in the repository)")
     args = p.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="sideman-pytorch-")
     os.makedirs(work, exist_ok=True)
