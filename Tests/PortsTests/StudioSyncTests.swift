@@ -85,10 +85,11 @@ struct StudioSyncTests {
 
     /// Nearly every note within `limit` frames after its grid line. A loaded machine can hold a peer's note
     /// back (the player's, written late by a Python client), and the band reacts when it comes; a wrong
-    /// tempo or phase would put nearly every note off, so one in ten may be.
+    /// tempo or phase would put nearly every note off, so one in ten may be, and at least one (a CI run
+    /// under load had one note of seven 503 frames behind Link's grid).
     static func expectOnGrid(_ late: [Int], limit: Int, _ what: String) {
         let off = late.filter { $0 < 0 || $0 > limit }
-        #expect(!late.isEmpty && off.count * 10 <= late.count, "\(what): frames behind the grid \(late.sorted())")
+        #expect(!late.isEmpty && off.count <= max(1, late.count / 10), "\(what): frames behind the grid \(late.sorted())")
     }
 
     /// Stops the transport: the band's notes end and no new one starts.
