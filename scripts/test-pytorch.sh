@@ -11,24 +11,7 @@
 # valid split, with the corpora of docs/DATA.md: about 10 minutes more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=training/.venv
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
-  python="$venv/bin/python"
-elif python3 -c "import torch, numpy" 2>/dev/null; then
-  python=python3  # a PyTorch the machine already has is used as it is, never downloaded again
-else
-  if [ ! -x "$venv/bin/python" ]; then
-    if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
-      sudo_cmd=(); if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
-      echo "test-pytorch: installing python3-venv"
-      "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    fi
-    python3 -m venv "$venv"
-  fi
-  echo "test-pytorch: installing torch and numpy into $venv"
-  "$venv/bin/pip" install -q torch numpy
-  python="$venv/bin/python"
-fi
+. scripts/torch-env.sh
 # Built as scripts/test.sh builds it (the same flags keep one build folder valid for both).
 if [ ! -x .build/release/sideman ] || ! .build/release/sideman export --help >/dev/null 2>&1; then
   echo "test-pytorch: building sideman"

@@ -81,10 +81,15 @@ struct Train: ParsableCommand {
     var initFrom: String?
     @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
     @Option(help: "Matrix products on openblas or builtin (default: OpenBLAS when it loads).") var gemm: Gemm.Backend?
+    @Option(help: "Cores to train on, as data-parallel shards of the batch (default: every core this process may use).")
+    var threads: Int?
     @Flag(help: "Measure GEMM GFLOP/s and training sample-steps/s, then exit.") var benchmark = false
     @Flag(help: "With --benchmark: print one JSON object.") var json = false
+    @Flag(help: "With --benchmark: only the training rate on --threads (no GEMM figures, no one-thread comparison).")
+    var trainingOnly = false
 
     func validate() throws {
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must lie in 1...1024") }
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
               dropout >= 0, dropout < 1, lr > 0, lrDecay > 0, lrDecay <= 1, clip > 0, transpose >= 0, transpose <= 24,
@@ -101,9 +106,29 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            if benchmark { return try TrainBenchmark(hidden: hidden, layers: layers, batch: batch, steps: seqLen, json: json).run() }
+            if benchmark {
+                var config = TrainingModelConfig(family: family, data: .events, units: 130, hidden: hidden, layers: layers,
+                                                 head: .softmax, window: window, stepsPerBar: stepsPerBar, dropout: dropout)
+                config.inputSize = TrainBenchmark.inputs
+                shape(&config)
+                return try TrainBenchmark(config: config, batch: batch, steps: seqLen, threads: threadCount, json: json,
+                                          backend: gemm, trainingOnly: trainingOnly).run()
+            }
             try Gemm.$backend.withValue(gemm ?? Gemm.backend) { try train() }
         }
+    }
+
+    /// Threads to train on: --threads, or every core this process may use.
+    private var threadCount: Int { threads ?? DataParallelStep.defaultThreads }
+
+    /// The family's own sizes: the conv's channels and stacks, the transformer's heads and MLP.
+    private func shape(_ config: inout TrainingModelConfig) {
+        if family == .conv {
+            (config.hidden, config.layers) = (1, 1)
+            (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
+            (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
+        }
+        if family == .transformer { (config.heads, config.mlp) = (heads, mlp ?? 4 * hidden) }
     }
 
     /// What the outputs must not overwrite: the training and validation data.
@@ -156,12 +181,7 @@ struct Train: ParsableCommand {
             }
         }
         config.frameLayout = trainData.modelFrameLayout
-        if family == .conv {
-            (config.hidden, config.layers) = (1, 1)
-            (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
-            (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
-        }
-        if family == .transformer { (config.heads, config.mlp) = (heads, mlp ?? 4 * hidden) }
+        shape(&config)
         var options = TrainingOptions()
         options.epochs = epochs
         options.batch = batch
@@ -176,6 +196,7 @@ struct Train: ParsableCommand {
         options.chunksPerEpoch = chunksPerEpoch
         options.averageDecay = average
         options.styleDropout = styleDropout
+        options.threads = threadCount
         let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
         if let initial = initFrom {
@@ -205,7 +226,8 @@ struct Train: ParsableCommand {
         printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
-            + ", validating on \(validPieces.count); GEMM: "
+            + ", validating on \(validPieces.count); \(trainer.step.threads) thread\(trainer.step.threads == 1 ? "" : "s")"
+            + (threads == nil ? " (every core this process may use; --threads to choose)" : "") + "; GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
         var reported = trainer.history.count

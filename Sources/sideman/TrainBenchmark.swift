@@ -3,9 +3,16 @@ import Neural
 import Service
 
 /// `sideman train --benchmark`: sgemm throughput of both backends on the LSTM's shapes, and the training speed
-/// of the 2-layer LSTM (192 sparse inputs with 4 active, 130 softmax outputs) on synthetic chunks.
+/// of a family on synthetic chunks (192 sparse inputs with 4 active, 130 softmax outputs): on `threads` cores
+/// and, to show how it scales, on one.
 struct TrainBenchmark {
-    var hidden: Int, layers: Int, batch: Int, steps: Int, json: Bool
+    /// The benchmark's input width: a 128-way event, a 64-way and two 16-way features, one active in each.
+    static let inputs = 192
+    var config: TrainingModelConfig, batch: Int, steps: Int, threads: Int, json: Bool
+    /// The GEMM backend to measure (nil: every one that loads).
+    var backend: Gemm.Backend?
+    /// Only the training rate on `threads`, with the default backend.
+    var trainingOnly = false
 
     /// Best-of-n GFLOP/s of C[m×n] = A[m×k]·B[k×n]ᵀ (the forward's layout).
     func gflops(_ backend: Gemm.Backend, m: Int, n: Int, k: Int) -> Double {
@@ -26,28 +33,31 @@ struct TrainBenchmark {
     }
 
     func run() throws {
-        var report: [String: Any] = [:]
-        let backends: [Gemm.Backend] = Gemm.openBLASAvailable ? [.openBLAS, .builtIn] : [.builtIn]
-        let g = 4 * hidden
-        // The shapes training runs: the per-step recurrent product and the whole-chunk input product.
+        var report: [String: Any] = ["family": config.family.rawValue, "threads": threads, "batch": batch, "steps": steps]
+        let everyBackend: [Gemm.Backend] = Gemm.openBLASAvailable ? [.openBLAS, .builtIn] : [.builtIn]
+        let backends = backend.map { [$0] } ?? (trainingOnly ? [Gemm.backend] : everyBackend)
+        let hidden = config.hidden, g = 4 * hidden
+        // The shapes an LSTM trains on: the per-step recurrent product and the whole-chunk input product.
         let shapes = [("recurrent", batch, g, hidden), ("chunk", batch * steps, g, hidden), ("peak", 1024, 1024, 1024)]
-        for backend in backends {
+        for backend in backends where !trainingOnly {
             for (name, m, n, k) in shapes {
                 let value = gflops(backend, m: m, n: n, k: k)
                 report["gflops_\(backend.rawValue)_\(name)"] = (value * 10).rounded() / 10
                 if !json { print(String(format: "sgemm %@ %@ %dx%dx%d: %.1f GFLOP/s", backend.rawValue, name, m, n, k, value)) }
             }
         }
-        if let description = Gemm.openBLASDescription, !json { print("OpenBLAS: \(description)") }
+        if let description = Gemm.openBLASDescription, !json, !trainingOnly { print("OpenBLAS: \(description)") }
+        let parameters = config.makeModel(batch: 1, maxSteps: 1, seed: 1).parameters.reduce(0) { $0 + $1.count }
+        report["parameters"] = parameters
         for backend in backends {
-            let rate = Gemm.$backend.withValue(backend) { trainingRate() }
-            report["sample_steps_per_s_\(backend.rawValue)"] = rate.rounded()
-            // Forward + backward of the LSTM and head: 6 flops per weight and sample-step, input gather excluded.
-            let weights = Double(layers * g * hidden + (layers - 1) * g * hidden + 130 * hidden)
-            let flops = 6 * weights * rate
-            report["training_gflops_\(backend.rawValue)"] = (flops / 1e8).rounded() / 10
-            if !json {
-                print(String(format: "training %@: %.0f sample-steps/s (%.1f GFLOP/s useful)", backend.rawValue, rate, flops / 1e9))
+            for n in threads > 1 && !trainingOnly ? [threads, 1] : [threads] {
+                let rate = Gemm.$backend.withValue(backend) { trainingRate(threads: n) }
+                let key = "sample_steps_per_s_\(backend.rawValue)" + (n == threads ? "" : "_1thread")
+                report[key] = rate.rounded()
+                if !json {
+                    print(String(format: "training %@ %@ on %d thread%@: %.0f sample-steps/s", config.family.rawValue,
+                                 backend.rawValue, n, n == 1 ? "" : "s", rate))
+                }
             }
         }
         if json {
@@ -57,12 +67,9 @@ struct TrainBenchmark {
     }
 
     /// Sample-steps per second of whole training steps (forward, loss, backward, Adam) over synthetic chunks.
-    func trainingRate() -> Double {
-        let config = TrainingModelConfig(family: .basic, data: .events, units: 130, hidden: hidden, layers: layers, head: .softmax)
-        // 192 inputs, as in the reference shape, with 4 active per step.
-        var c = config
-        c.inputSize = 192
-        let model = c.makeModel(batch: batch, maxSteps: steps, seed: 1)
+    func trainingRate(threads: Int) -> Double {
+        let model = config.makeModel(batch: batch, maxSteps: steps, seed: 1)
+        let step = DataParallelStep(master: model, batch: batch, maxSteps: steps, threads: threads)
         let optimizer = Adam(model.parameters)
         var rng = TrainingRandom(seed: 2)
         var chunk = TrainingChunk(steps: steps, batch: batch)
@@ -74,11 +81,7 @@ struct TrainBenchmark {
             chunk.positions.append(Int32(r / batch))
         }
         func once() {
-            model.zeroGradients()
-            let logits = model.forward(chunk, training: true, rng: &rng)
-            _ = c.head.loss(logits, rows: chunk.rows, outputs: c.outputs, targets: chunk.targets, present: chunk.present,
-                            scale: 1 / Float(chunk.rows), grad: logits)
-            model.backward(logits)
+            _ = step.gradient(chunk, scale: 1 / Float(chunk.rows), rng: &rng)
             optimizer.update()
         }
         once()

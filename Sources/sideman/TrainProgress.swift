@@ -21,7 +21,7 @@ struct TrainProgressLine {
         let remainingChunks = Double(p.chunksPerEpoch - p.chunk) + Double(p.totalEpochs - p.epoch - 1) * Double(p.chunksPerEpoch)
         let perChunk = p.elapsed / Double(max(p.chunksThisRun, 1))
         let eta = Self.duration(remainingChunks * perChunk)
-        let figures = String(format: "epoch %d/%d  loss %.4f  %.0f steps/s  ETA %@", p.epoch + 1, p.totalEpochs, p.loss,
+        let figures = String(format: "epoch %d/%d  loss %.4f  %.0f sample-steps/s  ETA %@", p.epoch + 1, p.totalEpochs, p.loss,
                              p.sampleStepsPerSecond, eta)
         if terminal {
             let width = 24

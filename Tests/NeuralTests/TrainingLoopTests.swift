@@ -25,8 +25,9 @@ import Testing
 
     static let config = TrainingModelConfig(family: .basic, data: .events, units: 16, hidden: 24, layers: 1, head: .softmax)
 
-    static func trainer(epochs: Int, seed: UInt64 = 5, average: Float? = nil) -> Trainer {
+    static func trainer(epochs: Int, seed: UInt64 = 5, average: Float? = nil, threads: Int = 1) -> Trainer {
         var options = TrainingOptions()
+        options.threads = threads
         options.averageDecay = average
         options.epochs = epochs
         options.batch = 4

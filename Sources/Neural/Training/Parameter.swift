@@ -6,7 +6,8 @@ public final class Parameter {
     public let name: String
     public let shape: [Int]
     public let transposed: Bool
-    public let value: TrainingBuffer
+    /// The values; shared with the master's parameter in a data-parallel shard's replica.
+    public private(set) var value: TrainingBuffer
     public let grad: TrainingBuffer
 
     public init(_ name: String, shape: [Int], transposed: Bool = false) {
@@ -20,6 +21,13 @@ public final class Parameter {
     }
 
     public var count: Int { value.count }
+
+    /// Reads and writes `other`'s values from now on (a shard's replica shares the master's weights, so the
+    /// cores read one copy from the shared cache and nothing is copied per step); the gradient stays this one's.
+    func shareValues(of other: Parameter) {
+        precondition(other.shape == shape && other.transposed == transposed)
+        value = other.value
+    }
 
     /// Values in the saved row-major layout.
     public var saved: [Float] {

@@ -25,6 +25,9 @@ public struct TrainingOptions: Sendable {
     /// A style-conditioned model trains this share of its pieces (drawn per piece and epoch) without their
     /// style, so it also plays when no style is chosen, and for a style it never heard.
     public var styleDropout = 0.15
+    /// Cores the chunks are spread over, as data-parallel shards of the batch (DataParallelStep); 1 runs the
+    /// plain loop.
+    public var threads = 1
 
     public init() {}
 }
@@ -74,6 +77,8 @@ public final class Trainer {
     public let average: WeightAverage?
     public let encoding: SequenceEncoding
     public let options: TrainingOptions
+    /// Forward and backward over a chunk, on `options.threads` cores.
+    public let step: DataParallelStep
     let train: [TrainingPiece]
     let validEncoded: [EncodedPiece]
     public private(set) var epoch = 0
@@ -90,6 +95,7 @@ public final class Trainer {
         self.options = options
         self.train = train
         validEncoded = valid.map { encoding.encode($0) }
+        step = DataParallelStep(master: model, batch: options.batch, maxSteps: options.steps, threads: options.threads)
         optimizer = Adam(model.parameters, learningRate: options.learningRate, clipNorm: options.clipNorm)
         average = options.averageDecay.map { WeightAverage(model.parameters, decay: $0) }
         best = model.weights()
@@ -97,21 +103,11 @@ public final class Trainer {
 
     /// Mean NLL per predicted step (nats) over encoded pieces, no dropout.
     public static func evaluate(_ model: any TrainableModel, _ pieces: [EncodedPiece], batch: Int, steps: Int) -> (nll: Double, steps: Int) {
-        let batcher = StreamBatcher(pieces, batch: batch, steps: steps)
-        model.resetState()
-        var rng = TrainingRandom(seed: 0)
-        var total = 0.0, count = 0
-        for chunk in batcher.chunks() {
-            let logits = model.forward(chunk, training: false, rng: &rng)
-            total += model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present, scale: 1,
-                                    grad: nil)
-            count += chunk.predictedSteps
-        }
-        return (count == 0 ? .nan : total / Double(count), count)
+        DataParallelStep(master: model, batch: batch, maxSteps: steps, threads: 1).evaluate(pieces, batch: batch, steps: steps)
     }
 
     public func validate() -> Double {
-        Self.evaluate(model, validEncoded, batch: options.batch, steps: options.steps).nll
+        step.evaluate(validEncoded, batch: options.batch, steps: options.steps).nll
     }
 
     /// Trains until the epochs are done, patience runs out, or the time limit passes. `checkpoint` is called
@@ -125,7 +121,7 @@ public final class Trainer {
             let pieces = epochPieces(&rng)
             let batcher = StreamBatcher(pieces, batch: options.batch, steps: options.steps)
             let chunks = min(batcher.chunkCount, options.chunksPerEpoch ?? .max)
-            model.resetState()
+            step.resetState()
             var lossSum = 0.0, lossSteps = 0, done = 0
             let epochStart = Date()
             var sampleSteps = 0
@@ -167,14 +163,10 @@ public final class Trainer {
 
     /// Forward, loss, backward and one Adam update; returns the chunk's summed NLL.
     func trainChunk(_ chunk: TrainingChunk, _ rng: inout TrainingRandom) -> Double {
-        model.zeroGradients()
-        let logits = model.forward(chunk, training: true, rng: &rng)
         // Normalised by the chunk's capacity, not its predicted steps: the last chunk of an epoch is mostly
         // padding, and a mean over its few rows would give Adam a full-size step from a handful of samples
         // (measured: validation NLL jumped from 1.31 to 1.58 after such an epoch end).
-        let loss = model.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present,
-                                  scale: 1 / Float(chunk.rows), grad: logits)
-        model.backward(logits)
+        let loss = step.gradient(chunk, scale: 1 / Float(chunk.rows), rng: &rng)
         optimizer.update()
         average?.update()
         return loss

@@ -1,0 +1,169 @@
+import Foundation
+
+/// One training step (forward, loss, backward) over a chunk, spread over cores as data-parallel shards.
+///
+/// The chunk's streams (batch lanes) are split into contiguous shards, one per thread. Each shard has its own
+/// replica of the model (same configuration, sized for its lanes), which carries its lanes' recurrent state
+/// between chunks exactly as the whole model would. The replicas read the master's weights in place (one copy
+/// in the shared cache); after a step their gradients are summed into the master's, where the optimizer,
+/// clipping and weight average see the gradient of the whole chunk. The loss is scaled by the whole chunk's rows, so the sum is the
+/// single-thread gradient up to the order of float additions.
+///
+/// Why shards rather than threaded GEMMs: the recurrent products of a step are small (64 × 1024 × 256), and a
+/// threaded BLAS pays a fork/join per product, 2 × 64 of them per layer and chunk, while the gate
+/// nonlinearities, the sparse input gather, the head's softmax and the loss stay on one core. A shard runs all
+/// of that on its own core and meets the others once per chunk (docs/TRAINING.md, "Threads").
+///
+/// With one thread the master runs the chunk itself: results are bit for bit those of a plain loop.
+public final class DataParallelStep: @unchecked Sendable {
+    public let master: any TrainableModel
+    public let threads: Int
+    /// Lanes of the batch each shard runs.
+    public let lanes: [Range<Int>]
+    let replicas: [any TrainableModel]
+    /// The parameter lists, fetched once (a model builds its list on each call).
+    private let masterParameters: [Parameter]
+    private let replicaParameters: [[Parameter]]
+    private var shardChunks: [TrainingChunk]
+    /// Each shard's summed NLL, written by its own thread.
+    private let shardLoss: UnsafeMutableBufferPointer<Double>
+
+    /// `threads` is capped at the batch (a shard needs at least one lane); batch and maxSteps are the chunk's.
+    public init(master: any TrainableModel, batch: Int, maxSteps: Int, threads: Int) {
+        self.master = master
+        let n = max(1, min(threads, batch))
+        self.threads = n
+        lanes = (0..<n).map { k in (k * batch / n)..<((k + 1) * batch / n) }
+        replicas = n == 1 ? [] : lanes.map { master.configuration.makeModel(batch: $0.count, maxSteps: maxSteps, seed: 0) }
+        masterParameters = master.parameters
+        replicaParameters = replicas.map(\.parameters)
+        for shard in replicaParameters {
+            for (mine, theirs) in zip(shard, masterParameters) { mine.shareValues(of: theirs) }
+        }
+        shardChunks = lanes.map { TrainingChunk(steps: maxSteps, batch: $0.count) }
+        shardLoss = .allocate(capacity: n)
+        shardLoss.initialize(repeating: 0)
+    }
+
+    deinit { shardLoss.deallocate() }
+
+    /// The number of threads training uses by default: every core this process may run on (its CPU affinity
+    /// and cgroup quota, as the runtime reports them).
+    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Zero state in every stream, the master's and the shards'.
+    public func resetState() {
+        master.resetState()
+        for r in replicas { r.resetState() }
+    }
+
+    /// Forward, loss scaled by `scale` and backward over the chunk, leaving the chunk's gradient in the master's
+    /// parameters (zeroed first); returns the summed NLL. `rng` draws the dropout masks (one seed per shard).
+    public func gradient(_ chunk: TrainingChunk, scale: Float, rng: inout TrainingRandom) -> Double {
+        guard threads > 1 else {
+            master.zeroGradients()
+            let logits = master.forward(chunk, training: true, rng: &rng)
+            let loss = master.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present,
+                                       scale: scale, grad: logits)
+            master.backward(logits)
+            return loss
+        }
+        split(chunk)
+        let seed = rng.next()
+        DispatchQueue.concurrentPerform(iterations: threads) { k in
+            let replica = replicas[k]
+            for p in replicaParameters[k] { p.grad.zero() }
+            var shardRng = TrainingRandom(seed: seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
+            let c = shardChunks[k]
+            let logits = replica.forward(c, training: true, rng: &shardRng)
+            shardLoss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present, scale: scale,
+                                            grad: logits)
+            replica.backward(logits)
+        }
+        reduceGradients()
+        return shardLoss.reduce(0, +)
+    }
+
+    /// The summed NLL over a chunk without dropout or gradients (validation).
+    public func loss(_ chunk: TrainingChunk) -> Double {
+        guard threads > 1 else {
+            var rng = TrainingRandom(seed: 0)
+            let logits = master.forward(chunk, training: false, rng: &rng)
+            return master.headLoss(logits, rows: chunk.rows, targets: chunk.targets, present: chunk.present, scale: 1,
+                                   grad: nil)
+        }
+        split(chunk)
+        DispatchQueue.concurrentPerform(iterations: threads) { k in
+            let replica = replicas[k]
+            var rng = TrainingRandom(seed: 0)
+            let c = shardChunks[k]
+            let logits = replica.forward(c, training: false, rng: &rng)
+            shardLoss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present, scale: 1,
+                                            grad: nil)
+        }
+        return shardLoss.reduce(0, +)
+    }
+
+    /// Mean NLL per predicted step over encoded pieces (as `Trainer.evaluate`, on every shard).
+    public func evaluate(_ pieces: [EncodedPiece], batch: Int, steps: Int) -> (nll: Double, steps: Int) {
+        let batcher = StreamBatcher(pieces, batch: batch, steps: steps)
+        resetState()
+        var total = 0.0, count = 0
+        for chunk in batcher.chunks() {
+            total += loss(chunk)
+            count += chunk.predictedSteps
+        }
+        return (count == 0 ? .nan : total / Double(count), count)
+    }
+
+    /// Each shard's rows of the chunk, time-major within the shard as in the whole.
+    private func split(_ chunk: TrainingChunk) {
+        for (k, range) in lanes.enumerated() {
+            var s = shardChunks[k]
+            s.steps = chunk.steps
+            s.inputs.removeAll()
+            s.targets.removeAll()
+            s.present.removeAll(keepingCapacity: true)
+            s.resets.removeAll(keepingCapacity: true)
+            s.positions.removeAll(keepingCapacity: true)
+            for t in 0..<chunk.steps {
+                for b in range {
+                    let r = t * chunk.batch + b
+                    s.inputs.appendRow(of: chunk.inputs, r)
+                    s.targets.appendRow(of: chunk.targets, r)
+                    s.present.append(chunk.present[r])
+                    s.resets.append(chunk.resets[r])
+                    if !chunk.positions.isEmpty { s.positions.append(chunk.positions[r]) }
+                }
+            }
+            shardChunks[k] = s
+        }
+    }
+
+    /// master.grad = Σ shard grads, each thread summing its slice of every tensor.
+    private func reduceGradients() {
+        let n = threads
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            for (p, parameter) in masterParameters.enumerated() {
+                let count = parameter.count
+                let slice = (k * count / n)..<((k + 1) * count / n)
+                guard !slice.isEmpty else { continue }
+                let out = parameter.grad.base + slice.lowerBound
+                out.update(from: replicaParameters[0][p].grad.base + slice.lowerBound, count: slice.count)
+                for shard in replicaParameters.dropFirst() {
+                    TrainMath.add(shard[p].grad.base + slice.lowerBound, into: out, slice.count)
+                }
+            }
+        }
+    }
+}
+
+extension SparseRows {
+    /// Appends row `r` of another set.
+    mutating func appendRow(of other: SparseRows, _ r: Int) {
+        let range = other.range(r)
+        indices.append(contentsOf: other.indices[range])
+        values.append(contentsOf: other.values[range])
+        offsets.append(Int32(indices.count))
+    }
+}
