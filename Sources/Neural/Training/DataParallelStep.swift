@@ -70,7 +70,7 @@ public final class DataParallelStep: @unchecked Sendable {
         }
         split(chunk)
         let seed = rng.next()
-        DispatchQueue.concurrentPerform(iterations: threads) { k in
+        onEveryShard { k in
             let replica = replicas[k]
             for p in replicaParameters[k] { p.grad.zero() }
             var shardRng = TrainingRandom(seed: seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
@@ -93,7 +93,7 @@ public final class DataParallelStep: @unchecked Sendable {
                                    grad: nil)
         }
         split(chunk)
-        DispatchQueue.concurrentPerform(iterations: threads) { k in
+        onEveryShard { k in
             let replica = replicas[k]
             var rng = TrainingRandom(seed: 0)
             let c = shardChunks[k]
@@ -114,6 +114,13 @@ public final class DataParallelStep: @unchecked Sendable {
             count += chunk.predictedSteps
         }
         return (count == 0 ? .nan : total / Double(count), count)
+    }
+
+    /// Runs `body(k)` for every shard k at once, one thread each. The GEMM backend chosen where the step was
+    /// called (a task-local, which the pool's threads would not see) is the one every shard uses.
+    private func onEveryShard(_ body: @Sendable (Int) -> Void) {
+        let backend = Gemm.backend
+        DispatchQueue.concurrentPerform(iterations: threads) { k in Gemm.$backend.withValue(backend) { body(k) } }
     }
 
     /// Each shard's rows of the chunk, time-major within the shard as in the whole.
@@ -143,7 +150,7 @@ public final class DataParallelStep: @unchecked Sendable {
     /// master.grad = Σ shard grads, each thread summing its slice of every tensor.
     private func reduceGradients() {
         let n = threads
-        DispatchQueue.concurrentPerform(iterations: n) { k in
+        onEveryShard { k in
             for (p, parameter) in masterParameters.enumerated() {
                 let count = parameter.count
                 let slice = (k * count / n)..<((k + 1) * count / n)
