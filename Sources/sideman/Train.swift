@@ -111,15 +111,18 @@ struct Train: ParsableCommand {
                                                  head: .softmax, window: window, stepsPerBar: stepsPerBar, dropout: dropout)
                 config.inputSize = TrainBenchmark.inputs
                 shape(&config)
-                return try TrainBenchmark(config: config, batch: batch, steps: seqLen, threads: threadCount, json: json,
+                let threads = threadCount(config.makeModel(batch: 1, maxSteps: 1, seed: 1))
+                return try TrainBenchmark(config: config, batch: batch, steps: seqLen, threads: threads, json: json,
                                           backend: gemm, trainingOnly: trainingOnly).run()
             }
             try Gemm.$backend.withValue(gemm ?? Gemm.backend) { try train() }
         }
     }
 
-    /// Threads to train on: --threads, or every core this process may use.
-    private var threadCount: Int { threads ?? DataParallelStep.defaultThreads }
+    /// Threads to train on: --threads, or every core this process may use that the chunk has work for.
+    private func threadCount(_ model: any TrainableModel) -> Int {
+        threads ?? DataParallelStep.defaultThreads(parameters: model.parameterCount, rows: batch * seqLen)
+    }
 
     /// The family's own sizes: the conv's channels and stacks, the transformer's heads and MLP.
     private func shape(_ config: inout TrainingModelConfig) {
@@ -196,8 +199,8 @@ struct Train: ParsableCommand {
         options.chunksPerEpoch = chunksPerEpoch
         options.averageDecay = average
         options.styleDropout = styleDropout
-        options.threads = threadCount
-        let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
+                let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
+        options.threads = threadCount(model)
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
         if let initial = initFrom {
             try CommandFiles.requireInput(initial)
@@ -227,7 +230,10 @@ struct Train: ParsableCommand {
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
             + ", validating on \(validPieces.count); \(trainer.step.threads) thread\(trainer.step.threads == 1 ? "" : "s")"
-            + (threads == nil ? " (every core this process may use; --threads to choose)" : "") + "; GEMM: "
+            + (threads != nil ? "" : trainer.step.threads == DataParallelStep.cores
+                ? " (every core this process may use; --threads to choose)"
+                : " (of \(DataParallelStep.cores) cores: a chunk this small has no work for more; --threads to choose)")
+            + "; GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
         var reported = trainer.history.count

@@ -47,8 +47,7 @@ struct TrainBenchmark {
             }
         }
         if let description = Gemm.openBLASDescription, !json, !trainingOnly { print("OpenBLAS: \(description)") }
-        let parameters = config.makeModel(batch: 1, maxSteps: 1, seed: 1).parameters.reduce(0) { $0 + $1.count }
-        report["parameters"] = parameters
+        report["parameters"] = config.makeModel(batch: 1, maxSteps: 1, seed: 1).parameterCount
         for backend in backends {
             for n in threads > 1 && !trainingOnly ? [threads, 1] : [threads] {
                 let rate = Gemm.$backend.withValue(backend) { trainingRate(threads: n) }

@@ -63,6 +63,13 @@ import Testing
         #expect(abs(one.nll - two.nll) < 1e-6, "\(one.nll) vs \(two.nll)")
     }
 
+    /// Every core for a chunk with work for them, one thread for a toy model.
+    @Test func theDefaultIsEveryCoreTheChunkHasWorkFor() {
+        #expect(DataParallelStep.defaultThreads(parameters: 3_000, rows: 64) == 1)
+        #expect(DataParallelStep.defaultThreads(parameters: 1_020_546, rows: 64 * 64) == min(DataParallelStep.cores, 334))
+        #expect(DataParallelStep.defaultThreads(parameters: 200_000, rows: 64 * 64) == min(DataParallelStep.cores, 65))
+    }
+
     /// More threads than streams: one lane per shard, no empty shard.
     @Test func threadsAreCappedAtTheBatch() {
         let config = TrainingModelConfig(family: .basic, data: .events, units: 7, hidden: 5, layers: 1, head: .softmax)

@@ -35,6 +35,10 @@ struct TrainCommandTests {
             #expect(run.status == 0, "\(run.stderr)")
             #expect(FileManager.default.fileExists(atPath: model))
             #expect(FileManager.default.fileExists(atPath: model + ".ckpt"))
+            // The first line says how many threads and why: a model this small has work for one.
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            #expect(run.stderr.contains(cores == 1 ? "1 thread (every core" : "1 thread (of \(cores) cores"), "\(run.stderr)")
+            #expect(run.stderr.contains("sample-steps/s"), "\(run.stderr)")
             // The loss curve beside the model: a train and a valid line, a point per epoch, the best ringed.
             let curve = try SVGDocument.read(model + ".loss.svg")
             #expect(curve.withClass("series").map { $0["points"]?.split(separator: " ").count } == [2, 2])

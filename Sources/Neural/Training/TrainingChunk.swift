@@ -64,6 +64,9 @@ extension ParameterHolder {
     }
 
     public func zeroGradients() { for p in parameters { p.grad.zero() } }
+
+    /// Trainable numbers in all.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }
 
 extension TrainableModel {
