@@ -111,7 +111,7 @@ struct Train: ParsableCommand {
                                                  head: .softmax, window: window, stepsPerBar: stepsPerBar, dropout: dropout)
                 config.inputSize = TrainBenchmark.inputs
                 shape(&config)
-                let threads = threadCount(config.makeModel(batch: 1, maxSteps: 1, seed: 1))
+                let threads = threadChoice(config.makeModel(batch: 1, maxSteps: 1, seed: 1)).count
                 return try TrainBenchmark(config: config, batch: batch, steps: seqLen, threads: threads, json: json,
                                           backend: gemm, trainingOnly: trainingOnly).run()
             }
@@ -120,8 +120,8 @@ struct Train: ParsableCommand {
     }
 
     /// Threads to train on: --threads, or every core this process may use that the chunk has work for.
-    private func threadCount(_ model: any TrainableModel) -> Int {
-        threads ?? DataParallelStep.defaultThreads(parameters: model.parameterCount, rows: batch * seqLen)
+    private func threadChoice(_ model: any TrainableModel) -> TrainingThreads {
+        TrainingThreads(option: threads, parameters: model.parameterCount, rows: batch * seqLen)
     }
 
     /// The family's own sizes: the conv's channels and stacks, the transformer's heads and MLP.
@@ -200,7 +200,8 @@ struct Train: ParsableCommand {
         options.averageDecay = average
         options.styleDropout = styleDropout
                 let model = config.makeModel(batch: batch, maxSteps: seqLen, seed: seed)
-        options.threads = threadCount(model)
+        let threadsUsed = threadChoice(model)
+        options.threads = threadsUsed.count
         let encoding = SequenceEncoding(config, firstPitchIndex: trainData.firstPitchIndex)
         if let initial = initFrom {
             try CommandFiles.requireInput(initial)
@@ -229,11 +230,7 @@ struct Train: ParsableCommand {
         printToStandardError("sideman: training \(family.rawValue) (\(config.head.rawValue), \(size)) on "
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
-            + ", validating on \(validPieces.count); \(trainer.step.threads) thread\(trainer.step.threads == 1 ? "" : "s")"
-            + (threads != nil ? "" : trainer.step.threads == DataParallelStep.cores
-                ? " (every core this process may use; --threads to choose)"
-                : " (of \(DataParallelStep.cores) cores: a chunk this small has no work for more; --threads to choose)")
-            + "; GEMM: "
+            + ", validating on \(validPieces.count); \(threadsUsed.describe(using: trainer.step.threads)); GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
         var line = TrainProgressLine()
         var reported = trainer.history.count

@@ -46,3 +46,24 @@ struct TrainProgressLine {
         return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
     }
 }
+
+/// How many threads a training command uses and why, for its first line: `--threads` when given, else every
+/// core the batch has work for (DataParallelStep.defaultThreads).
+struct TrainingThreads {
+    let count: Int
+    let chosen: Bool
+
+    init(option: Int?, parameters: Int, rows: Int) {
+        chosen = option != nil
+        count = option ?? DataParallelStep.defaultThreads(parameters: parameters, rows: rows)
+    }
+
+    /// "2 threads (every core this process may use; --threads to choose)", or why fewer.
+    func describe(using used: Int) -> String {
+        let counted = "\(used) thread\(used == 1 ? "" : "s")"
+        if chosen { return counted }
+        return counted + (used == DataParallelStep.cores
+            ? " (every core this process may use; --threads to choose)"
+            : " (of \(DataParallelStep.cores) cores: a batch this small has no work for more; --threads to choose)")
+    }
+}

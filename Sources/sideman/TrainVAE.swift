@@ -50,12 +50,14 @@ struct TrainVAE: ParsableCommand {
     @Option(help: "Stop after this many seconds (then validate and save).") var timeLimit: Double?
     @Option(help: "Validate on at most this many phrases (spread over the validation data).") var validPhrases = 4096
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Cores to train on, as shards of each batch's phrases (default: every core this process may use that the batch has work for).")
+    var threads: Int?
 
     func validate() throws {
         guard (1...16).contains(bars), (1...16).contains(hop), (1...4096).contains(encoder), (1...4096).contains(latent),
               (1...4096).contains(conductor), (1...4096).contains(decoder), (1...4).contains(decoderLayers), freeBits >= 0,
               beta >= 0, betaRate > 0, betaRate <= 1, epochs >= 1, (1...4096).contains(batch), lr > 0, lrDecay > 0, lrDecay <= 1,
-              clip > 0, (0...24).contains(transpose), patience >= 1, validPhrases >= 1
+              clip > 0, (0...24).contains(transpose), patience >= 1, validPhrases >= 1, (1...1024).contains(threads ?? 1)
         else { throw ValidationError("sizes and rates must be positive and sensible (bars and hop 1...16, decoder layers 1...4)") }
     }
 
@@ -91,16 +93,19 @@ struct TrainVAE: ParsableCommand {
         options.patience = patience
         options.timeLimit = timeLimit
         let model = TrainableMusicVAE(config, batch: batch, seed: seed)
+        // A phrase's rows: every step through the encoder's two directions and the decoder, roughly.
+        let threadsUsed = TrainingThreads(option: threads, parameters: model.parameterCount, rows: batch * config.steps)
+        options.threads = threadsUsed.count
         let trainer = MusicVAETrainer(model: model, train: trainPhrases, valid: validSet, options: options)
         if let resume = files.resume {
             try CommandFiles.resume(from: resume, mismatch: { try MusicVAEConfig(metadata: $0) == config ? nil : "was trained with another configuration" }) {
                 try trainer.resume(from: $0)
             }
         }
-        let parameters = model.parameters.reduce(0) { $0 + $1.count }
+        let parameters = model.parameterCount
         printToStandardError("sideman: training a MusicVAE on \(trainPhrases.count) \(bars)-bar \(chosen.rawValue) phrases "
             + "(encoder \(encoder) × 2, latent \(latent), conductor \(conductor), decoder \(decoder) × \(decoderLayers); "
-            + "\(parameters) parameters), validating on \(validSet.count)")
+            + "\(parameters) parameters), validating on \(validSet.count); \(threadsUsed.describe(using: trainer.lanes.count))")
         var line = TrainProgressLine()
         var reported = trainer.history.count
         try trainer.run(progress: { line.show($0) }, checkpoint: { state in

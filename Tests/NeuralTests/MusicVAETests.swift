@@ -87,3 +87,46 @@ import Testing
         #expect(throws: WeightsError.self) { try MusicVAEConfig(metadata: ["model": "lstm"]) }
     }
 }
+
+/// MusicVAE training spread over shards of each batch's phrases.
+@Suite struct MusicVAEShardTests {
+    /// Three shards (2, 2 and 1 phrases; the last batch of an epoch leaves a shard empty) give the gradient of
+    /// the master passing each shard's phrases with the shard's ε seed and the whole batch's scale, summed.
+    @Test(arguments: [5, 3]) func shardsSumToTheMastersPassesOverTheSamePhrases(phrases count: Int) {
+        let config = MusicVAETests.tiny()
+        var options = MusicVAEOptions()
+        (options.batch, options.threads) = (5, 3)
+        let phrases = MusicVAETests.phrases(config, count: count, seed: 4)
+        let sharded = MusicVAETrainer(model: TrainableMusicVAE(config, batch: 5, seed: 7), train: phrases, valid: phrases,
+                                      options: options)
+        #expect(sharded.lanes == [0..<1, 1..<3, 3..<5])
+        var rng = TrainingRandom(seed: 3)
+        let together = sharded.trainPass(phrases, beta: 0.5, rng: &rng)
+
+        let reference = TrainableMusicVAE(config, batch: 5, seed: 7)
+        reference.zeroGradients()
+        var fresh = TrainingRandom(seed: 3)
+        let seed = fresh.next()
+        var expected = MusicVAEPass()
+        var total = reference.parameters.map { [Float](repeating: 0, count: $0.count) }
+        for (k, lane) in sharded.lanes.enumerated() where lane.lowerBound < count {
+            reference.zeroGradients()
+            var draw: TrainingRandom? = TrainingRandom(seed: GradientShards.seed(seed, shard: k))
+            let mine = Array(phrases[lane.lowerBound..<min(count, lane.upperBound)])
+            expected = expected + reference.pass(mine, beta: 0.5, train: true, rng: &draw, gradientScale: 1 / Float(count))
+            for (p, parameter) in reference.parameters.enumerated() {
+                for i in 0..<parameter.count { total[p][i] += parameter.grad[i] }
+            }
+        }
+        #expect(abs(together.nll - expected.nll) < 1e-9 * abs(expected.nll) && together.right == expected.right)
+        #expect(abs(together.kl - expected.kl) < 1e-9 * max(1, abs(expected.kl)))
+        for (p, parameter) in sharded.model.parameters.enumerated() {
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<parameter.count {
+                worst = max(worst, abs(parameter.grad[i] - total[p][i]))
+                largest = max(largest, abs(total[p][i]))
+            }
+            #expect(worst <= 1e-6 * max(largest, 1e-3), "\(parameter.name): off by \(worst) of \(largest)")
+        }
+    }
+}

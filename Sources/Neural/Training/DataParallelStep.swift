@@ -21,12 +21,8 @@ public final class DataParallelStep: @unchecked Sendable {
     /// Lanes of the batch each shard runs.
     public let lanes: [Range<Int>]
     let replicas: [any TrainableModel]
-    /// The parameter lists, fetched once (a model builds its list on each call).
-    private let masterParameters: [Parameter]
-    private let replicaParameters: [[Parameter]]
+    private let shards: GradientShards
     private var shardChunks: [TrainingChunk]
-    /// Each shard's summed NLL, written by its own thread.
-    private let shardLoss: UnsafeMutableBufferPointer<Double>
 
     /// `threads` is capped at the batch (a shard needs at least one lane); batch and maxSteps are the chunk's.
     public init(master: any TrainableModel, batch: Int, maxSteps: Int, threads: Int) {
@@ -35,17 +31,9 @@ public final class DataParallelStep: @unchecked Sendable {
         self.threads = n
         lanes = (0..<n).map { k in (k * batch / n)..<((k + 1) * batch / n) }
         replicas = n == 1 ? [] : lanes.map { master.configuration.makeModel(batch: $0.count, maxSteps: maxSteps, seed: 0) }
-        masterParameters = master.parameters
-        replicaParameters = replicas.map(\.parameters)
-        for shard in replicaParameters {
-            for (mine, theirs) in zip(shard, masterParameters) { mine.shareValues(of: theirs) }
-        }
+        shards = GradientShards(master: master.parameters, shards: replicas.map(\.parameters))
         shardChunks = lanes.map { TrainingChunk(steps: maxSteps, batch: $0.count) }
-        shardLoss = .allocate(capacity: n)
-        shardLoss.initialize(repeating: 0)
     }
-
-    deinit { shardLoss.deallocate() }
 
     /// Every core this process may run on (its CPU affinity and cgroup quota, as the runtime reports them).
     public static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -82,18 +70,18 @@ public final class DataParallelStep: @unchecked Sendable {
         }
         split(chunk)
         let seed = rng.next()
-        onEveryShard { k in
-            let replica = replicas[k]
-            for p in replicaParameters[k] { p.grad.zero() }
-            var shardRng = TrainingRandom(seed: seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
-            let c = shardChunks[k]
+        shards.onEveryShard { k in
+            let replica = self.replicas[k]
+            self.shards.zeroGradients(ofShard: k)
+            var shardRng = TrainingRandom(seed: GradientShards.seed(seed, shard: k))
+            let c = self.shardChunks[k]
             let logits = replica.forward(c, training: true, rng: &shardRng)
-            shardLoss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present, scale: scale,
-                                            grad: logits)
+            self.shards.loss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present,
+                                                   scale: scale, grad: logits)
             replica.backward(logits)
         }
-        reduceGradients()
-        return shardLoss.reduce(0, +)
+        shards.sumIntoMaster()
+        return shards.totalLoss
     }
 
     /// The summed NLL over a chunk without dropout or gradients (validation).
@@ -105,15 +93,15 @@ public final class DataParallelStep: @unchecked Sendable {
                                    grad: nil)
         }
         split(chunk)
-        onEveryShard { k in
-            let replica = replicas[k]
+        shards.onEveryShard { k in
+            let replica = self.replicas[k]
             var rng = TrainingRandom(seed: 0)
-            let c = shardChunks[k]
+            let c = self.shardChunks[k]
             let logits = replica.forward(c, training: false, rng: &rng)
-            shardLoss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present, scale: 1,
-                                            grad: nil)
+            self.shards.loss[k] = replica.headLoss(logits, rows: c.rows, targets: c.targets, present: c.present,
+                                                   scale: 1, grad: nil)
         }
-        return shardLoss.reduce(0, +)
+        return shards.totalLoss
     }
 
     /// Mean NLL per predicted step over encoded pieces (as `Trainer.evaluate`, on every shard).
@@ -126,13 +114,6 @@ public final class DataParallelStep: @unchecked Sendable {
             count += chunk.predictedSteps
         }
         return (count == 0 ? .nan : total / Double(count), count)
-    }
-
-    /// Runs `body(k)` for every shard k at once, one thread each. The GEMM backend chosen where the step was
-    /// called (a task-local, which the pool's threads would not see) is the one every shard uses.
-    private func onEveryShard(_ body: @Sendable (Int) -> Void) {
-        let backend = Gemm.backend
-        DispatchQueue.concurrentPerform(iterations: threads) { k in Gemm.$backend.withValue(backend) { body(k) } }
     }
 
     /// Each shard's rows of the chunk, time-major within the shard as in the whole.
@@ -156,23 +137,6 @@ public final class DataParallelStep: @unchecked Sendable {
                 }
             }
             shardChunks[k] = s
-        }
-    }
-
-    /// master.grad = Σ shard grads, each thread summing its slice of every tensor.
-    private func reduceGradients() {
-        let n = threads
-        onEveryShard { k in
-            for (p, parameter) in masterParameters.enumerated() {
-                let count = parameter.count
-                let slice = (k * count / n)..<((k + 1) * count / n)
-                guard !slice.isEmpty else { continue }
-                let out = parameter.grad.base + slice.lowerBound
-                out.update(from: replicaParameters[0][p].grad.base + slice.lowerBound, count: slice.count)
-                for shard in replicaParameters.dropFirst() {
-                    TrainMath.add(shard[p].grad.base + slice.lowerBound, into: out, slice.count)
-                }
-            }
         }
     }
 }

@@ -15,6 +15,8 @@ public struct MusicVAEOptions: Sendable {
     public var timeLimit: Double? = nil
     /// Multiply the learning rate by this after each epoch without a better validation loss.
     public var learningRateDecay: Float = 1
+    /// Cores each batch is spread over, as shards of its phrases (1: the plain loop).
+    public var threads = 1
 
     public init() {}
 }
@@ -35,8 +37,14 @@ public struct MusicVAEReport: Sendable, Equatable {
 /// MusicVAE training: shuffled phrases in batches, Adam with global-norm clipping, β annealed per update,
 /// validation after each epoch (the objective at the final β chooses the best), early stopping and
 /// checkpoints at epoch boundaries that resume exactly, as `Trainer` does for the streaming families.
-public final class MusicVAETrainer {
+/// (Unchecked Sendable: a batch's shards run at once, each touching only its own replica and result slot.)
+public final class MusicVAETrainer: @unchecked Sendable {
     public let model: TrainableMusicVAE
+    /// Phrases of the batch each shard trains, and the shards' replicas (none with one thread).
+    public let lanes: [Range<Int>]
+    let replicas: [TrainableMusicVAE]
+    let shards: GradientShards?
+    private let shardPasses: UnsafeMutableBufferPointer<MusicVAEPass>
     public let optimizer: Adam
     public let options: MusicVAEOptions
     let train: [[Int]], valid: [[Int]]
@@ -57,6 +65,37 @@ public final class MusicVAETrainer {
         self.options = options
         optimizer = Adam(model.parameters, learningRate: options.learningRate, clipNorm: options.clipNorm)
         best = model.weights()
+        let n = max(1, min(options.threads, options.batch))
+        lanes = (0..<n).map { k in (k * options.batch / n)..<((k + 1) * options.batch / n) }
+        replicas = n == 1 ? [] : lanes.map { TrainableMusicVAE(model.config, batch: $0.count, seed: 0) }
+        shards = n == 1 ? nil : GradientShards(master: model.parameters, shards: replicas.map(\.parameters))
+        shardPasses = .allocate(capacity: n)
+        shardPasses.initialize(repeating: MusicVAEPass())
+    }
+
+    deinit { shardPasses.deallocate() }
+
+    /// Zeroes the gradients, then one training pass over the batch that leaves the mean loss's gradient per
+    /// phrase in the model's parameters: on the model itself, or split over the shards (each draws its ε from
+    /// its own seed) and summed.
+    func trainPass(_ batch: [[Int]], beta: Float, rng: inout TrainingRandom) -> MusicVAEPass {
+        guard let shards else {
+            model.zeroGradients()
+            var draw: TrainingRandom? = rng
+            let r = model.pass(batch, beta: beta, train: true, rng: &draw)
+            rng = draw!
+            return r
+        }
+        let seed = rng.next(), scale = 1 / Float(batch.count)
+        shards.onEveryShard { k in
+            shards.zeroGradients(ofShard: k)
+            let mine = Array(batch[min(batch.count, self.lanes[k].lowerBound)..<min(batch.count, self.lanes[k].upperBound)])
+            guard !mine.isEmpty else { self.shardPasses[k] = MusicVAEPass(); return }
+            var draw: TrainingRandom? = TrainingRandom(seed: GradientShards.seed(seed, shard: k))
+            self.shardPasses[k] = self.replicas[k].pass(mine, beta: beta, train: true, rng: &draw, gradientScale: scale)
+        }
+        shards.sumIntoMaster()
+        return shardPasses.reduce(MusicVAEPass(), +)
     }
 
     /// Held-out figures; z is drawn with a fixed seed so the same weights give the same report.
@@ -108,11 +147,8 @@ public final class MusicVAETrainer {
             let epochStart = Date()
             for k in 0..<batches {
                 let batch = Array(phrases[(k * options.batch)..<min(phrases.count, (k + 1) * options.batch)])
-                model.zeroGradients()
                 let beta = config.beta(after: optimizer.step)
-                var draw: TrainingRandom? = rng
-                let r = model.pass(batch, beta: beta, train: true, rng: &draw)
-                rng = draw!
+                let r = trainPass(batch, beta: beta, rng: &rng)
                 optimizer.update()
                 loss += r.nll + Double(beta) * r.klPastFreeBits
                 steps += batch.count * config.steps

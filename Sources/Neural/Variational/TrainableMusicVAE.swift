@@ -12,6 +12,17 @@ import Foundation
 ///
 /// Every bar of every phrase is one decoder sequence (sequence j = u·batch + b, the conductor's row order),
 /// so teacher-forced training runs all bars at once; decoding runs bar after bar over the same rows.
+/// What one pass over a batch of phrases gives: sums over its phrases.
+public struct MusicVAEPass: Sendable {
+    public var nll = 0.0, kl = 0.0, klPastFreeBits = 0.0
+    public var right = 0
+
+    static func + (a: Self, b: Self) -> Self {
+        MusicVAEPass(nll: a.nll + b.nll, kl: a.kl + b.kl, klPastFreeBits: a.klPastFreeBits + b.klPastFreeBits,
+                     right: a.right + b.right)
+    }
+}
+
 public final class TrainableMusicVAE: ParameterHolder {
     public let config: MusicVAEConfig
     public let batch: Int
@@ -240,8 +251,10 @@ public final class TrainableMusicVAE: ParameterHolder {
     /// One training (or evaluation) pass over `phrases`: the summed reconstruction NLL (nats), the summed KL
     /// and the summed KL past the free bits, and the teacher-forced classes right (argmax). With `train`, the gradients of the mean loss per phrase
     /// (NLL + β·max(KL − free bits, 0)) accumulate into the parameters.
-    public func pass(_ phrases: [[Int]], beta: Float, train: Bool, rng: inout TrainingRandom?)
-        -> (nll: Double, kl: Double, klPastFreeBits: Double, right: Int)
+    ///
+    /// `gradientScale` replaces 1/phrases.count where this pass is one shard of a larger batch.
+    public func pass(_ phrases: [[Int]], beta: Float, train: Bool, rng: inout TrainingRandom?, gradientScale: Float? = nil)
+        -> MusicVAEPass
     {
         let (S, U, B, K) = (config.stepsPerBar, config.bars, batch, config.classes)
         let J = U * B
@@ -249,7 +262,7 @@ public final class TrainableMusicVAE: ParameterHolder {
         conduct()
         let logits = teacherForcedLogits()
         var nll = 0.0, right = 0
-        let scale = 1 / Float(phrases.count)
+        let scale = gradientScale ?? 1 / Float(phrases.count)
         for t in 0..<S {
             for j in 0..<J {
                 let (u, b) = (j / B, j % B)
@@ -273,7 +286,7 @@ public final class TrainableMusicVAE: ParameterHolder {
             klActive[b] = b < phrases.count && beta > 0 && d > Double(config.freeBits)
         }
         if train { backward(logits, beta: beta, scale: scale) }
-        return (nll, kl, past, right)
+        return MusicVAEPass(nll: nll, kl: kl, klPastFreeBits: past, right: right)
     }
 
     private func backward(_ dLogits: UnsafeMutablePointer<Float>, beta: Float, scale: Float) {
