@@ -20,7 +20,7 @@ import Testing
         ]
     }
 
-    @Test(arguments: configs)
+    @Test(.serialized, arguments: configs)
     func shardsGiveTheWholeBatchGradient(config: TrainingModelConfig) {
         let (batch, steps) = (5, 6)
         // Three shards of 1, 2 and 2 lanes against the plain loop, over two chunks in a row.

@@ -92,7 +92,7 @@ import Testing
 @Suite struct MusicVAEShardTests {
     /// Three shards (2, 2 and 1 phrases; the last batch of an epoch leaves a shard empty) give the gradient of
     /// the master passing each shard's phrases with the shard's ε seed and the whole batch's scale, summed.
-    @Test(arguments: [5, 3]) func shardsSumToTheMastersPassesOverTheSamePhrases(phrases count: Int) {
+    @Test(.serialized, arguments: [5, 3]) func shardsSumToTheMastersPassesOverTheSamePhrases(phrases count: Int) {
         let config = MusicVAETests.tiny()
         var options = MusicVAEOptions()
         (options.batch, options.threads) = (5, 3)
