@@ -26,11 +26,25 @@ public final class GradientShards: @unchecked Sendable {
 
     deinit { loss.deallocate() }
 
-    /// Runs `body(k)` for every shard k at once, one thread each. The GEMM backend chosen where this is called
-    /// (a task-local, which the pool's threads would not see) is the one every shard uses.
-    func onEveryShard(_ body: @Sendable (Int) -> Void) {
+    /// Runs `body(k)` for every shard k at once: shard 0 on the calling thread, the others on threads of their
+    /// own, and returns when all are done. Own threads, not GCD's pool: that pool also runs Swift concurrency's
+    /// tasks, and a shard holding its threads for a whole chunk starved the tasks beside it (a test process's
+    /// JACK peers missed their periods). A thread costs tens of microseconds; a shard's work is milliseconds at
+    /// least (`DataParallelStep.workPerShard`). The GEMM backend chosen where this is called (a task-local,
+    /// which new threads would not see) is the one every shard uses.
+    func onEveryShard(_ body: @escaping @Sendable (Int) -> Void) {
         let backend = Gemm.backend
-        DispatchQueue.concurrentPerform(iterations: count) { k in Gemm.$backend.withValue(backend) { body(k) } }
+        let done = DispatchSemaphore(value: 0)
+        for k in 1..<count {
+            let thread = Thread {
+                Gemm.$backend.withValue(backend) { body(k) }
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        Gemm.$backend.withValue(backend) { body(0) }
+        for _ in 1..<count { done.wait() }
     }
 
     func zeroGradients(ofShard k: Int) {
