@@ -29,7 +29,7 @@ public final class DataParallelStep: @unchecked Sendable {
         self.master = master
         let n = max(1, min(threads, batch))
         self.threads = n
-        lanes = (0..<n).map { k in (k * batch / n)..<((k + 1) * batch / n) }
+        lanes = GradientShards.lanes(batch: batch, threads: n)
         replicas = n == 1 ? [] : lanes.map { master.configuration.makeModel(batch: $0.count, maxSteps: maxSteps, seed: 0) }
         shards = GradientShards(master: master.parameters, shards: replicas.map(\.parameters))
         shardChunks = lanes.map { TrainingChunk(steps: maxSteps, batch: $0.count) }

@@ -70,6 +70,12 @@ public final class GradientShards: @unchecked Sendable {
 
     var totalLoss: Double { loss.reduce(0, +) }
 
+    /// A batch of `batch` streams or phrases split into at most `threads` contiguous shards, none empty.
+    static func lanes(batch: Int, threads: Int) -> [Range<Int>] {
+        let n = max(1, min(threads, batch))
+        return (0..<n).map { k in (k * batch / n)..<((k + 1) * batch / n) }
+    }
+
     /// Seeds for the shards' random draws (dropout, the VAE's ε) from one draw of the caller's generator.
     static func seed(_ base: UInt64, shard k: Int) -> UInt64 { base &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15 }
 }

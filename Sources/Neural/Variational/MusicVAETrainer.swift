@@ -66,7 +66,7 @@ public final class MusicVAETrainer: @unchecked Sendable {
         optimizer = Adam(model.parameters, learningRate: options.learningRate, clipNorm: options.clipNorm)
         best = model.weights()
         let n = max(1, min(options.threads, options.batch))
-        lanes = (0..<n).map { k in (k * options.batch / n)..<((k + 1) * options.batch / n) }
+        lanes = GradientShards.lanes(batch: options.batch, threads: n)
         replicas = n == 1 ? [] : lanes.map { TrainableMusicVAE(model.config, batch: $0.count, seed: 0) }
         shards = n == 1 ? nil : GradientShards(master: model.parameters, shards: replicas.map(\.parameters))
         shardPasses = .allocate(capacity: n)
