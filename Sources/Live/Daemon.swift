@@ -91,6 +91,7 @@ public final class Daemon: @unchecked Sendable {
             limit = min(limit, max(watchdogPeriod / 16, lastWatchdogPing + watchdogPeriod / 2 - MonotonicClock.seconds()))
         }
         if let reload { limit = min(limit, max(0.05, reload.startedAt + reloadTimeout - MonotonicClock.seconds())) }
+        if let due = followUps.lazy.map(\.due).min() { limit = min(limit, max(0.01, due - MonotonicClock.seconds())) }
         return limit
     }
 
@@ -255,6 +256,8 @@ public final class Daemon: @unchecked Sendable {
             applyConnections()
             // The engine thread greets every port as it starts; from here on, only new destinations.
             knownDestinations = currentDestinations()
+            followUps.removeAll()
+            for (port, destinations) in knownDestinations.enumerated() where destinations?.isEmpty == false { scheduleFollowUps(port: port) }
             let engineThread = EngineThread(runner: runner, backend: backend.enginePort)
             // Just below JACK's own thread: the engine must not preempt the cycle that feeds it, and
             // must not wait behind ordinary work either.
@@ -302,6 +305,7 @@ public final class Daemon: @unchecked Sendable {
             if notes.contains(.lost) || backend.status().isLost { return true }
             if notes.contains(.portsChanged) || retrying { applyConnections() }
             if !notes.isDisjoint(with: [.portsChanged, .connectionsChanged]) { greetNewDestinations() }
+            requestDueFollowUps()
             serviceReload()
             writeRecordingIfRequested()
             for event in LearnBoard.shared.drain() {
@@ -405,9 +409,34 @@ public final class Daemon: @unchecked Sendable {
         for (port, destinations) in now.enumerated() {
             guard let destinations else { continue }
             let before = port < knownDestinations.count ? knownDestinations[port] ?? [] : []
-            if !destinations.subtracting(before).isEmpty { runner.requestGreeting(port: port) }
+            if !destinations.subtracting(before).isEmpty {
+                runner.requestGreeting(port: port)
+                scheduleFollowUps(port: port)
+            }
         }
         knownDestinations = now
+    }
+
+    /// Follow-up greetings still due: (monotonic seconds, output port).
+    private var followUps: [(due: Double, port: Int)] = []
+    /// When a port with a new destination is greeted again, after the greeting at once, on a backend
+    /// that connects clients before they run. PipeWire's JACK connects a synth's ports as soon as they are
+    /// registered, before its client runs (JACK refuses until it has activated), and a greeting sent
+    /// meanwhile is lost: one of these reaches it once it runs; the later ones are for a loaded machine,
+    /// where activating can take seconds.
+    static let followUpDelays: [Double] = [0.25, 1, 3, 10]
+
+    private func scheduleFollowUps(port: Int) {
+        guard backend.connectsClientsBeforeTheyRun else { return }
+        let now = MonotonicClock.seconds()
+        followUps.removeAll { $0.port == port }
+        followUps += Self.followUpDelays.map { (due: now + $0, port: port) }
+    }
+
+    private func requestDueFollowUps() {
+        let now = MonotonicClock.seconds()
+        for followUp in followUps where followUp.due <= now { runner.requestGreeting(port: followUp.port, followUp: true) }
+        followUps.removeAll { $0.due <= now }
     }
 
     private func connect(_ source: String, _ destination: String) {

@@ -43,6 +43,8 @@ public final class EngineRunner: @unchecked Sendable {
     /// Output ports (one bit each) that a new destination was connected to, set by the control thread:
     /// the engine thread greets them at its next pass.
     private let greetingsRequested = Atomic<UInt64>(0)
+    /// Output ports to greet again, sparing the channels where a note of ours sounds (a follow-up).
+    private let followUpsRequested = Atomic<UInt64>(0)
     /// Counts passes of the engine loop: the watchdog is fed only while it moves.
     let heartbeat = Atomic<UInt64>(0)
 
@@ -86,12 +88,16 @@ public final class EngineRunner: @unchecked Sendable {
         }
         playerHeld = NoteTracker()
         _ = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
+        _ = followUpsRequested.exchange(0, ordering: .acquiringAndReleasing)
         greet(ports: .max, backend: backend, at: first)
         while !stopping.load(ordering: .acquiring) {
             backend.waitForCycle(seconds: 0.05)
             if backend.isLost { return }
+            let next = backend.cycleStart + UInt64(backend.cycleLength)
             let greetings = greetingsRequested.exchange(0, ordering: .acquiringAndReleasing)
-            if greetings != 0 { greet(ports: greetings, backend: backend, at: backend.cycleStart + UInt64(backend.cycleLength)) }
+            if greetings != 0 { greet(ports: greetings, backend: backend, at: next) }
+            let followUps = followUpsRequested.exchange(0, ordering: .acquiringAndReleasing) & ~greetings
+            if followUps != 0 { greet(ports: followUps, sparingSoundingChannels: true, backend: backend, at: next) }
             step(backend: backend)
             heartbeat.add(1, ordering: .relaxed)
             publishMetrics()
@@ -165,18 +171,30 @@ public final class EngineRunner: @unchecked Sendable {
     }
 
     /// Asks the engine thread to greet output `port`: a destination was connected to it (control thread).
-    func requestGreeting(port: Int) {
+    /// A `followUp` spares the channels where a note of ours sounds (see `greet`).
+    func requestGreeting(port: Int, followUp: Bool = false) {
         guard port >= 0, port < 64 else { return }
-        greetingsRequested.bitwiseOr(1 << UInt64(port), ordering: .releasing)
+        if followUp {
+            followUpsRequested.bitwiseOr(1 << UInt64(port), ordering: .releasing)
+        } else {
+            greetingsRequested.bitwiseOr(1 << UInt64(port), ordering: .releasing)
+        }
     }
 
     /// What a synth must hear when it meets Sideman (start, or a destination connected to a port):
     /// sustain off and All Notes Off on all 16 channels, then each part's bank and program. All 16, not
     /// only the preset's: a run killed mid-note may have played another preset's channels, and the thru
     /// passes the player's own. The tracker hears it too, so it forgets what the synth no longer holds.
-    func greet(ports mask: UInt64, backend: any EnginePort, at frame: UInt64) {
+    ///
+    /// `sparingSoundingChannels`: a follow-up greeting, repeated after a connection for a synth that was
+    /// not yet running when it was connected (PipeWire's JACK lets a client's ports be connected before
+    /// it activates, and what is sent meanwhile never reaches it). It leaves out sustain off and All Notes
+    /// Off on channels where a note of ours sounds or our pedal is down, so it cuts nothing the other
+    /// synths on the port are playing; the programs go to every part.
+    func greet(ports mask: UInt64, sparingSoundingChannels: Bool = false, backend: any EnginePort, at frame: UInt64) {
         for port in trackers.indices where port < 64 && mask & (1 << UInt64(port)) != 0 {
             for channel in MIDIChannel(0)..<16 {
+                if sparingSoundingChannels && trackers[port].isSounding(channel: channel) { continue }
                 send(ScheduledMessage(frame: frame, port: port, message: .controlChange(channel: channel, controller: ControllerNumber.sustainPedal, value: 0)), backend: backend)
                 send(ScheduledMessage(frame: frame, port: port, message: .controlChange(channel: channel, controller: ControllerNumber.allNotesOff, value: 0)), backend: backend)
             }

@@ -69,6 +69,13 @@ public struct NoteTracker: Sendable {
         pedalDown & (1 << UInt16(channel & 0x0F)) != 0
     }
 
+    /// True while any key on `channel` sounds or its pedal is down.
+    public func isSounding(channel: MIDIChannel) -> Bool {
+        let channel = Int(channel & 0x0F)
+        return held[channel * 2] | held[channel * 2 + 1] | sustained[channel * 2] | sustained[channel * 2 + 1] != 0
+            || pedalDown & (1 << UInt16(channel)) != 0
+    }
+
     public var isSilent: Bool {
         for word in 0..<32 where held[word] | sustained[word] != 0 { return false }
         return true

@@ -16,6 +16,7 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
     // lives behind `state` and is synchronized by rings and atomics.
 
     public let backendName = "jack"
+    public private(set) var connectsClientsBeforeTheyRun = false
     public let configuration: PortConfiguration
     private let state: UnsafeMutablePointer<JACKProcessState>
     public let endpoints: CycleEndpoints
@@ -104,6 +105,8 @@ public final class JACKBackend: CycleDrivenBackend, @unchecked Sendable {
             }
             state.pointee.outputPorts[index] = port
         }
+        // PipeWire's JACK says so in its version ("3.0.0.0 (using PipeWire 0.3.65)").
+        connectsClientsBeforeTheyRun = String(cString: jack_get_version_string()).contains("PipeWire")
         inputPortName = String(cString: jack_port_name(input))
         outputPortNames = (0..<configuration.outputNames.count).map {
             String(cString: jack_port_name(state.pointee.outputPorts[$0]))

@@ -124,6 +124,7 @@ public protocol PortBackend: PortControl {
 
 extension PortControl {
     public func timingStatus() -> String? { nil }
+    public var connectsClientsBeforeTheyRun: Bool { false }
 }
 
 /// The control thread's face of a backend: bringing it up and down, connecting, listing, counters and
@@ -147,6 +148,9 @@ public protocol PortControl: AnyObject {
     /// Full names of this client's ports (`client:in`, `client:out`...), valid while open.
     var inputPortName: String { get }
     var outputPortNames: [String] { get }
+    /// True when a client's ports can be connected before the client runs, so that what is sent to them
+    /// meanwhile is lost (PipeWire's JACK; JACK itself refuses the connection until the client activates).
+    var connectsClientsBeforeTheyRun: Bool { get }
     /// The ports output `index` is connected to now (full names), or nil when the backend cannot tell.
     func destinations(ofOutput index: Int) -> [String]?
     func status() -> PortStatus

@@ -88,6 +88,19 @@ struct ReferenceTracker {
         #expect(tracker.isSilent)
     }
 
+    @Test func aChannelSoundsWhileAKeyOrItsPedalIsDown() {
+        var tracker = NoteTracker()
+        tracker.observe(.noteOn(channel: 5, note: 100, velocity: 90))  // a key in the upper half of the channel's bits
+        #expect(tracker.isSounding(channel: 5))
+        #expect(!tracker.isSounding(channel: 4) && !tracker.isSounding(channel: 6))
+        tracker.observe(.noteOff(channel: 5, note: 100, velocity: 0))
+        #expect(!tracker.isSounding(channel: 5))
+        tracker.observe(.controlChange(channel: 7, controller: 64, value: 127))
+        #expect(tracker.isSounding(channel: 7), "a pedal down is a channel sounding: sustain off would change it")
+        tracker.observe(.controlChange(channel: 7, controller: 64, value: 0))
+        #expect(!tracker.isSounding(channel: 7))
+    }
+
     @Test func pedalOnAnotherChannelHoldsNothing() {
         var tracker = NoteTracker()
         tracker.observe(.controlChange(channel: 2, controller: 64, value: 127))

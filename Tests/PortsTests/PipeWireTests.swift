@@ -64,4 +64,29 @@ struct PipeWireTests {
         for e in try receiver.received() { MIDIStreamParserCheck.messages(e.bytes).forEach { tracker.observe($0) } }
         #expect(tracker.isSilent, "notes left sounding after stop")
     }
+
+    /// PipeWire's JACK connects a client's ports as soon as they are registered, before the client runs
+    /// (JACK refuses until it activates), and what the daemon sends meanwhile never reaches it: a synth
+    /// connected before it runs hears a follow-up greeting once it does.
+    @Test func aSynthConnectedBeforeItRunsStillHearsTheGreeting() throws {
+        let pipewire = try PipeWireServer(quantum: 128)
+        defer { pipewire.stop() }
+        let pwJack = ["/usr/bin/pw-jack"]
+        var daemon: ChildProcess?
+        defer { daemon?.stop() }
+        var connectedBeforeActivation = false
+        let receiver = try JackPeer(name: "receiver", launcher: pwJack, environment: pipewire.environment, activationDelay: 1.5) {
+            daemon = try ChildProcess(
+                pwJack[0], [Program.sideman, "run", "--backend", "jack", "--connect-out", "receiver:in"], environment: pipewire.environment)
+            guard daemon?.waitForError(containing: "ready as") != nil else { throw HarnessError("sideman did not start: \(daemon?.errorLines ?? [])") }
+            let deadline = Date(timeIntervalSinceNow: 60)
+            while Date() < deadline, !connectedBeforeActivation {
+                connectedBeforeActivation = pipewire.connections().contains("sideman:out>receiver:in")
+                if !connectedBeforeActivation { usleep(50_000) }
+            }
+        }
+        defer { receiver.stop() }
+        #expect(connectedBeforeActivation, "PipeWire connected the receiver's port before it activated")
+        try receiver.awaitGreeting(timeout: 30)
+    }
 }
