@@ -101,6 +101,44 @@ import Testing
         }
     }
 
+    /// Below fp32 the KV cache holds fp16. A model prepared between steps carries its cache over (the next
+    /// steps stay within fp16's error of the fp32 run, where a cache lost would start the context again),
+    /// and steps taken back and fed again on the fp16 cache are exactly as fed once.
+    @Test func theCacheGoesToHalvesBelowFp32AndKeepsItsContext() {
+        let config = TransformerConfig(inputSize: 30, width: 32, layers: 2, heads: 2, mlp: 48, window: 9, outputs: 12)
+        let inputs = randomInputs(40, size: 30, oneHot: 12, extra: 2, seed: 21)
+        let full = Transformer(config: config, seed: 22), switched = Transformer(config: config, seed: 22)
+        let fresh = Transformer(config: config, seed: 22)
+        for t in 0..<20 { full.step(inputs[t]); switched.step(inputs[t]) }
+        switched.prepare(.fp16)
+        fresh.prepare(.fp16)
+        #expect(switched.blocks.allSatisfy { $0.cache.halves })
+        var carried: Float = 0, restarted: Float = 0
+        for t in 20..<24 {
+            let expected = Array(full.step(inputs[t]))
+            carried = max(carried, maxAbsDifference(Array(switched.step(inputs[t])), expected))
+            restarted = max(restarted, maxAbsDifference(Array(fresh.step(inputs[t])), expected))
+        }
+        #expect(carried > 0 && carried < 1e-2, "the fp16 cache's error: \(carried)")
+        #expect(restarted > 10 * carried, "a cache that lost its context would be this far off: \(restarted)")
+        switched.prepare(.fp32)
+        #expect(switched.blocks.allSatisfy { !$0.cache.halves })
+
+        let once = Transformer(config: config, seed: 23), again = Transformer(config: config, seed: 23)
+        once.prepare(.int8)
+        again.prepare(.int8)
+        var worst: Float = 0
+        for t in inputs.indices {
+            let expected = Array(once.step(inputs[t]))
+            if t % 6 == 5 {
+                for k in 0..<4 { again.step(inputs[(t + 7 + k) % inputs.count]) }
+                again.rewind(4)
+            }
+            worst = max(worst, maxAbsDifference(Array(again.step(inputs[t])), expected))
+        }
+        #expect(worst == 0)
+    }
+
     @Test func halfPrecisionStaysCloseToFullPrecision() {
         let model = BasicRNN(config: BasicRNNConfig(inputSize: 40, hidden: 64, layers: 2, outputs: 40), seed: 11)
         let inputs = randomInputs(50, size: 40, oneHot: 40, extra: 0, seed: 12)

@@ -180,8 +180,12 @@ public final class Transformer: StreamingModel {
         chain?.touch()
     }
 
+    /// The weights at `precision`, and the KV cache in fp16 below fp32 (see `KeyValueCache`).
     public func prepare(_ precision: Precision) {
-        for block in blocks { for (linear, _) in block.linears { linear.prepare(precision) } }
+        for block in blocks {
+            for (linear, _) in block.linears { linear.prepare(precision) }
+            block.cache.storeHalves(precision != .fp32)
+        }
         output.prepare(precision)
     }
 
