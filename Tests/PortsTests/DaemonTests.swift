@@ -49,6 +49,21 @@ struct DaemonTests {
             sender.stop()
             receiver.stop()
         }
+
+        /// The signs of a loaded machine: the server's xruns since the sender had heard `xrunsBefore` (a
+        /// dummy server reports a few while clients come and go, so count from just before the music), plus
+        /// the late and dropped events in the daemon's last report line ("jack: 2 xruns, 5 late events,
+        /// 0 dropped events so far", written when its control thread next wakes: ask after a signal it
+        /// answers). Timing that is exact on a calm box is checked exactly only when this is 0.
+        func disturbances(sinceSenderXruns xrunsBefore: Int) throws -> Int {
+            var lateOrDropped = 0
+            for line in daemon.errorLines {
+                guard let range = line.range(of: "jack: "), line.hasSuffix("dropped events so far") else { continue }
+                let numbers = line[range.upperBound...].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                if numbers.count == 3 { lateOrDropped = max(lateOrDropped, numbers[1] + numbers[2]) }
+            }
+            return (try sender.xruns()) - xrunsBefore + lateOrDropped
+        }
     }
 
     func notes(_ events: [(frame: UInt64, bytes: [UInt8])]) -> (ons: [[UInt8]], offs: [[UInt8]]) {
