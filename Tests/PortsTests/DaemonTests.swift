@@ -54,8 +54,13 @@ struct DaemonTests {
         /// dummy server reports a few while clients come and go, so count from just before the music), plus
         /// the late and dropped events in the daemon's last report line ("jack: 2 xruns, 5 late events,
         /// 0 dropped events so far", written when its control thread next wakes: ask after a signal it
-        /// answers). Timing that is exact on a calm box is checked exactly only when this is 0.
-        func disturbances(sinceSenderXruns xrunsBefore: Int) throws -> Int {
+        /// answers; `ask` sends SIGUSR1, which it answers by writing the session if it records one, and
+        /// waits for the line). Timing that is exact on a calm box is checked exactly only when this is 0.
+        func disturbances(sinceSenderXruns xrunsBefore: Int, ask: Bool = true) throws -> Int {
+            if ask {
+                daemon.signal(SIGUSR1)
+                usleep(300_000)
+            }
             var lateOrDropped = 0
             for line in daemon.errorLines {
                 guard let range = line.range(of: "jack: "), line.hasSuffix("dropped events so far") else { continue }

@@ -87,9 +87,12 @@ struct StudioSyncTests {
     /// back (the player's, written late by a Python client), and the band reacts when it comes; a wrong
     /// tempo or phase would put nearly every note off, so one in ten may be, and at least one (a CI run
     /// under load had one note of seven 503 frames behind Link's grid).
-    static func expectOnGrid(_ late: [Int], limit: Int, _ what: String) {
+    /// `disturbed`: the server had xruns or the daemon late events while the notes played (a busy machine
+    /// delays the player's notes and the engine's steps by tens of ms); then half of them may be off.
+    static func expectOnGrid(_ late: [Int], limit: Int, _ what: String, disturbed: Bool = false) {
         let off = late.filter { $0 < 0 || $0 > limit }
-        #expect(!late.isEmpty && off.count <= max(1, late.count / 10), "\(what): frames behind the grid \(late.sorted())")
+        let allowed = disturbed ? late.count / 2 : max(1, late.count / 10)
+        #expect(!late.isEmpty && off.count <= allowed, "\(what): frames behind the grid \(late.sorted())")
     }
 
     /// Stops the transport: the band's notes end and no new one starts.
@@ -259,6 +262,7 @@ struct StudioSyncTests {
         let rate = Double(rig.sender.sampleRate)
         let period = rig.sender.blockSize
         let beat = rate * 60 / bpm
+        let xrunsBefore = try rig.sender.xruns()
         let start = try rig.sender.now() + UInt64(rate / 4)
         for k in 0..<16 {
             let on = start + UInt64(Double(k) * beat / 2)
@@ -279,8 +283,9 @@ struct StudioSyncTests {
         // Each keys chord against the nearest click: Sideman places ticks for when the cycle is heard and
         // LinkHut for its port's latency, so the two may differ by a couple of periods, not by a beat's part.
         let offsets = keys.map { k in clicks.map { Int64(k) - Int64($0) }.min { abs($0) < abs($1) }! }
-        print("Link at \(bpm) bpm, period \(period): keys chords minus LinkHut's nearest click, frames: \(offsets)")
-        Self.expectOnGrid(offsets.map { Int(abs($0)) }, limit: 3 * period, "keys against LinkHut's clicks")
+        let disturbances = try rig.disturbances(sinceSenderXruns: xrunsBefore)
+        print("Link at \(bpm) bpm, period \(period): keys chords minus LinkHut's nearest click, frames: \(offsets); \(disturbances) xruns and late events")
+        Self.expectOnGrid(offsets.map { Int(abs($0)) }, limit: 3 * period, "keys against LinkHut's clicks", disturbed: disturbances > 0)
     }
 
     /// The process callback with a followed timeline (reading it, turning it into clock, merging that with
