@@ -199,7 +199,7 @@ public struct PerformanceSettings: Equatable, Sendable {
     public var harmonyCommit = HarmonyCommitMode.late
     /// How long a hand takes to strike a chord: committing late, the harmony waits this long after a
     /// chord's first note for the rest of it (a whole triad ends the wait at once).
-    public var chordSpreadMilliseconds = 12.0
+    public var chordSpreadMilliseconds = 25.0
     /// The style the band starts in (a name from its StyleBank, lower case), nil for none.
     public var style: String? = nil
     /// Bars of intro the band opens with each time it starts (0: straight into the groove): the drums mark

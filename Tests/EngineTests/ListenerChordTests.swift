@@ -87,4 +87,40 @@ import Testing
         rig.send(playerOn(67), at: 6000 + 200)  // on step 1: the listener's chord changes at once
         #expect(rig.listener!.chord?.description == "C")
     }
+
+    /// An open fifth struck as one names the triad on its root, with the third the key has; a fifth not
+    /// struck as one (or any other pair) is still no chord.
+    @Test func anOpenFifthNamesTheTriadOnItsRoot() {
+        let estimator = ChordEstimator(stepsPerBeat: 4)
+        let cMajor = PartContext.scaleClasses(Key(tonic: 0, mode: .major))
+        func fifth(_ pitches: [UInt8], scale: UInt16) -> String? {
+            estimator.estimate(sounding: PitchSet(pitches), struck: PitchSet(pitches), openFifth: true, scale: scale)?.description
+        }
+        #expect(fifth([53, 60, 65], scale: cMajor) == "F")
+        #expect(fifth([45, 52], scale: cMajor) == "Am")
+        #expect(fifth([52, 57], scale: cMajor) == "Am")  // a fourth: the fifth inverted, its root on top
+        #expect(fifth([45, 52], scale: 0) == "A")  // no key heard yet: major
+        #expect(fifth([59, 66], scale: cMajor) == "Bm")
+        #expect(fifth([60, 64], scale: cMajor) == nil)
+        #expect(estimator.estimate(sounding: PitchSet([53, 60]), struck: PitchSet([53, 60]), scale: cMajor) == nil)
+    }
+
+    /// A shell voicing after a full chord: F3 C4 F4 struck as one after C E G is F, not the C sus4 the
+    /// fading G made of it with the old strikes; the reading holds while the fifth is held and ends with
+    /// the next strike.
+    @Test func anOpenFifthStruckAsOneReplacesTheChordBefore() {
+        var rig = listenerRig()
+        for p: UInt8 in [60, 64, 67] {
+            rig.send(playerOn(p), at: 0)
+            rig.send(playerOff(p), at: 20000)
+        }
+        rig.drain(through: 24000)
+        #expect(rig.listener!.chord?.description == "C")
+        for p: UInt8 in [53, 60, 65] { rig.send(playerOn(p), at: 24000 + 100) }
+        #expect(rig.listener!.chord?.root == 5)
+        rig.drain(through: 24000 + 5 * 6000)
+        #expect(rig.listener!.chord?.root == 5, "a beat after the strike, the fifth still held")
+        rig.send(playerOn(69), at: 24000 + 5 * 6000 + 10)
+        #expect(rig.listener!.chord?.description == "F", "the third added")
+    }
 }

@@ -20,9 +20,9 @@ import Testing
         return MusicalEngine(preset: preset, parts: parts, modelStepTimer: modelStepTimer)
     }
 
-    /// The preset's on-step window and chord spread (defaults, 30 and 12 ms), in frames.
+    /// The preset's on-step window and chord spread (defaults, 30 and 25 ms), in frames.
     static let window: UInt64 = 30 * 48
-    static let spread: UInt64 = 12 * 48
+    static let spread: UInt64 = 25 * 48
 
     /// Two bars of 8th notes from `start` (on steps 0, 2, 4, ...).
     var phrase: [TimedMIDIMessage] {

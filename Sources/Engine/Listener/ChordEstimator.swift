@@ -7,7 +7,9 @@ import Foundation
 /// sounding or struck recently, so an arpeggio from its root is not heard as an inversion. Every root and quality is scored:
 /// + the weight of chord tones present, − the weight of pitch classes outside the chord, − a penalty
 /// per chord tone missing, + a bonus when the bass is the root (which settles C6 against Am7 and
-/// the symmetric chords by the bass). Fewer than three pitch classes present is no chord.
+/// the symmetric chords by the bass). Fewer than three pitch classes present is no chord, except an open
+/// fifth struck as one (`openFifth`): a shell or power chord names the triad on its root, its third the
+/// one the key has.
 public struct ChordEstimator: Sendable {
     /// Weight at or above which a pitch class counts as present.
     public static let presence = 0.3
@@ -49,8 +51,10 @@ public struct ChordEstimator: Sendable {
         }
     }
 
-    /// The chord for what sounds now (plus the recent strikes), or nil for no chord.
-    public func estimate(sounding: PitchSet, struck: PitchSet) -> Chord? {
+    /// The chord for what sounds now (plus the recent strikes), or nil for no chord. `openFifth`: the
+    /// player struck two pitch classes a fifth apart as one chord; `scale`: the key's pitch classes (0:
+    /// none known), which pick its third.
+    public func estimate(sounding: PitchSet, struck: PitchSet, openFifth: Bool = false, scale: UInt16 = 0) -> Chord? {
         let now = sounding.union(struck)
         let nowClasses = now.pitchClasses
         var weight = InlineArray<12, Double>(repeating: 0)
@@ -58,6 +62,11 @@ public struct ChordEstimator: Sendable {
         for pc in 0..<12 {
             weight[pc] = nowClasses & (1 << UInt16(pc)) != 0 ? 1 : recent[pc] * 0.8
             if weight[pc] >= Self.presence { present += 1 }
+        }
+        if present == 2, openFifth {
+            var classes: UInt16 = 0
+            for pc in 0..<12 where weight[pc] >= Self.presence { classes |= 1 << UInt16(pc) }
+            return Self.triad(onFifth: classes, scale: scale)
         }
         guard present >= 3 else { return nil }
         var lowest = now.lowest ?? 127
@@ -88,5 +97,21 @@ public struct ChordEstimator: Sendable {
             }
         }
         return Chord(root: bestRoot, quality: bestQuality, bass: bass)
+    }
+
+    /// The root of two pitch classes a perfect fifth apart (C and G: C, in either inversion), nil for any
+    /// other pair.
+    static func rootOfFifth(_ classes: UInt16) -> Int? {
+        guard classes.nonzeroBitCount == 2 else { return nil }
+        for root in 0..<12 where classes == Chord.transposed(0b1000_0001, to: root) { return root }
+        return nil
+    }
+
+    /// The triad an open fifth stands for: major, or minor where the key has the minor third and not the
+    /// major (A and E in C major: A minor).
+    static func triad(onFifth classes: UInt16, scale: UInt16) -> Chord? {
+        guard let root = rootOfFifth(classes) else { return nil }
+        let major = scale & (1 << UInt16((root + 4) % 12)) != 0, minor = scale & (1 << UInt16((root + 3) % 12)) != 0
+        return Chord(root: root, quality: minor && !major ? .minor : .major)
     }
 }

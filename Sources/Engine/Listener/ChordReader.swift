@@ -3,7 +3,9 @@
 /// - full and split read the hand by template over what sounds and what was struck lately, so a broken
 ///   chord or an arpeggio names its chord (`ChordEstimator`). A fresh chord — three or more pitch classes
 ///   struck within the on-step window of each other — replaces the strikes before it, so the new chord is
-///   named at once instead of after the old strikes have faded.
+///   named at once instead of after the old strikes have faded. So does an open fifth struck as one (a
+///   shell voicing, F3 C4 F4): it names the triad on its root, with the key's third, until the hand
+///   strikes again.
 /// - fingered and single_finger read the keys the hand holds each time one is struck (`ArrangerChord`),
 ///   and keep the chord when the keys are let go: chord memory, until the next chord is struck. Letting
 ///   go never changes it (a hand lifting off one key at a time would pass through fragments of the
@@ -26,6 +28,8 @@ struct ChordReader: Sendable {
     private var groupStart: UInt64? = nil
     private var group = PitchSet()
     private(set) var chord: Chord? = nil
+    /// The latest strike was an open fifth struck as one.
+    private var openFifth = false
 
     init(settings: ChordInputSettings, togetherFrames: Double, stepsPerBeat: Int) {
         mode = settings.mode
@@ -40,11 +44,13 @@ struct ChordReader: Sendable {
         groupStart = nil
         group = PitchSet()
         chord = nil
+        openFifth = false
     }
 
     /// A key struck at `frame` (already in `held`). `placed`: the grid placed it on a step (full and split
     /// count only those: a step's end is what ages a strike). `sustained`: keys let go that the pedal holds.
-    mutating func struck(_ pitch: UInt8, at frame: UInt64, placed: Bool, held: PitchSet, sustained: PitchSet) {
+    /// `scale`: the key's pitch classes (0: none known yet).
+    mutating func struck(_ pitch: UInt8, at frame: UInt64, placed: Bool, held: PitchSet, sustained: PitchSet, scale: UInt16) {
         guard hand.contains(pitch) else { return }
         if let start = groupStart, frame.frames(since: start) <= togetherFrames {
             group.insert(pitch)
@@ -52,6 +58,7 @@ struct ChordReader: Sendable {
             groupStart = frame
             group = PitchSet()
             group.insert(pitch)
+            openFifth = false
         }
         if mode.remembers {
             read(held)
@@ -59,24 +66,26 @@ struct ChordReader: Sendable {
         }
         guard placed else { return }
         struckNow.insert(pitch)
-        if group.pitchClasses.nonzeroBitCount >= 3 {
+        openFifth = ChordEstimator.rootOfFifth(group.pitchClasses) != nil
+        if openFifth || group.pitchClasses.nonzeroBitCount >= 3 {
             estimator.reset()
             struckNow = group
         }
-        estimate(held: held, sustained: sustained)
+        estimate(held: held, sustained: sustained, scale: scale)
     }
 
     /// A step began. full/split: the strikes of the step before join the recent ones (their weight
     /// fading by the beat), and `struckOnStep` (strikes already placed on the new step) sound now.
-    mutating func beginStep(struckOnStep: PitchSet, held: PitchSet, sustained: PitchSet) {
+    mutating func beginStep(struckOnStep: PitchSet, held: PitchSet, sustained: PitchSet, scale: UInt16) {
         guard !mode.remembers else { return }
         estimator.advance(struck: struckNow)
         struckNow = struckOnStep.intersection(hand)
-        estimate(held: held, sustained: sustained)
+        estimate(held: held, sustained: sustained, scale: scale)
     }
 
-    private mutating func estimate(held: PitchSet, sustained: PitchSet) {
-        chord = estimator.estimate(sounding: held.union(sustained).intersection(hand).union(struckNow), struck: struckNow)
+    private mutating func estimate(held: PitchSet, sustained: PitchSet, scale: UInt16) {
+        chord = estimator.estimate(
+            sounding: held.union(sustained).intersection(hand).union(struckNow), struck: struckNow, openFifth: openFifth, scale: scale)
     }
 
     private mutating func read(_ held: PitchSet) {

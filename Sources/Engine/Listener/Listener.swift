@@ -103,6 +103,8 @@ public struct Listener: Sendable {
     // MARK: - Readings
 
     public var key: Key? { keyEstimator.key }
+    /// The pitch classes of the key heard (0 while none is).
+    private var scale: UInt16 { key.map(PartContext.scaleClasses) ?? 0 }
     public var notesPerBeat: Double { densityMeter.notesPerBeat }
     public var density: Double { densityMeter.normalized }
     /// The melody hand's pitches down now (held keys and those the pedal holds): every key's unless the
@@ -173,7 +175,7 @@ public struct Listener: Sendable {
             heard.phraseStarted = true
         }
         let placement = NotePlacement.place(frame: frame, on: transport, windowFrames: windowFrames)
-        chordReader.struck(pitch, at: frame, placed: placement != nil, held: held, sustained: sustained)
+        chordReader.struck(pitch, at: frame, placed: placement != nil, held: held, sustained: sustained, scale: scale)
         guard let placement else { return heard }
         heard.placement = placement
         let i = record(placement.step)
@@ -278,7 +280,7 @@ public struct Listener: Sendable {
             inPhrase = false
             ended = true
         }
-        chordReader.beginStep(struckOnStep: ring[i].struck, held: held, sustained: sustained)
+        chordReader.beginStep(struckOnStep: ring[i].struck, held: held, sustained: sustained, scale: scale)
         return StepReport(
             step: step, key: keyEstimator.key, chord: chord, notesPerBeat: densityMeter.notesPerBeat,
             density: densityMeter.normalized, inPhrase: inPhrase, phraseEnded: ended)

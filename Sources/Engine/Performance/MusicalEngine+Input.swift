@@ -23,8 +23,11 @@ extension MusicalEngine {
         }
         if heard.phraseStarted { primeContinuation() }
         if heard.phraseEnded { startContinuation() }
-        // The player's own chord overrules what their loop led the band to expect.
-        if isStrike, let placement = heard.placement, session.listener.chordNotes(atStep: placement.step)?.struck.isEmpty == false {
+        // The player's own chord overrules what their loop led the band to expect, unless every key struck
+        // on the step belongs to the expected chord.
+        if isStrike, let expected = expectedChord, let placement = heard.placement,
+            let struck = session.listener.chordNotes(atStep: placement.step)?.struck.pitchClasses, struck & ~expected.pitchClasses != 0
+        {
             expectedChord = nil
         }
         if let placement = heard.placement, placement.isOnStep, isStrike {

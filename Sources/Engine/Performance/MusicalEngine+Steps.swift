@@ -178,21 +178,35 @@ extension MusicalEngine {
         }
     }
 
-    /// Keeps the player's chord of each bar (heard at the end of its first beat) and, on a downbeat the
-    /// player has not struck, expects the chord their loop opens the bar with (HarmonicLoop).
+    /// Keeps the player's chord of each bar (heard at the end of its first beat, or of its second when the
+    /// change came late) and, on a downbeat, expects the chord their loop opens the bar with
+    /// (HarmonicLoop) unless the player has struck something else there.
     private mutating func followTheLoop(step: Int64, _ listener: Listener) {
         let meter = preset.transport.meter
         let bar = Int64(meter.stepsPerBar)
         let inBar = ((step % bar) + bar) % bar
-        if inBar == Int64(meter.stepsPerBeat) { harmonicLoop.record(listener.chord, bar: step / bar) }
+        let thisBar = (step - inBar) / bar
+        let heard = expectedChord ?? listener.chord
+        if inBar == Int64(meter.stepsPerBeat) { harmonicLoop.record(heard, bar: thisBar) }
+        // A change struck late (a skank's chord on the and of 2, a swing comper's on 2) is the bar's own
+        // chord: kept as heard at the end of beat 1, the loop would learn every change a bar late and
+        // expect the old root. Two chords to a bar change on beat 3, after this.
+        if meter.beatsPerBar >= 3, inBar == 2 * Int64(meter.stepsPerBeat) - 1, let heard {
+            let opened = harmonicLoop.chord(ofBar: thisBar)
+            if opened == nil || (opened != heard && opened == harmonicLoop.chord(ofBar: thisBar - 1)) {
+                harmonicLoop.record(heard, bar: thisBar)
+            }
+        }
         if inBar == bar - 4 {
             // Once per bar, for every part that plans the next bar (a lead): the loop's chord, else the one now.
-            nextBarChord = harmonicLoop.expected(bar: step / bar + 1) ?? expectedChord ?? listener.chord
+            nextBarChord = harmonicLoop.expected(bar: thisBar + 1) ?? heard
             nextBarChordStep = step
         }
         guard inBar == 0 else { return }
-        let struck = listener.chordNotes(atStep: step).map { !$0.struck.isEmpty } ?? false
-        let expected = struck ? nil : harmonicLoop.expected(bar: step / bar)
+        // Keys struck on the downbeat that all belong to the expected chord confirm it: a strum that has
+        // not reached the root yet, an oom-pah's two upper notes (C and E for A minor).
+        let struck = listener.chordNotes(atStep: step)?.struck.pitchClasses ?? 0
+        let expected = harmonicLoop.expected(bar: thisBar).flatMap { struck & ~$0.pitchClasses == 0 ? $0 : nil }
         expectedChord = expected == listener.chord ? nil : expected
     }
 
