@@ -9,23 +9,6 @@ enum AttentionBias {
     }
 }
 
-/// What a cache slot holds: fp32, or fp16 (half the bytes; widened in registers, arithmetic in fp32).
-protocol CacheScalar: Numeric {
-    init(_ value: Float)
-    static func widen16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
-    var widened: Float { get }
-}
-
-extension Float: CacheScalar {
-    @inline(__always) static func widen16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { load16(p) }
-    @inline(__always) var widened: Float { self }
-}
-
-extension Float16: CacheScalar {
-    @inline(__always) static func widen16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> { load16(p) }
-    @inline(__always) var widened: Float { Float(self) }
-}
-
 /// Multi-head causal self-attention for one step, over a preallocated key/value cache of the last `window`
 /// steps (a ring: the oldest step's slot is overwritten). The query/key/value projection and the output
 /// projection are Linear maps owned by the block; this holds the cache and does the attention read.
@@ -169,20 +152,6 @@ final class KeyValueCache {
                 s &+= 1
                 if s == slots { s = 0 }
             }
-        }
-    }
-
-    /// y += a·x over `n` cached entries, widened as they are read.
-    @inline(__always) private func addScaled<T: CacheScalar>(_ a: Float, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let av = SIMD16<Float>(repeating: a)
-        var i = 0
-        while i &+ 16 <= n {
-            store16(load16(y + i).addingProduct(av, T.widen16(x + i)), y + i)
-            i &+= 16
-        }
-        while i < n {
-            y[i] += a * x[i].widened
-            i &+= 1
         }
     }
 }
