@@ -139,10 +139,24 @@ struct RobustnessJackTests {
                 #expect(metrics["sideman_up"] == 1)
             }
             let note = UInt8(40 + round)
+            let xrunsBefore = (try player.xruns(), try Self.scrape(port)["sideman_xruns_total"] ?? 0)
             player.send([0x90, note, 100], at: try player.now() + 1024)
-            let arrived = try player.waitForReceived(timeout: 10) { $0.contains { $0.bytes == [0x90, note, 100] } }
+            let isNote = { (events: [(frame: UInt64, bytes: [UInt8])]) in events.contains { $0.bytes == [0x90, note, 100] } }
+            var arrived = try player.waitForReceived(timeout: 5, until: isNote)
+            var sent = 1
+            if !isNote(arrived) {
+                // JACK itself may drop MIDI in a cycle that ran late (an xrun, on a loaded box): the note is
+                // played again only when the player or the daemon saw one since it was sent.
+                let xruns = (try player.xruns() - xrunsBefore.0, (try Self.scrape(port)["sideman_xruns_total"] ?? 0) - xrunsBefore.1)
+                print("round \(round): the note did not arrive in 5 s; xruns since it was sent: player \(xruns.0), daemon \(Int(xruns.1))")
+                if xruns.0 > 0 || xruns.1 > 0 {
+                    player.send([0x90, note, 100], at: try player.now() + 1024)
+                    sent = 2
+                    arrived = try player.waitForReceived(timeout: 10, until: isNote)
+                }
+            }
             let sounding = arrived.filter { $0.bytes.count == 3 && $0.bytes[0] & 0xF0 == 0x90 && $0.bytes[2] > 0 }
-            #expect(sounding.map(\.bytes) == [[0x90, note, 100]], "round \(round): only the new note sounds")
+            #expect(Set(sounding.map(\.bytes)) == [[0x90, note, 100]] && sounding.count <= sent, "round \(round): only the new note sounds")
             guard round < kills else {
                 daemon.signal(SIGTERM)
                 #expect(daemon.waitForExit(timeout: 20) == 0)
@@ -151,7 +165,8 @@ struct RobustnessJackTests {
                 #expect(last.map { $0.bytes[0] & 0xF0 == 0x80 || $0.bytes[2] == 0 } == true, "the last note ended at SIGTERM")
                 break
             }
-            #expect(try Self.scrape(port)["sideman_notes_on"] == 1, "round \(round): the daemon tracks the held note")
+            let tracked = try Self.scrape(port)["sideman_notes_on"] ?? 0
+            #expect(tracked >= 1 && tracked <= Double(sent), "round \(round): the daemon tracks the held note")
 
             server.stop(signal: SIGKILL)
             player.child.signal(SIGKILL)
