@@ -275,7 +275,12 @@ struct StudioSyncTests {
         try #require(clicks.count >= 6, "LinkHut's metronome was not heard (\(clicks.count) clicks)")
         let intervals = zip(clicks.dropFirst(), clicks).map { Double($0 - $1) }
         let median = intervals.sorted()[intervals.count / 2]
-        #expect(abs(median - beat) < Double(period), "LinkHut clicks \(median) frames apart; a beat at \(bpm) bpm is \(beat)")
+        let disturbances = try rig.disturbances(sinceSenderXruns: xrunsBefore)
+        // Under load LinkHut's own clicks wobble (a CI run beside the flood tests, 141 xruns and late
+        // events: clicks 432 frames short of the beat) and the band's notes come later; a 16th of a beat
+        // still tells a wrong tempo (6 bpm off drifts past it within two beats) or phase.
+        let tolerance = disturbances > 0 ? beat / 16 : Double(period)
+        #expect(abs(median - beat) < tolerance, "LinkHut clicks \(median) frames apart; a beat at \(bpm) bpm is \(beat)")
         // Each chord's first note, from LinkHut's first click on.
         let notes = Self.noteOns(events, channel: 3, from: max(start, clicks[0]), to: end)
         let keys = notes.enumerated().filter { i, f in i == 0 || f - notes[i - 1] > UInt64(beat / 4) }.map(\.element)
@@ -283,9 +288,10 @@ struct StudioSyncTests {
         // Each keys chord against the nearest click: Sideman places ticks for when the cycle is heard and
         // LinkHut for its port's latency, so the two may differ by a couple of periods, not by a beat's part.
         let offsets = keys.map { k in clicks.map { Int64(k) - Int64($0) }.min { abs($0) < abs($1) }! }
-        let disturbances = try rig.disturbances(sinceSenderXruns: xrunsBefore)
         print("Link at \(bpm) bpm, period \(period): keys chords minus LinkHut's nearest click, frames: \(offsets); \(disturbances) xruns and late events")
-        Self.expectOnGrid(offsets.map { Int(abs($0)) }, limit: 3 * period, "keys against LinkHut's clicks", disturbed: disturbances > 0)
+        Self.expectOnGrid(
+            offsets.map { Int(abs($0)) }, limit: disturbances > 0 ? max(3 * period, Int(beat / 16)) : 3 * period, "keys against LinkHut's clicks",
+            disturbed: disturbances > 0)
     }
 
     /// The process callback with a followed timeline (reading it, turning it into clock, merging that with
