@@ -61,6 +61,9 @@ public struct Chord: Hashable, Sendable, CustomStringConvertible {
     /// Pitch classes of the chord as a bit mask.
     public var pitchClasses: UInt16 { Self.transposed(quality.mask, to: root) }
 
+    /// Whether every pitch class in `classes` is a tone of the chord (none is: true).
+    public func contains(pitchClasses classes: UInt16) -> Bool { classes & ~pitchClasses == 0 }
+
     /// A pitch-class mask on root 0 moved up to `root` (0...11).
     static func transposed(_ mask: UInt16, to root: Int) -> UInt16 {
         let m = UInt32(mask) << UInt32(root)

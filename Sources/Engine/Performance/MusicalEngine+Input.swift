@@ -26,7 +26,7 @@ extension MusicalEngine {
         // The player's own chord overrules what their loop led the band to expect, unless every key struck
         // on the step belongs to the expected chord.
         if isStrike, let expected = expectedChord, let placement = heard.placement,
-            let struck = session.listener.chordNotes(atStep: placement.step)?.struck.pitchClasses, struck & ~expected.pitchClasses != 0
+            let struck = session.listener.chordNotes(atStep: placement.step)?.struck.pitchClasses, !expected.contains(pitchClasses: struck)
         {
             expectedChord = nil
         }

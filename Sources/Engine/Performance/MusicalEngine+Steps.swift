@@ -206,7 +206,7 @@ extension MusicalEngine {
         // Keys struck on the downbeat that all belong to the expected chord confirm it: a strum that has
         // not reached the root yet, an oom-pah's two upper notes (C and E for A minor).
         let struck = listener.chordNotes(atStep: step)?.struck.pitchClasses ?? 0
-        let expected = harmonicLoop.expected(bar: thisBar).flatMap { struck & ~$0.pitchClasses == 0 ? $0 : nil }
+        let expected = harmonicLoop.expected(bar: thisBar).flatMap { $0.contains(pitchClasses: struck) ? $0 : nil }
         expectedChord = expected == listener.chord ? nil : expected
     }
 
