@@ -153,7 +153,14 @@ matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, 
         const int8_t *p = w + (long)r * stride;
         __m256i a[8];
         for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
+        const char *next = (const char *)(p + 8L * stride);
         for (int k = 0; k < stride; k += 32) {
+            if (r + 16 <= rows) {
+                _mm_prefetch(next + k * 8, _MM_HINT_T0);
+                _mm_prefetch(next + k * 8 + 64, _MM_HINT_T0);
+                _mm_prefetch(next + k * 8 + 128, _MM_HINT_T0);
+                _mm_prefetch(next + k * 8 + 192, _MM_HINT_T0);
+            }
             __m256i qv = _mm256_loadu_si256((const __m256i *)(q + k));
             __m256i magnitude = _mm256_abs_epi8(qv);
             for (int i = 0; i < 8; i++) {

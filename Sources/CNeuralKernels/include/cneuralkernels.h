@@ -40,6 +40,10 @@ void sideman_matvec_int8_portable(const int8_t *w, int rows, int stride, int col
 int sideman_matvec_int8_avx2(const int8_t *w, int rows, int stride, int columns, const float *x,
                              const float *scale, uint8_t *scratch, float *y, int accumulate);
 
+// Asks for the cache line at p ahead of its use (a hint: no fault, no effect on results). The Swift product
+// loops call it for the rows after the ones they multiply; Swift has no prefetch of its own.
+static inline void sideman_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 // AVX-512 forms of the step's transcendental loops (16 lanes per instruction, reciprocal estimates instead of
 // divisions). Each returns 0 without touching its outputs when the CPU lacks AVX-512; the caller then runs
 // its Swift loop. All lengths are multiples of 16 (padded buffers).

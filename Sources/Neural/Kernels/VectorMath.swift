@@ -18,26 +18,26 @@
 }
 
 /// A scalar that widens to Float as it is read: fp32, or fp16 (half the bytes; widened in registers,
-/// arithmetic in fp32), as a KV cache slot holds it.
-protocol CacheScalar: Numeric {
+/// arithmetic in fp32), as a weight matrix or a KV cache slot holds it.
+protocol StoredScalar: Numeric {
     init(_ value: Float)
     static func widen16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
     var widened: Float { get }
 }
 
-extension Float: CacheScalar {
+extension Float: StoredScalar {
     @inline(__always) static func widen16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { load16(p) }
     @inline(__always) var widened: Float { self }
 }
 
-extension Float16: CacheScalar {
+extension Float16: StoredScalar {
     @inline(__always) static func widen16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> { load16(p) }
     @inline(__always) var widened: Float { Float(self) }
 }
 
 /// y[i] += a·x[i] over n entries (floats, or halves widened as they are read), 16 lanes at a time with a
 /// scalar tail.
-@inline(__always) func addScaled<T: CacheScalar>(_ a: Float, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+@inline(__always) func addScaled<T: StoredScalar>(_ a: Float, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
     let av = SIMD16<Float>(repeating: a)
     var i = 0
     while i &+ 16 <= n {

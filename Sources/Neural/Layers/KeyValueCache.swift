@@ -89,7 +89,7 @@ final class KeyValueCache {
     /// The window's slots are visited oldest first, which walks each head's values forward through memory
     /// (one wrap of the ring at most); by age, newest first, the reads ran backwards in 1 KB strides and were
     /// half the step's time.
-    @inline(__always) private func attend<T: CacheScalar>(
+    @inline(__always) private func attend<T: StoredScalar>(
         keys: UnsafeMutablePointer<T>, values: UnsafeMutablePointer<T>, _ qkv: UnsafePointer<Float>,
         into out: UnsafeMutablePointer<Float>
     ) {

@@ -161,7 +161,7 @@ public final class Matrix: @unchecked Sendable {
                 q8.weights, Int32(rows), q8.stride, Int32(columns), x, q8.scales, q8.sums, q8.scratch, y,
                 accumulate ? 1 : 0)
         } else if let halfBase {
-            matVecHalf(halfBase, rows: rows, stride: stride, x, y, accumulate: accumulate)
+            matVec(UnsafePointer(halfBase), rows: rows, stride: stride, x, y, accumulate: accumulate)
         } else {
             matVec(values.base, rows: rows, stride: stride, x, y, accumulate: accumulate)
         }
