@@ -123,6 +123,13 @@ import Testing
         #expect(restarted > 10 * carried, "a cache that lost its context would be this far off: \(restarted)")
         switched.prepare(.fp32)
         #expect(switched.blocks.allSatisfy { !$0.cache.halves })
+        // At int8 the q/k/v projection keeps fp16 weights and every other product is int8.
+        switched.prepare(.int8)
+        #expect(switched.blocks.allSatisfy {
+            $0.qkv.weight.half != nil && $0.qkv.weight.quantized == nil && $0.up.weight.quantized != nil
+                && $0.down.weight.quantized != nil && $0.output.weight.quantized != nil && $0.cache.halves
+        })
+        #expect(switched.output.weight.quantized != nil)
 
         let once = Transformer(config: config, seed: 23), again = Transformer(config: config, seed: 23)
         once.prepare(.int8)
