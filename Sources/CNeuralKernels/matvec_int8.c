@@ -153,6 +153,9 @@ matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, 
         const int8_t *p = w + (long)r * stride;
         __m256i a[8];
         for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
+        // Each 32 columns of these eight rows, four lines of the next eight rows are asked for: a model whose
+        // weights outgrow L2 reads them from an L3 shared with the rest of the machine, and the hardware
+        // prefetcher alone left this loop waiting on them (docs/PRECISION.md, "Reading the next rows ahead").
         const char *next = (const char *)(p + 8L * stride);
         for (int k = 0; k < stride; k += 32) {
             if (r + 16 <= rows) {
