@@ -119,10 +119,11 @@ struct DaemonBandTests {
         // time can read a period stale for a while; Sideman's clock keeps real time through it (it never
         // goes back), while the peers stamp their events with the stale reading.
         // Committing late, the bass waits for the player's note on its steps: its first note a chord's
-        // spread (12 ms) after the player's first, and after the melody has stopped, a downbeat it held
-        // back for a strike comes at the on-step window's end (30 ms).
+        // spread (the preset's default, 25 ms) after the player's first, and after the melody has stopped,
+        // a downbeat it held back for a strike comes at the on-step window's end (30 ms).
         let grid = Int64(2 * fps)
-        let spread = Int64(rate * 12 / 1000), window = Int64(rate * 30 / 1000)
+        let spread = Int64(Double(rate) * PerformanceSettings().chordSpreadMilliseconds / 1000)
+        let window = Int64(rate * 30 / 1000)
         // With xruns or late events, the checks below hold for most notes rather than every one: a step
         // the engine thread was kept from by a busy machine goes out late, and a note the sender's
         // callback wrote in a cycle the server gave up on never reaches the daemon.
