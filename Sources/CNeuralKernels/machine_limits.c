@@ -149,3 +149,12 @@ double sideman_limit_multiply_adds_per_second(int precision) {
     return 0;
 #endif
 }
+
+uint64_t sideman_fixed_work(long iterations) {
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (long i = 0; i < iterations; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        __asm__ volatile("" : "+r"(x));
+    }
+    return x;
+}

@@ -253,6 +253,8 @@ struct Bench: ParsableCommand {
         /// Cold steps whose weights were touched (untimed, `prefetch()`) after the cache walk, as the daemon
         /// can do in the idle time before a step boundary.
         var prefetched: [Double]
+        /// The fixed loop's times, one after each warm step (empty with fewer than 20 warm-up steps).
+        var fixedLoop: [Double]
     }
 
     private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
@@ -264,12 +266,25 @@ struct Bench: ParsableCommand {
             if let chain { _ = chain.sample(logits.baseAddress!, temperature: 1, topP: 1, rng: &rng) }
         }
         model.reset()
-        for k in 0..<warmup { step(inputs[k]) }
-        var warm = [Double](repeating: 0, count: steps)
+        var warmupTimes = [Double](repeating: 0, count: warmup)
+        for k in 0..<warmup {
+            let t0 = MonotonicClock.nanoseconds()
+            step(inputs[k])
+            warmupTimes[k] = Double(MonotonicClock.nanoseconds() - t0)
+        }
+        // A fixed loop as long as the warm-up's median step, timed after each step: what this machine does to
+        // any work of that length in the same minutes, so a p99 can be read against the machine's own.
+        let loopIterations = warmup >= 20 ? Self.iterations(lasting: Summary(Array(warmupTimes[(warmup / 2)...])).median) : 0
+        var warm = [Double](repeating: 0, count: steps), loop = [Double](repeating: 0, count: loopIterations > 0 ? steps : 0)
         for k in 0..<steps {
             let t0 = MonotonicClock.nanoseconds()
             step(inputs[warmup + k])
-            warm[k] = Double(MonotonicClock.nanoseconds() - t0) / 1000
+            let t1 = MonotonicClock.nanoseconds()
+            warm[k] = Double(t1 - t0) / 1000
+            if loopIterations > 0 {
+                _ = MachineLimits.fixedWork(iterations: loopIterations)
+                loop[k] = Double(MonotonicClock.nanoseconds() - t1) / 1000
+            }
         }
         // The walk writes one byte per 64-byte line of a buffer the size of L3, evicting the weights from L1,
         // L2 and most of L3 before each cold step.
@@ -289,7 +304,19 @@ struct Bench: ParsableCommand {
             let us = Double(MonotonicClock.nanoseconds() - t0) / 1000
             if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
-        return Result(warm: warm, cold: cold, prefetched: prefetched)
+        return Result(warm: warm, cold: cold, prefetched: prefetched, fixedLoop: loop)
+    }
+
+    /// Iterations of `MachineLimits.fixedWork` that take `nanoseconds`, from the fastest of a few timed runs.
+    private static func iterations(lasting nanoseconds: Double) -> Int {
+        let probe = 200_000
+        var fastest = Double.infinity
+        for _ in 0..<5 {
+            let t0 = MonotonicClock.nanoseconds()
+            _ = MachineLimits.fixedWork(iterations: probe)
+            fastest = Swift.min(fastest, Double(MonotonicClock.nanoseconds() - t0))
+        }
+        return Swift.max(1, Int(nanoseconds / (fastest / Double(probe))))
     }
 
     struct Summary {
@@ -337,6 +364,11 @@ struct Bench: ParsableCommand {
                 ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
                 ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
             ]
+            if !result.fixedLoop.isEmpty {
+                let l = Summary(result.fixedLoop)
+                fields += [("fixed_loop_median_us", f(l.median)), ("fixed_loop_p99_us", f(l.p99)),
+                           ("fixed_loop_p99_over_median", f(l.p99 / l.median)), ("p99_over_median", f(w.p99 / w.median))]
+            }
             if let limits {
                 fields += [("weight_bytes", "\(limits.bytes)"), ("multiply_adds", "\(limits.multiplyAdds)"),
                            ("read_limit_us", f(limits.readMicroseconds)), ("compute_limit_us", f(limits.computeMicroseconds)),
@@ -353,6 +385,11 @@ struct Bench: ParsableCommand {
                   + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : "")
                   + ((model as? Transformer).map { "; a step is one token, attending over the last \($0.config.window) (its KV cache)" } ?? ""))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
+            if !result.fixedLoop.isEmpty {
+                let l = Summary(result.fixedLoop)
+                print("this machine: a memory-free loop as long as a step, timed after each: median \(f(l.median)) us, p99 \(f(l.p99)) us "
+                      + "(\(f(l.p99 / l.median))x its median; the step's p99 is \(f(w.p99 / w.median))x its median)")
+            }
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then the weights touched, untimed)")
             if let limits {

@@ -95,7 +95,7 @@ struct TrainCommandTests {
             let frame = try #require(object["frame_nll"] as? Double)
             #expect(frame > 0 && frame == object["nll_per_step"] as? Double)
             #expect(object["head"] as? String == head[1])
-            let bench = try Program.sideman(["bench", "--model", model, "--steps", "50", "--warmup", "10", "--cold-steps", "2",
+            let bench = try Program.sideman(["bench", "--model", model, "--steps", "50", "--warmup", "20", "--cold-steps", "2",
                                           "--precision", "int8", "--json"])
             #expect(bench.status == 0, "\(bench.stderr)")
             let timing = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
@@ -105,6 +105,9 @@ struct TrainCommandTests {
             // sum per row) and the time to read and to multiply them here.
             #expect((timing["weight_bytes"] as? Int ?? 0) > 0 && (timing["multiply_adds"] as? Int ?? 0) > 0, "\(timing)")
             #expect((timing["limit_us"] as? Double ?? 0) > 0 && (timing["median_over_limit"] as? Double ?? 0) > 0, "\(timing)")
+            // The memory-free loop timed after each step, for reading the step's p99 against the machine's own.
+            #expect((timing["fixed_loop_median_us"] as? Double ?? 0) > 0, "\(timing)")
+            #expect((timing["fixed_loop_p99_over_median"] as? Double ?? 0) >= 1 && (timing["p99_over_median"] as? Double ?? 0) >= 1, "\(timing)")
             // eval --precision streams the pieces at int8 beside fp32: fp32's streamed NLL is the trainer's.
             let streamed = try Program.sideman(["eval", "--model", model, "--data", roll.path, "--precision", "int8", "--json"])
             let costs = try #require(try JSONSerialization.jsonObject(with: Data(streamed.stdout.utf8)) as? [String: Any], "\(streamed.stderr)")

@@ -62,4 +62,9 @@ int sideman_lstm_gates(const float *z, int stride, float *c, float *h);
 double sideman_limit_read_seconds(long bytes, int passes);
 double sideman_limit_multiply_adds_per_second(int precision);
 
+// A fixed amount of work that touches no memory: `iterations` links of a dependent integer chain (about a
+// nanosecond each). Timed between a bench's steps, at the step's length, it shows what this machine does to
+// any piece of work that long right now (timer ticks, the hypervisor, a neighbour on the core).
+uint64_t sideman_fixed_work(long iterations);
+
 #endif

@@ -20,6 +20,10 @@ public enum MachineLimits {
     /// The fastest of `passes` reads of a cached buffer of `bytes`, in seconds (0 without AVX2).
     public static func readSeconds(bytes: Int, passes: Int = 50) -> Double { sideman_limit_read_seconds(bytes, Int32(passes)) }
 
+    /// Runs a fixed, memory-free piece of work of `iterations` dependent links (about a nanosecond each)
+    /// and returns its result, so that timing it tells what the machine does to any work of that length.
+    @inline(never) public static func fixedWork(iterations: Int) -> UInt64 { sideman_fixed_work(iterations) }
+
     /// Multiply-adds a second the precision's inner loop retires from registers and L1 (0 without AVX2).
     public static func multiplyAddsPerSecond(_ precision: Precision) -> Double {
         sideman_limit_multiply_adds_per_second(precision == .fp32 ? 0 : precision == .fp16 ? 1 : 2)
