@@ -96,8 +96,11 @@ struct JACKBackendTests {
         // A server that missed its deadlines (an xrun, on a loaded 2-core box) delivers what waited in the
         // cycles it skipped a few periods late (seen: 4 periods of 64 frames): then only order and arrival
         // are exact.
+        // So, without an xrun: exact but for the events of at most two of the server's cycles (the events span
+        // five or more; a CI run with the suite beside it had the three of one cycle a period late).
         let xruns = backend.status().xruns - xrunsBefore
-        #expect(lateness.filter { $0 == 0 }.count * 10 >= lateness.count * 8, "exactly one period: \(lateness)")
+        let offCycles = Set(zip(lateness, sent).filter { $0.0 != 0 }.map { $0.1 / UInt64(period) })
+        #expect(xruns > 0 || offCycles.count <= 2, "exactly one period: \(lateness)")
         let bound = Int64(period) * (xruns == 0 ? 2 : 8)
         #expect(lateness.allSatisfy { abs($0) <= bound }, "within \(bound) frames of one period (\(xruns) xruns): \(lateness)")
     }
