@@ -266,25 +266,14 @@ struct Bench: ParsableCommand {
             if let chain { _ = chain.sample(logits.baseAddress!, temperature: 1, topP: 1, rng: &rng) }
         }
         model.reset()
-        var warmupTimes = [Double](repeating: 0, count: warmup)
-        for k in 0..<warmup {
-            let t0 = MonotonicClock.nanoseconds()
-            step(inputs[k])
-            warmupTimes[k] = Double(MonotonicClock.nanoseconds() - t0)
-        }
+        let warmupTimes = (0..<warmup).map { k in Self.microseconds { step(inputs[k]) } }
         // A fixed loop as long as the warm-up's median step, timed after each step: what this machine does to
         // any work of that length in the same minutes, so a p99 can be read against the machine's own.
         let loopIterations = warmup >= 20 ? Self.iterations(lasting: Summary(Array(warmupTimes[(warmup / 2)...])).median) : 0
         var warm = [Double](repeating: 0, count: steps), loop = [Double](repeating: 0, count: loopIterations > 0 ? steps : 0)
         for k in 0..<steps {
-            let t0 = MonotonicClock.nanoseconds()
-            step(inputs[warmup + k])
-            let t1 = MonotonicClock.nanoseconds()
-            warm[k] = Double(t1 - t0) / 1000
-            if loopIterations > 0 {
-                _ = MachineLimits.fixedWork(iterations: loopIterations)
-                loop[k] = Double(MonotonicClock.nanoseconds() - t1) / 1000
-            }
+            warm[k] = Self.microseconds { step(inputs[warmup + k]) }
+            if loopIterations > 0 { loop[k] = Self.microseconds { _ = MachineLimits.fixedWork(iterations: loopIterations) } }
         }
         // The walk writes one byte per 64-byte line of a buffer the size of L3, evicting the weights from L1,
         // L2 and most of L3 before each cold step.
@@ -299,24 +288,24 @@ struct Bench: ParsableCommand {
             while line < flushBytes { flush[line] &+= 1; line += 64 }
             // Alternate plain and prefetched cold steps so both see the same conditions.
             if k % 2 == 1 { model.prefetch() }
-            let t0 = MonotonicClock.nanoseconds()
-            step(inputs[warmup + steps + k / 2])
-            let us = Double(MonotonicClock.nanoseconds() - t0) / 1000
+            let us = Self.microseconds { step(inputs[warmup + steps + k / 2]) }
             if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
         return Result(warm: warm, cold: cold, prefetched: prefetched, fixedLoop: loop)
     }
 
-    /// Iterations of `MachineLimits.fixedWork` that take `nanoseconds`, from the fastest of a few timed runs.
-    private static func iterations(lasting nanoseconds: Double) -> Int {
+    /// How long `body` took, in µs.
+    @inline(__always) private static func microseconds(_ body: () -> Void) -> Double {
+        let t0 = MonotonicClock.nanoseconds()
+        body()
+        return Double(MonotonicClock.nanoseconds() - t0) / 1000
+    }
+
+    /// Iterations of `MachineLimits.fixedWork` that take `microseconds`, from the fastest of a few timed runs.
+    private static func iterations(lasting microseconds: Double) -> Int {
         let probe = 200_000
-        var fastest = Double.infinity
-        for _ in 0..<5 {
-            let t0 = MonotonicClock.nanoseconds()
-            _ = MachineLimits.fixedWork(iterations: probe)
-            fastest = Swift.min(fastest, Double(MonotonicClock.nanoseconds() - t0))
-        }
-        return Swift.max(1, Int(nanoseconds / (fastest / Double(probe))))
+        let fastest = (0..<5).map { _ in Self.microseconds { _ = MachineLimits.fixedWork(iterations: probe) } }.min()!
+        return Swift.max(1, Int(microseconds / (fastest / Double(probe))))
     }
 
     struct Summary {
@@ -351,6 +340,7 @@ struct Bench: ParsableCommand {
 
     private func report(_ result: Result, _ drift: Drift?, limits: StepLimits?, label: String, model: any StreamingModel, precision: Precision) {
         let w = Summary(result.warm), c = Summary(result.cold), pc = Summary(result.prefetched)
+        let loop = result.fixedLoop.isEmpty ? nil : Summary(result.fixedLoop)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
             var fields: [(String, String)] = [
@@ -364,8 +354,7 @@ struct Bench: ParsableCommand {
                 ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
                 ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
             ]
-            if !result.fixedLoop.isEmpty {
-                let l = Summary(result.fixedLoop)
+            if let l = loop {
                 fields += [("fixed_loop_median_us", f(l.median)), ("fixed_loop_p99_us", f(l.p99)),
                            ("fixed_loop_p99_over_median", f(l.p99 / l.median)), ("p99_over_median", f(w.p99 / w.median))]
             }
@@ -385,8 +374,7 @@ struct Bench: ParsableCommand {
                   + (model.chain != nil ? "; each step includes drawing its frame from the NADE chain" : "")
                   + ((model as? Transformer).map { "; a step is one token, attending over the last \($0.config.window) (its KV cache)" } ?? ""))
             print("warm: median \(f(w.median)) us, p99 \(f(w.p99)) us, max \(f(w.max)) us  (\(steps) steps after \(warmup) warm-up)")
-            if !result.fixedLoop.isEmpty {
-                let l = Summary(result.fixedLoop)
+            if let l = loop {
                 print("this machine: a memory-free loop as long as a step, timed after each: median \(f(l.median)) us, p99 \(f(l.p99)) us "
                       + "(\(f(l.p99 / l.median))x its median; the step's p99 is \(f(w.p99 / w.median))x its median)")
             }

@@ -22,7 +22,7 @@ public enum MachineLimits {
 
     /// Runs a fixed, memory-free piece of work of `iterations` dependent links (about a nanosecond each)
     /// and returns its result, so that timing it tells what the machine does to any work of that length.
-    @inline(never) public static func fixedWork(iterations: Int) -> UInt64 { sideman_fixed_work(iterations) }
+    public static func fixedWork(iterations: Int) -> UInt64 { sideman_fixed_work(iterations) }
 
     /// Multiply-adds a second the precision's inner loop retires from registers and L1 (0 without AVX2).
     public static func multiplyAddsPerSecond(_ precision: Precision) -> Double {
