@@ -30,6 +30,12 @@ public final class EngineRunner: @unchecked Sendable {
     /// far-future event never blocks a nearer one behind it in the ring.
     private var pending: [ScheduledMessage] = []
     private var encoded: [UInt8] = []
+    /// The latest frame scheduled into the output ring this connection. The ring is one FIFO that the
+    /// I/O thread delivers in order, so a message scheduled for an earlier frame (a silence or a panic at
+    /// the next cycle, after notes released up to three cycles ahead) sounds after those anyway: it is
+    /// scheduled, and recorded, at the frame it will really reach the synth, or the session recording
+    /// would put a note-off before the note-on it ends.
+    private var latestScheduledFrame: UInt64 = 0
     /// The keys the player holds, as heard. A server that dies takes the player's note-offs with it; the
     /// engine gets them when it resumes, or its listener would hear those keys held for ever (a phrase
     /// that never ends, an answer that never comes).
@@ -66,6 +72,7 @@ public final class EngineRunner: @unchecked Sendable {
     /// The engine thread's body: runs until `stopping` is set or the backend is lost.
     func loop(backend: any EnginePort) {
         pending.removeAll()
+        latestScheduledFrame = 0
         parser = MIDIStreamParser(maxSysexLength: 4096)
         // Once the server has run a cycle (so the clock means something): notes left sounding on a
         // previous server end (a synth behind a bridge may still hold them), and every port is greeted,
@@ -224,10 +231,12 @@ public final class EngineRunner: @unchecked Sendable {
         guard event.port >= 0, event.port < trackers.count else { return }
         encoded.removeAll(keepingCapacity: true)
         event.message.encode(into: &encoded)
-        let sent = encoded.withUnsafeBytes { backend.schedule(frame: event.frame, port: event.port, bytes: $0) }
+        let frame = max(event.frame, latestScheduledFrame)
+        let sent = encoded.withUnsafeBytes { backend.schedule(frame: frame, port: event.port, bytes: $0) }
         // A note-on the ring refused never sounds; a note-off it refused must stay tracked.
         guard sent else { return }
-        recorder?.output(event.message, at: event.frame)
+        latestScheduledFrame = frame
+        recorder?.output(event.message, at: frame)
         guard track else { return }
         trackers[event.port].observe(event.message)
     }
