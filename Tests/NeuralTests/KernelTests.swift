@@ -181,6 +181,71 @@ extension Int8KernelTests {
     }
 }
 
+extension Int8KernelTests {
+    /// The 16-bit input's limit L: the largest |q| for which 127 · L · columns stays within 32 bits.
+    static func wordLimit(_ columns: Int) -> Float { Float(min(32767, Int(Int32.max) / (127 * columns))) }
+
+    /// 8-bit weights against a 16-bit input: the 8-bit product's bound with the input's step at max|x| / L,
+    /// and the dispatched kernel equal to the portable loop bit for bit. 1,100 columns take L under 32,767
+    /// (15,375); a row of equal weights against an input of equal magnitudes is the largest sum there is.
+    @Test(arguments: [(71, 200), (8, 16), (768, 256), (256, 1100), (3, 64), (9, 517)])
+    func wordInputProductIsExactAcrossKernelsAndWithinItsBound(rows: Int, columns: Int) throws {
+        var rng = SeededRandom(seed: UInt64(5 + rows * columns))
+        let m = Matrix(rows: rows, columns: columns)
+        let x = AlignedBuffer<Float>(count: m.stride)
+        for r in 0..<rows { for c in 0..<columns { m[r, c] = r == rows - 1 ? 0.5 : rng.normal() } }
+        for c in 0..<columns { x[c] = c % 3 == 0 ? 2 : rng.uniform(-2, 2) }
+        let exact = AlignedBuffer<Float>(count: rows)
+        m.multiply(x.base, into: exact.base, accumulate: false)
+        m.prepare(.int8, int8Input: .words)
+        let q = try #require(m.quantized)
+        let words = try #require(q.wordScratch)
+        let limit = Self.wordLimit(columns)
+        #expect(Int32(limit) == sideman_w8a16_limit(Int32(columns)))
+        let xMax = (0..<columns).map { abs(x[$0]) }.max()!
+        for accumulate in [false, true] {
+            let dispatched = AlignedBuffer<Float>(count: rows), portable = AlignedBuffer<Float>(count: rows)
+            for r in 0..<rows { (dispatched[r], portable[r]) = (Float(r), Float(r)) }
+            m.multiply(x.base, into: dispatched.base, accumulate: accumulate)
+            sideman_matvec_w8a16_portable(q.weights.base, Int32(rows), Int32(q.stride), Int32(columns), x.base, q.scales.base,
+                                          words.base, portable.base, accumulate ? 1 : 0)
+            #expect(dispatched.array == portable.array)
+            guard !accumulate else { continue }
+            for r in 0..<rows {
+                let wMax = (0..<columns).map { abs(m[r, $0]) }.max()!
+                let rowAbs = (0..<columns).reduce(Float(0)) { $0 + abs(m[r, $1]) }
+                let xAbs = (0..<columns).reduce(Float(0)) { $0 + abs(x[$1]) }
+                let bound = 0.5 * (wMax / 127) * xAbs + 0.5 * (xMax / limit) * rowAbs + 0.25 * wMax * xMax / (127 * limit) * Float(columns)
+                #expect(abs(dispatched[r] - exact[r]) <= bound * 1.001 + 1e-5, "row \(r)")
+            }
+        }
+        // The all-equal row meets the all-maximal input: the largest sum, exact (no wrap), in both kernels.
+        let flat = AlignedBuffer<Float>(count: m.stride)
+        for c in 0..<columns { flat[c] = 2 }
+        let top = AlignedBuffer<Float>(count: rows)
+        m.multiply(flat.base, into: top.base, accumulate: false)
+        #expect(abs(top[rows - 1] - Float(columns)) <= Float(columns) * 1e-5)
+        // Weights on the 8-bit grid (each row's peak 127 steps of 1/64) leave only the input's error: within
+        // half a 16-bit step per term, where the 8-bit input is off by far more.
+        let grid = Matrix(rows: rows, columns: columns)
+        for r in 0..<rows { for c in 0..<columns { grid[r, c] = c == 0 ? 127.0 / 64 : Float(Int(rng.uniform(-127, 127))) / 64 } }
+        let onGrid = AlignedBuffer<Float>(count: rows), fine = AlignedBuffer<Float>(count: rows), coarse = AlignedBuffer<Float>(count: rows)
+        grid.multiply(x.base, into: onGrid.base, accumulate: false)
+        grid.prepare(.int8, int8Input: .words)
+        grid.multiply(x.base, into: fine.base, accumulate: false)
+        grid.prepare(.int8)
+        grid.multiply(x.base, into: coarse.base, accumulate: false)
+        var fineError: Float = 0, coarseError: Float = 0
+        for r in 0..<rows {
+            let rowAbs = (0..<columns).reduce(Float(0)) { $0 + abs(grid[r, $1]) }
+            #expect(abs(fine[r] - onGrid[r]) <= 0.5 * (xMax / limit) * rowAbs * 1.001 + 1e-4, "row \(r) on the grid")
+            fineError += abs(fine[r] - onGrid[r])
+            coarseError += abs(coarse[r] - onGrid[r])
+        }
+        #expect(fineError * 20 < coarseError, "16-bit input \(fineError), 8-bit \(coarseError)")
+    }
+}
+
 /// Where the CPU has AVX-512 the step's transcendental loops run in C; the Swift forms must agree with them.
 @Suite struct AVX512KernelTests {
     @Test func lstmGatesAgreeWithTheSwiftForm() {

@@ -40,6 +40,20 @@ void sideman_matvec_int8_portable(const int8_t *w, int rows, int stride, int col
 int sideman_matvec_int8_avx2(const int8_t *w, int rows, int stride, int columns, const float *x,
                              const float *scale, uint8_t *scratch, float *y, int accumulate);
 
+// The same 8-bit weights against a 16-bit input: y[r] (+)= scale[r] * sx * sum_c w[r][c] * q(x[c]), with
+// q(x) = round(x / sx), sx = max|x| / L and L = sideman_w8a16_limit(columns) = min(32767, (2^31 - 1) /
+// (127 * columns)), so no sum can overflow. For a product whose input error the model magnifies (a
+// transformer's q/k/v projection, whose scores go through a softmax): the input keeps 15 bits instead of 7.
+// scratch holds stride words. The AVX2 kernel runs wherever the CPU has AVX2 (AVX-512 machines too), else
+// the portable loop; both give the same integer sums, so the same results.
+int sideman_w8a16_limit(int columns);
+void sideman_matvec_w8a16(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+                          int16_t *scratch, float *y, int accumulate);
+
+// The portable loop alone (tests check the dispatched kernel against it).
+void sideman_matvec_w8a16_portable(const int8_t *w, int rows, int stride, int columns, const float *x,
+                                   const float *scale, int16_t *scratch, float *y, int accumulate);
+
 // Asks for the cache line at p ahead of its use (a hint: no fault, no effect on results). The Swift product
 // loops call it for the rows after the ones they multiply; Swift has no prefetch of its own.
 static inline void sideman_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }

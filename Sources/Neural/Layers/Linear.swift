@@ -32,7 +32,7 @@ public struct Linear {
         if hasBias { set.tensors[TensorName.bias(prefix)] = Tensor(shape: [outputs], values: bias.array) }
     }
 
-    public func prepare(_ precision: Precision) { weight.prepare(precision) }
+    public func prepare(_ precision: Precision, int8Input: Int8Input = .bytes) { weight.prepare(precision, int8Input: int8Input) }
 
     /// y = W·x + b; x needs `padded16(inputs)` readable floats with zero padding.
     @inline(__always) public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {

@@ -182,15 +182,15 @@ public final class Transformer: StreamingModel {
 
     /// The weights at `precision`, and the KV cache in fp16 below fp32 (see `KeyValueCache`).
     ///
-    /// At int8 the query/key/value projection stays fp16: quantising its input (the attention's normalised
-    /// stream) to 8 bits was most of the int8 step's error, because the scores' softmax magnifies small
-    /// errors in q·k. On the band transformer's held-out songs the int8 step drifted 1.1e-3 nats (mean KL)
-    /// from fp32 with every matrix int8 (ten songs), 8.9e-4 of it from activations and 7.0e-4 from this input alone;
-    /// with this projection at fp16 it drifts 2.4e-4 (docs/PRECISION.md). An int8 KV cache (keys scaled per
-    /// slot and head) drifted 1.6e-2 there and was not kept.
+    /// At int8 the query/key/value projection takes its input at 16 bits (`Int8Input.words`): the scores'
+    /// softmax magnifies small errors in q·k. On the band transformer's held-out songs the int8 step drifted
+    /// 1.1e-3 nats (mean KL) from fp32 with every product 8-bit, 7.0e-4 of it from this input alone
+    /// (docs/PRECISION.md). Its weights stay 8-bit: at fp16, or at 16-bit integers, they were as slow as
+    /// the rest of the step's reads from L3 together allow (about 470 µs against 355 on the band model).
+    /// An int8 KV cache (keys scaled per slot and head) drifted 1.6e-2 there and was not kept.
     public func prepare(_ precision: Precision) {
         for block in blocks {
-            block.qkv.prepare(precision == .int8 ? .fp16 : precision)
+            block.qkv.prepare(precision, int8Input: .words)
             for linear in [block.output, block.up, block.down] { linear.prepare(precision) }
             block.cache.storeHalves(precision != .fp32)
         }
