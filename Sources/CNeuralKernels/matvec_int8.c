@@ -9,6 +9,12 @@
 #define HAVE_X86 0
 #endif
 
+// y = 0 for a product with an all-zero input, unless it accumulates (then y stays as it is).
+static inline void zero_unless_accumulating(float *y, int rows, int accumulate) {
+    if (!accumulate)
+        for (int r = 0; r < rows; r++) y[r] = 0;
+}
+
 // Quantises x to unsigned bytes (zero point 128); returns the scale, 0 when x is all zero.
 static float quantise_portable(const float *x, int columns, int stride, uint8_t *q) {
     float m = 0;
@@ -43,8 +49,7 @@ matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, 
     for (int c = 0; c < padded; c += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
     float mx = _mm512_reduce_max_ps(m);
     if (mx == 0) {
-        if (!accumulate)
-            for (int r = 0; r < rows; r++) y[r] = 0;
+        zero_unless_accumulating(y, rows, accumulate);
         return;
     }
     __m512 inv = _mm512_set1_ps(127.0f / mx);
@@ -112,6 +117,14 @@ matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, 
         y[r] = accumulate ? y[r] + v : v;
     }
 }
+// The four lines eight rows take over 32 columns of 8-bit weights (the row-major block starting at p).
+__attribute__((target("avx2"))) static inline void prefetch_eight_rows(const char *p) {
+    _mm_prefetch(p, _MM_HINT_T0);
+    _mm_prefetch(p + 64, _MM_HINT_T0);
+    _mm_prefetch(p + 128, _MM_HINT_T0);
+    _mm_prefetch(p + 192, _MM_HINT_T0);
+}
+
 // max |x[c]| over c < padded (a multiple of 16).
 __attribute__((target("avx2"))) static inline float max_abs_avx2(const float *x, int padded) {
     __m256 m = _mm256_setzero_ps();
@@ -152,8 +165,7 @@ matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, 
     int padded = (columns + 15) & ~15;
     float mx = max_abs_avx2(x, padded);
     if (mx == 0) {
-        if (!accumulate)
-            for (int r = 0; r < rows; r++) y[r] = 0;
+        zero_unless_accumulating(y, rows, accumulate);
         return;
     }
     __m256 inv = _mm256_set1_ps(127.0f / mx);
@@ -182,12 +194,7 @@ matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, 
         // prefetcher alone left this loop waiting on them (docs/PRECISION.md, "Reading the next rows ahead").
         const char *next = (const char *)(p + 8L * stride);
         for (int k = 0; k < stride; k += 32) {
-            if (r + 16 <= rows) {
-                _mm_prefetch(next + k * 8, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 64, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 128, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 192, _MM_HINT_T0);
-            }
+            if (r + 16 <= rows) prefetch_eight_rows(next + k * 8);
             __m256i qv = _mm256_loadu_si256((const __m256i *)(q + k));
             __m256i magnitude = _mm256_abs_epi8(qv);
             for (int i = 0; i < 8; i++) {
@@ -280,8 +287,7 @@ matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const floa
     int padded = (columns + 15) & ~15;
     float mx = max_abs_avx2(x, padded);
     if (mx == 0) {
-        if (!accumulate)
-            for (int r = 0; r < rows; r++) y[r] = 0;
+        zero_unless_accumulating(y, rows, accumulate);
         return;
     }
     int limit = sideman_w8a16_limit(columns);
@@ -303,12 +309,7 @@ matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const floa
         for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
         const char *next = (const char *)(p + 8L * stride);
         for (int k = 0; k < stride; k += 32) {
-            if (r + 16 <= rows) {  // the next eight rows' lines, as in the 8-bit kernel
-                _mm_prefetch(next + k * 8, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 64, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 128, _MM_HINT_T0);
-                _mm_prefetch(next + k * 8 + 192, _MM_HINT_T0);
-            }
+            if (r + 16 <= rows) prefetch_eight_rows(next + k * 8);
             __m256i x0 = _mm256_loadu_si256((const __m256i *)(q + k));
             __m256i x1 = _mm256_loadu_si256((const __m256i *)(q + k + 16));
             for (int i = 0; i < 8; i++) {
