@@ -123,11 +123,12 @@ import Testing
         #expect(restarted > 10 * carried, "a cache that lost its context would be this far off: \(restarted)")
         switched.prepare(.fp32)
         #expect(switched.blocks.allSatisfy { !$0.cache.halves })
-        // At int8 the q/k/v projection keeps fp16 weights and every other product is int8.
+        // At int8 the q/k/v projection takes a 16-bit input against its 8-bit weights; every other product
+        // quantises its input to 8 bits.
         switched.prepare(.int8)
-        #expect(switched.blocks.allSatisfy {
-            $0.qkv.weight.half != nil && $0.qkv.weight.quantized == nil && $0.up.weight.quantized != nil
-                && $0.down.weight.quantized != nil && $0.output.weight.quantized != nil && $0.cache.halves
+        #expect(switched.blocks.allSatisfy { block in
+            block.qkv.weight.half == nil && block.qkv.weight.quantized?.wordScratch != nil && block.cache.halves
+                && [block.up, block.down, block.output].allSatisfy { $0.weight.quantized != nil && $0.weight.quantized?.wordScratch == nil }
         })
         #expect(switched.output.weight.quantized != nil)
 
