@@ -11,6 +11,7 @@ struct CycleCounters: @unchecked Sendable {
     let xruns = AtomicCell<UInt64>(0)
     let late = AtomicCell<UInt64>(0)
     let dropped = AtomicCell<UInt64>(0)
+    let clockHeld = AtomicCell<UInt64>(0)
     let cycleStart = AtomicCell<UInt64>(0)
     let cycleLength = AtomicCell<Int>(0)
     let sampleRate = AtomicCell<Int>(0)
@@ -20,7 +21,7 @@ struct CycleCounters: @unchecked Sendable {
     let ioPriority = AtomicCell<Int>(0)
 
     func destroy() {
-        for atomic in [cycles, xruns, late, dropped, cycleStart] { atomic.destroy() }
+        for atomic in [cycles, xruns, late, dropped, clockHeld, cycleStart] { atomic.destroy() }
         for atomic in [cycleLength, sampleRate, bufferSize, notifications, ioPriority] { atomic.destroy() }
         lost.destroy()
     }
@@ -41,6 +42,7 @@ struct CycleCounters: @unchecked Sendable {
         status.xruns = xruns.load(ordering: .relaxed)
         status.lateEvents = late.load(ordering: .relaxed)
         status.droppedEvents = dropped.load(ordering: .relaxed)
+        status.clockHeldCycles = clockHeld.load(ordering: .relaxed)
         status.isLost = lost.load(ordering: .acquiring)
         status.ioPriority = ioPriority.load(ordering: .relaxed)
         status.isConnected = connected && !status.isLost
@@ -164,6 +166,7 @@ struct CycleCore: ~Copyable, @unchecked Sendable {
     mutating func begin(serverFrame: UInt32, length: Int) -> UInt64 {
         let start = clock.cycleStart(serverFrame: serverFrame, length: length)
         begin(start: start, length: length)
+        counters.clockHeld.store(clock.heldCycles, ordering: .relaxed)
         return start
     }
 
@@ -171,6 +174,7 @@ struct CycleCore: ~Copyable, @unchecked Sendable {
     mutating func begin(extendedServerFrame: UInt64, length: Int) -> UInt64 {
         let start = clock.cycleStart(extendedServerFrame: extendedServerFrame, length: length)
         begin(start: start, length: length)
+        counters.clockHeld.store(clock.heldCycles, ordering: .relaxed)
         return start
     }
 

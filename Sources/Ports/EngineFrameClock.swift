@@ -26,6 +26,11 @@ struct EngineFrameClock: Sendable {
     private var hasRun = false
     /// Set by `serverRestarted`: the next cycle continues at `end` whatever the new server's clock says.
     private var continuesAtNextCycle = false
+    /// Cycles whose server frame read earlier than the previous cycle's end, so the engine's clock held its
+    /// course instead. After a reading that came a period ahead (a callback run so late that the server had
+    /// begun the next cycle), the true readings that follow are all behind, and the engine stays that far
+    /// ahead of the server until time skips forward: its frames are then the server's plus a constant.
+    private(set) var heldCycles: UInt64 = 0
 
     /// The absolute server frame of a 32-bit frame time, carrying across the wrap (every ~25 h at 48 kHz).
     /// A step back of less than half the range is a step back, not a wrap.
@@ -48,6 +53,7 @@ struct EngineFrameClock: Sendable {
             start = end
         } else if hasRun && start < end {
             start = end
+            heldCycles &+= 1
         }
         hasRun = true
         continuesAtNextCycle = false

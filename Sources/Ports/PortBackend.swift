@@ -70,6 +70,9 @@ public struct PortStatus: Sendable, Equatable {
     public var lateEvents: UInt64 = 0
     /// Events that did not fit a ring or a port buffer.
     public var droppedEvents: UInt64 = 0
+    /// Cycles in which the server's clock read earlier than the engine's (`EngineFrameClock`): since the
+    /// first, the engine's frames may run ahead of the server's by a constant up to a period or so.
+    public var clockHeldCycles: UInt64 = 0
     /// True from a successful open until close or server loss.
     public var isConnected: Bool = false
     /// True once the server went away under an open client.

@@ -31,6 +31,7 @@ struct EngineFrameClockTests {
         #expect(clock.cycleStart(serverFrame: 10_256, length: 256) == 10_512)
         // Read true again: engine and server frames are the same again, nothing drifted.
         #expect(clock.cycleStart(serverFrame: 10_768, length: 256) == 10_768)
+        #expect(clock.heldCycles == 1)
     }
 
     @Test func aClockThatReallyWentBackIsFollowedCycleByCycleUntilItCatchesUp() {
@@ -40,6 +41,19 @@ struct EngineFrameClockTests {
         #expect(clock.cycleStart(serverFrame: 9_856, length: 256) == 10_512)
         #expect(clock.cycleStart(serverFrame: 10_112, length: 256) == 10_768)
         #expect(clock.cycleStart(serverFrame: 11_200, length: 256) == 11_200)
+        #expect(clock.heldCycles == 3)
+    }
+
+    /// A callback run so late that the server had begun the next cycle reads a period ahead; every true
+    /// reading after it is behind, so the engine keeps that period's lead (counted) until time skips ahead.
+    @Test func aReadingAPeriodAheadLeavesTheEngineAPeriodAheadAndCounted() {
+        var clock = EngineFrameClock()
+        #expect(clock.cycleStart(serverFrame: 20_000, length: 128) == 20_000)
+        #expect(clock.cycleStart(serverFrame: 20_256, length: 128) == 20_256)
+        #expect(clock.heldCycles == 0)
+        for k in 0..<5 { #expect(clock.cycleStart(serverFrame: 20_256 + UInt32(k) * 128, length: 128) == 20_384 + UInt64(k) * 128) }
+        #expect(clock.heldCycles == 5)
+        #expect(clock.cycleStart(serverFrame: 30_000, length: 128) == 30_000)
     }
 
     @Test func aRestartedServerContinuesTheEngineClockWhereItStopped() {
