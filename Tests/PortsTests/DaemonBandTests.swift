@@ -158,7 +158,10 @@ struct DaemonBandTests {
             #expect(reactions.dropFirst(2).allSatisfy { $0 <= period }, "reactions in frames: \(sorted)")
             #expect(reactions.prefix(2).allSatisfy { $0 <= UInt64(spread) + period }, "reactions in frames: \(sorted)")
         } else {
-            #expect(sorted[sorted.count * 3 / 4] <= period, "reactions in frames: \(sorted)")
+            // Most on time, counting the first two (bass and alto on the first chord) from the chord's spread:
+            // under xruns fewer strikes reach the daemon, and those two alone can be a quarter of them.
+            let fromTheirDue = reactions.enumerated().map { $0.offset < 2 ? $0.element - min($0.element, UInt64(spread)) : $0.element }.sorted()
+            #expect(fromTheirDue[fromTheirDue.count * 3 / 4] <= period, "reactions in frames: \(sorted)")
         }
         print("reaction (frames, period \(period)): n=\(sorted.count) min=\(sorted.first ?? 0) median=\(sorted[sorted.count / 2]) "
             + "p90=\(sorted[sorted.count * 9 / 10]) max=\(sorted.last ?? 0); distribution \(Dictionary(grouping: sorted, by: { $0 }).mapValues(\.count).sorted { $0.key < $1.key })")
