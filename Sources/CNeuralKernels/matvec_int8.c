@@ -15,10 +15,16 @@ static inline void zero_unless_accumulating(float *y, int rows, int accumulate) 
         for (int r = 0; r < rows; r++) y[r] = 0;
 }
 
-// Quantises x to unsigned bytes (zero point 128); returns the scale, 0 when x is all zero.
-static float quantise_portable(const float *x, int columns, int stride, uint8_t *q) {
+// max |x[c]| over c < columns.
+static float max_abs_portable(const float *x, int columns) {
     float m = 0;
     for (int c = 0; c < columns; c++) m = fmaxf(m, fabsf(x[c]));
+    return m;
+}
+
+// Quantises x to unsigned bytes (zero point 128); returns the scale, 0 when x is all zero.
+static float quantise_portable(const float *x, int columns, int stride, uint8_t *q) {
+    float m = max_abs_portable(x, columns);
     for (int c = 0; c < stride; c++) q[c] = 128;
     if (m == 0) return 0;
     float inv = 127.0f / m;
@@ -148,6 +154,14 @@ __attribute__((target("avx2"))) static inline void store_rows_avx2(const __m256i
     _mm256_storeu_ps(y, v);
 }
 
+// round(x[i] * inv) for 16 floats, as 16 words in order (packs works within 128-bit lanes, so the lanes are
+// put back in order afterwards); the 8-bit kernel packs them once more to bytes.
+__attribute__((target("avx2"))) static inline __m256i quantise_sixteen_avx2(const float *x, __m256 inv) {
+    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), inv));
+    __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), inv));
+    return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+}
+
 __attribute__((target("avx2"))) static inline int32_t sum_lanes_avx2(__m256i a) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
@@ -171,10 +185,7 @@ matvec_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, 
     __m256 inv = _mm256_set1_ps(127.0f / mx);
     int c = 0;
     for (; c < padded; c += 16) {
-        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), inv));
-        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8), inv));
-        // 32 -> 16 -> 8 bits; packs works within 128-bit lanes, so put the lanes back in order afterwards.
-        __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+        __m256i words = quantise_sixteen_avx2(x + c, inv);
         __m128i bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
         _mm_storeu_si128((__m128i *)(q + c), bytes);
     }
@@ -255,8 +266,7 @@ int sideman_w8a16_limit(int columns) {
 
 // Quantises x to 16-bit words; returns the scale (0 when x is all zero), the words zero beyond `columns`.
 static float quantise_words_portable(const float *x, int columns, int stride, int16_t *q) {
-    float m = 0;
-    for (int c = 0; c < columns; c++) m = fmaxf(m, fabsf(x[c]));
+    float m = max_abs_portable(x, columns);
     for (int c = 0; c < stride; c++) q[c] = 0;
     if (m == 0) return 0;
     int limit = sideman_w8a16_limit(columns);
@@ -294,9 +304,7 @@ matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const floa
     __m256 inv = _mm256_set1_ps((float)limit / mx);
     int c = 0;
     for (; c < padded; c += 16) {
-        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), inv));
-        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8), inv));
-        _mm256_storeu_si256((__m256i *)(q + c), _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
+        _mm256_storeu_si256((__m256i *)(q + c), quantise_sixteen_avx2(x + c, inv));
     }
     for (; c < stride; c++) q[c] = 0;
     float sx = mx / (float)limit;
