@@ -91,16 +91,28 @@ struct DaemonServiceTests {
         defer { receiver.stop() }
         try DaemonTests.Rig.waitForConnections(server)
 
-        /// A note played now comes out on channel 5 (as `heard`), one period later, to the frame.
+        /// A note played now comes out on channel 5 (as `heard`), one period after the frame the sender
+        /// wrote it at, to the frame. In a cycle the server ran late on a loaded machine JACK itself may
+        /// deliver MIDI late or not at all, so a try that saw xruns is played again, up to three times; a
+        /// try without xruns must pass.
         func passesThru(_ note: UInt8, as heard: UInt8? = nil) throws -> Bool {
             let out: [UInt8] = [0x94, heard ?? note, 100]
-            let at = try sender.now() + 2400
-            sender.send([0x90, note, 100], at: at)
-            sender.send([0x80, note, 0], at: at + 480)
-            let events = try receiver.waitForReceived(timeout: 10) { $0.contains { $0.bytes == out && $0.frame >= at } }
-            let passed = events.contains { $0.bytes == out && $0.frame == at + UInt64(server.period) }
-            if !passed { Issue.record("sent \(note) at \(at); received \(events.suffix(6))") }
-            return passed
+            for attempt in 1...3 {
+                let xrunsBefore = try sender.xruns() + receiver.xruns()
+                let at = try sender.now() + 2400
+                sender.send([0x90, note, 100], at: at)
+                sender.send([0x80, note, 0], at: at + 480)
+                let events = try receiver.waitForReceived(timeout: 10) { $0.contains { $0.bytes == out && $0.frame >= at } }
+                // The python sender writes an event late when its own callback ran late.
+                let writtenAt = try sender.written().last { $0.asked == at }?.written ?? at
+                if events.contains(where: { $0.bytes == out && $0.frame == writtenAt + UInt64(server.period) }) { return true }
+                let xruns = try sender.xruns() + receiver.xruns() - xrunsBefore
+                if xruns == 0 || attempt == 3 {
+                    Issue.record("sent \(note) at \(at), written at \(writtenAt), \(xruns) xruns; received \(events.suffix(6))")
+                    return false
+                }
+            }
+            return false
         }
         func failures() -> [String] { daemon.errorLines.filter { $0.contains("keeping the running preset") } }
         /// The daemon's stderr arrives apart from its datagrams: waits for `count` lines containing `text`.

@@ -326,7 +326,16 @@ struct DaemonTests {
         sender.send([0x90, 62, 90], at: later)
         let events = try receiver.waitForReceived { notes($0).ons.count >= 2 }
         #expect(notes(events).ons == [[4, 67], [4, 57]])
-        #expect(events.last.map { $0.frame } == later + 128)
+        // One period after the frame the sender wrote it at (the python sender writes late when its own
+        // callback ran late on a loaded machine).
+        let writtenAt = try #require(try sender.written().last { $0.asked == later }?.written)
+        let lateness = events.last.map { Int64($0.frame) - Int64(writtenAt + 128) }
+        if try sender.xruns() + receiver.xruns() == 0 {
+            #expect(lateness == 0)
+        } else {
+            // The server ran late: an event may wait a cycle more.
+            #expect(lateness.map { abs($0) <= 256 } == true, "within two periods of one period after xruns: \(String(describing: lateness))")
+        }
     }
 
     /// A connection pattern with a typo is said once, after a grace period, with the ports there are;
