@@ -1,3 +1,4 @@
+import CNeuralKernels
 import Testing
 @testable import Neural
 
@@ -25,6 +26,39 @@ import Testing
                 }
                 let worst = zip(c, expected).map { Swift.abs($0 - $1) }.max()!
                 #expect(worst < 1e-4, "\(backend) β=\(beta)")
+            }
+        }
+    }
+
+    /// The product on weights packed once (the LSTM's recurrent and step-by-step input products), on every
+    /// kernel this CPU has, against the Double triple loop: rows that are not a whole tile, panels cut short
+    /// past n, K longer than a block, and C's padding beyond n untouched.
+    @Test(arguments: [(32, 1024, 256, true), (32, 256, 1024, false), (9, 37, 300, true), (5, 20, 129, false),
+                      (1, 16, 1, true), (13, 3, 0, false)])
+    func packedWeightsMatchPlainMatmul(_ shape: (Int, Int, Int, Bool)) {
+        let (m, n, k, transB) = shape
+        var rng = TrainingRandom(seed: 2)
+        let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+        let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+        let ldc = n + 3
+        let c0 = (0..<(m * ldc)).map { _ in rng.uniform(-1, 1) }
+        let ldb = transB ? k : n
+        let weights = PackedWeights(k: k, n: n)
+        b.withUnsafeBufferPointer { weights.pack($0.baseAddress!, ldb: ldb, transB: transB) }
+        for accumulate in [false, true] {
+            var expected = c0
+            Gemm.reference(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a, lda: k, b, ldb: ldb,
+                           beta: accumulate ? 1 : 0, &expected, ldc: ldc)
+            for kernel in 0...sideman_gemm_packed_kernel() {
+                var c = c0
+                c.withUnsafeMutableBufferPointer { cp in
+                    sideman_gemm_packed_using(kernel, Int32(m), Int32(n), Int32(k), a, Int32(k), weights.panels.base,
+                                              cp.baseAddress!, Int32(ldc), accumulate ? 1 : 0)
+                }
+                let worst = zip(c, expected).map { Swift.abs($0 - $1) }.max()!
+                #expect(worst < 2e-4 * Float(max(k, 1)).squareRoot(), "kernel \(kernel), accumulate \(accumulate)")
+                let padding = (0..<m).flatMap { r in (n..<ldc).map { r * ldc + $0 } }
+                #expect(padding.allSatisfy { c[$0] == c0[$0] }, "kernel \(kernel) wrote past n")
             }
         }
     }

@@ -81,4 +81,17 @@ double sideman_limit_multiply_adds_per_second(int precision);
 // any piece of work that long right now (timer ticks, the hypervisor, a neighbour on the core).
 uint64_t sideman_fixed_work(long iterations);
 
+// Training's step-by-step products on weights packed once per chunk (gemm_packed.c). op(B) (k × n, B read
+// transposed when trans_b) goes into panels of 16 columns, each k rows of 16 floats, zero past n:
+// ceil(n / 16) · 16 · k floats.
+void sideman_pack_panels(const float *b, int ldb, int trans_b, int k, int n, float *packed);
+// C[m × n] = (accumulate ? C : 0) + A[m × k] · op(B), B packed by sideman_pack_panels.
+void sideman_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+                         int accumulate);
+// The kernel sideman_gemm_packed runs on this CPU: 0 portable, 1 AVX2 + FMA, 2 AVX-512; and the product on a
+// chosen one (at most this CPU's), for tests and benchmarks.
+int sideman_gemm_packed_kernel(void);
+void sideman_gemm_packed_using(int kernel, int m, int n, int k, const float *a, int lda, const float *packed, float *c,
+                               int ldc, int accumulate);
+
 #endif

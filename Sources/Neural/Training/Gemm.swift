@@ -1,3 +1,5 @@
+import CNeuralKernels
+
 /// Row-major single-precision matrix product for training: C ← α·op(A)·op(B) + β·C, with op(X) = X or Xᵀ.
 ///
 /// Runs on OpenBLAS when it can be loaded and on the built-in blocked SIMD kernel otherwise (or when asked),
@@ -51,5 +53,40 @@ public enum Gemm {
                 c[i * ldc + j] = Float(Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])))
             }
         }
+    }
+}
+
+/// A weight matrix the same chunk multiplies at every step (an LSTM's recurrent weights), packed once per chunk
+/// into the 16-column panels `Gemm.multiply(packed:)` streams, so a step does not pack 1 MB again for a few
+/// dozen rows as a BLAS call does.
+public final class PackedWeights {
+    /// op(B)'s shape: k rows (the product's inner length) by n columns.
+    public let k: Int, n: Int
+    let panels: TrainingBuffer
+
+    public init(k: Int, n: Int) {
+        (self.k, self.n) = (k, n)
+        panels = TrainingBuffer(count: (n + 15) / 16 * 16 * k)
+    }
+
+    /// Packs op(B): `b` as stored with row stride `ldb`, read transposed when `transB`.
+    public func pack(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool) {
+        sideman_pack_panels(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), panels.base)
+    }
+
+    /// Whether this CPU has a vector kernel for the packed product (AVX2 with FMA, or AVX-512); without one the
+    /// layers keep to `Gemm.multiply`, whose BLAS is then faster.
+    public static let vectorKernel = sideman_gemm_packed_kernel() > 0
+}
+
+extension Gemm {
+    /// C[m×n] ← A[m×k]·op(B) (+ C when `accumulate`), op(B) packed in `weights`.
+    @inline(__always)
+    public static func multiply(
+        m: Int, _ a: UnsafePointer<Float>, lda: Int, _ weights: PackedWeights, accumulate: Bool,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        sideman_gemm_packed(Int32(m), Int32(weights.n), Int32(weights.k), a, Int32(lda), weights.panels.base, c,
+                            Int32(ldc), accumulate ? 1 : 0)
     }
 }

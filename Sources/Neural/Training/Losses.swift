@@ -49,13 +49,32 @@ public enum HeadKind: String, Sendable, CaseIterable {
     static func softmaxRow(_ l: UnsafePointer<Float>, _ n: Int, target: Int, _ scale: Float, _ g: UnsafeMutablePointer<Float>?) -> Double {
         var m = -Float.infinity
         for j in 0..<n { m = max(m, l[j]) }
-        var sum = 0.0
-        for j in 0..<n { sum += Foundation.exp(Double(l[j] - m)) }
-        let logZ = Double(m) + Foundation.log(sum)
-        let nll = logZ - Double(l[target])
-        // g may alias l: the loss is read out before the gradient overwrites the logits.
+        // g may alias l: the target's logit is read before the gradient overwrites the logits, and each
+        // exponential is written over the logit it came from.
+        let chosen = l[target]
+        let shift = SIMD16<Float>(repeating: m)
+        var lanes = SIMD16<Float>()
+        var tail: Float = 0
+        var j = 0
+        while j + 16 <= n {
+            let e = TrainMath.exp(TrainMath.load(l + j) - shift)
+            lanes += e
+            if let g { TrainMath.store(e, g + j) }
+            j += 16
+        }
+        while j < n {
+            let e = Foundation.exp(l[j] - m)
+            tail += e
+            g?[j] = e
+            j += 1
+        }
+        let sum = Double(lanes.sum()) + Double(tail)
+        let nll = Double(m) + Foundation.log(sum) - Double(chosen)
         if let g {
-            for j in 0..<n { g[j] = Float(Foundation.exp(Double(l[j]) - logZ)) * scale }
+            let factor = Float(Double(scale) / sum)
+            j = 0
+            while j + 16 <= n { TrainMath.store(TrainMath.load(g + j) * factor, g + j); j += 16 }
+            while j < n { g[j] *= factor; j += 1 }
             g[target] -= scale
         }
         return nll

@@ -27,6 +27,12 @@ public final class SequenceLSTMLayer {
     private var denseInput: UnsafePointer<Float>? = nil
     private var sparse: SparseRows? = nil
     private var resets: [Bool] = []
+    /// The weights every step of a chunk multiplies, packed once per chunk (nil where the CPU has no vector
+    /// kernel for it): W_hhᵀ for the forward, W_hh for the backward, and for step-by-step use with a dense
+    /// input W_ihᵀ and W_ih, packed on the chunk's first step that needs them.
+    private let recurrentForward: PackedWeights?, recurrentBackward: PackedWeights?
+    private let inputForward: PackedWeights?, inputBackward: PackedWeights?
+    private var inputForwardPacked = false, inputBackwardPacked = false
 
     /// `prefix` and `suffix` wrap nn.LSTM's tensor names (`encoder.` … `_reverse` for a bidirectional encoder's
     /// second direction, as PyTorch names it inside a module).
@@ -55,6 +61,11 @@ public final class SequenceLSTMLayer {
         dhNext = TrainingBuffer(count: batch * hidden)
         dcNext = TrainingBuffer(count: batch * hidden)
         bias = TrainingBuffer(count: g)
+        let packs = PackedWeights.vectorKernel
+        recurrentForward = packs ? PackedWeights(k: hidden, n: g) : nil
+        recurrentBackward = packs ? PackedWeights(k: g, n: hidden) : nil
+        inputForward = packs && !sparseInput ? PackedWeights(k: inputs, n: g) : nil
+        inputBackward = packs && !sparseInput ? PackedWeights(k: g, n: inputs) : nil
     }
 
     public var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }
@@ -96,6 +107,8 @@ public final class SequenceLSTMLayer {
         denseInput = dense
         self.sparse = sparse
         for j in 0..<(4 * hidden) { bias[j] = biasIH.value[j] + biasHH.value[j] }
+        recurrentForward?.pack(weightHH.value.base, ldb: hidden, transB: true)
+        inputForwardPacked = false
     }
 
     public func step(_ t: Int) {
@@ -105,8 +118,17 @@ public final class SequenceLSTMLayer {
             for b in 0..<B { gatherInput(x, t * B + b) }
         } else {
             for b in 0..<B { (z + b * G).update(from: bias.base, count: G) }
-            Gemm.multiply(transB: true, m: B, n: G, k: inputs, denseInput! + t * B * inputs, lda: inputs,
-                          weightIH.value.base, ldb: inputs, beta: 1, z, ldc: G)
+            let x = denseInput! + t * B * inputs
+            if let packed = inputForward {
+                if !inputForwardPacked {
+                    packed.pack(weightIH.value.base, ldb: inputs, transB: true)
+                    inputForwardPacked = true
+                }
+                Gemm.multiply(m: B, x, lda: inputs, packed, accumulate: true, z, ldc: G)
+            } else {
+                Gemm.multiply(transB: true, m: B, n: G, k: inputs, x, lda: inputs, weightIH.value.base, ldb: inputs,
+                              beta: 1, z, ldc: G)
+            }
         }
         recurrentStep(t)
     }
@@ -135,7 +157,11 @@ public final class SequenceLSTMLayer {
             (cp + b * H).update(repeating: 0, count: H)
         }
         let zt = gates.base + t * B * G
-        Gemm.multiply(transB: true, m: B, n: G, k: H, hp, lda: H, weightHH.value.base, ldb: H, beta: 1, zt, ldc: G)
+        if let packed = recurrentForward {
+            Gemm.multiply(m: B, hp, lda: H, packed, accumulate: true, zt, ldc: G)
+        } else {
+            Gemm.multiply(transB: true, m: B, n: G, k: H, hp, lda: H, weightHH.value.base, ldb: H, beta: 1, zt, ldc: G)
+        }
         for b in 0..<B {
             let r = t * B + b
             cellForward(zt + b * G, cp + b * H, cell.base + r * H, tanhCell.base + r * H, output.base + r * H)
@@ -187,6 +213,8 @@ public final class SequenceLSTMLayer {
     public func beginBackward() {
         dhNext.zero()
         dcNext.zero()
+        recurrentBackward?.pack(weightHH.value.base, ldb: hidden, transB: false)
+        inputBackwardPacked = false
     }
 
     /// dOut: this step's B rows of output gradient; dCell: extra gradient on this step's cell state (a reader of c_t).
@@ -195,8 +223,12 @@ public final class SequenceLSTMLayer {
         if let dCell { TrainMath.add(dCell, into: dcNext.base, B * H) }
         for b in 0..<B { cellBackward(t * B + b, dOut + b * H, dhNext.base + b * H, dcNext.base + b * H) }
         // dh_{t-1} = dZ_t · W_hh; rows that started a piece took zero state and pass nothing back.
-        Gemm.multiply(m: B, n: H, k: G, dGates.base + t * B * G, lda: G, weightHH.value.base, ldb: H, beta: 0,
-                      dhNext.base, ldc: H)
+        if let packed = recurrentBackward {
+            Gemm.multiply(m: B, dGates.base + t * B * G, lda: G, packed, accumulate: false, dhNext.base, ldc: H)
+        } else {
+            Gemm.multiply(m: B, n: H, k: G, dGates.base + t * B * G, lda: G, weightHH.value.base, ldb: H, beta: 0,
+                          dhNext.base, ldc: H)
+        }
         for b in 0..<B where resets[t * B + b] {
             (dhNext.base + b * H).update(repeating: 0, count: H)
             (dcNext.base + b * H).update(repeating: 0, count: H)
@@ -206,8 +238,16 @@ public final class SequenceLSTMLayer {
     /// dInput rows of step t: dZ_t · W_ih.
     public func inputGradientStep(_ t: Int) {
         let (B, G) = (batch, 4 * hidden)
-        Gemm.multiply(m: B, n: inputs, k: G, dGates.base + t * B * G, lda: G, weightIH.value.base, ldb: inputs, beta: 0,
-                      dInput.base + t * B * inputs, ldc: inputs)
+        let dz = dGates.base + t * B * G, dx = dInput.base + t * B * inputs
+        if let packed = inputBackward {
+            if !inputBackwardPacked {
+                packed.pack(weightIH.value.base, ldb: inputs, transB: false)
+                inputBackwardPacked = true
+            }
+            Gemm.multiply(m: B, dz, lda: G, packed, accumulate: false, dx, ldc: inputs)
+        } else {
+            Gemm.multiply(m: B, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0, dx, ldc: inputs)
+        }
     }
 
     public func finishBackward(inputGradient: Bool) {
