@@ -15,6 +15,7 @@ int sideman_cpu_features(void) {
         if (__builtin_cpu_supports("avx512bw")) f |= SIDEMAN_CPU_AVX512BW;
         if (__builtin_cpu_supports("avx512dq")) f |= SIDEMAN_CPU_AVX512DQ;
         if (__builtin_cpu_supports("avx512vnni")) f |= SIDEMAN_CPU_AVX512VNNI;
+        if (__builtin_cpu_supports("avx512bf16")) f |= SIDEMAN_CPU_AVX512BF16;
         // Written once with the same value by whichever thread comes first: a benign race.
         features = f;
     }
@@ -35,5 +36,10 @@ int sideman_int8_avx2_available(void) {
 
 int sideman_avx512_available(void) {
     int need = SIDEMAN_CPU_AVX512F | SIDEMAN_CPU_AVX512DQ;
+    return (sideman_cpu_features() & need) == need;
+}
+
+int sideman_bf16_available(void) {
+    int need = SIDEMAN_CPU_AVX512F | SIDEMAN_CPU_AVX512BF16;
     return (sideman_cpu_features() & need) == need;
 }

@@ -10,7 +10,7 @@
 // packs the weights again on every call (1 MB for an LSTM of 256), which cost more than its kernel gained at
 // that size; here they are packed once per chunk into panels of 16 columns, and each step only streams them.
 
-enum { PANEL = 16, K_BLOCK = 256 };
+enum { PANEL = 16, K_BLOCK = 256, M_BLOCK = 128 };
 
 void sideman_pack_panels(const float *b, int ldb, int trans_b, int k, int n, float *packed) {
     int panels = (n + PANEL - 1) / PANEL;
@@ -132,21 +132,25 @@ static void gemm_packed_with(tile_fn tile, int tile_rows, int m, int n, int k, c
                              const float *packed, float *c, int ldc, int accumulate) {
     int panels = (n + PANEL - 1) / PANEL;
     const float *rows[8];
-    // K is cut into blocks so that a tile's rows of A (and the panel's block) stay in L1 while every panel
-    // passes over them; C holds the running sum between blocks.
-    for (int k0 = 0; k0 < k || (k == 0 && k0 == 0); k0 += K_BLOCK) {
-        int count = k - k0 < K_BLOCK ? k - k0 : K_BLOCK;
-        int add = accumulate || k0 > 0;
-        for (int p = 0; p < panels; p++) {
-            const float *panel = packed + (size_t)p * k * PANEL + (size_t)k0 * PANEL;
-            int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
-            for (int r0 = 0; r0 < m; r0 += tile_rows) {
-                int count_rows = m - r0 < tile_rows ? m - r0 : tile_rows;
-                for (int r = 0; r < count_rows; r++) rows[r] = a + (size_t)(r0 + r) * lda + k0;
-                tile(rows, count_rows, count, panel, c + (size_t)r0 * ldc + p * PANEL, ldc, cols, add);
+    // Rows are taken M_BLOCK at a time and K is cut into blocks, so that the block of A every panel passes
+    // over stays in L2 and a tile's rows of it (with the panel's block) in L1; C holds the running sum
+    // between K blocks.
+    for (int m0 = 0; m0 < m; m0 += M_BLOCK) {
+        int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
+        for (int k0 = 0; k0 < k || (k == 0 && k0 == 0); k0 += K_BLOCK) {
+            int count = k - k0 < K_BLOCK ? k - k0 : K_BLOCK;
+            int add = accumulate || k0 > 0;
+            for (int p = 0; p < panels; p++) {
+                const float *panel = packed + (size_t)p * k * PANEL + (size_t)k0 * PANEL;
+                int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
+                for (int r0 = m0; r0 < m1; r0 += tile_rows) {
+                    int count_rows = m1 - r0 < tile_rows ? m1 - r0 : tile_rows;
+                    for (int r = 0; r < count_rows; r++) rows[r] = a + (size_t)(r0 + r) * lda + k0;
+                    tile(rows, count_rows, count, panel, c + (size_t)r0 * ldc + p * PANEL, ldc, cols, add);
+                }
             }
+            if (k == 0) break;
         }
-        if (k == 0) break;
     }
 }
 
@@ -172,4 +176,156 @@ void sideman_gemm_packed_using(int kernel, int m, int n, int k, const float *a, 
 void sideman_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                          int accumulate) {
     sideman_gemm_packed_using(sideman_gemm_packed_kernel(), m, n, k, a, lda, packed, c, ldc, accumulate);
+}
+
+// bfloat16: the top half of an fp32, rounded to nearest with ties to even (as vcvtne2ps2bf16 rounds); a NaN
+// stays a NaN.
+static inline uint16_t to_bf16(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);
+    return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+}
+
+static inline float from_bf16(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &bits, 4);
+    return x;
+}
+
+void sideman_pack_panels_bf16(const float *b, int ldb, int trans_b, int k, int n, uint16_t *packed) {
+    int panels = (n + PANEL - 1) / PANEL, pairs = (k + 1) / 2;
+    for (int p = 0; p < panels; p++) {
+        uint16_t *out = packed + (size_t)p * pairs * 2 * PANEL;
+        for (int q = 0; q < pairs; q++) {
+            for (int j = 0; j < PANEL; j++) {
+                int col = p * PANEL + j;
+                for (int half = 0; half < 2; half++) {
+                    int kk = 2 * q + half;
+                    float x = 0;
+                    if (col < n && kk < k) x = trans_b ? b[(size_t)col * ldb + kk] : b[(size_t)kk * ldb + col];
+                    out[(q * PANEL + j) * 2 + half] = to_bf16(x);
+                }
+            }
+        }
+    }
+}
+
+// A's rows as bf16 pairs, one 32-bit word per pair (the low half the even k), as vdpbf16ps reads them.
+static void pairs_portable(int m, int k, const float *a, int lda, uint32_t *scratch) {
+    int pairs = (k + 1) / 2;
+    for (int r = 0; r < m; r++) {
+        const float *row = a + (size_t)r * lda;
+        for (int q = 0; q < pairs; q++) {
+            uint16_t lo = to_bf16(row[2 * q]), hi = 2 * q + 1 < k ? to_bf16(row[2 * q + 1]) : 0;
+            scratch[(size_t)r * pairs + q] = (uint32_t)lo | ((uint32_t)hi << 16);
+        }
+    }
+}
+
+void sideman_gemm_packed_bf16_portable(int m, int n, int k, const float *a, int lda, const uint16_t *packed,
+                                       uint32_t *scratch, float *c, int ldc, int accumulate) {
+    int panels = (n + PANEL - 1) / PANEL, pairs = (k + 1) / 2;
+    pairs_portable(m, k, a, lda, scratch);
+    for (int r = 0; r < m; r++) {
+        const uint32_t *row = scratch + (size_t)r * pairs;
+        for (int p = 0; p < panels; p++) {
+            const uint16_t *panel = packed + (size_t)p * pairs * 2 * PANEL;
+            float acc[PANEL] = {0};
+            for (int q = 0; q < pairs; q++) {
+                float x0 = from_bf16((uint16_t)row[q]), x1 = from_bf16((uint16_t)(row[q] >> 16));
+                for (int j = 0; j < PANEL; j++) {
+                    acc[j] += x0 * from_bf16(panel[(q * PANEL + j) * 2]) + x1 * from_bf16(panel[(q * PANEL + j) * 2 + 1]);
+                }
+            }
+            int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
+            float *out = c + (size_t)r * ldc + p * PANEL;
+            for (int j = 0; j < cols; j++) out[j] = accumulate ? out[j] + acc[j] : acc[j];
+        }
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bf16"))) static void pairs_avx512(int m, int k, const float *a, int lda,
+                                                                       uint32_t *scratch) {
+    int pairs = (k + 1) / 2;
+    for (int r = 0; r < m; r++) {
+        const float *row = a + (size_t)r * lda;
+        uint32_t *out = scratch + (size_t)r * pairs;
+        int q = 0;
+        // 32 floats → 16 pairs: vcvtne2ps2bf16 puts its second operand in the low half, lanes in order.
+        for (; 2 * q + 32 <= k; q += 16) {
+            __m512 lo = _mm512_loadu_ps(row + 2 * q), hi = _mm512_loadu_ps(row + 2 * q + 16);
+            _mm512_storeu_si512(out + q, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+        for (; q < pairs; q++) {
+            uint16_t lo = to_bf16(row[2 * q]), hi = 2 * q + 1 < k ? to_bf16(row[2 * q + 1]) : 0;
+            out[q] = (uint32_t)lo | ((uint32_t)hi << 16);
+        }
+    }
+}
+
+// Eight rows by 16 columns: each vdpbf16ps adds two products per lane, twice the work of an fp32 FMA.
+__attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(const uint32_t *const a[], int rows, int count,
+                                                                    const uint16_t *panel, float *c, int ldc, int cols,
+                                                                    int accumulate) {
+    __m512 acc[8];
+    const uint32_t *row[8];
+    for (int r = 0; r < 8; r++) {
+        acc[r] = _mm512_setzero_ps();
+        row[r] = a[r < rows ? r : 0];
+    }
+    for (int q = 0; q < count; q++) {
+        __m512bh b = (__m512bh)_mm512_loadu_si512(panel + q * 2 * PANEL);
+        acc[0] = _mm512_dpbf16_ps(acc[0], (__m512bh)_mm512_set1_epi32((int)row[0][q]), b);
+        acc[1] = _mm512_dpbf16_ps(acc[1], (__m512bh)_mm512_set1_epi32((int)row[1][q]), b);
+        acc[2] = _mm512_dpbf16_ps(acc[2], (__m512bh)_mm512_set1_epi32((int)row[2][q]), b);
+        acc[3] = _mm512_dpbf16_ps(acc[3], (__m512bh)_mm512_set1_epi32((int)row[3][q]), b);
+        acc[4] = _mm512_dpbf16_ps(acc[4], (__m512bh)_mm512_set1_epi32((int)row[4][q]), b);
+        acc[5] = _mm512_dpbf16_ps(acc[5], (__m512bh)_mm512_set1_epi32((int)row[5][q]), b);
+        acc[6] = _mm512_dpbf16_ps(acc[6], (__m512bh)_mm512_set1_epi32((int)row[6][q]), b);
+        acc[7] = _mm512_dpbf16_ps(acc[7], (__m512bh)_mm512_set1_epi32((int)row[7][q]), b);
+    }
+    __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    for (int r = 0; r < rows; r++) {
+        float *out = c + (size_t)r * ldc;
+        __m512 v = acc[r];
+        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out));
+        _mm512_mask_storeu_ps(out, mask, v);
+    }
+}
+
+static void gemm_packed_bf16_avx512(int m, int n, int k, const float *a, int lda, const uint16_t *packed,
+                                    uint32_t *scratch, float *c, int ldc, int accumulate) {
+    enum { PAIR_BLOCK = K_BLOCK / 2, TILE_ROWS = 8 };
+    int panels = (n + PANEL - 1) / PANEL, pairs = (k + 1) / 2;
+    pairs_avx512(m, k, a, lda, scratch);
+    const uint32_t *rows[TILE_ROWS];
+    for (int m0 = 0; m0 < m; m0 += M_BLOCK) {
+        int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
+        for (int q0 = 0; q0 < pairs || (pairs == 0 && q0 == 0); q0 += PAIR_BLOCK) {
+            int count = pairs - q0 < PAIR_BLOCK ? pairs - q0 : PAIR_BLOCK;
+            int add = accumulate || q0 > 0;
+            for (int p = 0; p < panels; p++) {
+                const uint16_t *panel = packed + ((size_t)p * pairs + q0) * 2 * PANEL;
+                int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
+                for (int r0 = m0; r0 < m1; r0 += TILE_ROWS) {
+                    int count_rows = m1 - r0 < TILE_ROWS ? m1 - r0 : TILE_ROWS;
+                    for (int r = 0; r < count_rows; r++) rows[r] = scratch + (size_t)(r0 + r) * pairs + q0;
+                    tile_bf16(rows, count_rows, count, panel, c + (size_t)r0 * ldc + p * PANEL, ldc, cols, add);
+                }
+            }
+            if (pairs == 0) break;
+        }
+    }
+}
+#endif
+
+void sideman_gemm_packed_bf16(int m, int n, int k, const float *a, int lda, const uint16_t *packed, uint32_t *scratch,
+                              float *c, int ldc, int accumulate) {
+#if defined(__x86_64__)
+    if (sideman_bf16_available()) return gemm_packed_bf16_avx512(m, n, k, a, lda, packed, scratch, c, ldc, accumulate);
+#endif
+    sideman_gemm_packed_bf16_portable(m, n, k, a, lda, packed, scratch, c, ldc, accumulate);
 }

@@ -83,6 +83,8 @@ struct Train: ParsableCommand {
     @Option(help: "Matrix products on openblas or builtin (default: OpenBLAS when it loads).") var gemm: Gemm.Backend?
     @Option(help: "Cores to train on, as data-parallel shards of the batch (default: every core this process may use).")
     var threads: Int?
+    @Option(help: "The LSTM families' step-by-step recurrent products: fp32, bf16 (bfloat16 operands, fp32 sums; needs AVX-512 BF16), or auto: bf16 where the CPU has it (docs/TRAINING.md has its cost in NLL).")
+    var recurrentPrecision: RecurrentPrecisionChoice = .auto
     @Flag(help: "Measure GEMM GFLOP/s and training sample-steps/s, then exit.") var benchmark = false
     @Flag(help: "With --benchmark: print one JSON object.") var json = false
     @Flag(help: "With --benchmark: only the training rate on --threads (no GEMM figures, no one-thread comparison).")
@@ -90,6 +92,9 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must lie in 1...1024") }
+        if recurrentPrecision == .bf16, RecurrentPrecision.fastest != .bf16 {
+            throw ValidationError("--recurrent-precision bf16 needs a CPU with AVX-512 BF16, which this one lacks (use fp32 or auto)")
+        }
         guard hidden > 0, hidden <= 8192, layers >= 1, layers <= 16, window >= 1, window <= 4096, batch >= 1, batch <= 4096,
               seqLen >= 1, seqLen <= 100_000, epochs >= 1, stepsPerBar >= 1, stepsPerBar <= 256, patience >= 1,
               dropout >= 0, dropout < 1, lr > 0, lrDecay > 0, lrDecay <= 1, clip > 0, transpose >= 0, transpose <= 24,
@@ -132,6 +137,7 @@ struct Train: ParsableCommand {
             (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
         }
         if family == .transformer { (config.heads, config.mlp) = (heads, mlp ?? 4 * hidden) }
+        config.recurrentPrecision = recurrentPrecision.resolved
     }
 
     /// What the outputs must not overwrite: the training and validation data.
@@ -207,7 +213,7 @@ struct Train: ParsableCommand {
             try CommandFiles.requireInput(initial)
             do {
                 let set = try SafeTensors.read(path: initial)
-                guard try TrainingModelConfig(metadata: set.metadata) == config else {
+                guard try config.isSameModel(as: TrainingModelConfig(metadata: set.metadata)) else {
                     throw WeightsError("has another configuration than this run (\(set.metadata["family"] ?? "?"), hidden \(set.metadata["hidden"] ?? "?"))")
                 }
                 try model.load(WeightSet(tensors: set.tensors, metadata: set.metadata))
@@ -218,7 +224,7 @@ struct Train: ParsableCommand {
         let trainer = Trainer(model: model, encoding: encoding, train: trainPieces, valid: validPieces, options: options)
         if let resume {
             try CommandFiles.resume(from: resume, mismatch: { m in
-                try TrainingModelConfig(metadata: m) == config
+                try config.isSameModel(as: TrainingModelConfig(metadata: m))
                     ? nil : "was trained with another configuration (\(m["family"] ?? "?"), hidden \(m["hidden"] ?? "?"))"
             }) { try trainer.resume(from: $0) }
         }
@@ -231,7 +237,8 @@ struct Train: ParsableCommand {
             + "\(trainPieces.count) pieces" + (conditioning.map { ", conditioned on the \($0.rawValue)" } ?? "")
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
             + ", validating on \(validPieces.count); \(threadsUsed.describe(using: trainer.step.threads)); GEMM: "
-            + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD"))
+            + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD")
+            + ([.basic, .lookback, .attention].contains(family) ? "; recurrent products: \(config.recurrentPrecision.rawValue)" : ""))
         var line = TrainProgressLine()
         var reported = trainer.history.count
         try trainer.run(progress: { line.show($0) }, checkpoint: { state in
@@ -252,6 +259,18 @@ struct Train: ParsableCommand {
         var set = set
         set.metadata.merge(extra) { $1 }
         try CommandFiles.write(SafeTensors.encode(set, dtype: dtype), to: path, notOver: inputs)
+    }
+}
+
+/// `--recurrent-precision`: a precision, or auto (the fastest this CPU has).
+enum RecurrentPrecisionChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, fp32, bf16
+    var resolved: RecurrentPrecision {
+        switch self {
+        case .auto: RecurrentPrecision.fastest
+        case .fp32: .fp32
+        case .bf16: .bf16
+        }
     }
 }
 

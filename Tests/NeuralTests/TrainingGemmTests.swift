@@ -62,4 +62,53 @@ import Testing
             }
         }
     }
+
+    /// The bfloat16 product: the AVX-512 BF16 kernel (where the CPU has it) and the portable loop both equal the
+    /// Double product of the bf16-rounded operands up to fp32 sums, odd k and short panels included; and against
+    /// the fp32 operands the error stays within bf16's rounding (2⁻⁸ of each operand) over the terms' sizes.
+    @Test(arguments: [(32, 1024, 256, true), (32, 256, 1024, false), (9, 37, 301, true), (3, 20, 1, false), (13, 3, 0, false)])
+    func bf16PackedWeightsMatchTheRoundedProduct(_ shape: (Int, Int, Int, Bool)) {
+        let (m, n, k, transB) = shape
+        var rng = TrainingRandom(seed: 3)
+        let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }
+        let b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+        let ldc = n + 3
+        let c0 = (0..<(m * ldc)).map { _ in rng.uniform(-1, 1) }
+        let ldb = transB ? k : n
+        let weights = PackedWeights(k: k, n: n, precision: .bf16, maxRows: m)
+        b.withUnsafeBufferPointer { weights.pack($0.baseAddress!, ldb: ldb, transB: transB) }
+        /// Round to nearest bfloat16, ties to even.
+        func bf16(_ x: Float) -> Float {
+            let bits = x.bitPattern
+            return Float(bitPattern: (bits &+ 0x7fff &+ ((bits >> 16) & 1)) & 0xffff_0000)
+        }
+        for accumulate in [false, true] {
+            var rounded = c0, exact = c0, magnitude = [Float](repeating: 0, count: m * ldc)
+            Gemm.reference(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a.map(bf16), lda: k, b.map(bf16),
+                           ldb: ldb, beta: accumulate ? 1 : 0, &rounded, ldc: ldc)
+            Gemm.reference(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a, lda: k, b, ldb: ldb,
+                           beta: accumulate ? 1 : 0, &exact, ldc: ldc)
+            Gemm.reference(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a.map(Swift.abs), lda: k,
+                           b.map(Swift.abs), ldb: ldb, beta: 0, &magnitude, ldc: ldc)
+            var kernels: [(String, Bool)] = [("portable", false)]
+            if sideman_bf16_available() != 0 { kernels.append(("avx512bf16", true)) }
+            for (name, vector) in kernels {
+                var c = c0
+                c.withUnsafeMutableBufferPointer { cp in
+                    if vector {
+                        Gemm.multiply(m: m, a, lda: k, weights, accumulate: accumulate, cp.baseAddress!, ldc: ldc)
+                    } else {
+                        sideman_gemm_packed_bf16_portable(Int32(m), Int32(n), Int32(k), a, Int32(k), weights.halves.base,
+                                                          weights.pairs.base, cp.baseAddress!, Int32(ldc), accumulate ? 1 : 0)
+                    }
+                }
+                let sums = zip(c, rounded).map { Swift.abs($0 - $1) }.max()!
+                #expect(sums < 1e-4 * Float(max(k, 1)).squareRoot(), "\(name), accumulate \(accumulate)")
+                let bound = zip(zip(c, exact), magnitude).allSatisfy { pair, size in Swift.abs(pair.0 - pair.1) <= size * 0.0079 + 1e-4 }
+                #expect(bound, "\(name): beyond bf16's rounding of the operands")
+                let padding = (0..<m).flatMap { r in (n..<ldc).map { r * ldc + $0 } }
+                #expect(padding.allSatisfy { c[$0] == c0[$0] }, "\(name) wrote past n")
+            }
+        }
+    }
 }

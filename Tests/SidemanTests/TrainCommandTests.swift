@@ -39,6 +39,8 @@ struct TrainCommandTests {
             let cores = ProcessInfo.processInfo.activeProcessorCount
             #expect(run.stderr.contains(cores == 1 ? "1 thread (every core" : "1 thread (of \(cores) cores"), "\(run.stderr)")
             #expect(run.stderr.contains("sample-steps/s"), "\(run.stderr)")
+            // ... and the recurrent products' precision: bf16 where the CPU has AVX-512 BF16 (auto).
+            #expect(run.stderr.contains("recurrent products: \(RecurrentPrecision.fastest.rawValue)"), "\(run.stderr)")
             // The loss curve beside the model: a train and a valid line, a point per epoch, the best ringed.
             let curve = try SVGDocument.read(model + ".loss.svg")
             #expect(curve.withClass("series").map { $0["points"]?.split(separator: " ").count } == [2, 2])
@@ -58,6 +60,16 @@ struct TrainCommandTests {
                                          "--resume", model + ".ckpt"] + Self.small.dropLast(2) + ["--epochs", "3"])
             #expect(more.status == 0, "\(more.stderr)")
             #expect(more.stderr.contains("epoch 3:"))
+            // bf16 is refused, in one line, where the CPU lacks it; fp32 is there on every CPU.
+            let alternative: RecurrentPrecision = RecurrentPrecision.fastest == .bf16 ? .fp32 : .bf16
+            let chosen = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out",
+                                              dir.appendingPathComponent("precision.safetensors").path, "--recurrent-precision",
+                                              alternative.rawValue] + Self.small.dropLast(2) + ["--epochs", "1"])
+            if alternative == .fp32 {
+                #expect(chosen.status == 0 && chosen.stderr.contains("recurrent products: fp32"), "\(chosen.stderr)")
+            } else {
+                #expect(chosen.status == 64 && chosen.stderr.contains("needs a CPU with AVX-512 BF16"), "\(chosen.stderr)")
+            }
             // The resumed run's curve holds the whole history, not only its own epoch.
             let resumed = try SVGDocument.read(model + ".loss.svg")
             #expect(resumed.withClass("series").map { $0["points"]?.split(separator: " ").count } == [3, 3])

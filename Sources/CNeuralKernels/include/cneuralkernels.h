@@ -15,6 +15,7 @@ enum {
     SIDEMAN_CPU_AVX512BW = 8,
     SIDEMAN_CPU_AVX512DQ = 16,
     SIDEMAN_CPU_AVX512VNNI = 32,
+    SIDEMAN_CPU_AVX512BF16 = 64,
 };
 int sideman_cpu_features(void);
 
@@ -93,5 +94,17 @@ void sideman_gemm_packed(int m, int n, int k, const float *a, int lda, const flo
 int sideman_gemm_packed_kernel(void);
 void sideman_gemm_packed_using(int kernel, int m, int n, int k, const float *a, int lda, const float *packed, float *c,
                                int ldc, int accumulate);
+
+// The same product with op(B) and A rounded to bfloat16 (nearest, ties to even) and fp32 sums, on AVX-512 BF16
+// (vdpbf16ps: two products per fp32 lane). op(B) is packed in pairs along k: for each pair of rows of op(B)
+// and each 16-column panel, 16 × 2 bf16 (k rounded up to even, zero past k and n):
+// ceil(n / 16) · 16 · ceil(k / 2) · 2 values. `scratch` holds A's pairs: m · ceil(k / 2) words.
+int sideman_bf16_available(void);
+void sideman_pack_panels_bf16(const float *b, int ldb, int trans_b, int k, int n, uint16_t *packed);
+void sideman_gemm_packed_bf16(int m, int n, int k, const float *a, int lda, const uint16_t *packed, uint32_t *scratch,
+                              float *c, int ldc, int accumulate);
+// The same with the portable loop (the same roundings, sums in another order), for tests.
+void sideman_gemm_packed_bf16_portable(int m, int n, int k, const float *a, int lda, const uint16_t *packed,
+                                       uint32_t *scratch, float *c, int ldc, int accumulate);
 
 #endif

@@ -56,22 +56,42 @@ public enum Gemm {
     }
 }
 
+/// The precision of training's step-by-step recurrent products (`sideman train --recurrent-precision`): fp32,
+/// or bfloat16 operands with fp32 sums where the CPU has AVX-512 BF16 (twice the products per instruction;
+/// the weights, their gradients and Adam stay fp32).
+public enum RecurrentPrecision: String, Sendable, CaseIterable {
+    case fp32, bf16
+
+    /// bf16 where the CPU has AVX-512 BF16, fp32 elsewhere.
+    public static var fastest: RecurrentPrecision { sideman_bf16_available() != 0 ? .bf16 : .fp32 }
+}
+
 /// A weight matrix the same chunk multiplies at every step (an LSTM's recurrent weights), packed once per chunk
 /// into the 16-column panels `Gemm.multiply(packed:)` streams, so a step does not pack 1 MB again for a few
 /// dozen rows as a BLAS call does.
 public final class PackedWeights {
     /// op(B)'s shape: k rows (the product's inner length) by n columns.
     public let k: Int, n: Int
+    public let precision: RecurrentPrecision
     let panels: TrainingBuffer
+    /// bf16: the panels in pairs along k, and room for `maxRows` rows of A in pairs.
+    let halves: AlignedBuffer<UInt16>, pairs: AlignedBuffer<UInt32>
 
-    public init(k: Int, n: Int) {
-        (self.k, self.n) = (k, n)
-        panels = TrainingBuffer(count: (n + 15) / 16 * 16 * k)
+    /// `maxRows`: the most rows of A a bf16 product takes.
+    public init(k: Int, n: Int, precision: RecurrentPrecision = .fp32, maxRows: Int = 0) {
+        (self.k, self.n, self.precision) = (k, n, precision)
+        let bf16 = precision == .bf16
+        panels = TrainingBuffer(count: bf16 ? 0 : (n + 15) / 16 * 16 * k)
+        halves = AlignedBuffer(count: bf16 ? ((n + 15) / 16 * 16) * ((k + 1) / 2 * 2) : 0)
+        pairs = AlignedBuffer(count: bf16 ? maxRows * ((k + 1) / 2) : 0)
     }
 
     /// Packs op(B): `b` as stored with row stride `ldb`, read transposed when `transB`.
     public func pack(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool) {
-        sideman_pack_panels(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), panels.base)
+        switch precision {
+        case .fp32: sideman_pack_panels(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), panels.base)
+        case .bf16: sideman_pack_panels_bf16(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), halves.base)
+        }
     }
 
     /// Whether this CPU has a vector kernel for the packed product (AVX2 with FMA, or AVX-512); without one the
@@ -86,7 +106,14 @@ extension Gemm {
         m: Int, _ a: UnsafePointer<Float>, lda: Int, _ weights: PackedWeights, accumulate: Bool,
         _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        sideman_gemm_packed(Int32(m), Int32(weights.n), Int32(weights.k), a, Int32(lda), weights.panels.base, c,
-                            Int32(ldc), accumulate ? 1 : 0)
+        switch weights.precision {
+        case .fp32:
+            sideman_gemm_packed(Int32(m), Int32(weights.n), Int32(weights.k), a, Int32(lda), weights.panels.base, c,
+                                Int32(ldc), accumulate ? 1 : 0)
+        case .bf16:
+            precondition(m * ((weights.k + 1) / 2) <= weights.pairs.count, "more rows than the packed weights were sized for")
+            sideman_gemm_packed_bf16(Int32(m), Int32(weights.n), Int32(weights.k), a, Int32(lda), weights.halves.base,
+                                     weights.pairs.base, c, Int32(ldc), accumulate ? 1 : 0)
+        }
     }
 }

@@ -27,17 +27,18 @@ public final class SequenceLSTMLayer {
     private var denseInput: UnsafePointer<Float>? = nil
     private var sparse: SparseRows? = nil
     private var resets: [Bool] = []
-    /// The weights every step of a chunk multiplies, packed once per chunk (nil where the CPU has no vector
-    /// kernel for it): W_hhᵀ for the forward, W_hh for the backward, and for step-by-step use with a dense
-    /// input W_ihᵀ and W_ih, packed on the chunk's first step that needs them.
+    /// The weights a chunk multiplies, packed once per chunk (nil where the CPU has no vector kernel for
+    /// them): W_hhᵀ for the forward, W_hh for the backward, and for a dense input W_ihᵀ and W_ih, packed by
+    /// the chunk's first product that needs them.
     private let recurrentForward: PackedWeights?, recurrentBackward: PackedWeights?
     private let inputForward: PackedWeights?, inputBackward: PackedWeights?
     private var inputForwardPacked = false, inputBackwardPacked = false
 
     /// `prefix` and `suffix` wrap nn.LSTM's tensor names (`encoder.` … `_reverse` for a bidirectional encoder's
     /// second direction, as PyTorch names it inside a module).
+    /// `recurrentPrecision`: the recurrent products' (bf16 needs a CPU with AVX-512 BF16 to be fast).
     public init(layer k: Int, inputs: Int, hidden: Int, sparseInput: Bool, batch: Int, maxSteps: Int, prefix: String = "",
-                suffix: String = "") {
+                suffix: String = "", recurrentPrecision: RecurrentPrecision = .fp32) {
         self.inputs = inputs
         self.hidden = hidden
         self.sparseInput = sparseInput
@@ -62,8 +63,9 @@ public final class SequenceLSTMLayer {
         dcNext = TrainingBuffer(count: batch * hidden)
         bias = TrainingBuffer(count: g)
         let packs = PackedWeights.vectorKernel
-        recurrentForward = packs ? PackedWeights(k: hidden, n: g) : nil
-        recurrentBackward = packs ? PackedWeights(k: g, n: hidden) : nil
+        let bf16 = recurrentPrecision == .bf16
+        recurrentForward = packs || bf16 ? PackedWeights(k: hidden, n: g, precision: recurrentPrecision, maxRows: batch) : nil
+        recurrentBackward = packs || bf16 ? PackedWeights(k: g, n: hidden, precision: recurrentPrecision, maxRows: batch) : nil
         inputForward = packs && !sparseInput ? PackedWeights(k: inputs, n: g) : nil
         inputBackward = packs && !sparseInput ? PackedWeights(k: g, n: inputs) : nil
     }
@@ -91,8 +93,12 @@ public final class SequenceLSTMLayer {
             for r in 0..<rows { gatherInput(x, r) }
         } else {
             for r in 0..<rows { (z + r * G).update(from: bias.base, count: G) }
-            Gemm.multiply(transB: true, m: rows, n: G, k: inputs, dense!, lda: inputs, weightIH.value.base, ldb: inputs,
-                          beta: 1, z, ldc: G)
+            if let packed = packedInputForward() {
+                Gemm.multiply(m: rows, dense!, lda: inputs, packed, accumulate: true, z, ldc: G)
+            } else {
+                Gemm.multiply(transB: true, m: rows, n: G, k: inputs, dense!, lda: inputs, weightIH.value.base,
+                              ldb: inputs, beta: 1, z, ldc: G)
+            }
         }
         for t in 0..<steps { recurrentStep(t) }
         end()
@@ -119,11 +125,7 @@ public final class SequenceLSTMLayer {
         } else {
             for b in 0..<B { (z + b * G).update(from: bias.base, count: G) }
             let x = denseInput! + t * B * inputs
-            if let packed = inputForward {
-                if !inputForwardPacked {
-                    packed.pack(weightIH.value.base, ldb: inputs, transB: true)
-                    inputForwardPacked = true
-                }
+            if let packed = packedInputForward() {
                 Gemm.multiply(m: B, x, lda: inputs, packed, accumulate: true, z, ldc: G)
             } else {
                 Gemm.multiply(transB: true, m: B, n: G, k: inputs, x, lda: inputs, weightIH.value.base, ldb: inputs,
@@ -168,19 +170,21 @@ public final class SequenceLSTMLayer {
         }
     }
 
-    /// Gate nonlinearities and the cell update for one row.
+    /// Gate nonlinearities and the cell update for one row, in one pass over the row's gates (the activated
+    /// gates are kept for the backward).
     @inline(__always) private func cellForward(
         _ z: UnsafeMutablePointer<Float>, _ cp: UnsafePointer<Float>, _ cOut: UnsafeMutablePointer<Float>,
         _ tc: UnsafeMutablePointer<Float>, _ hOut: UnsafeMutablePointer<Float>
     ) {
         let H = hidden
-        TrainMath.applySigmoid(z, 2 * H)
-        TrainMath.applyTanh(z + 2 * H, H)
-        TrainMath.applySigmoid(z + 3 * H, H)
         var j = 0
         while j + 16 <= H {
-            let i = TrainMath.load(z + j), f = TrainMath.load(z + H + j)
-            let g = TrainMath.load(z + 2 * H + j), o = TrainMath.load(z + 3 * H + j)
+            let i = TrainMath.sigmoid(TrainMath.load(z + j)), f = TrainMath.sigmoid(TrainMath.load(z + H + j))
+            let g = TrainMath.tanh(TrainMath.load(z + 2 * H + j)), o = TrainMath.sigmoid(TrainMath.load(z + 3 * H + j))
+            TrainMath.store(i, z + j)
+            TrainMath.store(f, z + H + j)
+            TrainMath.store(g, z + 2 * H + j)
+            TrainMath.store(o, z + 3 * H + j)
             let cn = f * TrainMath.load(cp + j) + i * g
             let t = TrainMath.tanh(cn)
             TrainMath.store(cn, cOut + j)
@@ -189,13 +193,36 @@ public final class SequenceLSTMLayer {
             j += 16
         }
         while j < H {
-            let cn = z[H + j] * cp[j] + z[j] * z[2 * H + j]
+            let (i, f) = (TrainMath.sigmoid(z[j]), TrainMath.sigmoid(z[H + j]))
+            let (g, o) = (Foundation.tanh(z[2 * H + j]), TrainMath.sigmoid(z[3 * H + j]))
+            (z[j], z[H + j], z[2 * H + j], z[3 * H + j]) = (i, f, g, o)
+            let cn = f * cp[j] + i * g
             let t = Float(tanh(Double(cn)))
             cOut[j] = cn
             tc[j] = t
-            hOut[j] = z[3 * H + j] * t
+            hOut[j] = o * t
             j += 1
         }
+    }
+
+    /// W_ihᵀ packed for this chunk (packed on first use), nil without a vector kernel or with a sparse input.
+    private func packedInputForward() -> PackedWeights? {
+        guard let packed = inputForward else { return nil }
+        if !inputForwardPacked {
+            packed.pack(weightIH.value.base, ldb: inputs, transB: true)
+            inputForwardPacked = true
+        }
+        return packed
+    }
+
+    /// W_ih packed for this chunk's backward (packed on first use).
+    private func packedInputBackward() -> PackedWeights? {
+        guard let packed = inputBackward else { return nil }
+        if !inputBackwardPacked {
+            packed.pack(weightIH.value.base, ldb: inputs, transB: false)
+            inputBackwardPacked = true
+        }
+        return packed
     }
 
     // MARK: backward
@@ -239,11 +266,7 @@ public final class SequenceLSTMLayer {
     public func inputGradientStep(_ t: Int) {
         let (B, G) = (batch, 4 * hidden)
         let dz = dGates.base + t * B * G, dx = dInput.base + t * B * inputs
-        if let packed = inputBackward {
-            if !inputBackwardPacked {
-                packed.pack(weightIH.value.base, ldb: inputs, transB: false)
-                inputBackwardPacked = true
-            }
+        if let packed = packedInputBackward() {
             Gemm.multiply(m: B, dz, lda: G, packed, accumulate: false, dx, ldc: inputs)
         } else {
             Gemm.multiply(m: B, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0, dx, ldc: inputs)
@@ -269,8 +292,12 @@ public final class SequenceLSTMLayer {
             Gemm.multiply(transA: true, m: G, n: inputs, k: rows, dz, lda: G, denseInput!, ldb: inputs, beta: 1,
                           weightIH.grad.base, ldc: inputs)
             if inputGradient {
-                Gemm.multiply(m: rows, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0,
-                              dInput.base, ldc: inputs)
+                if let packed = packedInputBackward() {
+                    Gemm.multiply(m: rows, dz, lda: G, packed, accumulate: false, dInput.base, ldc: inputs)
+                } else {
+                    Gemm.multiply(m: rows, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0,
+                                  dInput.base, ldc: inputs)
+                }
             }
         }
     }

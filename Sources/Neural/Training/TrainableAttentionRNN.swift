@@ -37,7 +37,8 @@ public final class TrainableAttentionRNN: TrainableModel {
         query = Parameter(TensorName.weight(TensorName.attentionQuery), shape: [H, H])
         score = Parameter(TensorName.attentionScore, shape: [H])
         lstm = (0..<config.layers).map { k in
-            SequenceLSTMLayer(layer: k, inputs: k == 0 ? I : H, hidden: H, sparseInput: false, batch: batch, maxSteps: maxSteps)
+            SequenceLSTMLayer(layer: k, inputs: k == 0 ? I : H, hidden: H, sparseInput: false, batch: batch, maxSteps: maxSteps,
+                              recurrentPrecision: config.recurrentPrecision)
         }
         projection = SequenceLinear(TensorName.attentionOutput, inputs: 2 * H, outputs: H, maxRows: maxRows)
         head = SequenceLinear(TensorName.head, inputs: H, outputs: config.outputs, maxRows: maxRows)

@@ -15,7 +15,8 @@ public final class TrainableRNN: TrainableModel {
         let maxRows = batch * maxSteps
         lstm = (0..<config.layers).map { k in
             SequenceLSTMLayer(layer: k, inputs: k == 0 ? config.inputSize : config.hidden, hidden: config.hidden,
-                              sparseInput: k == 0, batch: batch, maxSteps: maxSteps)
+                              sparseInput: k == 0, batch: batch, maxSteps: maxSteps,
+                              recurrentPrecision: config.recurrentPrecision)
         }
         dropouts = (0..<config.layers).map { _ in Dropout(rate: config.dropout, maxCount: maxRows * config.hidden) }
         head = SequenceLinear(TensorName.head, inputs: config.hidden, outputs: config.outputs, maxRows: maxRows)

@@ -30,6 +30,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var chainHidden = 128
     /// How a frame's units lay out (frames; `units` is a whole number of blocks).
     public var frameLayout = FrameLayout.pitches
+    /// The LSTM families' recurrent products in training (not a property of the model: never in its metadata).
+    public var recurrentPrecision = RecurrentPrecision.fp32
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
                 stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
@@ -44,6 +46,14 @@ public struct TrainingModelConfig: Sendable, Equatable {
         self.dropout = dropout
         self.conditioning = conditioning
         inputSize = (family == .lookback ? LookbackEncoder.inputSize(classes: units) : units) + (conditioning?.size ?? 0)
+    }
+
+    /// Whether `other` (e.g. read back from a checkpoint's metadata) is the same model, whatever precision
+    /// each trains its recurrent products at.
+    public func isSameModel(as other: TrainingModelConfig) -> Bool {
+        var other = other
+        other.recurrentPrecision = recurrentPrecision
+        return self == other
     }
 
     /// The input width before any condition units: the one-hot event or frame, or the Lookback features.
