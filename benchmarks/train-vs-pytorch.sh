@@ -8,6 +8,8 @@
 #
 #   benchmarks/train-vs-pytorch.sh                 # every family, every core, 3 rounds
 #   FAMILIES="basic conv" ROUNDS=5 THREADS=2 benchmarks/train-vs-pytorch.sh
+#   RECURRENT_PRECISION=fp32 benchmarks/train-vs-pytorch.sh   # the LSTMs' recurrent products at fp32, not auto
+#                                                               # (bf16 where the CPU has AVX-512 BF16)
 #
 # PyTorch comes from training/.venv (made here, from PyPI, when no PyTorch imports); sideman from
 # .build/release (built when missing). Run it on an idle machine: anything else running skews both sides.
@@ -17,19 +19,20 @@ cd "$(dirname "$0")/.."
 families=${FAMILIES:-basic lookback attention conv transformer}
 rounds=${ROUNDS:-3}
 threads=${THREADS:-$(nproc)}
+precision=${RECURRENT_PRECISION:-auto}
 sideman=.build/release/sideman
-if [ ! -x "$sideman" ] || ! "$sideman" train --help 2>/dev/null | grep -q -- --training-only; then
+if [ ! -x "$sideman" ] || ! "$sideman" train --help 2>/dev/null | grep -q -- --recurrent-precision; then
   echo "train-vs-pytorch: building sideman"
   swift build -c release -Xswiftc -enable-testing --product sideman
 fi
-echo "train-vs-pytorch: $threads threads, $rounds rounds; $("$python" -c 'import torch; print("torch", torch.__version__)'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "train-vs-pytorch: $threads threads, $rounds rounds, recurrent products $precision; $("$python" -c 'import torch; print("torch", torch.__version__)'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 # Sideman's threads are its own; PyTorch's intra-op pool is set by train_torch.py, and neither may start more.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for round in $(seq "$rounds"); do
   for family in $families; do
-    s=$("$sideman" train --benchmark --training-only --json --family "$family" --threads "$threads")
+    s=$("$sideman" train --benchmark --training-only --json --family "$family" --threads "$threads" --recurrent-precision "$precision")
     t=$("$python" benchmarks/train_torch.py --family "$family" --threads "$threads")
     echo "$family $s $t" >> "$results"
     echo "  round $round $family: sideman $(echo "$s" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["sample_steps_per_s_" + ("openblas" if "openblas" in sys.argv[1] else "builtin")])' "$s"), pytorch $(echo "$t" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["sample_steps_per_s"])')"

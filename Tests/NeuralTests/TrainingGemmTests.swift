@@ -77,6 +77,12 @@ import Testing
         let ldb = transB ? k : n
         let weights = PackedWeights(k: k, n: n, precision: .bf16, maxRows: m)
         b.withUnsafeBufferPointer { weights.pack($0.baseAddress!, ldb: ldb, transB: transB) }
+        // The vector packing and the portable one lay out the same halves.
+        let portable = AlignedBuffer<UInt16>(count: weights.halves.count)
+        b.withUnsafeBufferPointer {
+            sideman_pack_panels_bf16_portable($0.baseAddress!, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), portable.base)
+        }
+        #expect((0..<portable.count).allSatisfy { portable[$0] == weights.halves[$0] }, "the packings differ")
         /// Round to nearest bfloat16, ties to even.
         func bf16(_ x: Float) -> Float {
             let bits = x.bitPattern

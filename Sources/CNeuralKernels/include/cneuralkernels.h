@@ -103,7 +103,8 @@ int sideman_bf16_available(void);
 void sideman_pack_panels_bf16(const float *b, int ldb, int trans_b, int k, int n, uint16_t *packed);
 void sideman_gemm_packed_bf16(int m, int n, int k, const float *a, int lda, const uint16_t *packed, uint32_t *scratch,
                               float *c, int ldc, int accumulate);
-// The same with the portable loop (the same roundings, sums in another order), for tests.
+// The same with the portable loops (the same roundings; the product's sums in another order), for tests.
+void sideman_pack_panels_bf16_portable(const float *b, int ldb, int trans_b, int k, int n, uint16_t *packed);
 void sideman_gemm_packed_bf16_portable(int m, int n, int k, const float *a, int lda, const uint16_t *packed,
                                        uint32_t *scratch, float *c, int ldc, int accumulate);
 

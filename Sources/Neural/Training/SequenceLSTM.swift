@@ -170,21 +170,19 @@ public final class SequenceLSTMLayer {
         }
     }
 
-    /// Gate nonlinearities and the cell update for one row, in one pass over the row's gates (the activated
-    /// gates are kept for the backward).
+    /// Gate nonlinearities and the cell update for one row.
     @inline(__always) private func cellForward(
         _ z: UnsafeMutablePointer<Float>, _ cp: UnsafePointer<Float>, _ cOut: UnsafeMutablePointer<Float>,
         _ tc: UnsafeMutablePointer<Float>, _ hOut: UnsafeMutablePointer<Float>
     ) {
         let H = hidden
+        TrainMath.applySigmoid(z, 2 * H)
+        TrainMath.applyTanh(z + 2 * H, H)
+        TrainMath.applySigmoid(z + 3 * H, H)
         var j = 0
         while j + 16 <= H {
-            let i = TrainMath.sigmoid(TrainMath.load(z + j)), f = TrainMath.sigmoid(TrainMath.load(z + H + j))
-            let g = TrainMath.tanh(TrainMath.load(z + 2 * H + j)), o = TrainMath.sigmoid(TrainMath.load(z + 3 * H + j))
-            TrainMath.store(i, z + j)
-            TrainMath.store(f, z + H + j)
-            TrainMath.store(g, z + 2 * H + j)
-            TrainMath.store(o, z + 3 * H + j)
+            let i = TrainMath.load(z + j), f = TrainMath.load(z + H + j)
+            let g = TrainMath.load(z + 2 * H + j), o = TrainMath.load(z + 3 * H + j)
             let cn = f * TrainMath.load(cp + j) + i * g
             let t = TrainMath.tanh(cn)
             TrainMath.store(cn, cOut + j)
@@ -193,14 +191,11 @@ public final class SequenceLSTMLayer {
             j += 16
         }
         while j < H {
-            let (i, f) = (TrainMath.sigmoid(z[j]), TrainMath.sigmoid(z[H + j]))
-            let (g, o) = (Foundation.tanh(z[2 * H + j]), TrainMath.sigmoid(z[3 * H + j]))
-            (z[j], z[H + j], z[2 * H + j], z[3 * H + j]) = (i, f, g, o)
-            let cn = f * cp[j] + i * g
+            let cn = z[H + j] * cp[j] + z[j] * z[2 * H + j]
             let t = Float(tanh(Double(cn)))
             cOut[j] = cn
             tc[j] = t
-            hOut[j] = o * t
+            hOut[j] = z[3 * H + j] * t
             j += 1
         }
     }
