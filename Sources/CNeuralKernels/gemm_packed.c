@@ -39,8 +39,10 @@ void sideman_pack_panels(const float *b, int ldb, int trans_b, int k, int n, flo
 
 // Rows past m read row 0 again (valid memory) and are never stored; columns past n are the panel's zeros and
 // are never stored.
-static void tile_portable(const float *const a[], int rows, int count, const float *panel, float *c, int ldc,
-                          int cols, int accumulate) {
+static void tile_portable(const void *const rows_of_a[], int rows, int count, const void *panel_bytes, float *c,
+                          int ldc, int cols, int accumulate) {
+    const float *const *a = (const float *const *)rows_of_a;
+    const float *panel = panel_bytes;
     for (int r = 0; r < rows; r++) {
         float acc[PANEL];
         for (int j = 0; j < PANEL; j++) acc[j] = 0;
@@ -55,8 +57,11 @@ static void tile_portable(const float *const a[], int rows, int count, const flo
 
 #if defined(__x86_64__)
 // Four rows by 16 columns: 8 accumulators, as many as two FMA pipes of latency 4 keep busy.
-__attribute__((target("avx2,fma"))) static void tile_avx2(const float *const a[], int rows, int count, const float *panel,
-                                                           float *c, int ldc, int cols, int accumulate) {
+__attribute__((target("avx2,fma"))) static void tile_avx2(const void *const rows_of_a[], int rows, int count,
+                                                           const void *panel_bytes, float *c, int ldc, int cols,
+                                                           int accumulate) {
+    const float *const *a = (const float *const *)rows_of_a;
+    const float *panel = panel_bytes;
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     const float *a0 = a[0], *a1 = a[rows > 1 ? 1 : 0], *a2 = a[rows > 2 ? 2 : 0], *a3 = a[rows > 3 ? 3 : 0];
@@ -94,15 +99,28 @@ __attribute__((target("avx2,fma"))) static void tile_avx2(const float *const a[]
     }
 }
 
-// Eight rows by 16 columns in 512-bit registers: 8 accumulators, a masked store for a short last panel.
-__attribute__((target("avx512f"))) static void tile_avx512(const float *const a[], int rows, int count,
-                                                            const float *panel, float *c, int ldc, int cols,
+// C's rows of an eight-row AVX-512 tile: a masked store for a short last panel, rows past m left alone.
+__attribute__((target("avx512f"))) static inline void store_tile_avx512(const __m512 acc[8], int rows, float *c,
+                                                                         int ldc, int cols, int accumulate) {
+    __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    for (int r = 0; r < rows; r++) {
+        float *out = c + (size_t)r * ldc;
+        __m512 v = acc[r];
+        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out));
+        _mm512_mask_storeu_ps(out, mask, v);
+    }
+}
+
+// Eight rows by 16 columns in 512-bit registers: 8 accumulators, as many as two FMA pipes of latency 4 keep busy.
+__attribute__((target("avx512f"))) static void tile_avx512(const void *const rows_of_a[], int rows, int count,
+                                                            const void *panel_bytes, float *c, int ldc, int cols,
                                                             int accumulate) {
     __m512 acc[8];
     const float *row[8];
+    const float *panel = panel_bytes;
     for (int r = 0; r < 8; r++) {
         acc[r] = _mm512_setzero_ps();
-        row[r] = a[r < rows ? r : 0];
+        row[r] = rows_of_a[r < rows ? r : 0];
     }
     for (int kk = 0; kk < count; kk++) {
         __m512 b = _mm512_loadu_ps(panel + kk * PANEL);
@@ -115,41 +133,38 @@ __attribute__((target("avx512f"))) static void tile_avx512(const float *const a[
         acc[6] = _mm512_fmadd_ps(_mm512_set1_ps(row[6][kk]), b, acc[6]);
         acc[7] = _mm512_fmadd_ps(_mm512_set1_ps(row[7][kk]), b, acc[7]);
     }
-    __mmask16 mask = (__mmask16)((1u << cols) - 1);
-    for (int r = 0; r < rows; r++) {
-        float *out = c + (size_t)r * ldc;
-        __m512 v = acc[r];
-        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out));
-        _mm512_mask_storeu_ps(out, mask, v);
-    }
+    store_tile_avx512(acc, rows, c, ldc, cols, accumulate);
 }
 #endif
 
-typedef void (*tile_fn)(const float *const a[], int rows, int count, const float *panel, float *c, int ldc, int cols,
-                        int accumulate);
+// A tile: C[rows × cols] (+)= the rows of A (one pointer each, from the block's first unit) times `count`
+// units of a panel. A unit is one k of fp32 or one pair of k in bf16: 4 bytes of A and 64 of the panel either way.
+typedef void (*tile_fn)(const void *const rows_of_a[], int rows, int count, const void *panel, float *c, int ldc,
+                        int cols, int accumulate);
 
-static void gemm_packed_with(tile_fn tile, int tile_rows, int m, int n, int k, const float *a, int lda,
-                             const float *packed, float *c, int ldc, int accumulate) {
+enum { UNIT_BYTES_A = 4, UNIT_BYTES_PANEL = 4 * PANEL };
+
+// Rows are taken M_BLOCK at a time and the units cut into blocks, so that the block of A every panel passes over
+// stays in L2 and a tile's rows of it (with the panel's block) in L1; C holds the running sum between blocks.
+static void gemm_packed_with(tile_fn tile, int tile_rows, int block_units, int m, int n, int units, const char *a,
+                             size_t a_row_bytes, const char *packed, float *c, int ldc, int accumulate) {
     int panels = (n + PANEL - 1) / PANEL;
-    const float *rows[8];
-    // Rows are taken M_BLOCK at a time and K is cut into blocks, so that the block of A every panel passes
-    // over stays in L2 and a tile's rows of it (with the panel's block) in L1; C holds the running sum
-    // between K blocks.
+    const void *rows[8];
     for (int m0 = 0; m0 < m; m0 += M_BLOCK) {
         int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
-        for (int k0 = 0; k0 < k || (k == 0 && k0 == 0); k0 += K_BLOCK) {
-            int count = k - k0 < K_BLOCK ? k - k0 : K_BLOCK;
-            int add = accumulate || k0 > 0;
+        for (int u0 = 0; u0 < units || (units == 0 && u0 == 0); u0 += block_units) {
+            int count = units - u0 < block_units ? units - u0 : block_units;
+            int add = accumulate || u0 > 0;
             for (int p = 0; p < panels; p++) {
-                const float *panel = packed + (size_t)p * k * PANEL + (size_t)k0 * PANEL;
+                const char *panel = packed + ((size_t)p * units + u0) * UNIT_BYTES_PANEL;
                 int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
                 for (int r0 = m0; r0 < m1; r0 += tile_rows) {
                     int count_rows = m1 - r0 < tile_rows ? m1 - r0 : tile_rows;
-                    for (int r = 0; r < count_rows; r++) rows[r] = a + (size_t)(r0 + r) * lda + k0;
+                    for (int r = 0; r < count_rows; r++) rows[r] = a + (size_t)(r0 + r) * a_row_bytes + (size_t)u0 * UNIT_BYTES_A;
                     tile(rows, count_rows, count, panel, c + (size_t)r0 * ldc + p * PANEL, ldc, cols, add);
                 }
             }
-            if (k == 0) break;
+            if (units == 0) break;
         }
     }
 }
@@ -166,11 +181,14 @@ int sideman_gemm_packed_kernel(void) {
 void sideman_gemm_packed_using(int kernel, int m, int n, int k, const float *a, int lda, const float *packed, float *c,
                                int ldc, int accumulate) {
 #if defined(__x86_64__)
-    if (kernel == 2) return gemm_packed_with(tile_avx512, 8, m, n, k, a, lda, packed, c, ldc, accumulate);
-    if (kernel == 1) return gemm_packed_with(tile_avx2, 4, m, n, k, a, lda, packed, c, ldc, accumulate);
+    if (kernel == 2) return gemm_packed_with(tile_avx512, 8, K_BLOCK, m, n, k, (const char *)a, sizeof(float) * lda,
+                                             (const char *)packed, c, ldc, accumulate);
+    if (kernel == 1) return gemm_packed_with(tile_avx2, 4, K_BLOCK, m, n, k, (const char *)a, sizeof(float) * lda,
+                                             (const char *)packed, c, ldc, accumulate);
 #endif
     (void)kernel;
-    gemm_packed_with(tile_portable, 4, m, n, k, a, lda, packed, c, ldc, accumulate);
+    gemm_packed_with(tile_portable, 4, K_BLOCK, m, n, k, (const char *)a, sizeof(float) * lda, (const char *)packed, c,
+                     ldc, accumulate);
 }
 
 void sideman_gemm_packed(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
@@ -320,14 +338,15 @@ __attribute__((target("avx512f,avx512bf16"))) static void pairs_avx512(int m, in
 }
 
 // Eight rows by 16 columns: each vdpbf16ps adds two products per lane, twice the work of an fp32 FMA.
-__attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(const uint32_t *const a[], int rows, int count,
-                                                                    const uint16_t *panel, float *c, int ldc, int cols,
+__attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(const void *const rows_of_a[], int rows, int count,
+                                                                    const void *panel_bytes, float *c, int ldc, int cols,
                                                                     int accumulate) {
     __m512 acc[8];
     const uint32_t *row[8];
+    const uint16_t *panel = panel_bytes;
     for (int r = 0; r < 8; r++) {
         acc[r] = _mm512_setzero_ps();
-        row[r] = a[r < rows ? r : 0];
+        row[r] = rows_of_a[r < rows ? r : 0];
     }
     for (int q = 0; q < count; q++) {
         __m512bh b = (__m512bh)_mm512_loadu_si512(panel + q * 2 * PANEL);
@@ -340,38 +359,15 @@ __attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(const uint32
         acc[6] = _mm512_dpbf16_ps(acc[6], (__m512bh)_mm512_set1_epi32((int)row[6][q]), b);
         acc[7] = _mm512_dpbf16_ps(acc[7], (__m512bh)_mm512_set1_epi32((int)row[7][q]), b);
     }
-    __mmask16 mask = (__mmask16)((1u << cols) - 1);
-    for (int r = 0; r < rows; r++) {
-        float *out = c + (size_t)r * ldc;
-        __m512 v = acc[r];
-        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, out));
-        _mm512_mask_storeu_ps(out, mask, v);
-    }
+    store_tile_avx512(acc, rows, c, ldc, cols, accumulate);
 }
 
 static void gemm_packed_bf16_avx512(int m, int n, int k, const float *a, int lda, const uint16_t *packed,
                                     uint32_t *scratch, float *c, int ldc, int accumulate) {
-    enum { PAIR_BLOCK = K_BLOCK / 2, TILE_ROWS = 8 };
-    int panels = (n + PANEL - 1) / PANEL, pairs = (k + 1) / 2;
+    int pairs = (k + 1) / 2;
     pairs_avx512(m, k, a, lda, scratch);
-    const uint32_t *rows[TILE_ROWS];
-    for (int m0 = 0; m0 < m; m0 += M_BLOCK) {
-        int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
-        for (int q0 = 0; q0 < pairs || (pairs == 0 && q0 == 0); q0 += PAIR_BLOCK) {
-            int count = pairs - q0 < PAIR_BLOCK ? pairs - q0 : PAIR_BLOCK;
-            int add = accumulate || q0 > 0;
-            for (int p = 0; p < panels; p++) {
-                const uint16_t *panel = packed + ((size_t)p * pairs + q0) * 2 * PANEL;
-                int cols = n - p * PANEL < PANEL ? n - p * PANEL : PANEL;
-                for (int r0 = m0; r0 < m1; r0 += TILE_ROWS) {
-                    int count_rows = m1 - r0 < TILE_ROWS ? m1 - r0 : TILE_ROWS;
-                    for (int r = 0; r < count_rows; r++) rows[r] = scratch + (size_t)(r0 + r) * pairs + q0;
-                    tile_bf16(rows, count_rows, count, panel, c + (size_t)r0 * ldc + p * PANEL, ldc, cols, add);
-                }
-            }
-            if (pairs == 0) break;
-        }
-    }
+    gemm_packed_with(tile_bf16, 8, K_BLOCK / 2, m, n, pairs, (const char *)scratch, sizeof(uint32_t) * pairs,
+                     (const char *)packed, c, ldc, accumulate);
 }
 #endif
 
