@@ -117,3 +117,44 @@ extension Gemm {
         }
     }
 }
+
+/// op(W) of one parameter as the right operand of the products a chunk repeats (an LSTM's W_hh at every step):
+/// packed by the first product after `invalidate()`, which the layer calls when a chunk begins (the optimizer
+/// changes the values only between chunks). The values are read where the parameter holds them at packing
+/// time, so a data-parallel replica that shares the master's weights packs those. Without a vector kernel for
+/// the packed product an fp32 product runs on `Gemm.multiply`.
+final class ChunkWeights {
+    let weight: Parameter
+    let transB: Bool
+    /// op(W)'s shape: k × n.
+    let k: Int, n: Int
+    private let packed: PackedWeights?
+    private var current = false
+
+    init(_ weight: Parameter, transB: Bool, precision: RecurrentPrecision = .fp32, maxRows: Int = 0) {
+        precondition(weight.shape.count == 2 && !weight.transposed)
+        self.weight = weight
+        self.transB = transB
+        (k, n) = transB ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
+        packed = PackedWeights.vectorKernel || precision == .bf16
+            ? PackedWeights(k: k, n: n, precision: precision, maxRows: maxRows) : nil
+    }
+
+    /// The values changed (a new chunk): the next product packs them again.
+    func invalidate() { current = false }
+
+    /// C[m×n] ← A[m×k]·op(W) (+ C when `accumulate`).
+    func multiply(m: Int, _ a: UnsafePointer<Float>, lda: Int, accumulate: Bool, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let ldb = weight.shape[1]
+        guard let packed else {
+            Gemm.multiply(transB: transB, m: m, n: n, k: k, a, lda: lda, weight.value.base, ldb: ldb,
+                          beta: accumulate ? 1 : 0, c, ldc: ldc)
+            return
+        }
+        if !current {
+            packed.pack(weight.value.base, ldb: ldb, transB: transB)
+            current = true
+        }
+        Gemm.multiply(m: m, a, lda: lda, packed, accumulate: accumulate, c, ldc: ldc)
+    }
+}

@@ -27,12 +27,10 @@ public final class SequenceLSTMLayer {
     private var denseInput: UnsafePointer<Float>? = nil
     private var sparse: SparseRows? = nil
     private var resets: [Bool] = []
-    /// The weights a chunk multiplies, packed once per chunk (nil where the CPU has no vector kernel for
-    /// them): W_hhᵀ for the forward, W_hh for the backward, and for a dense input W_ihᵀ and W_ih, packed by
-    /// the chunk's first product that needs them.
-    private let recurrentForward: PackedWeights?, recurrentBackward: PackedWeights?
-    private let inputForward: PackedWeights?, inputBackward: PackedWeights?
-    private var inputForwardPacked = false, inputBackwardPacked = false
+    /// The weights a chunk multiplies again and again, packed once per chunk: W_hhᵀ for the forward, W_hh
+    /// for the backward, and for a dense input W_ihᵀ and W_ih (nil for a sparse input, which is gathered).
+    private let recurrentForward: ChunkWeights, recurrentBackward: ChunkWeights
+    private let inputForward: ChunkWeights?, inputBackward: ChunkWeights?
 
     /// `prefix` and `suffix` wrap nn.LSTM's tensor names (`encoder.` … `_reverse` for a bidirectional encoder's
     /// second direction, as PyTorch names it inside a module).
@@ -62,12 +60,10 @@ public final class SequenceLSTMLayer {
         dhNext = TrainingBuffer(count: batch * hidden)
         dcNext = TrainingBuffer(count: batch * hidden)
         bias = TrainingBuffer(count: g)
-        let packs = PackedWeights.vectorKernel
-        let bf16 = recurrentPrecision == .bf16
-        recurrentForward = packs || bf16 ? PackedWeights(k: hidden, n: g, precision: recurrentPrecision, maxRows: batch) : nil
-        recurrentBackward = packs || bf16 ? PackedWeights(k: g, n: hidden, precision: recurrentPrecision, maxRows: batch) : nil
-        inputForward = packs && !sparseInput ? PackedWeights(k: inputs, n: g) : nil
-        inputBackward = packs && !sparseInput ? PackedWeights(k: g, n: inputs) : nil
+        recurrentForward = ChunkWeights(weightHH, transB: true, precision: recurrentPrecision, maxRows: batch)
+        recurrentBackward = ChunkWeights(weightHH, transB: false, precision: recurrentPrecision, maxRows: batch)
+        inputForward = sparseInput ? nil : ChunkWeights(weightIH, transB: true)
+        inputBackward = sparseInput ? nil : ChunkWeights(weightIH, transB: false)
     }
 
     public var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }
@@ -93,12 +89,7 @@ public final class SequenceLSTMLayer {
             for r in 0..<rows { gatherInput(x, r) }
         } else {
             for r in 0..<rows { (z + r * G).update(from: bias.base, count: G) }
-            if let packed = packedInputForward() {
-                Gemm.multiply(m: rows, dense!, lda: inputs, packed, accumulate: true, z, ldc: G)
-            } else {
-                Gemm.multiply(transB: true, m: rows, n: G, k: inputs, dense!, lda: inputs, weightIH.value.base,
-                              ldb: inputs, beta: 1, z, ldc: G)
-            }
+            inputForward!.multiply(m: rows, dense!, lda: inputs, accumulate: true, z, ldc: G)
         }
         for t in 0..<steps { recurrentStep(t) }
         end()
@@ -113,8 +104,8 @@ public final class SequenceLSTMLayer {
         denseInput = dense
         self.sparse = sparse
         for j in 0..<(4 * hidden) { bias[j] = biasIH.value[j] + biasHH.value[j] }
-        recurrentForward?.pack(weightHH.value.base, ldb: hidden, transB: true)
-        inputForwardPacked = false
+        recurrentForward.invalidate()
+        inputForward?.invalidate()
     }
 
     public func step(_ t: Int) {
@@ -124,13 +115,7 @@ public final class SequenceLSTMLayer {
             for b in 0..<B { gatherInput(x, t * B + b) }
         } else {
             for b in 0..<B { (z + b * G).update(from: bias.base, count: G) }
-            let x = denseInput! + t * B * inputs
-            if let packed = packedInputForward() {
-                Gemm.multiply(m: B, x, lda: inputs, packed, accumulate: true, z, ldc: G)
-            } else {
-                Gemm.multiply(transB: true, m: B, n: G, k: inputs, x, lda: inputs, weightIH.value.base, ldb: inputs,
-                              beta: 1, z, ldc: G)
-            }
+            inputForward!.multiply(m: B, denseInput! + t * B * inputs, lda: inputs, accumulate: true, z, ldc: G)
         }
         recurrentStep(t)
     }
@@ -159,11 +144,7 @@ public final class SequenceLSTMLayer {
             (cp + b * H).update(repeating: 0, count: H)
         }
         let zt = gates.base + t * B * G
-        if let packed = recurrentForward {
-            Gemm.multiply(m: B, hp, lda: H, packed, accumulate: true, zt, ldc: G)
-        } else {
-            Gemm.multiply(transB: true, m: B, n: G, k: H, hp, lda: H, weightHH.value.base, ldb: H, beta: 1, zt, ldc: G)
-        }
+        recurrentForward.multiply(m: B, hp, lda: H, accumulate: true, zt, ldc: G)
         for b in 0..<B {
             let r = t * B + b
             cellForward(zt + b * G, cp + b * H, cell.base + r * H, tanhCell.base + r * H, output.base + r * H)
@@ -200,26 +181,6 @@ public final class SequenceLSTMLayer {
         }
     }
 
-    /// W_ihᵀ packed for this chunk (packed on first use), nil without a vector kernel or with a sparse input.
-    private func packedInputForward() -> PackedWeights? {
-        guard let packed = inputForward else { return nil }
-        if !inputForwardPacked {
-            packed.pack(weightIH.value.base, ldb: inputs, transB: true)
-            inputForwardPacked = true
-        }
-        return packed
-    }
-
-    /// W_ih packed for this chunk's backward (packed on first use).
-    private func packedInputBackward() -> PackedWeights? {
-        guard let packed = inputBackward else { return nil }
-        if !inputBackwardPacked {
-            packed.pack(weightIH.value.base, ldb: inputs, transB: false)
-            inputBackwardPacked = true
-        }
-        return packed
-    }
-
     // MARK: backward
 
     /// Back-propagates dOutput [rows × hidden] through the chunk; accumulates the parameter gradients and, for a
@@ -235,8 +196,8 @@ public final class SequenceLSTMLayer {
     public func beginBackward() {
         dhNext.zero()
         dcNext.zero()
-        recurrentBackward?.pack(weightHH.value.base, ldb: hidden, transB: false)
-        inputBackwardPacked = false
+        recurrentBackward.invalidate()
+        inputBackward?.invalidate()
     }
 
     /// dOut: this step's B rows of output gradient; dCell: extra gradient on this step's cell state (a reader of c_t).
@@ -245,12 +206,7 @@ public final class SequenceLSTMLayer {
         if let dCell { TrainMath.add(dCell, into: dcNext.base, B * H) }
         for b in 0..<B { cellBackward(t * B + b, dOut + b * H, dhNext.base + b * H, dcNext.base + b * H) }
         // dh_{t-1} = dZ_t · W_hh; rows that started a piece took zero state and pass nothing back.
-        if let packed = recurrentBackward {
-            Gemm.multiply(m: B, dGates.base + t * B * G, lda: G, packed, accumulate: false, dhNext.base, ldc: H)
-        } else {
-            Gemm.multiply(m: B, n: H, k: G, dGates.base + t * B * G, lda: G, weightHH.value.base, ldb: H, beta: 0,
-                          dhNext.base, ldc: H)
-        }
+        recurrentBackward.multiply(m: B, dGates.base + t * B * G, lda: G, accumulate: false, dhNext.base, ldc: H)
         for b in 0..<B where resets[t * B + b] {
             (dhNext.base + b * H).update(repeating: 0, count: H)
             (dcNext.base + b * H).update(repeating: 0, count: H)
@@ -260,12 +216,8 @@ public final class SequenceLSTMLayer {
     /// dInput rows of step t: dZ_t · W_ih.
     public func inputGradientStep(_ t: Int) {
         let (B, G) = (batch, 4 * hidden)
-        let dz = dGates.base + t * B * G, dx = dInput.base + t * B * inputs
-        if let packed = packedInputBackward() {
-            Gemm.multiply(m: B, dz, lda: G, packed, accumulate: false, dx, ldc: inputs)
-        } else {
-            Gemm.multiply(m: B, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0, dx, ldc: inputs)
-        }
+        inputBackward!.multiply(m: B, dGates.base + t * B * G, lda: G, accumulate: false, dInput.base + t * B * inputs,
+                                ldc: inputs)
     }
 
     public func finishBackward(inputGradient: Bool) {
@@ -287,12 +239,7 @@ public final class SequenceLSTMLayer {
             Gemm.multiply(transA: true, m: G, n: inputs, k: rows, dz, lda: G, denseInput!, ldb: inputs, beta: 1,
                           weightIH.grad.base, ldc: inputs)
             if inputGradient {
-                if let packed = packedInputBackward() {
-                    Gemm.multiply(m: rows, dz, lda: G, packed, accumulate: false, dInput.base, ldc: inputs)
-                } else {
-                    Gemm.multiply(m: rows, n: inputs, k: G, dz, lda: G, weightIH.value.base, ldb: inputs, beta: 0,
-                                  dInput.base, ldc: inputs)
-                }
+                inputBackward!.multiply(m: rows, dz, lda: G, accumulate: false, dInput.base, ldc: inputs)
             }
         }
     }
