@@ -209,7 +209,8 @@ public final class Part: @unchecked Sendable {
     /// Ends every note the part has sounding, at `frame` or later.
     public func silence(at frame: UInt64, out: inout [ScheduledMessage]) { hands.silence(at: frame, out: &out) }
 
-    /// Reads the step model's weights into cache (the band's shared model for a share of it), ahead of a step.
+    /// Readies the step model (the band's shared model for a share of it) ahead of a step: its weights read,
+    /// one step rehearsed and taken back.
     func prefetch() {
         if let model = brain.model { model.prefetch() } else { brain.band?.model.prefetch() }
     }

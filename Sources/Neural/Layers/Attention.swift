@@ -94,6 +94,15 @@ public struct Attention {
         cursor[0] = 0
     }
 
+    /// What a step carries to the next: the ring slot it pushes into, the read it leaves, the cursor.
+    func keepState(in stash: StateStash) {
+        let slot = cursor[0]
+        stash.keep(keys.base + slot * hs, count: hs)
+        stash.keep(values.base + slot * hs, count: hs)
+        stash.keep(joined.base, count: joined.paddedCount)
+        stash.keep(cursor.base, count: 1)
+    }
+
     /// Attends with the top layer's h_t and c_t, leaves [h_t; d] in `joined`, then pushes h_t.
     @inline(__always) public func step(h: UnsafePointer<Float>, c: UnsafePointer<Float>) {
         query.weight.multiply(c, into: q.base, accumulate: false)

@@ -82,6 +82,14 @@ public struct DilatedConvStack {
         clock[0] = 0
     }
 
+    /// What a step carries to the next: each layer's queue slot it overwrites, and the clock (the stream
+    /// and the skip sum are written anew each step).
+    func keepState(in stash: StateStash) {
+        let t = clock[0]
+        for layer in layers { stash.keep(layer.queue.base + (t % layer.dilation) * layer.rs, count: layer.rs) }
+        stash.keep(clock.base, count: 1)
+    }
+
     /// Runs every layer on the input already in `stream`; leaves the summed skip (with biases) in `skip`.
     @inline(__always) public func step() {
         let t = clock[0]

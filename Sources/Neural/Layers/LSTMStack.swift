@@ -44,6 +44,14 @@ public struct LSTMStack {
 
     public func reset() { for layer in layers { layer.reset() } }
 
+    /// What a step carries to the next: each layer's h and c (a dense layer's x is written anew each step).
+    func keepState(in stash: StateStash) {
+        for layer in layers {
+            stash.keep(layer.h, count: layer.hs)
+            stash.keep(layer.cell.base, count: layer.hs)
+        }
+    }
+
     @inline(__always) public func step(_ x: FeatureList) {
         layers[0].step(x)
         propagate()

@@ -59,6 +59,7 @@ public final class AttentionRNN: StreamingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
+    let stash = StateStash()
 
     public init(config: AttentionRNNConfig, seed: UInt64) {
         self.config = config
@@ -83,6 +84,13 @@ public final class AttentionRNN: StreamingModel {
         attention.randomize(&rng)
         output.randomize(&rng)
         composeHead()
+        sizeRehearsal(stash) { keepState(in: $0) }
+    }
+
+    /// What a step carries to the next: the LSTM's h and c, the attention's ring slot, read and cursor.
+    private func keepState(in stash: StateStash) {
+        lstm.keepState(in: stash)
+        attention.keepState(in: stash)
     }
 
     /// Recomputes the folded head from W_o, b_o, W_out and b_out (in double precision).
@@ -151,6 +159,8 @@ public final class AttentionRNN: StreamingModel {
         attention.key.weight.touch()
         projectedHead.weight.touch()
         chain?.touch()
+        keepState(in: stash)
+        rehearse(stash)
     }
 
     public func prepare(_ precision: Precision) {

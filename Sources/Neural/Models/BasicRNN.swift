@@ -43,6 +43,7 @@ public final class BasicRNN: StreamingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
+    let stash = StateStash()
 
     public init(config: BasicRNNConfig, seed: UInt64) {
         self.config = config
@@ -54,6 +55,7 @@ public final class BasicRNN: StreamingModel {
         chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
         lstm.randomize(&rng)
         output.randomize(&rng)
+        sizeRehearsal(stash) { lstm.keepState(in: $0) }
     }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
@@ -87,6 +89,8 @@ public final class BasicRNN: StreamingModel {
         lstm.prefetch()
         output.weight.touch()
         chain?.touch()
+        lstm.keepState(in: stash)
+        rehearse(stash)
     }
 
     public func prepare(_ precision: Precision) {

@@ -67,6 +67,7 @@ public final class ConvPredictor: StreamingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
+    let stash = StateStash()
 
     public init(config: ConvPredictorConfig, seed: UInt64) {
         self.config = config
@@ -83,6 +84,7 @@ public final class ConvPredictor: StreamingModel {
         stack.randomize(&rng)
         hidden.randomize(&rng)
         output.randomize(&rng)
+        sizeRehearsal(stash) { stack.keepState(in: $0) }
     }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
@@ -125,6 +127,8 @@ public final class ConvPredictor: StreamingModel {
         headState.touch()
         out.touch()
         chain?.touch()
+        stack.keepState(in: stash)
+        rehearse(stash)
     }
 
     public func prepare(_ precision: Precision) {

@@ -23,8 +23,11 @@ public protocol StreamingModel: AnyObject {
     @discardableResult func step(_ input: FeatureList) -> UnsafeBufferPointer<Float>
     /// One step on the previous event, encoded by the family's own encoder (one-hot, or Lookback features).
     @discardableResult func step(event: Int) -> UnsafeBufferPointer<Float>
-    /// Brings the dense step weights into cache (one read per line), for the idle time before a step: a step
-    /// after a long wait otherwise pays for cache misses. Never allocates.
+    /// Readies the next step, for the idle time before it: reads the step's weights (one read per line), then
+    /// runs one step on an empty input and puts back what it changed (`rehearse`), so that the next step's
+    /// code, branch history, TLB entries and state are warm as well. A step after a long wait otherwise pays
+    /// for all of those; the weights alone left it 1.5-2x a warm one. The state and the logits are as
+    /// before. Costs about one step; never allocates.
     func prefetch()
     /// Chooses the storage of the dense step weights.
     func prepare(_ precision: Precision)

@@ -91,6 +91,8 @@ public final class Transformer: StreamingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
+    /// Only the logits: the one slot a rehearsal step writes in each KV ring is taken back by `rewind`.
+    let stash = StateStash()
 
     public init(config: TransformerConfig, seed: UInt64) {
         self.config = config
@@ -117,6 +119,7 @@ public final class Transformer: StreamingModel {
         }
         finalNorm.randomize(&rng)
         output.randomize(&rng)
+        sizeRehearsal(stash) { _ in }
     }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
@@ -178,6 +181,8 @@ public final class Transformer: StreamingModel {
         for block in blocks { for (linear, _) in block.linears { linear.weight.touch() } }
         output.weight.touch()
         chain?.touch()
+        rehearse(stash)
+        rewind(1)
     }
 
     /// The weights at `precision`, and the KV cache in fp16 below fp32 (see `KeyValueCache`).
