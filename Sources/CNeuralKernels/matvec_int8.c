@@ -46,6 +46,55 @@ void sideman_matvec_int8_portable(const int8_t *w, int rows, int stride, int col
 }
 
 #if HAVE_X86
+// The totals of sixteen rows' 32-bit lane sums, as one vector (row i in lane i): a transposing reduction,
+// for short rows cheaper than sixteen horizontal sums.
+__attribute__((target("avx512f"))) static inline __m512i sixteen_row_sums(const __m512i a[16]) {
+    __m512i b[8], t[4], u[2];
+    for (int i = 0; i < 8; i++)
+        b[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(a[2 * i], a[2 * i + 1]),
+                                _mm512_unpackhi_epi32(a[2 * i], a[2 * i + 1]));
+    for (int i = 0; i < 4; i++)
+        t[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(b[2 * i], b[2 * i + 1]),
+                                _mm512_unpackhi_epi64(b[2 * i], b[2 * i + 1]));
+    for (int i = 0; i < 2; i++)
+        u[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], 0x88),
+                                _mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], 0xDD));
+    return _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], 0x88), _mm512_shuffle_i32x4(u[0], u[1], 0xDD));
+}
+
+// a[i] += the unsigned bytes x times row i's signed bytes, four products a lane, over the whole row (sixteen
+// rows from p, sharing each load of x).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline void
+dot_sixteen_rows(__m512i a[16], const int8_t *p, int stride, const uint8_t *x) {
+    for (int k = 0; k < stride; k += 64) {
+        __m512i xv = _mm512_loadu_si512(x + k);
+        for (int i = 0; i < 16; i++) a[i] = _mm512_dpbusd_epi32(a[i], xv, _mm512_loadu_si512(p + (long)i * stride + k));
+    }
+}
+
+// The sixteen rows' totals against the bytes xl, or, when xh is given, against 256·xh + xl: the high bytes
+// over the row, times 256, then the low bytes on top, in one set of sixteen accumulators (two sets spilled
+// registers and ran slower than AVX2; the second pass reads the block's 4 KB from L1).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline __m512i
+sixteen_row_dots(const int8_t *p, int stride, const uint8_t *xh, const uint8_t *xl) {
+    __m512i a[16];
+    for (int i = 0; i < 16; i++) a[i] = _mm512_setzero_si512();
+    if (xh) {
+        dot_sixteen_rows(a, p, stride, xh);
+        for (int i = 0; i < 16; i++) a[i] = _mm512_slli_epi32(a[i], 8);
+    }
+    dot_sixteen_rows(a, p, stride, xl);
+    return sixteen_row_sums(a);
+}
+
+// y[0..<16] (+)= scale · sx · dots.
+__attribute__((target("avx512f"))) static inline void
+store_sixteen_rows(__m512i dots, const float *scale, __m512 sxv, float *y, int accumulate) {
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(scale), sxv), _mm512_cvtepi32_ps(dots));
+    if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(y), v);
+    _mm512_storeu_ps(y, v);
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
 matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
             const int32_t *rowsum, uint8_t *q, float *y, int accumulate) {
@@ -74,29 +123,9 @@ matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, 
     // sums would otherwise cost more than the dot products.
     __m512 sxv = _mm512_set1_ps(sx);
     for (; r + 16 <= rows; r += 16) {
-        const int8_t *p = w + (long)r * stride;
-        __m512i a[16];
-        for (int i = 0; i < 16; i++) a[i] = _mm512_setzero_si512();
-        for (int k = 0; k < stride; k += 64) {
-            __m512i xv = _mm512_loadu_si512(q + k);
-            for (int i = 0; i < 16; i++)
-                a[i] = _mm512_dpbusd_epi32(a[i], xv, _mm512_loadu_si512(p + (long)i * stride + k));
-        }
-        __m512i b[8], t[4], u[2];
-        for (int i = 0; i < 8; i++)
-            b[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(a[2 * i], a[2 * i + 1]),
-                                    _mm512_unpackhi_epi32(a[2 * i], a[2 * i + 1]));
-        for (int i = 0; i < 4; i++)
-            t[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(b[2 * i], b[2 * i + 1]),
-                                    _mm512_unpackhi_epi64(b[2 * i], b[2 * i + 1]));
-        for (int i = 0; i < 2; i++)
-            u[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], 0x88),
-                                    _mm512_shuffle_i32x4(t[2 * i], t[2 * i + 1], 0xDD));
-        __m512i dots = _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], 0x88), _mm512_shuffle_i32x4(u[0], u[1], 0xDD));
+        __m512i dots = sixteen_row_dots(w + (long)r * stride, stride, NULL, q);
         dots = _mm512_sub_epi32(dots, _mm512_slli_epi32(_mm512_loadu_si512(rowsum + r), 7));
-        __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(scale + r), sxv), _mm512_cvtepi32_ps(dots));
-        if (accumulate) v = _mm512_add_ps(_mm512_loadu_ps(y + r), v);
-        _mm512_storeu_ps(y + r, v);
+        store_sixteen_rows(dots, scale + r, sxv, y + r, accumulate);
     }
     for (; r + 4 <= rows; r += 4) {
         const int8_t *p0 = w + (long)r * stride, *p1 = p0 + stride, *p2 = p1 + stride, *p3 = p2 + stride;
@@ -288,6 +317,15 @@ void sideman_matvec_w8a16_portable(const int8_t *w, int rows, int stride, int co
 }
 
 #if HAVE_X86
+// The words' step sx = max|x| / L (0 when x is all zero) and, in *reciprocal, L / max|x|.
+__attribute__((target("avx2"))) static inline float word_step(const float *x, int columns, float *reciprocal) {
+    float mx = max_abs_avx2(x, (columns + 15) & ~15);
+    if (mx == 0) return 0;
+    int limit = sideman_w8a16_limit(columns);
+    *reciprocal = (float)limit / mx;
+    return mx / (float)limit;
+}
+
 // vpmovsxbw widens 16 weights to words, vpmaddwd multiplies them by 16 input words and sums pairs to 32 bits:
 // one multiplier instruction per 16 products, as the 8-bit kernel's two per 32, so the 16-bit input costs
 // little more than the 8-bit one (about 0.85x its rate here) and far less than widening fp16 weights.
@@ -295,19 +333,17 @@ __attribute__((target("avx2,fma"))) static void
 matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
                   int16_t *q, float *y, int accumulate) {
     int padded = (columns + 15) & ~15;
-    float mx = max_abs_avx2(x, padded);
-    if (mx == 0) {
+    float reciprocal, sx = word_step(x, columns, &reciprocal);
+    if (sx == 0) {
         zero_unless_accumulating(y, rows, accumulate);
         return;
     }
-    int limit = sideman_w8a16_limit(columns);
-    __m256 inv = _mm256_set1_ps((float)limit / mx);
+    __m256 inv = _mm256_set1_ps(reciprocal);
     int c = 0;
     for (; c < padded; c += 16) {
         _mm256_storeu_si256((__m256i *)(q + c), quantise_sixteen_avx2(x + c, inv));
     }
     for (; c < stride; c++) q[c] = 0;
-    float sx = mx / (float)limit;
 
     int r = 0;
     __m256 sxv = _mm256_set1_ps(sx);
@@ -341,13 +377,81 @@ matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const floa
 }
 #endif
 
-void sideman_matvec_w8a16(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
-                          int16_t *scratch, float *y, int accumulate) {
 #if HAVE_X86
+// The 16-bit input split into bytes, q = 256·hi + lo with lo in [0, 255] and hi in [-128, 127], so that
+// vpdpbusd (unsigned bytes by signed bytes, 64 products an instruction, the 8-bit kernel's) does the work
+// twice: w·q = 256·(w·(hi + 128) − 128·Σw) + w·lo. Two instructions per 64 products, where widening the
+// weights to words for vpdpwssd took four per 32 and ran no faster than AVX2. The sums wrap modulo 2^32 on
+// the way, and the total fits in 32 bits (sideman_w8a16_limit), so it comes out exact: the same integer as
+// the AVX2 kernel's and the portable loop's. The scratch's 2·stride bytes hold lo, then hi + 128.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+matvec_w8a16_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+                  const int32_t *rowsum, int16_t *scratch, float *y, int accumulate) {
+    int padded = (columns + 15) & ~15;
+    float reciprocal, sx = word_step(x, columns, &reciprocal);
+    if (sx == 0) {
+        zero_unless_accumulating(y, rows, accumulate);
+        return;
+    }
+    __m512 inv = _mm512_set1_ps(reciprocal);
+    uint8_t *lo = (uint8_t *)scratch, *hi = lo + stride;
+    int c = 0;
+    for (; c < padded; c += 16) {
+        __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + c), inv));
+        _mm_storeu_si128((__m128i *)(lo + c), _mm512_cvtepi32_epi8(_mm512_and_si512(q, _mm512_set1_epi32(255))));
+        _mm_storeu_si128((__m128i *)(hi + c),
+                         _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_srai_epi32(q, 8), _mm512_set1_epi32(128))));
+    }
+    for (; c < stride; c++) {
+        lo[c] = 0;
+        hi[c] = 128;
+    }
+
+    int r = 0;
+    __m512 sxv = _mm512_set1_ps(sx);
+    for (; r + 16 <= rows; r += 16) {
+        __m512i dots = sixteen_row_dots(w + (long)r * stride, stride, hi, lo);
+        dots = _mm512_sub_epi32(dots, _mm512_slli_epi32(_mm512_loadu_si512(rowsum + r), 15));
+        store_sixteen_rows(dots, scale + r, sxv, y + r, accumulate);
+    }
+    for (; r < rows; r++) {
+        const int8_t *p = w + (long)r * stride;
+        __m512i a = _mm512_setzero_si512(), b = a;
+        for (int k = 0; k < stride; k += 64) {
+            __m512i wv = _mm512_loadu_si512(p + k);
+            a = _mm512_dpbusd_epi32(a, _mm512_loadu_si512(lo + k), wv);
+            b = _mm512_dpbusd_epi32(b, _mm512_loadu_si512(hi + k), wv);
+        }
+        uint32_t high = (uint32_t)_mm512_reduce_add_epi32(b) - ((uint32_t)rowsum[r] << 7);
+        int32_t dot = (int32_t)((high << 8) + (uint32_t)_mm512_reduce_add_epi32(a));
+        float v = scale[r] * sx * (float)dot;
+        y[r] = accumulate ? y[r] + v : v;
+    }
+}
+#endif
+
+void sideman_matvec_w8a16(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+                          const int32_t *rowsum, int16_t *scratch, float *y, int accumulate) {
+#if HAVE_X86
+    if (sideman_int8_vnni_available()) {
+        matvec_w8a16_vnni(w, rows, stride, columns, x, scale, rowsum, scratch, y, accumulate);
+        return;
+    }
     if (sideman_int8_avx2_available()) {
         matvec_w8a16_avx2(w, rows, stride, columns, x, scale, scratch, y, accumulate);
         return;
     }
 #endif
     sideman_matvec_w8a16_portable(w, rows, stride, columns, x, scale, scratch, y, accumulate);
+}
+
+int sideman_matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+                              int16_t *scratch, float *y, int accumulate) {
+#if HAVE_X86
+    if (sideman_int8_avx2_available()) {
+        matvec_w8a16_avx2(w, rows, stride, columns, x, scale, scratch, y, accumulate);
+        return 1;
+    }
+#endif
+    return 0;
 }

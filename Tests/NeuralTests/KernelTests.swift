@@ -93,6 +93,39 @@ import Testing
         #expect(lp[2] < -1999 && lp[2].isFinite)
     }
 
+    /// The attention read's register-held sums give the same bits as adding each row in turn (y += a·x),
+    /// for floats and halves, every vector count through the 4-, 2- and 1-vector paths, and on top of what
+    /// `out` holds.
+    @Test func rowSumsHeldInRegistersAreBitForBitTheRowByRowSums() {
+        var rng = SeededRandom(seed: 31)
+        let (count, rowStride) = (37, 7 * 16 + 16)
+        let floats = AlignedBuffer<Float>(count: count * rowStride)
+        let halves = AlignedBuffer<Float16>(count: count * rowStride)
+        for i in 0..<(count * rowStride) {
+            floats[i] = rng.uniform(-1, 1)
+            halves[i] = Float16(rng.uniform(-1, 1))
+        }
+        let coefficients = AlignedBuffer<Float>((0..<count).map { _ in rng.uniform(-2, 2) })
+        let start = (0..<(7 * 16)).map { _ in rng.uniform(-1, 1) }
+        func check<T: StoredScalar>(_ rows: AlignedBuffer<T>) {
+            for n in 1...7 {
+                for accumulate in [false, true] {
+                    let expected = AlignedBuffer<Float>(accumulate ? start : [Float](repeating: 0, count: start.count))
+                    for r in 0..<count {
+                        addScaled(coefficients[r] * 0.37, UnsafePointer(rows.base + r * rowStride), into: expected.base, 16 * n)
+                    }
+                    let got = AlignedBuffer<Float>(start)
+                    accumulateRows(UnsafePointer(rows.base), rowStride: rowStride, count: count, coefficients: coefficients.base,
+                                   scale: 0.37, vectors: n, into: got.base, accumulate: accumulate)
+                    #expect(Array(got.array[..<(16 * n)]) == Array(expected.array[..<(16 * n)]), "\(T.self), \(n) vectors")
+                    #expect(Array(got.array[(16 * n)...]) == Array(start[(16 * n)...]), "nothing past \(n) vectors is written")
+                }
+            }
+        }
+        check(floats)
+        check(halves)
+    }
+
     @Test func lstmGatesFollowPyTorchOrder() {
         let hidden = 3, stride = 16
         let z = AlignedBuffer<Float>(count: 4 * stride), c = AlignedBuffer<Float>(count: stride)
@@ -210,6 +243,12 @@ extension Int8KernelTests {
             sideman_matvec_w8a16_portable(q.weights.base, Int32(rows), Int32(q.stride), Int32(columns), x.base, q.scales.base,
                                           words.base, portable.base, accumulate ? 1 : 0)
             #expect(dispatched.array == portable.array)
+            let avx2 = AlignedBuffer<Float>(count: rows)
+            for r in 0..<rows { avx2[r] = Float(r) }
+            if sideman_matvec_w8a16_avx2(q.weights.base, Int32(rows), Int32(q.stride), Int32(columns), x.base, q.scales.base,
+                                         words.base, avx2.base, accumulate ? 1 : 0) == 1 {
+                #expect(avx2.array == portable.array, "the AVX2 kernel")
+            }
             guard !accumulate else { continue }
             for r in 0..<rows {
                 let wMax = (0..<columns).map { abs(m[r, $0]) }.max()!

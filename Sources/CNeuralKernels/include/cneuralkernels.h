@@ -45,11 +45,17 @@ int sideman_matvec_int8_avx2(const int8_t *w, int rows, int stride, int columns,
 // q(x) = round(x / sx), sx = max|x| / L and L = sideman_w8a16_limit(columns) = min(32767, (2^31 - 1) /
 // (127 * columns)), so no sum can overflow. For a product whose input error the model magnifies (a
 // transformer's q/k/v projection, whose scores go through a softmax): the input keeps 15 bits instead of 7.
-// scratch holds stride words. The AVX2 kernel runs wherever the CPU has AVX2 (AVX-512 machines too), else
-// the portable loop; both give the same integer sums, so the same results.
+// scratch holds stride words; rowsum the rows' weight sums (as for the 8-bit kernel). The AVX-512 VNNI
+// kernel runs where the CPU has it, else the AVX2 kernel, else the portable loop; all three give the same
+// integer sums, so the same results.
 int sideman_w8a16_limit(int columns);
 void sideman_matvec_w8a16(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
-                          int16_t *scratch, float *y, int accumulate);
+                          const int32_t *rowsum, int16_t *scratch, float *y, int accumulate);
+
+// The AVX2 kernel alone, where the CPU has AVX2 (returns 0 and does nothing otherwise), so that an AVX-512
+// machine's tests still check it.
+int sideman_matvec_w8a16_avx2(const int8_t *w, int rows, int stride, int columns, const float *x, const float *scale,
+                              int16_t *scratch, float *y, int accumulate);
 
 // The portable loop alone (tests check the dispatched kernel against it).
 void sideman_matvec_w8a16_portable(const int8_t *w, int rows, int stride, int columns, const float *x,

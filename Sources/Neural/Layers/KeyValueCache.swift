@@ -105,16 +105,9 @@ final class KeyValueCache {
         let oldest = (slot - (span - 1) + slots) % slots
         for h in 0..<heads {
             // Every slot's score at once (slots not in the window are computed and not read).
-            raw.base.update(repeating: 0, count: stride)
-            for i in (h * dh)..<(h * dh + dh) {
-                let q = SIMD16<Float>(repeating: qkv[i] * scale)
-                let row = UnsafePointer(keys + i * stride)
-                var c = 0
-                while c < stride {
-                    store16(load16(raw.base + c).addingProduct(q, T.widen16(row + c)), raw.base + c)
-                    c &+= 16
-                }
-            }
+            accumulateRows(
+                UnsafePointer(keys + h * dh * stride), rowStride: stride, count: dh, coefficients: qkv + h * dh,
+                scale: scale, vectors: stride / 16, into: raw.base, accumulate: false)
             // scores[k]: the k-th oldest step in the window, aged span - 1 - k.
             let slope = slopes[h]
             var peak = -Float.infinity
@@ -143,14 +136,25 @@ final class KeyValueCache {
                 k &+= 1
             }
             let o = out + h * dh
-            o.update(repeating: 0, count: dh)
             let norm = 1 / total
             let head = UnsafePointer(values + h * slots * dh)
-            s = oldest
-            for k in 0..<span {
-                addScaled(scores[k] * norm, head + s * dh, into: o, dh)
-                s &+= 1
-                if s == slots { s = 0 }
+            if dh % 16 == 0 {
+                // Oldest first: up to the ring's end, then on from its start.
+                let first = min(span, slots - oldest)
+                accumulateRows(
+                    head + oldest * dh, rowStride: dh, count: first, coefficients: scores.base, scale: norm,
+                    vectors: dh / 16, into: o, accumulate: false)
+                accumulateRows(
+                    head, rowStride: dh, count: span - first, coefficients: scores.base + first, scale: norm,
+                    vectors: dh / 16, into: o, accumulate: true)
+            } else {
+                o.update(repeating: 0, count: dh)
+                s = oldest
+                for k in 0..<span {
+                    addScaled(scores[k] * norm, head + s * dh, into: o, dh)
+                    s &+= 1
+                    if s == slots { s = 0 }
+                }
             }
         }
     }

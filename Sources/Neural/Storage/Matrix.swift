@@ -17,7 +17,8 @@ public enum Precision: String, Sendable, CaseIterable {
 public enum Int8Input: Sendable {
     /// 8 bits, one scale per product: the int8 kernels' full rate (64 products an instruction with VNNI).
     case bytes
-    /// 16 bits (`sideman_matvec_w8a16`): an input error 256x smaller, at about 0.85x the 8-bit rate on AVX2.
+    /// 16 bits (`sideman_matvec_w8a16`): an input error 256x smaller, at about 0.85x the 8-bit rate on AVX2
+    /// (with VNNI, the words split into two bytes: two 8-bit passes over the weights).
     /// For a product whose output the model magnifies, such as a transformer's q/k/v projection.
     case words
 }
@@ -170,7 +171,7 @@ public final class Matrix: @unchecked Sendable {
     @inline(__always)
     public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if let q8, let words = q8.words {
-            sideman_matvec_w8a16(q8.weights, Int32(rows), q8.stride, Int32(columns), x, q8.scales, words, y, accumulate ? 1 : 0)
+            sideman_matvec_w8a16(q8.weights, Int32(rows), q8.stride, Int32(columns), x, q8.scales, q8.sums, words, y, accumulate ? 1 : 0)
         } else if let q8 {
             sideman_matvec_int8(
                 q8.weights, Int32(rows), q8.stride, Int32(columns), x, q8.scales, q8.sums, q8.scratch, y,
