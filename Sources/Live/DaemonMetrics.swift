@@ -7,7 +7,7 @@ import Service
 /// `ServiceMetrics.shared` (a few hook lines in `Daemon` and `EngineRunner` call these).
 extension Daemon {
     /// The backend came up (again): the daemon is up, and a comeback counts as a reconnect. Each
-    /// scrape folds the backend's xrun/late/dropped counters into the run's totals.
+    /// scrape folds the backend's xrun/late/dropped/clock-held counters into the run's totals.
     func metricsConnected(reconnected: Bool) {
         let metrics = ServiceMetrics.shared
         if reconnected { metrics.reconnects.add() }
@@ -31,7 +31,8 @@ extension Daemon {
 
 extension PortStatus {
     var serviceCounters: ServiceMetrics.PortCounters {
-        ServiceMetrics.PortCounters(xruns: xruns, lateEvents: lateEvents, droppedEvents: droppedEvents)
+        ServiceMetrics.PortCounters(
+            xruns: xruns, lateEvents: lateEvents, droppedEvents: droppedEvents, clockHeldCycles: clockHeldCycles)
     }
 }
 

@@ -14,6 +14,9 @@ public final class ServiceMetrics: Sendable {
     public let lateEvents = MetricCounter()
     public let xruns = MetricCounter()
     public let droppedEvents = MetricCounter()
+    /// Cycles in which the server's clock read earlier than the engine's frame clock (the engine held its
+    /// own: a clock that stepped back, or a server restarted under a running engine).
+    public let clockHeldCycles = MetricCounter()
     /// Times the backend came back after the server went away.
     public let reconnects = MetricCounter()
     /// Notes Sideman has sent and not yet ended.
@@ -32,15 +35,18 @@ public final class ServiceMetrics: Sendable {
     @inline(__always)
     public func recordModelStep(nanoseconds: UInt64) { modelStepLatency.record(nanoseconds: nanoseconds) }
 
-    /// A backend's running counters (xruns, late, dropped), which restart from zero on each connection.
+    /// A backend's running counters (xruns, late, dropped, clock held), which restart from zero on each
+    /// connection.
     public struct PortCounters: Sendable, Equatable {
         public var xruns: UInt64 = 0
         public var lateEvents: UInt64 = 0
         public var droppedEvents: UInt64 = 0
-        public init(xruns: UInt64 = 0, lateEvents: UInt64 = 0, droppedEvents: UInt64 = 0) {
+        public var clockHeldCycles: UInt64 = 0
+        public init(xruns: UInt64 = 0, lateEvents: UInt64 = 0, droppedEvents: UInt64 = 0, clockHeldCycles: UInt64 = 0) {
             self.xruns = xruns
             self.lateEvents = lateEvents
             self.droppedEvents = droppedEvents
+            self.clockHeldCycles = clockHeldCycles
         }
     }
 
@@ -51,13 +57,15 @@ public final class ServiceMetrics: Sendable {
             func grown(_ now: UInt64, _ before: UInt64) -> UInt64 { now >= before ? now - before : now }
             let delta = PortCounters(
                 xruns: grown(current.xruns, last.xruns), lateEvents: grown(current.lateEvents, last.lateEvents),
-                droppedEvents: grown(current.droppedEvents, last.droppedEvents))
+                droppedEvents: grown(current.droppedEvents, last.droppedEvents),
+                clockHeldCycles: grown(current.clockHeldCycles, last.clockHeldCycles))
             last = current
             return delta
         }
         xruns.add(delta.xruns)
         lateEvents.add(delta.lateEvents)
         droppedEvents.add(delta.droppedEvents)
+        clockHeldCycles.add(delta.clockHeldCycles)
     }
 
     /// Sets what runs before each exposition (nil: nothing).
@@ -74,6 +82,9 @@ public final class ServiceMetrics: Sendable {
         text.counter("sideman_xruns_total", "Cycles the audio server reported as overrun.", xruns.value)
         text.counter(
             "sideman_dropped_events_total", "Events that did not fit a ring or a port buffer.", droppedEvents.value)
+        text.counter(
+            "sideman_clock_held_cycles_total", "Cycles in which the server's clock read earlier than the engine's, which held its own.",
+            clockHeldCycles.value)
         text.counter("sideman_reconnects_total", "Times the backend came back after losing its server.", reconnects.value)
         text.gauge("sideman_notes_on", "Notes sent and not yet ended.", notesOn.value)
         text.gauge("sideman_up", "1 while connected to a server and running, 0 while waiting for one.", up.value)

@@ -38,6 +38,7 @@ struct MetricsTests {
             ("sideman_engine_steps_total", "counter"), ("sideman_model_step_seconds", "histogram"),
             ("sideman_late_events_total", "counter"), ("sideman_xruns_total", "counter"),
             ("sideman_dropped_events_total", "counter"), ("sideman_reconnects_total", "counter"),
+            ("sideman_clock_held_cycles_total", "counter"),
             ("sideman_notes_on", "gauge"), ("sideman_up", "gauge"),
         ] {
             #expect(text.contains("# TYPE \(name) \(type)\n"), "\(name) has no TYPE line")
@@ -47,14 +48,16 @@ struct MetricsTests {
 
     @Test func backendCountersBecomeRunTotalsAcrossReconnections() {
         let metrics = ServiceMetrics()
-        metrics.absorb(.init(xruns: 2, lateEvents: 5, droppedEvents: 0))
-        metrics.absorb(.init(xruns: 3, lateEvents: 5, droppedEvents: 1))
+        metrics.absorb(.init(xruns: 2, lateEvents: 5, droppedEvents: 0, clockHeldCycles: 3))
+        metrics.absorb(.init(xruns: 3, lateEvents: 5, droppedEvents: 1, clockHeldCycles: 3))
         // The backend restarted: its counters began again from zero.
-        metrics.absorb(.init(xruns: 1, lateEvents: 0, droppedEvents: 0))
-        metrics.absorb(.init(xruns: 1, lateEvents: 4, droppedEvents: 0))
+        metrics.absorb(.init(xruns: 1, lateEvents: 0, droppedEvents: 0, clockHeldCycles: 2))
+        metrics.absorb(.init(xruns: 1, lateEvents: 4, droppedEvents: 0, clockHeldCycles: 6))
         #expect(metrics.xruns.value == 4)
         #expect(metrics.lateEvents.value == 9)
         #expect(metrics.droppedEvents.value == 1)
+        #expect(metrics.clockHeldCycles.value == 9)
+        #expect(LoopbackHTTP.samples(metrics.exposition())["sideman_clock_held_cycles_total"] == 9)
     }
 
     @Test func theCollectorRunsBeforeEachExposition() {
