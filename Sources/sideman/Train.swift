@@ -238,7 +238,7 @@ struct Train: ParsableCommand {
             + (styles.isEmpty ? "" : " (\(styles.count) styles, left out of \(Int(styleDropout * 100))% of pieces)")
             + ", validating on \(validPieces.count); \(threadsUsed.describe(using: trainer.step.threads)); GEMM: "
             + (Gemm.backend == .openBLAS ? (Gemm.openBLASDescription ?? "OpenBLAS") : "built-in SIMD")
-            + ([.basic, .lookback, .attention].contains(family) ? "; recurrent products: \(config.recurrentPrecision.rawValue)" : ""))
+            + (config.hasRecurrentProducts ? "; recurrent products: \(config.recurrentPrecision.rawValue)" : ""))
         var line = TrainProgressLine()
         var reported = trainer.history.count
         try trainer.run(progress: { line.show($0) }, checkpoint: { state in

@@ -48,7 +48,7 @@ struct TrainBenchmark {
         }
         if let description = Gemm.openBLASDescription, !json, !trainingOnly { print("OpenBLAS: \(description)") }
         report["parameters"] = config.makeModel(batch: 1, maxSteps: 1, seed: 1).parameterCount
-        if [.basic, .lookback, .attention].contains(config.family) { report["recurrent_precision"] = config.recurrentPrecision.rawValue }
+        if config.hasRecurrentProducts { report["recurrent_precision"] = config.recurrentPrecision.rawValue }
         for backend in backends {
             for n in threads > 1 && !trainingOnly ? [threads, 1] : [threads] {
                 let rate = Gemm.$backend.withValue(backend) { trainingRate(threads: n) }

@@ -32,6 +32,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var frameLayout = FrameLayout.pitches
     /// The LSTM families' recurrent products in training (not a property of the model: never in its metadata).
     public var recurrentPrecision = RecurrentPrecision.fp32
+    /// Whether the family has recurrent products for `recurrentPrecision` to choose (the LSTM families).
+    public var hasRecurrentProducts: Bool { [.basic, .lookback, .attention].contains(family) }
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
                 stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
