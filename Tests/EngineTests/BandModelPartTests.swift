@@ -85,6 +85,8 @@ import Testing
         #expect(parts.map(\.vocabulary) == [.ensemble, .ensemble, .ensemble])
         let decoder = try #require(parts[0].brain.band)
         #expect(parts.allSatisfy { $0.brain.band === decoder && $0.brain.model === decoder.model })
+        // The engine readies each step model once before a step, telling them apart by this.
+        #expect(parts.allSatisfy { $0.stepModel === decoder.model })
         #expect(parts.map(\.hands.vocabulary) == [.noteSets, .events, .onsetHold])
         // A band model plays drums, bass and keys, nothing else; it cannot be a melody.
         #expect(PartVocabulary.ensemble.fits(.drums) && PartVocabulary.ensemble.fits(.bass) && PartVocabulary.ensemble.fits(.chords))

@@ -209,11 +209,8 @@ public final class Part: @unchecked Sendable {
     /// Ends every note the part has sounding, at `frame` or later.
     public func silence(at frame: UInt64, out: inout [ScheduledMessage]) { hands.silence(at: frame, out: &out) }
 
-    /// Readies the step model (the band's shared model for a share of it) ahead of a step: its weights read,
-    /// one step rehearsed and taken back.
-    func prefetch() {
-        if let model = brain.model { model.prefetch() } else { brain.band?.model.prefetch() }
-    }
+    /// The model the part steps: its own, or the band's shared model for a share of it.
+    var stepModel: (any StreamingModel)? { brain.model ?? brain.band?.model }
 }
 
 extension PartSettings {

@@ -295,7 +295,11 @@ public struct MusicalEngine: PerformanceEngine {
         guard next != warmedStep, session.schedule.nextIsDue(before: limit, on: session.transport) else { return }
         warmedStep = next
         warmedSteps += 1
-        for part in parts { part.prefetch() }
+        // Once per model: the band model's shares are three parts on one model, and readying it costs a step.
+        for (k, part) in parts.enumerated() {
+            guard let model = part.stepModel, !parts[..<k].contains(where: { $0.stepModel === model }) else { continue }
+            model.prefetch()
+        }
     }
 
     /// Where the band's style plays `step`'s notes against the grid, in steps (StyleBank.offset).
