@@ -8,6 +8,8 @@
 # memory-free loop of the step's length timed after each step: the tail this machine puts on any work that long.
 #
 #   benchmarks/reference.sh                 # lstm, attn, wavenet, transformer at H 256, 5,000 steps each
+#                                           # and 1,000 cold steps (COLD_STEPS): a p99 of 300 is the third
+#                                           # worst, and one stall of the machine moved it 2x between runs
 #   STEPS=2000 PRECISIONS="fp16 int8" SHAPES="lstm attn" benchmarks/reference.sh
 #
 # Makes its own Python environment (benchmarks/.venv-ref, onnxruntime and onnx from PyPI) on first use,
@@ -15,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${STEPS:-5000}
+cold_steps=${COLD_STEPS:-1000}
 precisions=${PRECISIONS:-"fp32 fp16 int8"}
 venv=benchmarks/.venv-ref
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
@@ -34,7 +37,7 @@ for shape in ${SHAPES:-lstm attn wavenet transformer}; do
   drift=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["max_abs_vs_numpy"])' "$ort")
   printf '%-11s %-12s %10s %10s %10s %9s %9s  (onnxruntime vs numpy: max |diff| %s)\n' "$shape" onnxruntime "$ort_median" "$ort_p99" - 1.00 - "$drift"
   for precision in $precisions; do
-    ours=$("${pin[@]}" .build/release/sideman bench --reference "$shape" --precision "$precision" --steps "$steps" --json)
+    ours=$("${pin[@]}" .build/release/sideman bench --reference "$shape" --precision "$precision" --steps "$steps" --cold-steps "$cold_steps" --json)
     python3 - "$ours" "$ort_median" "$shape" "$precision" <<'PY'
 import json, sys
 ours, ort_median, shape, precision = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
