@@ -63,10 +63,14 @@ __attribute__((target("avx512f"))) static inline __m512i sixteen_row_sums(const 
 }
 
 // a[i] += the unsigned bytes x times row i's signed bytes, four products a lane, over the whole row (sixteen
-// rows from p, sharing each load of x).
+// rows from p, sharing each load of x). With `next`, the sixteen rows from there are asked for on the way,
+// a line a row for each line read: a step after an idle wait reads its weights from memory, where the
+// hardware's prefetch does not follow sixteen streams.
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline void
-dot_sixteen_rows(__m512i a[16], const int8_t *p, int stride, const uint8_t *x) {
+dot_sixteen_rows(__m512i a[16], const int8_t *p, int stride, const uint8_t *x, const int8_t *next) {
     for (int k = 0; k < stride; k += 64) {
+        if (next)
+            for (int i = 0; i < 16; i++) _mm_prefetch((const char *)(next + (long)i * stride + k), _MM_HINT_T0);
         __m512i xv = _mm512_loadu_si512(x + k);
         for (int i = 0; i < 16; i++) a[i] = _mm512_dpbusd_epi32(a[i], xv, _mm512_loadu_si512(p + (long)i * stride + k));
     }
@@ -76,14 +80,14 @@ dot_sixteen_rows(__m512i a[16], const int8_t *p, int stride, const uint8_t *x) {
 // over the row, times 256, then the low bytes on top, in one set of sixteen accumulators (two sets spilled
 // registers and ran slower than AVX2; the second pass reads the block's 4 KB from L1).
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static inline __m512i
-sixteen_row_dots(const int8_t *p, int stride, const uint8_t *xh, const uint8_t *xl) {
+sixteen_row_dots(const int8_t *p, int stride, const uint8_t *xh, const uint8_t *xl, const int8_t *next) {
     __m512i a[16];
     for (int i = 0; i < 16; i++) a[i] = _mm512_setzero_si512();
     if (xh) {
-        dot_sixteen_rows(a, p, stride, xh);
+        dot_sixteen_rows(a, p, stride, xh, next);
         for (int i = 0; i < 16; i++) a[i] = _mm512_slli_epi32(a[i], 8);
     }
-    dot_sixteen_rows(a, p, stride, xl);
+    dot_sixteen_rows(a, p, stride, xl, xh ? NULL : next);
     return sixteen_row_sums(a);
 }
 
@@ -123,7 +127,8 @@ matvec_vnni(const int8_t *w, int rows, int stride, int columns, const float *x, 
     // sums would otherwise cost more than the dot products.
     __m512 sxv = _mm512_set1_ps(sx);
     for (; r + 16 <= rows; r += 16) {
-        __m512i dots = sixteen_row_dots(w + (long)r * stride, stride, NULL, q);
+        const int8_t *p = w + (long)r * stride;
+        __m512i dots = sixteen_row_dots(p, stride, NULL, q, r + 32 <= rows ? p + 16L * stride : NULL);
         dots = _mm512_sub_epi32(dots, _mm512_slli_epi32(_mm512_loadu_si512(rowsum + r), 7));
         store_sixteen_rows(dots, scale + r, sxv, y + r, accumulate);
     }
@@ -410,7 +415,8 @@ matvec_w8a16_vnni(const int8_t *w, int rows, int stride, int columns, const floa
     int r = 0;
     __m512 sxv = _mm512_set1_ps(sx);
     for (; r + 16 <= rows; r += 16) {
-        __m512i dots = sixteen_row_dots(w + (long)r * stride, stride, hi, lo);
+        const int8_t *p = w + (long)r * stride;
+        __m512i dots = sixteen_row_dots(p, stride, hi, lo, r + 32 <= rows ? p + 16L * stride : NULL);
         dots = _mm512_sub_epi32(dots, _mm512_slli_epi32(_mm512_loadu_si512(rowsum + r), 15));
         store_sixteen_rows(dots, scale + r, sxv, y + r, accumulate);
     }
