@@ -45,7 +45,7 @@ public struct AttentionRNNConfig: Sendable, Equatable {
 /// The LSTM stack with attention (Magenta AttentionCellWrapper): the input is mixed with the previous
 /// attention read, x' = W_in [x; d_{t-1}] + b_in; the top layer's output attends over the last `window`
 /// outputs; the head reads W_o [h_t; d_t] + b_o.
-public final class AttentionRNN: StreamingModel {
+public final class AttentionRNN: StreamingModel, RehearsingModel {
     public let config: AttentionRNNConfig
     /// W_in split at the step: the sparse x columns gathered, the dense d part multiplied.
     let mixInput: SparseLinear
@@ -84,11 +84,11 @@ public final class AttentionRNN: StreamingModel {
         attention.randomize(&rng)
         output.randomize(&rng)
         composeHead()
-        sizeRehearsal(stash) { keepState(in: $0) }
+        sizeRehearsal()
     }
 
     /// What a step carries to the next: the LSTM's h and c, the attention's ring slot, read and cursor.
-    private func keepState(in stash: StateStash) {
+    func keepStepState(in stash: StateStash) {
         lstm.keepState(in: stash)
         attention.keepState(in: stash)
     }
@@ -159,8 +159,7 @@ public final class AttentionRNN: StreamingModel {
         attention.key.weight.touch()
         projectedHead.weight.touch()
         chain?.touch()
-        keepState(in: stash)
-        rehearse(stash)
+        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

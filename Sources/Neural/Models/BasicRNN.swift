@@ -36,7 +36,7 @@ public struct BasicRNNConfig: Sendable, Equatable {
 }
 
 /// Melody RNN's Basic RNN: the previous event one-hot, an LSTM stack, logits over the events.
-public final class BasicRNN: StreamingModel {
+public final class BasicRNN: StreamingModel, RehearsingModel {
     public let config: BasicRNNConfig
     let lstm: LSTMStack
     let output: Linear
@@ -55,8 +55,10 @@ public final class BasicRNN: StreamingModel {
         chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
         lstm.randomize(&rng)
         output.randomize(&rng)
-        sizeRehearsal(stash) { lstm.keepState(in: $0) }
+        sizeRehearsal()
     }
+
+    func keepStepState(in stash: StateStash) { lstm.keepState(in: stash) }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
         let reader = WeightReader(set)
@@ -89,8 +91,7 @@ public final class BasicRNN: StreamingModel {
         lstm.prefetch()
         output.weight.touch()
         chain?.touch()
-        lstm.keepState(in: stash)
-        rehearse(stash)
+        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

@@ -57,7 +57,7 @@ public struct ConvPredictorConfig: Sendable, Equatable {
 
 /// WaveNet-style causal conv predictor: 1x1 input conv (a gather, the input being sparse), gated residual
 /// layers streamed with Fast-WaveNet queues, ReLU → 1x1 → ReLU → 1x1 head.
-public final class ConvPredictor: StreamingModel {
+public final class ConvPredictor: StreamingModel, RehearsingModel {
     public let config: ConvPredictorConfig
     let input: SparseLinear
     let stack: DilatedConvStack
@@ -84,8 +84,10 @@ public final class ConvPredictor: StreamingModel {
         stack.randomize(&rng)
         hidden.randomize(&rng)
         output.randomize(&rng)
-        sizeRehearsal(stash) { stack.keepState(in: $0) }
+        sizeRehearsal()
     }
+
+    func keepStepState(in stash: StateStash) { stack.keepState(in: stash) }
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
         let reader = WeightReader(set)
@@ -127,8 +129,7 @@ public final class ConvPredictor: StreamingModel {
         headState.touch()
         out.touch()
         chain?.touch()
-        stack.keepState(in: stash)
-        rehearse(stash)
+        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

@@ -79,7 +79,7 @@ final class TransformerBlock {
 
 /// A decoder-only transformer run one step at a time: each block keeps the keys and values of its last
 /// `window` steps, so a step costs the same at the thousandth step as at the first, and never allocates.
-public final class Transformer: StreamingModel {
+public final class Transformer: StreamingModel, RehearsingModel {
     public let config: TransformerConfig
     let input: SparseLinear
     let blocks: [TransformerBlock]
@@ -91,7 +91,6 @@ public final class Transformer: StreamingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
-    /// Only the logits: the one slot a rehearsal step writes in each KV ring is taken back by `rewind`.
     let stash = StateStash()
 
     public init(config: TransformerConfig, seed: UInt64) {
@@ -119,8 +118,11 @@ public final class Transformer: StreamingModel {
         }
         finalNorm.randomize(&rng)
         output.randomize(&rng)
-        sizeRehearsal(stash) { _ in }
+        sizeRehearsal()
     }
+
+    /// Nothing: the one slot a rehearsal step writes in each KV ring is taken back by `rewind`.
+    func keepStepState(in stash: StateStash) {}
 
     public convenience init(weights set: WeightSet) throws(WeightsError) {
         let reader = WeightReader(set)
@@ -181,7 +183,7 @@ public final class Transformer: StreamingModel {
         for block in blocks { for (linear, _) in block.linears { linear.weight.touch() } }
         output.weight.touch()
         chain?.touch()
-        rehearse(stash)
+        rehearse()
         rewind(1)
     }
 

@@ -63,18 +63,26 @@ public final class StateStash {
     }
 }
 
-extension StreamingModel {
-    /// Sizes `stash` for `rehearse`: the family's state (`keepState`) and the logits.
-    func sizeRehearsal(_ stash: StateStash, keepState: (StateStash) -> Void) {
-        stash.size { keepState($0); keepLogits(in: $0) }
+/// A model whose `prefetch()` rehearses a step: it names what a step carries to the next (`keepStepState`),
+/// and the rest (the logits, the step, the chain, putting back) is the same for every family.
+protocol RehearsingModel: StreamingModel {
+    var stash: StateStash { get }
+    /// Keeps in `stash` what one step overwrites and the next reads (the logits are kept by `rehearse`).
+    func keepStepState(in stash: StateStash)
+}
+
+extension RehearsingModel {
+    /// Sizes the stash for `rehearse` (once, when the model is built).
+    func sizeRehearsal() {
+        stash.size { keepStepState(in: $0); keepLogits(in: $0) }
     }
 
-    /// One step on an empty input, its chain drawn as the engine and the bench draw one, then the family's
-    /// state (which the caller has just kept in `stash`, as `sizeRehearsal`'s `keepState` does) and the
-    /// logits put back: the code, branch history, TLB entries and data of a real step are then warm, and the
-    /// next real step finds the model as it was. Never allocates (no closure here: a method passed as one
-    /// allocated its context on every call).
-    func rehearse(_ stash: StateStash) {
+    /// One step on an empty input, its chain drawn as the engine and the bench draw one, then the state
+    /// `keepStepState` names and the logits put back: the code, branch history, TLB entries and data of a
+    /// real step are then warm, and the next real step finds the model as it was. Never allocates (no
+    /// closure here: a method passed as one allocated its context on every call).
+    func rehearse() {
+        keepStepState(in: stash)
         keepLogits(in: stash)
         step(FeatureList())
         if let chain {
