@@ -51,9 +51,9 @@ struct GeneratedAnalysis {
     /// engine (the preset's meter) do.
     static func start(_ model: any StreamingModel, _ tune: FolkTune) {
         model.reset()
-        if let lookback = model as? LookbackRNN, let bars = tune.melody.stepsPerBar {
+        if model.readsBars, let bars = tune.melody.stepsPerBar {
             let bar = TrainingCorpus.Bar(stepsPerBar: bars, pickupSteps: tune.melody.pickupSteps)
-            lookback.restart(stepsPerBar: bar.stepsPerBar, firstStepInBar: bar.firstStepInBar)
+            model.restart(stepsPerBar: bar.stepsPerBar, firstStepInBar: bar.firstStepInBar)
         }
     }
 

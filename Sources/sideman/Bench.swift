@@ -244,7 +244,7 @@ struct Bench: ParsableCommand {
             for _ in 0..<3 { x.append(128 + Int(rng.next() % 64)) }
             return .features(x)
         }
-        if model.family == .lookback { return .event(Int(rng.next() % UInt64(model.outputSize))) }
+        if model.readsBars { return .event(Int(rng.next() % UInt64(model.outputSize))) }
         return .features(FeatureList(oneHot: Int(rng.next() % UInt64(model.inputSize))))
     }
 

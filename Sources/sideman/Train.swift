@@ -57,6 +57,8 @@ struct Train: ParsableCommand {
     @Option(help: "Transformer: attention heads (they split --hidden).") var heads = 4
     @Option(help: "Transformer: MLP units per block (default 4 × --hidden).") var mlp: Int?
     @Option(help: "Steps per bar for the Lookback encoding.") var stepsPerBar = 16
+    @Flag(help: "Transformer on melody events: read each event as the Lookback RNN does (the events 1 and 2 bars back, repeat flags, the step clock), before any condition.")
+    var lookback = false
     @Option(help: "Causal conv: residual channels.") var residual = 64
     @Option(help: "Causal conv: stacks of dilated layers.") var stacks = 2
     @Option(help: "Causal conv: layers per stack (dilations 1, 2, 4, ...).") var layersPerStack = 8
@@ -161,6 +163,10 @@ struct Train: ParsableCommand {
         guard family != .lookback || kind == .events else {
             throw Failure("--family", "lookback encodes melody events; \(data[0]) holds frames", status: .usage)
         }
+        guard !lookback || (family == .transformer && kind == .events && trainData.modelFrameLayout != .ensemble) else {
+            throw Failure("--lookback", "reads melody events into a transformer; this is --family \(family.rawValue) on \(kind.rawValue)"
+                + (trainData.modelFrameLayout == .ensemble ? " of the band's ensemble" : ""), status: .usage)
+        }
         let conditioning = condition.map(\.conditioning) ?? trainData.defaultConditioning
         guard family != .lookback || conditioning == nil else {
             throw Failure("--family", "lookback takes no condition inputs; use basic, attention or conv, or --condition none", status: .usage)
@@ -173,7 +179,7 @@ struct Train: ParsableCommand {
         let validPieces = try validData.pieces(conditioned: conditioning, styles: styles)
         var config = TrainingModelConfig(family: family, data: kind, units: trainData.units, hidden: hidden, layers: layers,
                                          head: chosenHead, window: window, stepsPerBar: stepsPerBar, dropout: dropout,
-                                         conditioning: conditioning)
+                                         conditioning: conditioning, lookbackInputs: lookback)
         config.chainHidden = chainHidden
         config.styles = styles
         // A style drummer carries each style's signature: what analyze --style nearest matches a song's drums to.

@@ -119,8 +119,15 @@ import Testing
         return trainer.best
     }()
 
-    @Test(arguments: [("3/4", 12), ("6/8", 12), ("4/4", 16), ("2/4", 8)])
-    func theAnswerThinksInThePresetsMeter(meter: String, steps: Int) throws {
+    /// A transformer reading the Lookback features under the beat condition (the folk transformer's inputs),
+    /// untrained: what is checked is the bar its features look back by, not what it plays.
+    static let lookbackTransformer = TransformerConfig(
+        inputSize: LookbackEncoder.inputSize(classes: 130) + Conditioning.beatUnits, width: 16, layers: 1, heads: 2, mlp: 32,
+        window: 24, outputs: 130, lookback: .init(eventClasses: 130, stepsPerBar: 16))
+
+    @Test(arguments: [("3/4", 12), ("6/8", 12), ("4/4", 16), ("2/4", 8)], [Family.lookback, .transformer])
+    func theAnswerThinksInThePresetsMeter(meterAndSteps: (String, Int), family: Family) throws {
+        let (meter, steps) = meterAndSteps
         let yaml = """
             name: waltz
             transport: {bpm: 120, meter: \(meter)}
@@ -130,15 +137,17 @@ import Testing
               - {name: answer, role: continuation, model: m.safetensors, channel: 2}
             """
         let preset = try PresetReader.read(yaml: yaml, defaultName: "waltz")
-        let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), port: 0, seed: 1)
+        let part = family == .lookback
+            ? try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), port: 0, seed: 1)
+            : try Part(settings: preset.parts[0], model: Transformer(config: Self.lookbackTransformer, seed: 1), conditioning: .beat, port: 0, seed: 1)
         var rig = EngineRig(MusicalEngine(preset: preset, parts: [part]))
         let fps: UInt64 = 6000
         // The phrase starts a 16th after the grid's first downbeat.
         let phrase = playerNotes(start: 4800 + fps, framesPerStep: fps, steps: [0, 2, 4, 6], pitches: [60, 62, 64, 65])
         rig.run(until: 4800 + 30 * fps, input: phrase)
         rig.finish()
-        let lookback = try #require(part.lookback)
-        #expect(lookback.encoder.stepsPerBar == steps)
+        let encoder = try #require((part.barReader as? LookbackRNN)?.encoder ?? (part.barReader as? Transformer)?.encoder)
+        #expect(encoder.stepsPerBar == steps)
         #expect(rig.tracker.isSilent)
     }
 }

@@ -136,6 +136,16 @@ import Testing
         var lookback = Self.config(.lookback, nil, data: .events).metadata
         lookback["condition"] = "harmony"
         #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: lookback) }
+        // A transformer's Lookback inputs are events only, and its metadata says them in a form it knows.
+        let reading = TrainingModelConfig(family: .transformer, data: .events, units: 130, hidden: 8, layers: 1, head: .softmax,
+                                          conditioning: .beat, lookbackInputs: true)
+        #expect(reading.metadata["inputs"] == "lookback" && reading.baseInputSize == LookbackEncoder.inputSize(classes: 130))
+        var unknown = reading.metadata
+        unknown["inputs"] = "lookahead"
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: unknown) }
+        var frames = reading.metadata
+        frames["data"] = "frames"
+        #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: frames) }
     }
 
     /// A trained conditioned model streams: its step takes the condition after the base input, and the

@@ -66,6 +66,41 @@ import Testing
         #expect(maxDifference(expected, stepped) < 1e-5)
     }
 
+    /// A transformer reading the Lookback features in a tune's own bar, under a beat condition: the streaming
+    /// model encodes each event itself (after `restart` in the same bar) and takes the condition after the
+    /// features, as the engine steps it.
+    @Test func aTransformerReadingLookbackFeaturesStreamsAsItTrained() throws {
+        var config = TrainingModelConfig(family: .transformer, data: .events, units: 12, hidden: 24, layers: 2, head: .softmax,
+                                         window: 7, stepsPerBar: 16, conditioning: .beat, lookbackInputs: true)
+        (config.heads, config.mlp) = (3, 40)
+        #expect(config.inputSize == LookbackEncoder.inputSize(classes: 12) + Conditioning.beatUnits)
+        #expect(try TrainingModelConfig(metadata: config.metadata) == config)
+        let melody = events(36, classes: 12, seed: 3)
+        var piece = TrainingPiece(events: melody)
+        piece.bar = (stepsPerBar: 6, firstStepInBar: 2)
+        piece = piece.conditioned(by: (0..<melody.count).map { [($0 + 2) % 6] })
+        let encoded = SequenceEncoding(config, firstPitchIndex: 2).encode(piece)
+        let (model, expected) = trainingLogits(config, encoded, seed: 9)
+        let streaming = try makeModel(from: model.weights())
+        #expect(streaming.readsBars && streaming.inputSize == config.inputSize)
+        streaming.restart(stepsPerBar: 6, firstStepInBar: 2)
+        let offset = streaming.inputSize - Conditioning.beatUnits
+        let stepped: [[Float]] = (0..<encoded.count).map { t in
+            var input = streaming.encode(event: melody[t])
+            input.append(offset + (t + 1 + 2) % 6)
+            return Array(streaming.step(input))
+        }
+        #expect(maxDifference(expected, stepped) < 1e-5)
+        // Reading the same tune in another bar gives other inputs, so other logits: the bar is really read.
+        streaming.restart(stepsPerBar: 4, firstStepInBar: 0)
+        let otherBar: [[Float]] = (0..<encoded.count).map { t in
+            var input = streaming.encode(event: melody[t])
+            input.append(offset + (t + 1 + 2) % 6)
+            return Array(streaming.step(input))
+        }
+        #expect(maxDifference(expected, otherBar) > 1e-3)
+    }
+
     @Test func multiHotFramesStreamAsTheSameModel() throws {
         let config = TrainingModelConfig(family: .basic, data: .frames, units: 10, hidden: 16, layers: 1, head: .multiHot)
         let encoding = SequenceEncoding(config, firstPitchIndex: 0)

@@ -36,7 +36,7 @@ public final class Part: @unchecked Sendable {
             throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs \(needed) model")
         }
         let expectedInputs = vocabulary.baseInputSize + (conditioning?.size ?? 0)
-        guard model.family == .lookback || model.inputSize == expectedInputs else {
+        guard model.readsBars || model.inputSize == expectedInputs else {
             throw WeightsError("takes \(model.inputSize) inputs; a \(vocabulary.rawValue) model "
                 + (conditioning.map { "conditioned on the \($0.rawValue) " } ?? "") + "takes \(expectedInputs)")
         }
@@ -163,7 +163,7 @@ public final class Part: @unchecked Sendable {
     public var output: PitchSet { hands.output }
     public var previousOutput: PitchSet { hands.previousOutput }
     public var lastChoice: FeatureList { brain.lastChoice }
-    var lookback: LookbackRNN? { brain.lookback }
+    var barReader: (any StreamingModel)? { brain.barReader }
 
     /// Back to the start of a piece (the model's state and what the part played). Does not end notes.
     public func reset() {

@@ -15,7 +15,8 @@ final class PartBrain {
     /// The step model (nil for a variation part, whose phrase plays the MusicVAE's answer).
     let model: (any StreamingModel)?
     /// The model as a Lookback RNN (read once: no casts on the step path), whose bars follow the meter.
-    let lookback: LookbackRNN?
+    /// The model when its inputs look back by the player's bars (Lookback features), else nil.
+    let barReader: (any StreamingModel)?
     /// True from a reset until the first step: that step sets the Lookback bar from the grid.
     var barPending = false
     /// What the model takes beside its own previous output (nil: nothing), at input index `conditionOffset`.
@@ -67,8 +68,8 @@ final class PartBrain {
         self.lead = lead
         band?.seat(settings)
         self.conditioning = conditioning
-        conditionOffset = vocabulary.baseInputSize
-        lookback = model as? LookbackRNN
+        conditionOffset = (model?.inputSize ?? vocabulary.baseInputSize) - (conditioning?.size ?? 0)
+        barReader = model?.readsBars == true ? model : nil
         let n = model?.outputSize ?? phrase?.classes ?? lead?.classes ?? PartVocabulary.pianoUnits
         outputs = n
         sampler = Sampler(count: n)
@@ -155,7 +156,7 @@ final class PartBrain {
             barPending = false
             // The Lookback features look back by the player's bars, and its step clock counts from their
             // downbeats: the first event fed is the one a grid step before this step.
-            lookback?.restart(stepsPerBar: context.stepsPerBar, firstStepInBar: context.stepInBar - settings.grid.stepsOfSixteenth)
+            barReader?.restart(stepsPerBar: context.stepsPerBar, firstStepInBar: context.stepInBar - settings.grid.stepsOfSixteenth)
         }
         let logits = timer?.time { step(context: context) } ?? step(context: context)
         raw.update(from: logits.baseAddress!, count: logits.count)
@@ -164,7 +165,7 @@ final class PartBrain {
     private func step(context: PartContext) -> UnsafeBufferPointer<Float> {
         primerStyle = context.style
         if let conditioning {
-            var stepInput = input
+            var stepInput = vocabulary == .events ? model!.encode(event: Int(input.indices[0])) : input
             context.conditionUnits(conditioning, style: styleUnit(context.style), offset: conditionOffset, into: &stepInput)
             return model!.step(stepInput)
         }

@@ -36,8 +36,8 @@ public final class LookbackRNN: StreamingModel {
         encoder.reset()
     }
 
-    /// Back to the start, reading the melody in the player's meter: bars of `stepsPerBar` 16ths, the first
-    /// event `firstStepInBar` steps after a downbeat. Never allocates.
+    public var readsBars: Bool { true }
+
     public func restart(stepsPerBar: Int, firstStepInBar: Int) {
         core.reset()
         encoder.restart(stepsPerBar: stepsPerBar, firstStepInBar: firstStepInBar)
@@ -47,6 +47,8 @@ public final class LookbackRNN: StreamingModel {
     @discardableResult public func step(_ input: FeatureList) -> UnsafeBufferPointer<Float> { core.step(input) }
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { core.step(encoder.encode(event)) }
+
+    public func encode(event: Int) -> FeatureList { encoder.encode(event) }
 
     public func prepare(_ precision: Precision) { core.prepare(precision) }
 

@@ -23,6 +23,14 @@ public protocol StreamingModel: AnyObject {
     @discardableResult func step(_ input: FeatureList) -> UnsafeBufferPointer<Float>
     /// One step on the previous event, encoded by the family's own encoder (one-hot, or Lookback features).
     @discardableResult func step(event: Int) -> UnsafeBufferPointer<Float>
+    /// The previous event as the family's encoder reads it (one-hot, or the Lookback features, which adds the
+    /// event to the encoder's history): what `step(event:)` steps on, for a caller that appends a condition.
+    func encode(event: Int) -> FeatureList
+    /// Whether event inputs carry the Lookback features, which look back by the bars `restart` sets.
+    var readsBars: Bool { get }
+    /// Back to the start, reading the melody in the player's meter: bars of `stepsPerBar` 16ths, the first
+    /// event `firstStepInBar` steps after a downbeat (a model that does not read bars: `reset`). Never allocates.
+    func restart(stepsPerBar: Int, firstStepInBar: Int)
     /// Readies the next step, for the idle time before it: reads the step's weights (one read per line), then
     /// runs one step on an empty input and puts back what it changed (`rehearse`), so that the next step's
     /// code, branch history, TLB entries and state are warm as well. A step after a long wait otherwise pays
@@ -40,6 +48,9 @@ public protocol StreamingModel: AnyObject {
 
 extension StreamingModel {
     public var chain: NADEChain? { nil }
+    public func encode(event: Int) -> FeatureList { FeatureList(oneHot: event) }
+    public var readsBars: Bool { false }
+    public func restart(stepsPerBar: Int, firstStepInBar: Int) { reset() }
 
     /// Units a note-set head chooses among (the output count for a softmax head).
     public var headUnits: Int { chain?.units ?? head.units(outputs: outputSize) }

@@ -15,9 +15,17 @@ public struct TransformerConfig: Sendable, Equatable {
     public var head: OutputHead
     /// The NADE chain's hidden size K (nade_chain; outputs = units + 1 + K), else 0.
     public var chainHidden: Int
+    /// Event inputs as the Lookback features (the input's first LookbackEncoder.inputSize units, a condition
+    /// after them): the event classes and the bar they look back by; nil for the event or frame alone.
+    public var lookback: LookbackInputs?
+
+    public struct LookbackInputs: Sendable, Equatable {
+        public var eventClasses: Int, stepsPerBar: Int
+        public init(eventClasses: Int, stepsPerBar: Int) { (self.eventClasses, self.stepsPerBar) = (eventClasses, stepsPerBar) }
+    }
 
     public init(inputSize: Int, width: Int, layers: Int, heads: Int, mlp: Int, window: Int, outputs: Int,
-                head: OutputHead = .softmax, chainHidden: Int = 0) {
+                head: OutputHead = .softmax, chainHidden: Int = 0, lookback: LookbackInputs? = nil) {
         self.inputSize = inputSize
         self.width = width
         self.layers = layers
@@ -27,12 +35,28 @@ public struct TransformerConfig: Sendable, Equatable {
         self.outputs = outputs
         self.head = head
         self.chainHidden = chainHidden
+        self.lookback = lookback
+    }
+
+    /// The metadata keys of a transformer reading the Lookback features.
+    public static func lookbackMetadata(eventClasses: Int, stepsPerBar: Int) -> [String: String] {
+        ["inputs": "lookback", "event_classes": "\(eventClasses)", "steps_per_bar": "\(stepsPerBar)"]
+    }
+
+    /// Whether the metadata's `inputs` says Lookback features (absent: the event or frame alone).
+    static func readsLookback(inputs: String?) throws(WeightsError) -> Bool {
+        switch inputs {
+        case nil, "plain": return false
+        case "lookback": return true
+        case let other?: throw WeightsError("metadata inputs = \(other) is not plain or lookback")
+        }
     }
 
     public var metadata: [String: String] {
         ["family": Family.transformer.rawValue, "input_size": "\(inputSize)", "hidden": "\(width)", "layers": "\(layers)",
          "heads": "\(heads)", "mlp": "\(mlp)", "window": "\(window)", "outputs": "\(outputs)",
          "head": head.rawValue].merging(chainMetadata(head, chainHidden)) { $1 }
+            .merging(lookback.map { Self.lookbackMetadata(eventClasses: $0.eventClasses, stepsPerBar: $0.stepsPerBar) } ?? [:]) { $1 }
     }
 
     init(_ r: WeightReader) throws(WeightsError) {
@@ -43,6 +67,16 @@ public struct TransformerConfig: Sendable, Equatable {
         self.init(inputSize: try r.size("input_size"), width: width, layers: try r.integer("layers", in: 1...32), heads: heads,
                   mlp: try r.size("mlp"), window: try r.integer("window", in: 1...8192), outputs: outputs, head: head,
                   chainHidden: try r.chainHidden(head, outputs: outputs))
+        if try Self.readsLookback(inputs: r.optionalMetadata("inputs")) {
+            let classes = try r.size("event_classes")
+            guard head == .softmax, classes == outputs else {
+                throw WeightsError("metadata inputs = lookback needs a softmax head over its \(classes) event classes; the model has \(head.rawValue) of \(outputs)")
+            }
+            guard inputSize >= LookbackEncoder.inputSize(classes: classes) else {
+                throw WeightsError("metadata input_size = \(inputSize) is narrower than the Lookback features of \(classes) events (\(LookbackEncoder.inputSize(classes: classes)))")
+            }
+            lookback = LookbackInputs(eventClasses: classes, stepsPerBar: try r.integer("steps_per_bar", in: 1...256))
+        }
     }
 
     static func parameterCount(inputSize: Int, width d: Int, layers: Int, mlp: Int, outputs: Int) -> Int {
@@ -91,6 +125,8 @@ public final class Transformer: StreamingModel, RehearsingModel {
     let out: AlignedBuffer<Float>
     public let sampler: Sampler
     public let chain: NADEChain?
+    /// Builds each event's Lookback features (a transformer configured to read them), keeping its bars of history.
+    public private(set) var encoder: LookbackEncoder?
     let stash = StateStash()
 
     public init(config: TransformerConfig, seed: UInt64) {
@@ -110,6 +146,7 @@ public final class Transformer: StreamingModel, RehearsingModel {
         sampler = Sampler(count: config.outputs)
         var rng = SeededRandom(seed: seed)
         chain = makeChain(config.head, outputs: config.outputs, config.chainHidden, &rng)
+        encoder = config.lookback.map { LookbackEncoder(classes: $0.eventClasses, stepsPerBar: $0.stepsPerBar) }
         input.randomize(&rng)
         for block in blocks {
             block.attentionNorm.randomize(&rng)
@@ -148,7 +185,22 @@ public final class Transformer: StreamingModel, RehearsingModel {
     public var head: OutputHead { config.head }
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: out.base, count: config.outputs) }
 
-    public func reset() { for block in blocks { block.cache.reset() } }
+    public func reset() {
+        for block in blocks { block.cache.reset() }
+        encoder?.reset()
+    }
+
+    public var readsBars: Bool { encoder != nil }
+
+    public func restart(stepsPerBar: Int, firstStepInBar: Int) {
+        for block in blocks { block.cache.reset() }
+        encoder?.restart(stepsPerBar: stepsPerBar, firstStepInBar: firstStepInBar)
+    }
+
+    public func encode(event: Int) -> FeatureList {
+        guard encoder != nil else { return FeatureList(oneHot: event) }
+        return encoder!.encode(event)
+    }
 
     /// Steps `rewind` can take back exactly (the KV ring keeps that many slots beyond the window).
     public static let rewindable = 32
@@ -177,7 +229,7 @@ public final class Transformer: StreamingModel, RehearsingModel {
         return logits
     }
 
-    @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
+    @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(encode(event: event)) }
 
     public func prefetch() {
         for block in blocks { for (linear, _) in block.linears { linear.weight.touch() } }

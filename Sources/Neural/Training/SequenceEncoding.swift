@@ -104,7 +104,7 @@ public struct SequenceEncoding: Sendable {
         switch config.data {
         case .events:
             guard steps.rowCount >= 2 else { return out }
-            var lookback = config.family == .lookback
+            var lookback = config.readsLookback
                 ? LookbackEncoder(classes: config.units, stepsPerBar: config.stepsPerBar) : nil
             if let bar = piece.bar { lookback?.restart(stepsPerBar: bar.stepsPerBar, firstStepInBar: bar.firstStepInBar) }
             for t in 0..<(steps.rowCount - 1) {

@@ -16,6 +16,10 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var window: Int
     /// Bar length for the Lookback encoding.
     public var stepsPerBar: Int
+    /// A transformer whose event inputs are the Lookback features (the Lookback family always reads them).
+    public let lookbackInputs: Bool
+    /// Whether each event input is the Lookback features rather than the event alone.
+    public var readsLookback: Bool { family == .lookback || lookbackInputs }
     /// Causal conv sizes (conv family).
     public var residual = 64, gate = 64, skip = 128, layersPerStack = 8, stacks = 2, headHidden = 128
     /// Transformer sizes: attention heads and MLP units per block (`hidden` is the width, `layers` the
@@ -36,7 +40,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
     public var hasRecurrentProducts: Bool { [.basic, .lookback, .attention].contains(family) }
 
     public init(family: Family, data: DataKind, units: Int, hidden: Int, layers: Int, head: HeadKind, window: Int = 32,
-                stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil) {
+                stepsPerBar: Int = 16, dropout: Float = 0, conditioning: Conditioning? = nil, lookbackInputs: Bool = false) {
         self.family = family
         self.data = data
         self.units = units
@@ -47,7 +51,8 @@ public struct TrainingModelConfig: Sendable, Equatable {
         self.stepsPerBar = stepsPerBar
         self.dropout = dropout
         self.conditioning = conditioning
-        inputSize = (family == .lookback ? LookbackEncoder.inputSize(classes: units) : units) + (conditioning?.size ?? 0)
+        self.lookbackInputs = lookbackInputs && family != .lookback
+        inputSize = (family == .lookback || self.lookbackInputs ? LookbackEncoder.inputSize(classes: units) : units) + (conditioning?.size ?? 0)
     }
 
     /// Whether `other` (e.g. read back from a checkpoint's metadata) is the same model, whatever precision
@@ -81,6 +86,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
         case .transformer:
             m.merge(["input_size": "\(inputSize)", "hidden": "\(hidden)", "layers": "\(layers)", "heads": "\(heads)", "mlp": "\(mlp)",
                      "window": "\(window)", "outputs": "\(outputs)"]) { $1 }
+            if lookbackInputs { m.merge(TransformerConfig.lookbackMetadata(eventClasses: units, stepsPerBar: stepsPerBar)) { $1 } }
         case .conv:
             m.merge(["input_size": "\(inputSize)", "residual": "\(residual)", "gate": "\(gate)", "skip": "\(skip)",
                      "layers_per_stack": "\(layersPerStack)", "stacks": "\(stacks)", "head_hidden": "\(headHidden)",
@@ -98,12 +104,16 @@ public struct TrainingModelConfig: Sendable, Equatable {
         guard let head = HeadKind(rawValue: m["head"] ?? "softmax") else { throw WeightsError("metadata head = \(m["head"]!) is not softmax, multi_hot, pitch_chain or nade_chain") }
         let data = DataKind(rawValue: m["data"] ?? "events") ?? .events
         let units = family == .lookback ? try int("event_classes") : try int("units")
+        let lookbackInputs = family == .transformer ? try TransformerConfig.readsLookback(inputs: m["inputs"]) : false
         let hidden = family == .conv ? 1 : try int("hidden")
         let layers = family == .conv ? 1 : try int("layers", 1...32)
         self.init(family: family, data: data, units: units, hidden: hidden, layers: layers, head: head,
                   window: family == .attention || family == .transformer ? try int("window", 1...8192) : 32,
-                  stepsPerBar: family == .lookback ? try int("steps_per_bar", 1...256) : 16,
-                  dropout: Float(m["dropout"] ?? "0") ?? 0, conditioning: try Conditioning(metadata: m))
+                  stepsPerBar: family == .lookback || lookbackInputs ? try int("steps_per_bar", 1...256) : 16,
+                  dropout: Float(m["dropout"] ?? "0") ?? 0, conditioning: try Conditioning(metadata: m), lookbackInputs: lookbackInputs)
+        guard !lookbackInputs || data == .events else {
+            throw WeightsError("metadata inputs = lookback: the Lookback features encode events; the model has \(data.rawValue)")
+        }
         guard family != .lookback || conditioning == nil else {
             throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
         }

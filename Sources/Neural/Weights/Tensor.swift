@@ -69,6 +69,9 @@ public final class WeightReader {
         return value
     }
 
+    /// A key the configuration may leave out (nil when absent).
+    public func optionalMetadata(_ key: String) -> String? { set.metadata[key] }
+
     public func integer(_ key: String, in range: ClosedRange<Int>) throws(WeightsError) -> Int {
         let text = try metadata(key)
         guard let value = Int(text), range.contains(value) else {
