@@ -95,7 +95,8 @@ def model_config(args, corpus):
                     styles=[s for s in m.get("styles", "").split(",") if s], chain_hidden=args.chain_hidden,
                     frame_layout=m.get("frame_layout", "pitches"), residual=args.residual, gate=args.residual,
                     skip=2 * args.residual, layers_per_stack=args.layers_per_stack, stacks=args.stacks,
-                    head_hidden=2 * args.residual, heads=args.heads, mlp=args.mlp or 4 * args.hidden)
+                    head_hidden=2 * args.residual, heads=args.heads, mlp=args.mlp or 4 * args.hidden,
+                    lookback_inputs=m.get("inputs") == "lookback")
     if c.input_size != corpus.input_size:
         raise SystemExit(f"the corpus rows have {corpus.input_size} inputs, the model {c.input_size}")
     return c

@@ -42,6 +42,7 @@ struct Export: ParsableCommand {
     @Flag(help: "Band chord part as onset and hold frames (176 units).") var onsets = false
     @Option(help: "Condition inputs, as `sideman train --condition`.") var condition: ConditionChoice?
     @Option(help: "Steps per bar for the Lookback encoding.") var stepsPerBar = 16
+    @Flag(help: "Transformer on melody events: rows of Lookback features, as `sideman train --lookback`.") var lookback = false
     @Option(help: "Write each training piece at every shift in -K...K semitones that stays in range (0: as it is).") var transpose = 0
 
     func validate() throws {
@@ -140,6 +141,7 @@ struct Export: ParsableCommand {
         guard family != .lookback || kind == .events else {
             throw Failure("--family", "lookback encodes melody events; \((data + [valid].compactMap { $0 })[0]) holds frames", status: .usage)
         }
+        try reference.checkLookbackInputs(lookback, family: family)
         let conditioning = condition.map(\.conditioning) ?? reference.defaultConditioning
         guard family != .lookback || conditioning == nil else {
             throw Failure("--family", "lookback takes no condition inputs; use basic, attention or conv, or --condition none", status: .usage)
@@ -149,7 +151,8 @@ struct Export: ParsableCommand {
             throw Failure((data + [valid].compactMap { $0 })[0], "names no styles (a band manifest's groove_file or groove) for harmony_beat_style", status: .dataError)
         }
         var config = TrainingModelConfig(family: family, data: kind, units: reference.units, hidden: 1, layers: 1,
-                                         head: kind == .events ? .softmax : .multiHot, stepsPerBar: stepsPerBar, conditioning: conditioning)
+                                         head: kind == .events ? .softmax : .multiHot, stepsPerBar: stepsPerBar, conditioning: conditioning,
+                                         lookbackInputs: lookback)
         config.styles = styles
         config.frameLayout = reference.modelFrameLayout
         let encoding = SequenceEncoding(config, firstPitchIndex: reference.firstPitchIndex)
@@ -186,6 +189,7 @@ struct Export: ParsableCommand {
             "first_pitch_index": "\(encoding.firstPitchIndex)", "format": format.rawValue,
         ]
         if let c = config.conditioning { m["condition"] = c.rawValue }
+        if config.lookbackInputs { m["inputs"] = "lookback" }
         if !config.styles.isEmpty { m["styles"] = config.styles.joined(separator: ",") }
         m.merge(config.frameLayout.metadata) { $1 }
         return m

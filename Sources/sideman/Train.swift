@@ -163,10 +163,7 @@ struct Train: ParsableCommand {
         guard family != .lookback || kind == .events else {
             throw Failure("--family", "lookback encodes melody events; \(data[0]) holds frames", status: .usage)
         }
-        guard !lookback || (family == .transformer && kind == .events && trainData.modelFrameLayout != .ensemble) else {
-            throw Failure("--lookback", "reads melody events into a transformer; this is --family \(family.rawValue) on \(kind.rawValue)"
-                + (trainData.modelFrameLayout == .ensemble ? " of the band's ensemble" : ""), status: .usage)
-        }
+        try trainData.checkLookbackInputs(lookback, family: family)
         let conditioning = condition.map(\.conditioning) ?? trainData.defaultConditioning
         guard family != .lookback || conditioning == nil else {
             throw Failure("--family", "lookback takes no condition inputs; use basic, attention or conv, or --condition none", status: .usage)

@@ -118,6 +118,14 @@ struct TrainingData {
     /// The layout a model trained on this data declares in its metadata.
     var modelFrameLayout: FrameLayout { isBandEnsemble ? .ensemble : FrameLayout(rawValue: frameLayout.rawValue)! }
 
+    /// Refuses `--lookback` where it does not apply: the Lookback features are a transformer's reading of
+    /// melody events (one event a step, which the band's ensemble stream is not).
+    func checkLookbackInputs(_ lookback: Bool, family: Family) throws {
+        guard lookback, family != .transformer || kind != .events || isBandEnsemble else { return }
+        throw Failure("--lookback", "reads melody events into a transformer; this is --family \(family.rawValue) on \(kind.rawValue)"
+            + (isBandEnsemble ? " of the band's ensemble" : ""), status: .usage)
+    }
+
     /// The condition a model trained on this data gets unless told otherwise: what the data supplies (band
     /// parts: the harmony and the beat; the player's rhythm is asked for with --condition).
     var defaultConditioning: Conditioning? {

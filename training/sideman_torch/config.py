@@ -52,6 +52,8 @@ class ModelConfig:
     head_hidden: int = 128
     heads: int = 4
     mlp: int = 1024
+    # A transformer reading melody events as the Lookback features (metadata inputs = lookback).
+    lookback_inputs: bool = False
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -62,6 +64,8 @@ class ModelConfig:
             raise ValueError(f"head {self.head} does not fit {self.data} data")
         if self.family == "conv":
             self.hidden, self.layers = 1, 1
+        if self.lookback_inputs and (self.family != "transformer" or self.data != "events"):
+            raise ValueError("Lookback inputs are a transformer's reading of melody events")
         if self.family == "transformer" and self.hidden % self.heads:
             raise ValueError("the transformer's width must be a multiple of its heads")
 
@@ -71,7 +75,7 @@ class ModelConfig:
 
     @property
     def base_input_size(self):
-        return lookback_input_size(self.units) if self.family == "lookback" else self.units
+        return lookback_input_size(self.units) if self.family == "lookback" or self.lookback_inputs else self.units
 
     @property
     def input_size(self):
@@ -107,6 +111,8 @@ class ModelConfig:
         elif f == "transformer":
             m.update(input_size=self.input_size, hidden=self.hidden, layers=self.layers, heads=self.heads, mlp=self.mlp,
                      window=self.window, outputs=self.outputs)
+            if self.lookback_inputs:
+                m.update(inputs="lookback", event_classes=self.units, steps_per_bar=self.steps_per_bar)
         else:
             m.update(input_size=self.input_size, residual=self.residual, gate=self.gate, skip=self.skip,
                      layers_per_stack=self.layers_per_stack, stacks=self.stacks, head_hidden=self.head_hidden,
@@ -121,12 +127,13 @@ class ModelConfig:
                 units=int(m["event_classes"] if family == "lookback" else m["units"]),
                 hidden=1 if family == "conv" else int(m["hidden"]), layers=1 if family == "conv" else int(m["layers"]),
                 head=head, window=int(m.get("window", 32)) if family in ("attention", "transformer") else 32,
-                steps_per_bar=int(m.get("steps_per_bar", 16)) if family == "lookback" else 16,
+                steps_per_bar=int(m.get("steps_per_bar", 16)) if family == "lookback" or m.get("inputs") == "lookback" else 16,
                 dropout=float(m.get("dropout", "0")),
                 condition=None if m.get("condition", "none") == "none" else m["condition"],
                 styles=[s for s in m.get("styles", "").split(",") if s],
                 chain_hidden=int(m["chain_hidden"]) if head == "nade_chain" else 128,
-                frame_layout=m.get("frame_layout", "pitches"))
+                frame_layout=m.get("frame_layout", "pitches"),
+                lookback_inputs=family == "transformer" and m.get("inputs") == "lookback")
         if family == "conv":
             for k in ("residual", "gate", "skip", "layers_per_stack", "stacks", "head_hidden"):
                 setattr(c, k, int(m[k]))

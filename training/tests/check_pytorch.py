@@ -320,6 +320,8 @@ def main():
         ("attention-softmax-events", folk_pair, ["--family", "attention", "--window", "8"] + tiny),
         ("conv-softmax-events", folk_pair, conv),
         ("transformer-softmax-events", folk_pair, ["--family", "transformer", "--heads", "4", "--window", "16", "--mlp", "48"] + tiny),
+        ("transformer-lookback-beat-events", folk_pair,
+         ["--family", "transformer", "--lookback", "--condition", "beat", "--heads", "4", "--window", "16", "--mlp", "48"] + tiny),
         ("basic-multi_hot-frames", roll_pair, ["--family", "basic", "--head", "multi_hot"] + tiny),
         ("conv-nade_chain-frames", roll_pair, conv + ["--head", "nade_chain", "--chain-hidden", "8"]),
         ("transformer-pitch_chain-frames", roll_pair, ["--family", "transformer", "--head", "pitch_chain", "--window", "8", "--mlp", "48"] + tiny),
@@ -327,7 +329,7 @@ def main():
          ["--family", "attention", "--format", "jsb-atb", "--head", "nade_chain", "--chain-hidden", "8", "--window", "8"] + tiny),
     ]
     if args.quick:
-        cases = cases[1:2] + cases[3:4] + cases[6:7]
+        cases = cases[1:2] + cases[3:4] + cases[7:8]
     for name, (data, valid), train_args in cases:
         try:
             check_parity(args.sideman, work, name, data, valid, train_args)
