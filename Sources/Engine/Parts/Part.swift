@@ -35,8 +35,9 @@ public final class Part: @unchecked Sendable {
             let needed = PartVocabulary.events.fits(settings.role) ? "an events" : settings.role == .drums ? "a note sets" : "a note sets or onset and hold"
             throw WeightsError("is a \(vocabulary.rawValue) model; a \(settings.role.rawValue) part needs \(needed) model")
         }
-        let expectedInputs = vocabulary.baseInputSize + (conditioning?.size ?? 0)
-        guard model.readsBars || model.inputSize == expectedInputs else {
+        let baseInputs = model.readsBars ? LookbackEncoder.inputSize(classes: vocabulary.baseInputSize) : vocabulary.baseInputSize
+        let expectedInputs = baseInputs + (conditioning?.size ?? 0)
+        guard model.inputSize == expectedInputs else {
             throw WeightsError("takes \(model.inputSize) inputs; a \(vocabulary.rawValue) model "
                 + (conditioning.map { "conditioned on the \($0.rawValue) " } ?? "") + "takes \(expectedInputs)")
         }

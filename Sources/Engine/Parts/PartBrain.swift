@@ -14,8 +14,8 @@ final class PartBrain {
     let vocabulary: PartVocabulary
     /// The step model (nil for a variation part, whose phrase plays the MusicVAE's answer).
     let model: (any StreamingModel)?
-    /// The model as a Lookback RNN (read once: no casts on the step path), whose bars follow the meter.
-    /// The model when its inputs look back by the player's bars (Lookback features), else nil.
+    /// The model when its inputs look back by the player's bars (Lookback features), else nil: read once, so
+    /// the step path asks nothing of the model to know.
     let barReader: (any StreamingModel)?
     /// True from a reset until the first step: that step sets the Lookback bar from the grid.
     var barPending = false
