@@ -98,7 +98,8 @@ import TestSupport
         let count = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sideman_alloc_count")), to: Count.self)
         // The band plus a choir singing under the player's notes (a soprano-conditioned model) and a second
         // keyboard comping in onset and hold frames, and a counter-melody on a transformer (its KV cache
-        // wrapping every 8 steps): condition inputs, the steps' wait for the melody note,
+        // wrapping every 8 steps) that reads the Lookback features under the beat: condition inputs, the
+        // Lookback encoder, the steps' wait for the melody note,
         // the primed drums, strikes, holds and their reactions are all on the counted path.
         let yaml = TinyModels.bandYAML + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
             + "  - {name: comp, role: chords, model: onsets.safetensors, channel: 7, range: [48, 79]}\n"
@@ -109,7 +110,8 @@ import TestSupport
                 s.role == .voices
                     ? try Part(settings: s, model: makeModel(from: ConditionedPartTests.weights), conditioning: .soprano, port: 0, seed: UInt64(k))
                     : s.name == "comp" ? try TinyModels.onsetPart(s, seed: UInt64(k))
-                    : s.name == "line" ? try Part(settings: s, model: makeModel(from: TinyModels.transformerMelody), port: 0, seed: UInt64(k))
+                    : s.name == "line"
+                    ? try Part(settings: s, model: makeModel(from: TinyModels.lookbackTransformerMelody), conditioning: .beat, port: 0, seed: UInt64(k))
                     : try TinyModels.part(s, seed: UInt64(k))
             }
             // The model steps timed into a latency histogram, as the daemon's runner has them timed.

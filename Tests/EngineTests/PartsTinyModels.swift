@@ -56,10 +56,10 @@ enum TinyModels {
     }
 
     static func train(events: Bool, _ pieces: [TrainingPiece], head: HeadKind? = nil, layout: FrameLayout = .pitches,
-                      family: Family = .basic) -> WeightSet {
+                      family: Family = .basic, conditioning: Conditioning? = nil, lookbackInputs: Bool = false) -> WeightSet {
         var config = TrainingModelConfig(
             family: family, data: events ? .events : .frames, units: events ? 130 : 88 * layout.blocks, hidden: 24, layers: 1,
-            head: head ?? (events ? .softmax : .multiHot), window: 8)
+            head: head ?? (events ? .softmax : .multiHot), window: 8, conditioning: conditioning, lookbackInputs: lookbackInputs)
         (config.heads, config.mlp) = (2, 48)
         config.chainHidden = 16
         config.frameLayout = layout
@@ -81,8 +81,11 @@ enum TinyModels {
     static let chords = train(events: false, chordPieces, head: .nadeChain)
     static let drums = train(events: false, drumPieces)
     static let onsetChords = train(events: false, onsetChordPieces, head: .nadeChain, layout: .onsetHold)
-    /// The melody model as a transformer (a KV cache of 8 steps, so it wraps within a bar).
-    static let transformerMelody = train(events: true, melodyPieces, family: .transformer)
+    /// The melody model as a transformer (a KV cache of 8 steps, so it wraps within a bar) reading the
+    /// Lookback features under the beat (the folk transformer's inputs).
+    static let lookbackTransformerMelody = train(
+        events: true, melodyPieces.map { p in p.conditioned(by: (0..<p.count).map { [$0 % 16] }) }, family: .transformer,
+        conditioning: .beat, lookbackInputs: true)
 
     /// A tiny MusicVAE (2 bars of 16 steps) that has learned to give back `phrases` (the KL free, so it is an
     /// autoencoder: a second or two).
