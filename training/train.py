@@ -47,6 +47,7 @@ def arguments(argv=None):
     p.add_argument("--layers-per-stack", type=int, default=8)
     p.add_argument("--chain-hidden", type=int, default=128)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--input-dropout", type=float, default=0.0, help="transformer: dropout on the input map's output")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch", type=int, default=64, help="pieces per batch and process")
     p.add_argument("--max-len", type=int, default=0,
@@ -91,7 +92,7 @@ def model_config(args, corpus):
     events = m["data"] == "events"
     c = ModelConfig(family=family, data=m["data"], units=int(m["units"]), hidden=args.hidden, layers=args.layers,
                     head=args.head or ("softmax" if events else "multi_hot"), window=args.window,
-                    steps_per_bar=int(m.get("steps_per_bar", 16)), dropout=args.dropout, condition=m.get("condition"),
+                    steps_per_bar=int(m.get("steps_per_bar", 16)), dropout=args.dropout, input_dropout=args.input_dropout, condition=m.get("condition"),
                     styles=[s for s in m.get("styles", "").split(",") if s], chain_hidden=args.chain_hidden,
                     frame_layout=m.get("frame_layout", "pitches"), residual=args.residual, gate=args.residual,
                     skip=2 * args.residual, layers_per_stack=args.layers_per_stack, stacks=args.stacks,

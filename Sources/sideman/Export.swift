@@ -189,7 +189,9 @@ struct Export: ParsableCommand {
             "first_pitch_index": "\(encoding.firstPitchIndex)", "format": format.rawValue,
         ]
         if let c = config.conditioning { m["condition"] = c.rawValue }
-        if config.lookbackInputs { m["inputs"] = "lookback" }
+        if config.lookbackInputs {
+            m.merge(TransformerConfig.lookbackMetadata(eventClasses: config.units, stepsPerBar: config.stepsPerBar)) { $1 }
+        }
         if !config.styles.isEmpty { m["styles"] = config.styles.joined(separator: ",") }
         m.merge(config.frameLayout.metadata) { $1 }
         return m

@@ -150,8 +150,8 @@ struct Lead: ParsableCommand {
 
     /// A step model's melody over a song's chords, from silence, bar by bar in 16th steps.
     private func stepped(_ model: any StreamingModel, _ song: Song, _ rng: inout SeededRandom) -> [[Int]] {
-        model.reset()
-        if model.readsBars { model.restart(stepsPerBar: LeadSheetBars.stepsPerBar, firstStepInBar: 0) }
+        // A model that reads bars starts on the lead sheet's first downbeat; any other, restarting, only resets.
+        model.restart(stepsPerBar: LeadSheetBars.stepsPerBar, firstStepInBar: 0)
         let sampler = Sampler(count: EventVocabulary.classes)
         var biased = [Float](repeating: 0, count: EventVocabulary.classes)
         var event = 0

@@ -73,6 +73,8 @@ struct Train: ParsableCommand {
     @Option(help: "Store --out's weights as f32 or f16 (half the size; checkpoints stay f32).") var weightsDtype: StoredPrecision = .f32
     @Option(help: "Global gradient-norm clip.") var clip: Float = 5
     @Option(help: "Dropout rate between layers and before the head.") var dropout: Float = 0
+    @Option(help: "Transformer: dropout rate on the input map's output, the stream entering the first block (GPT-2's embedding dropout).")
+    var inputDropout: Float = 0
     @Option(help: "Random transposition range in semitones (0: off).") var transpose = 5
     @Option(help: "Epochs without a better validation NLL before stopping.") var patience = 3
     @Option(help: "Stop after this many seconds (then validate and save).") var timeLimit: Double?
@@ -103,6 +105,8 @@ struct Train: ParsableCommand {
               residual >= 1, residual <= 4096, chainHidden >= 1, chainHidden <= 4096, stacks >= 1, stacks <= 8, layersPerStack >= 1, layersPerStack <= 16,
               heads >= 1, heads <= 256, family != .transformer || hidden % heads == 0, (mlp ?? 1) >= 1, (mlp ?? 1) <= 65_536
         else { throw ValidationError("sizes and rates must be positive and sensible (dropout in [0, 1))") }
+        if !(0..<1).contains(inputDropout) { throw ValidationError("--input-dropout must lie in [0, 1)") }
+        if inputDropout > 0, family != .transformer { throw ValidationError("--input-dropout is the transformer's (--family transformer)") }
         if onsets, part != .chord { throw ValidationError("--onsets splits the band chord part's notes (--part chord)") }
         if let average, !(average > 0 && average < 1) { throw ValidationError("--average must lie in (0, 1)") }
         if !(0...1).contains(styleDropout) { throw ValidationError("--style-dropout must lie in [0, 1]") }
@@ -138,7 +142,7 @@ struct Train: ParsableCommand {
             (config.residual, config.gate, config.skip, config.headHidden) = (residual, residual, 2 * residual, 2 * residual)
             (config.stacks, config.layersPerStack) = (stacks, layersPerStack)
         }
-        if family == .transformer { (config.heads, config.mlp) = (heads, mlp ?? 4 * hidden) }
+        if family == .transformer { (config.heads, config.mlp, config.inputDropout) = (heads, mlp ?? 4 * hidden, inputDropout) }
         config.recurrentPrecision = recurrentPrecision.resolved
     }
 

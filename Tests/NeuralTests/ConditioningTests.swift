@@ -146,6 +146,12 @@ import Testing
         var frames = reading.metadata
         frames["data"] = "frames"
         #expect(throws: WeightsError.self) { try TrainingModelConfig(metadata: frames) }
+        // Dropout is the run's, not the network's: stored and read back, and no bar to going on from the weights.
+        var dropping = reading
+        (dropping.dropout, dropping.inputDropout) = (0.1, 0.2)
+        #expect(dropping.metadata["input_dropout"] == "0.2" && reading.metadata["input_dropout"] == nil)
+        #expect(try TrainingModelConfig(metadata: dropping.metadata) == dropping)
+        #expect(dropping.isSameModel(as: reading) && dropping != reading)
     }
 
     /// A trained conditioned model streams: its step takes the condition after the base input, and the

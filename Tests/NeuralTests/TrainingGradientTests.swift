@@ -89,6 +89,13 @@ import Testing
         check(Self.transformer(.frames, head: .pitchChain, dropout: 0.3), steps: 6, training: true, spread: 0.5)
     }
 
+    /// The input map's own dropout (GPT-2's embedding dropout) beside the branches'.
+    @Test func transformerWithInputDropout() {
+        var config = Self.transformer(.events, head: .softmax, dropout: 0.2)
+        config.inputDropout = 0.4
+        check(config, steps: 6, training: true, spread: 0.5)
+    }
+
     /// The heads alone, on random logits: softmax, sigmoid and the pitch chain.
     @Test(arguments: [HeadKind.softmax, .multiHot, .pitchChain])
     func headGradients(_ head: HeadKind) {

@@ -40,6 +40,8 @@ class ModelConfig:
     window: int = 32
     steps_per_bar: int = 16
     dropout: float = 0.0
+    # The transformer's dropout on the input map's output (metadata input_dropout, written only when set).
+    input_dropout: float = 0.0
     condition: str | None = None
     styles: list = field(default_factory=list)
     chain_hidden: int = 128
@@ -66,6 +68,8 @@ class ModelConfig:
             self.hidden, self.layers = 1, 1
         if self.lookback_inputs and (self.family != "transformer" or self.data != "events"):
             raise ValueError("Lookback inputs are a transformer's reading of melody events")
+        if self.input_dropout and self.family != "transformer":
+            raise ValueError("input dropout is the transformer's")
         if self.family == "transformer" and self.hidden % self.heads:
             raise ValueError("the transformer's width must be a multiple of its heads")
 
@@ -95,6 +99,8 @@ class ModelConfig:
              "dropout": _float_text(self.dropout)}
         if self.condition:
             m["condition"] = self.condition
+        if self.input_dropout > 0:
+            m["input_dropout"] = _float_text(self.input_dropout)
         if self.styles:
             m["styles"] = ",".join(self.styles)
         if self.head == "nade_chain":
@@ -128,7 +134,7 @@ class ModelConfig:
                 hidden=1 if family == "conv" else int(m["hidden"]), layers=1 if family == "conv" else int(m["layers"]),
                 head=head, window=int(m.get("window", 32)) if family in ("attention", "transformer") else 32,
                 steps_per_bar=int(m.get("steps_per_bar", 16)) if family == "lookback" or m.get("inputs") == "lookback" else 16,
-                dropout=float(m.get("dropout", "0")),
+                dropout=float(m.get("dropout", "0")), input_dropout=float(m.get("input_dropout", "0")),
                 condition=None if m.get("condition", "none") == "none" else m["condition"],
                 styles=[s for s in m.get("styles", "").split(",") if s],
                 chain_hidden=int(m["chain_hidden"]) if head == "nade_chain" else 128,

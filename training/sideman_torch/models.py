@@ -13,7 +13,7 @@ file moves between the two by name, unchanged. The math follows the Swift traine
   (tap 0 at t - d, tap 1 at t, left zero padding), skip sum -> ReLU -> dropout -> head.hidden -> ReLU ->
   head.output. The last layer's residual map is saved but feeds nothing, as in Sideman.
 - transformer (TrainableTransformer): `input` map, pre-norm blocks of ALiBi causal self-attention over a
-  window and a GELU (tanh form) MLP, dropout on each branch, final `norm`, head.
+  window and a GELU (tanh form) MLP, dropout on each branch (and on the input map's output), final `norm`, head.
 
 The inputs are Sideman's sparse features laid out dense ([batch, steps, input_size]): the first layer's
 product with them is the gather-sum Sideman does.
@@ -224,7 +224,7 @@ class Transformer(nn.Module):
         allowed = (distance >= 0) & (distance <= c.window - 1)
         slopes = torch.tensor(alibi_slopes(nh), device=x.device, dtype=x.dtype)
         bias = (-slopes[:, None, None] * distance[None]).masked_fill(~allowed[None], float("-inf"))  # [heads, T, T]
-        s = self.input(x)
+        s = F.dropout(self.input(x), c.input_dropout, self.training)
         for blk in self.blocks:
             qkv = blk.attention.qkv(blk.norm1(s))
             q, k, v = (qkv[..., j * d:(j + 1) * d].reshape(B, T, nh, dh).transpose(1, 2) for j in range(3))

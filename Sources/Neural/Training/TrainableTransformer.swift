@@ -2,10 +2,11 @@ import Foundation
 
 /// The decoder-only transformer for training (Transformer's tensors): a sparse input map, pre-norm blocks of
 /// ALiBi self-attention and a GELU MLP, each branch with dropout before it joins the residual stream, a
-/// final layer norm and a linear head.
+/// final layer norm and a linear head; optionally dropout on the input map's output as well.
 public final class TrainableTransformer: TrainableModel {
     public let configuration: TrainingModelConfig
     let inputWeight: Parameter, inputBias: Parameter
+    let inputDropout: Dropout
     let blocks: [Block]
     let finalNorm: SequenceLayerNorm
     let head: SequenceLinear
@@ -52,6 +53,7 @@ public final class TrainableTransformer: TrainableModel {
         let d = config.hidden
         inputWeight = Parameter(TensorName.weight(TensorName.convInput), shape: [d, config.inputSize], transposed: true)
         inputBias = Parameter(TensorName.bias(TensorName.convInput), shape: [d])
+        inputDropout = Dropout(rate: config.inputDropout, maxCount: maxRows * d)
         blocks = (0..<config.layers).map { Block($0, config, batch: batch, maxRows: maxRows) }
         finalNorm = SequenceLayerNorm(TensorName.finalNorm, width: d, maxRows: maxRows)
         head = SequenceLinear(TensorName.head, inputs: d, outputs: config.outputs, maxRows: maxRows)
@@ -91,6 +93,8 @@ public final class TrainableTransformer: TrainableModel {
                 TrainMath.axpy(chunk.inputs.values[e], inputWeight.value.base + Int(chunk.inputs.indices[e]) * d, x, d)
             }
         }
+        let dropped = inputDropout.forward(x0, count: rows * d, training: training, &rng)
+        if dropped != UnsafePointer(x0) { x0.update(from: dropped, count: rows * d) }
         for (l, block) in blocks.enumerated() {
             let x = streams[l].base, next = streams[l + 1].base
             block.attentionNorm.forward(x, rows: rows)
@@ -138,6 +142,7 @@ public final class TrainableTransformer: TrainableModel {
             block.attentionNorm.backward(block.qkv.dInput.base)
             TrainMath.add(block.attentionNorm.dInput.base, into: dStream.base, rows * d)
         }
+        inputDropout.backward(dStream.base, count: rows * d)
         TrainMath.sumRows(dStream.base, rows: rows, d, into: inputBias.grad.base)
         for row in 0..<rows {
             for e in chunk.inputs.range(row) {

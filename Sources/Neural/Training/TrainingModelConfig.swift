@@ -26,6 +26,9 @@ public struct TrainingModelConfig: Sendable, Equatable {
     /// blocks, `window` the steps each block attends over).
     public var heads = 4, mlp = 1024
     public var dropout: Float
+    /// Transformer: dropout on the input map's output, the stream entering the first block (GPT-2's embedding
+    /// dropout). Metadata `input_dropout`, written only when set.
+    public var inputDropout: Float = 0
     /// What the model is told about the step it predicts (nil: only its own previous output).
     public var conditioning: Conditioning?
     /// The styles of a style-conditioned model, in unit order (metadata `styles`).
@@ -55,11 +58,13 @@ public struct TrainingModelConfig: Sendable, Equatable {
         inputSize = (family == .lookback || self.lookbackInputs ? LookbackEncoder.inputSize(classes: units) : units) + (conditioning?.size ?? 0)
     }
 
-    /// Whether `other` (e.g. read back from a checkpoint's metadata) is the same model, whatever precision
-    /// each trains its recurrent products at.
+    /// Whether `other` (e.g. read back from a checkpoint's metadata) is the same network, whatever precision
+    /// each trains its recurrent products at and whatever dropout each trains with: a run may go on from
+    /// another's weights with more or less of it.
     public func isSameModel(as other: TrainingModelConfig) -> Bool {
         var other = other
         other.recurrentPrecision = recurrentPrecision
+        (other.dropout, other.inputDropout) = (dropout, inputDropout)
         return self == other
     }
 
@@ -72,6 +77,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
         var m: [String: String] = ["family": family.rawValue, "head": head.rawValue, "data": data.rawValue, "units": "\(units)",
                                    "dropout": "\(dropout)"]
         if let conditioning { m["condition"] = conditioning.rawValue }
+        if inputDropout > 0 { m["input_dropout"] = "\(inputDropout)" }
         if !styles.isEmpty { m["styles"] = styles.joined(separator: ",") }
         if head == .nadeChain { m["chain_hidden"] = "\(chainHidden)" }
         m.merge(frameLayout.metadata) { $1 }
@@ -118,6 +124,7 @@ public struct TrainingModelConfig: Sendable, Equatable {
             throw WeightsError("metadata condition = \(m["condition"]!): the Lookback family takes no condition inputs")
         }
         if head == .nadeChain { chainHidden = try int("chain_hidden") }
+        inputDropout = Float(m["input_dropout"] ?? "0") ?? 0
         styles = try conditioning?.styleNames(metadata: m) ?? []
         frameLayout = try FrameLayout(metadata: m)
         guard frameLayout == .pitches || (data == .frames && frameLayout != .ensemble && units % frameLayout.blocks == 0)
