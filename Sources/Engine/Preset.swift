@@ -304,6 +304,10 @@ public struct PartSettings: Equatable, Sendable {
     public var amount = 0.3
     /// A drums part playing a MusicVAE of grooves: the two grooves it moves between.
     public var groove: GrooveSettings? = nil
+    /// A drums part's kit: the GM notes it plays (nil: every piece in its range). The groove is drawn as
+    /// learned and played on the kit as a drummer with that kit would: a missing piece on the kit's nearest
+    /// piece of the same kind (the hi-hat's time on the ride), or not at all where it has none (DrumKit).
+    public var kit: PitchSet? = nil
 
     public init(name: String, role: PartRole, model: String, channel: MIDIChannelNumber) {
         self.name = name

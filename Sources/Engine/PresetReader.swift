@@ -264,6 +264,23 @@ public enum PresetReader {
             guard role == .drums else { throw f.error("groove", "is a drums part's; this is a \(role.rawValue) part") }
             p.groove = groove
         }
+        if let node = f.take("kit") {
+            let problem = "must be the GM notes the drummer may play, 0-127 (e.g. [36, 38, 42, 46, 49, 51]), 1 to 64 of them"
+            guard case .sequence(let notes) = node, (1...64).contains(notes.count) else {
+                throw PresetError(keyPath: f.path("kit"), problem: problem, line: line(node))
+            }
+            var kit = PitchSet()
+            for n in notes {
+                guard let v = n.int, (0...127).contains(v) else { throw PresetError(keyPath: f.path("kit"), problem: problem, line: line(n)) }
+                kit.insert(UInt8(v))
+            }
+            guard role == .drums else { throw f.error("kit", "is a drums part's; this is a \(role.rawValue) part") }
+            guard (Int(p.lowestNote)...Int(p.highestNote)).contains(where: { kit.contains(UInt8($0)) }) else {
+                throw PresetError(keyPath: f.path("kit"), problem: "has no piece inside the part's range [\(p.lowestNote), \(p.highestNote)]",
+                                  line: line(node))
+            }
+            p.kit = kit
+        }
         if let amount = try f.number("amount", in: 0...1) {
             guard role == .variation else { throw f.error("amount", "is how far a variation part strays; this is a \(role.rawValue) part") }
             p.amount = amount

@@ -227,11 +227,14 @@ struct OfflineSession {
     let loaded: LoadedPreset
     let parts: [Part]
 
-    /// `style`: the band's style instead of the preset's ("none" for none).
-    init(presetName: String, seed: UInt64?, style: String? = nil) throws {
+    /// `style`: the band's style instead of the preset's ("none" for none); `kit`: the drummer's instead.
+    init(presetName: String, seed: UInt64?, style: String? = nil, kit: PitchSet? = nil) throws {
         var loaded = try DaemonSettings.locate(presetName, locator: DaemonSettings.standardLocator())
         if let seed { loaded.preset.performance.seed = seed }
         if let style { loaded.preset.performance.style = style == "none" ? nil : style.lowercased() }
+        if let kit {
+            for i in loaded.preset.parts.indices where loaded.preset.parts[i].role == .drums { loaded.preset.parts[i].kit = kit }
+        }
         self.loaded = loaded
         parts = try DaemonSettings.parts(for: loaded)
         // The engine renders far faster than real time: a variation waits for its decode.

@@ -66,6 +66,8 @@ struct Analyze: ParsableCommand {
     @Option(help: "Preset name or path, for --accompany.", completion: .presetNames) var preset: String?
     @Option(help: "The band's style, for --accompany: a style its models learned, none, or nearest (each song in the learned style whose drums are nearest the song's real drums, as a musician picks by ear); default: the preset's.")
     var style: String?
+    @Option(help: "The drummer's kit, for --accompany: song (each song's drummer keeps to the kit pieces the song's real drums play, as a drummer told the record's kit) or preset (default: the preset's).")
+    var kit: AnalysisKit = .preset
     @Option(help: "Comma-separated sampler seeds, for --accompany: each song is played once per seed.") var seeds = "1,2,3"
     @Option(help: "Songs played at once, for --accompany (default: one per CPU core).") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object.") var json = false
@@ -85,8 +87,8 @@ struct Analyze: ParsableCommand {
                 throw ValidationError("--seeds must be distinct whole numbers separated by commas, e.g. 1,2,3")
             }
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        } else if preset != nil {
-            throw ValidationError("--preset is only used with --accompany")
+        } else if preset != nil || kit != .preset {
+            throw ValidationError("--preset and --kit are only used with --accompany")
         }
         if generate, model == nil { throw ValidationError("--generate needs --model") }
         if model != nil, !generate { throw ValidationError("--model is only used with --generate") }
@@ -109,7 +111,8 @@ struct Analyze: ParsableCommand {
                     guard chosen == .band else {
                         throw Failure(data, "is \(chosen.rawValue) data; --accompany plays band songs (a band manifest)", status: .dataError)
                     }
-                    report = try AccompanyAnalysis(presetName: preset, dataPath: data, seeds: seedList, pieces: pieces, jobs: jobs, style: style).run()
+                    report = try AccompanyAnalysis(presetName: preset, dataPath: data, seeds: seedList, pieces: pieces, jobs: jobs, style: style,
+                                                songKit: kit == .song).run()
                 } else if let model {
                     report = try GeneratedAnalysis(
                         modelPath: model, dataPath: data, format: chosen, pieces: pieces, temperature: temperature, topP: topP, seed: seed,
@@ -139,3 +142,8 @@ struct AnalysisReport {
 
 /// Formats a share as a percentage, "n/a" when there was nothing to measure.
 func percent(_ share: Double?) -> String { share.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a" }
+
+/// Whose kit the drummer plays in `analyze --accompany`.
+enum AnalysisKit: String, ExpressibleByArgument, CaseIterable {
+    case preset, song
+}

@@ -19,6 +19,9 @@ struct AccompanyAnalysis {
     /// The band's style: a name, "none", "nearest" (per song, the learned style whose drum signature is
     /// nearest the song's real drums), or nil for the preset's.
     var style: String? = nil
+    /// Whether each song's drummer keeps to the kit pieces the song's own drums play (a musician telling
+    /// the drummer the record's kit), instead of the preset's kit.
+    var songKit = false
 
     /// One song ready to play: its file, the chord track the player plays, its real parts, the engine's meter.
     struct PreparedSong: Sendable {
@@ -29,6 +32,8 @@ struct AccompanyAnalysis {
         let meter: Meter
         /// The style the band plays it in (nil: the preset's).
         var style: String? = nil
+        /// The drummer's kit (nil: the preset's).
+        var kit: PitchSet? = nil
     }
 
     func run() throws -> AnalysisReport {
@@ -63,6 +68,7 @@ struct AccompanyAnalysis {
             } else {
                 prepared.style = style
             }
+            if songKit, !real.drums.isEmpty { prepared.kit = PitchSet(real.drums.flatMap { $0.map(\.pitch) }) }
             return prepared
         }
         let primerBars = Dictionary(uniqueKeysWithValues: Set(prepared.map(\.song.stepsPerBar)).map { steps in
@@ -150,7 +156,7 @@ struct AccompanyAnalysis {
     /// Plays the song's chord track through the preset with `seed` (as `accompany` does, one bar past its
     /// end so the last notes end as played) and measures the band against the song's real parts.
     static func play(_ prepared: PreparedSong, presetName: String, seed: UInt64, stylePool: DrumBarPool, primer: DrumBar?) throws -> BandScore {
-        let session = try OfflineSession(presetName: presetName, seed: seed, style: prepared.style)
+        let session = try OfflineSession(presetName: presetName, seed: seed, style: prepared.style, kit: prepared.kit)
         let song = try OfflineSong(file: prepared.file, path: prepared.song.path, playerTrack: prepared.chordTrack)
         let played = try session.render(song: song, preset: session.accompanying, extraBars: 1, phraseEndAtEnd: false, warn: false)
         var parts: [String: [[TimedNote]]] = [:]
@@ -236,7 +242,8 @@ extension AccompanyAnalysis {
         report.lines = [
             "band through preset \(preset.loaded.preset.name): \(songs.count) songs of \(dataPath), seeds \(seedList)"
                 + (skipped > 0 ? "; \(skipped) skipped (no chord track)" : ""),
-            "the player plays each song's chord track; the engine plays in " + meters.keys.sorted().map { "\($0) (\(meters[$0]!) song\(meters[$0]! == 1 ? "" : "s"))" }.joined(separator: ", "),
+            "the player plays each song's chord track; the engine plays in " + meters.keys.sorted().map { "\($0) (\(meters[$0]!) song\(meters[$0]! == 1 ? "" : "s"))" }.joined(separator: ", ")
+                + (songKit ? "; each song's drummer keeps to the kit pieces its real drums play" : ""),
             "",
             Self.pad("measure", 42) + Self.pad("data", 10) + "Sideman",
         ]
@@ -268,7 +275,7 @@ extension AccompanyAnalysis {
         for (k, seed) in seeds.enumerated() { perSeed["\(seed)"] = Self.object(sum(played.map { $0[k] })) }
         report.object = [
             "data": "band", "mode": "accompany", "manifest": dataPath, "preset": preset.loaded.path, "seeds": seeds.map { Int($0) },
-            "songs": songs.count, "skipped_no_chord_track": skipped, "engine_meters": meters,
+            "songs": songs.count, "skipped_no_chord_track": skipped, "engine_meters": meters, "kit": songKit ? "song" : "preset",
             "overall": ["data": Self.object(dataAll), "sideman": Self.object(playedAll)],
             "styles": styles, "per_seed": perSeed,
         ]

@@ -71,7 +71,7 @@ import Testing
           - {name: keys, role: chords, model: band.safetensors, channel: 4, range: [48, 79], temperature: 0.3}
         """
 
-    static func parts() throws -> [Part] {
+    static func parts(yaml: String = yaml) throws -> [Part] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-bandmodel-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -104,18 +104,15 @@ import Testing
         }
     }
 
-    /// The player strikes a chord on each downbeat, 8 ms after it: the drums have decided the downbeat
-    /// before the chord is heard, the bass and keys wait for it. They play its root and its triad, and the
-    /// drums keep the beat they learned.
-    @Test func theBandPlaysTheChordThePlayerStrikesOnTheDownbeat() throws {
-        let parts = try Self.parts()
-        let preset = try PresetReader.read(yaml: Self.yaml, defaultName: "band")
-        let engine = MusicalEngine(preset: preset, parts: parts)
-        var rig = EngineRig(engine)
-        let roots: [UInt8] = [0, 5, 7, 9, 0, 7, 5, 0]
+    static let roots: [UInt8] = [0, 5, 7, 9, 0, 7, 5, 0]
+
+    /// The band plays under the player's chords (`roots`, a bar each, struck 8 ms after the downbeat).
+    func play(_ parts: [Part], yaml: String = yaml) throws -> EngineRig {
+        let preset = try PresetReader.read(yaml: yaml, defaultName: "band")
+        var rig = EngineRig(MusicalEngine(preset: preset, parts: parts))
         var input: [TimedMIDIMessage] = []
-        for (bar, root) in roots.enumerated() {
-            let on = Self.start + UInt64(bar * 16) * Self.fps + 384  // 8 ms late
+        for (bar, root) in Self.roots.enumerated() {
+            let on = Self.start + UInt64(bar * 16) * Self.fps + 384
             let third: UInt8 = root == 9 ? 3 : 4
             for p in [48 + root, 48 + root + third, 48 + root + 7] {
                 input.append(TimedMIDIMessage(time: on, message: .noteOn(channel: 0, note: p, velocity: 100)))
@@ -124,6 +121,35 @@ import Testing
         }
         rig.run(until: Self.start + 8 * 16 * Self.fps, input: input)
         rig.finish()
+        return rig
+    }
+
+    /// A kit without the hi-hat: the one model's drummer keeps time on the ride where the kit has one, and
+    /// leaves it out where it has nothing like it; kick and snare as before.
+    @Test(arguments: [("[36, 38, 51]", UInt8(51)), ("[36, 38]", nil)])
+    func theBandsDrummerPlaysOnItsKit(kitAndTime: (kit: String, time: UInt8?)) throws {
+        let yaml = Self.yaml.replacingOccurrences(of: "channel: 10}", with: "channel: 10, kit: \(kitAndTime.kit)}")
+        let rig = try play(try Self.parts(yaml: yaml), yaml: yaml)
+        let drums = notes(rig.output, channel: 9)
+        #expect(!drums.contains { $0.pitch == 42 }, "hats at \(drums.filter { $0.pitch == 42 }.map(\.step))")
+        #expect(drums.filter { $0.pitch == 36 }.count >= 10 && drums.filter { $0.pitch == 38 }.count >= 10, "\(drums.map(\.pitch))")
+        let rides = drums.filter { $0.pitch == 51 }
+        if kitAndTime.time != nil {
+            #expect(rides.count >= 40 && rides.allSatisfy { $0.step % 2 == 0 }, "rides at \(rides.map(\.step))")
+        } else {
+            #expect(rides.isEmpty)
+        }
+        #expect(Set(drums.map(\.pitch)).isSubset(of: [36, 38, 51]))
+        #expect(rig.tracker.isSilent)
+    }
+
+    /// The player strikes a chord on each downbeat, 8 ms after it: the drums have decided the downbeat
+    /// before the chord is heard, the bass and keys wait for it. They play its root and its triad, and the
+    /// drums keep the beat they learned.
+    @Test func theBandPlaysTheChordThePlayerStrikesOnTheDownbeat() throws {
+        let parts = try Self.parts()
+        let rig = try play(parts)
+        let roots = Self.roots
         // The chords came after the drums had drawn their downbeats: those steps were fed again under them.
         #expect(try #require(parts[0].brain.band).refedSteps >= 6)
         #expect(rig.tracker.isSilent, "a note was left sounding")

@@ -86,6 +86,11 @@ import Testing
         ("parts: [{name: x, role: drums, model: m, channel: 10, primer: [36, 42]}]", "parts[0].primer"),
         ("parts: [{name: x, role: drums, model: m, channel: 10, primer: []}]", "parts[0].primer"),
         ("parts: [{name: x, role: bass, model: m, channel: 3, primer: [[36]]}]", "parts[0].primer"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, kit: [36, 300]}]", "parts[0].kit"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, kit: []}]", "parts[0].kit"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, kit: 36}]", "parts[0].kit"),
+        ("parts: [{name: x, role: bass, model: m, channel: 3, kit: [36]}]", "parts[0].kit"),
+        ("parts: [{name: x, role: drums, model: m, channel: 10, range: [35, 81], kit: [27, 28]}]", "parts[0].kit"),
         ("parts: [{name: x, role: bass, model: m, channel: 3, velocity: {accents: [10, 90]}}]", "parts[0].velocity.accents"),
         ("parts: [{name: x, role: bass, model: m, channel: 3, velocity: {accents: 4}}]", "parts[0].velocity.accents"),
         ("ports: {outputs: many}", "ports.outputs"),
@@ -111,6 +116,12 @@ import Testing
         #expect(try read("parts: [{name: d, role: drums, model: m, channel: 10}]").parts[0].primer.isEmpty)
         let long = "[" + Array(repeating: "[42]", count: 33).joined(separator: ", ") + "]"
         #expect(problem("parts: [{name: d, role: drums, model: m, channel: 10, primer: \(long)}]")?.keyPath == "parts[0].primer")
+    }
+
+    @Test func aKitIsTheDrumNotesTheDrummerMayPlay() throws {
+        let p = try read("parts: [{name: d, role: drums, model: m, channel: 10, kit: [36, 38, 51, 38]}]")
+        #expect(p.parts[0].kit == PitchSet([36, 38, 51]))
+        #expect(try read("parts: [{name: d, role: drums, model: m, channel: 10}]").parts[0].kit == nil)
     }
 
     @Test func unknownKeySuggestsKnownOnes() throws {

@@ -42,7 +42,7 @@ import Testing
         return best
     }()
 
-    static func yaml(style: String, idleBars: Int = 0) -> String {
+    static func yaml(style: String, idleBars: Int = 0, kit: String = "") -> String {
         """
         name: styles
         transport:
@@ -59,11 +59,12 @@ import Testing
             channel: 10
             range: [35, 81]
             temperature: 0.3
+        \(kit.isEmpty ? "" : "    kit: " + kit)
         """
     }
 
-    func engine(style: String, timing: [String: StyleTiming] = [:], idleBars: Int = 0) throws -> MusicalEngine {
-        let preset = try PresetReader.read(yaml: Self.yaml(style: style, idleBars: idleBars), defaultName: "styles")
+    func engine(style: String, timing: [String: StyleTiming] = [:], idleBars: Int = 0, kit: String = "") throws -> MusicalEngine {
+        let preset = try PresetReader.read(yaml: Self.yaml(style: style, idleBars: idleBars, kit: kit), defaultName: "styles")
         let styles = try Conditioning.harmonyBeatAndStyle.styleNames(metadata: Self.weights.metadata)
         let part = try Part(settings: preset.parts[0], model: makeModel(from: Self.weights), conditioning: .harmonyBeatAndStyle,
                             styles: styles, port: 0, seed: 3)
@@ -153,6 +154,21 @@ import Testing
         let kicks = Self.hits(rig, pitch: Self.kick, bars: 4), hats = Self.hits(rig, pitch: Self.hat, bars: 4)
         #expect(kicks.reduce(0, +) >= 24, "kicks per bar \(kicks)")
         #expect(hats.reduce(0, +) <= 2, "hats per bar \(hats)")
+    }
+
+    /// A kit without the hi-hat leaves the hi-hat style's bars without it, and the kick style as it was.
+    @Test func theDrummerKeepsToItsKit() throws {
+        for (style, piece) in [("eights", Self.hat), ("four", Self.kick)] {
+            var rig = EngineRig(try engine(style: style, kit: "[36, 38, 49]"))
+            rig.run(until: Self.start + 64 * Self.fps, input: playerNotes(start: Self.start, framesPerStep: Self.fps, steps: [0, 0, 0], pitches: [48, 52, 55], length: 63))
+            rig.finish()
+            let played = rig.output.compactMap { m -> UInt8? in
+                if case .noteOn(9, let p, let v) = m.message, v > 0 { p } else { nil }
+            }
+            #expect(played.allSatisfy { [36, 38, 49].contains($0) }, "\(style): played \(Set(played).sorted())")
+            let hits = Self.hits(rig, pitch: piece, bars: 4).reduce(0, +)
+            #expect(piece == Self.hat ? hits == 0 : hits >= 24, "\(style): \(hits) hits of \(piece)")
+        }
     }
 
     /// The player holds a C major chord for `bars` bars and sends `program` at grid step `step`.

@@ -38,6 +38,8 @@ final class PartBrain {
     var input = FeatureList()
     /// A drum step's hits as drawn, before the density control thinned them (what the drummer meant).
     var drumsDrawn = FeatureList()
+    /// The drummer's kit, where the preset gives one: the groove is drawn as learned and played on it.
+    let kit: DrumKit?
     /// The step drawn (or heard, while listening) last: a reaction compares its redraw with it.
     var lastChoice = FeatureList()
     /// 16th steps since the player last had a melody note (the voices under it rest after a beat of none).
@@ -66,6 +68,7 @@ final class PartBrain {
         self.phrase = phrase
         self.groove = groove
         self.lead = lead
+        kit = settings.kit.map(DrumKit.init)
         band?.seat(settings)
         self.conditioning = conditioning
         conditionOffset = (model?.inputSize ?? vocabulary.baseInputSize) - (conditioning?.size ?? 0)
@@ -199,8 +202,11 @@ final class PartBrain {
             // The groove's hits, thinned by the density control as any drummer's new notes are.
             var choice = FeatureList()
             let hits = groove.combination(at: context.step, target: context.grooveTarget)
+            var taken = PitchSet()
             for k in DrumClasses.byNote where hits & 1 << k != 0 && (keep >= 1 || Double(rng.nextUnit()) < keep) {
-                choice.append(Int(DrumClasses.notes[k]) - PartVocabulary.lowestPianoNote)
+                guard let note = onKit(Int(DrumClasses.notes[k])), !taken.contains(UInt8(note)) else { continue }
+                taken.insert(UInt8(note))
+                choice.append(note - PartVocabulary.lowestPianoNote)
             }
             lastChoice = choice
             return choice
@@ -324,6 +330,8 @@ final class PartBrain {
             if role == .drums {
                 guard pitch >= low, pitch <= high else { continue }
                 drumsDrawn.append(Int(drawn.indices[k]))
+                guard let piece = onKit(pitch) else { continue }
+                pitch = piece
             } else {
                 pitch = Self.fold(pitch, low, high)
             }
@@ -376,10 +384,12 @@ final class PartBrain {
         switch role {
         case .drums:
             band.drawDrums(step: context.step, context: context, style: style, scale: scale, fill: fill, timer: timer)
+            var taken = PitchSet()
             for k in 0..<band.drums.count {
-                let note = Int(band.drums.indices[k])
-                guard note >= low, note <= high else { continue }
+                let drawn = Int(band.drums.indices[k])
+                guard drawn >= low, drawn <= high, let note = onKit(drawn), !taken.contains(UInt8(note)) else { continue }
                 if keep < 1, Double(rng.nextUnit()) >= keep { continue }
+                taken.insert(UInt8(note))
                 choice.append(note - PartVocabulary.lowestPianoNote)
             }
         case .bass:
@@ -412,6 +422,12 @@ final class PartBrain {
             }
         }
         return choice
+    }
+
+    /// The note a drawn drum is played on: itself, or with a kit the kit's like piece (nil: none alike).
+    private func onKit(_ note: Int) -> Int? {
+        guard let kit else { return note }
+        return kit.piece(for: UInt8(note)).map(Int.init)
     }
 
     /// A pitch moved by octaves into low...high (clamped when the range is under an octave).
