@@ -103,6 +103,23 @@ struct AnalyzeAccompanyCommandTests {
         }
     }
 
+    /// Told the song's kit (kick, snare, closed hi-hat: the primer's), the drummer plays no other piece.
+    @Test func theDrummerPlaysOnTheSongsKit() throws {
+        try TrainCommandTests.inFolder { dir in
+            let manifest = try BandFixture.write([Self.song("Rock_0", family: "stdlib/rock.mma", beats: 4, drums: true)], to: dir.path)
+            let arguments = ["analyze", "--data", manifest, "--accompany", "--preset", try Self.band(), "--seeds", "1,2", "--json"]
+            let own = try AnalyzeCommandTests.json(Program.sideman(arguments))
+            let told = try AnalyzeCommandTests.json(Program.sideman(arguments + ["--kit", "song"]))
+            #expect(own["kit"] as? String == "preset" && told["kit"] as? String == "song")
+            func pieces(_ object: [String: Any]) -> Double? { ((object["overall"] as? [String: Any])?["sideman"] as? [String: Any])?["drums_kit_pieces_per_song"] as? Double }
+            let kit = try #require(pieces(told)), before = try #require(pieces(own))
+            #expect(kit > 0 && kit <= 3, "kit pieces per song on the song's kit: \(kit)")
+            #expect(before > 3, "the preset's own kit: \(before) pieces per song")
+            let alone = try Program.sideman(["analyze", "--data", manifest, "--kit", "song"])
+            #expect(alone.status == 64 && alone.stderr.contains("--kit"), "\(alone.stderr)")
+        }
+    }
+
     @Test func badUseIsOneLineAndItsExitCode() throws {
         try TrainCommandTests.inFolder { dir in
             let manifest = try BandFixture.write([Self.song("Waltz_0", family: "stdlib/waltz.mma", beats: 3)], to: dir.path)
