@@ -100,8 +100,11 @@ import TestSupport
         // keyboard comping in onset and hold frames, and a counter-melody on a transformer (its KV cache
         // wrapping every 8 steps) that reads the Lookback features under the beat: condition inputs, the
         // Lookback encoder, the steps' wait for the melody note,
-        // the primed drums, strikes, holds and their reactions are all on the counted path.
-        let yaml = TinyModels.bandYAML + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
+        // the primed drums on a kit without the open hat (its hits moved to the closed one), strikes, holds
+        // and their reactions are all on the counted path.
+        let kitted = TinyModels.bandYAML.replacingOccurrences(of: "    primer: [[36, 42]", with: "    kit: [35, 36, 38, 42, 49, 51]\n    primer: [[36, 42]")
+        #expect(kitted != TinyModels.bandYAML)
+        let yaml = kitted + "  - {name: choir, role: voices, model: choir.safetensors, channel: 6, range: [40, 72]}\n"
             + "  - {name: comp, role: chords, model: onsets.safetensors, channel: 7, range: [48, 79]}\n"
             + "  - {name: line, role: counter-melody, model: line.safetensors, channel: 8, range: [60, 84]}\n"
         func band(_ yaml: String) throws -> MusicalEngine {
@@ -188,8 +191,10 @@ import TestSupport
         for i in engines.indices { probed += play(&engines[i], twoHands) }
         // One transformer playing drums, bass and keys under the left hand's chords: its decoder, the KV
         // caches, the steps fed again when a chord comes after the drums decided.
+        // Its drummer on a kit with a ride and no hi-hat.
+        let bandKit = BandModelPartTests.yaml.replacingOccurrences(of: "channel: 10}", with: "channel: 10, kit: [36, 38, 51]}")
         var bandModel = MusicalEngine(
-            preset: try PresetReader.read(yaml: BandModelPartTests.yaml, defaultName: "band"), parts: try BandModelPartTests.parts(),
+            preset: try PresetReader.read(yaml: bandKit, defaultName: "band"), parts: try BandModelPartTests.parts(yaml: bandKit),
             modelStepTimer: MusicalEngineTests.HistogramTimer(metrics: ServiceMetrics()))
         countingBandModel = true
         probed += play(&bandModel, twoHands)
@@ -204,6 +209,7 @@ import TestSupport
         var grooveSettings = PartSettings(name: "drums", role: .drums, model: "grooves.safetensors", channel: 10)
         grooveSettings.groove = GrooveSettings(from: "rock.mid", to: "samba.mid")
         grooveSettings.groove?.bars = 2
+        grooveSettings.kit = PitchSet([36, 38, 51, 49])
         let groovePart = try Part(settings: grooveSettings, groove: grooveVAE, from: grooveVAE.posterior(of: GrooveMorphTests.rock).mu,
                                   to: grooveVAE.posterior(of: GrooveMorphTests.samba).mu, port: 0, seed: 3)
         var groovePreset = variationPreset
