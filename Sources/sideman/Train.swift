@@ -81,7 +81,7 @@ struct Train: ParsableCommand {
     @Option(help: "Chunks per epoch at most.") var chunksPerEpoch: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Resume from this checkpoint.") var resume: String?
-    @Option(help: "Start from this model's weights (same configuration), with a fresh optimizer: continue training a model on more data.")
+    @Option(help: "Start from this model's weights (same configuration; a transformer's --window may differ), with a fresh optimizer: continue training a model on more data.")
     var initFrom: String?
     @Option(help: "Checkpoint path (default: <out>.ckpt).") var checkpoint: String?
     @Option(help: "Matrix products on openblas or builtin (default: OpenBLAS when it loads).") var gemm: Gemm.Backend?
@@ -220,7 +220,11 @@ struct Train: ParsableCommand {
             try CommandFiles.requireInput(initial)
             do {
                 let set = try SafeTensors.read(path: initial)
-                guard try config.isSameModel(as: TrainingModelConfig(metadata: set.metadata)) else {
+                var initialConfig = try TrainingModelConfig(metadata: set.metadata)
+                // ALiBi gives a transformer no positions to learn: its weights serve any window, so a run
+                // may go on from them attending further back (or less far).
+                if config.family == .transformer, initialConfig.family == .transformer { initialConfig.window = config.window }
+                guard config.isSameModel(as: initialConfig) else {
                     throw WeightsError("has another configuration than this run (\(set.metadata["family"] ?? "?"), hidden \(set.metadata["hidden"] ?? "?"))")
                 }
                 try model.load(WeightSet(tensors: set.tensors, metadata: set.metadata))

@@ -92,6 +92,31 @@ struct TrainCommandTests {
         }
     }
 
+    /// A transformer trained with dropout on its input map writes it in its metadata; a run may go on from
+    /// its weights attending further back (ALiBi: the weights serve any window), not at another width.
+    @Test func aTransformerGoesOnFromItsWeightsWithAWiderWindow() throws {
+        try Self.inFolder { dir in
+            let train = dir.appendingPathComponent("train.jsonl"), valid = dir.appendingPathComponent("valid.jsonl")
+            try Self.folk(8, shift: 0).write(to: train, atomically: true, encoding: .utf8)
+            try Self.folk(2, shift: 1).write(to: valid, atomically: true, encoding: .utf8)
+            let shape = ["--family", "transformer", "--data", train.path, "--valid", valid.path, "--layers", "1", "--heads", "2",
+                         "--batch", "4", "--seq-len", "16", "--epochs", "1"]
+            let model = dir.appendingPathComponent("t.safetensors").path
+            let run = try Program.sideman(["train", "--out", model, "--hidden", "16", "--window", "8", "--input-dropout", "0.2"] + shape)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try SafeTensors.read(path: model).metadata["input_dropout"] == "0.2")
+            let wider = dir.appendingPathComponent("wider.safetensors").path
+            let further = try Program.sideman(["train", "--out", wider, "--hidden", "16", "--window", "32", "--init-from", model] + shape)
+            #expect(further.status == 0, "\(further.stderr)")
+            #expect(try SafeTensors.read(path: wider).metadata["window"] == "32")
+            let wide = try Program.sideman(["train", "--out", wider, "--hidden", "24", "--window", "32", "--init-from", model] + shape)
+            #expect(wide.status == 65 && wide.stderr.hasPrefix("sideman: \(model): has another configuration"), "\(wide.stderr)")
+            let lstm = try Program.sideman(["train", "--family", "lookback", "--data", train.path, "--valid", valid.path, "--out", wider,
+                                            "--input-dropout", "0.2"] + Self.small)
+            #expect(lstm.status == 64 && lstm.stderr.contains("--input-dropout is the transformer's"), "\(lstm.stderr)")
+        }
+    }
+
     /// Both chain heads train, evaluate and (nade_chain) bench from the file `sideman train` writes.
     @Test(arguments: [["--head", "pitch_chain"], ["--head", "nade_chain", "--chain-hidden", "8"]])
     func pianoRollEvaluationReportsFrameNLL(_ head: [String]) throws {
