@@ -1,5 +1,5 @@
 /// The pieces a drummer has, and what it plays a learned groove's other pieces on: a drummer without a
-/// hi-hat keeps time on the ride, one without toms fills on the snare. A piece goes to the nearest piece
+/// hi-hat keeps time on the ride, one with a single tom plays every tom's fill on it. A piece goes to the nearest piece
 /// of the kit that does the same job in a groove (the groups below, each in an order of likeness); a piece
 /// whose group the kit lacks is left out.
 public struct DrumKit: Equatable, Sendable {
