@@ -1,7 +1,7 @@
 /// The pieces a drummer has, and what it plays a learned groove's other pieces on: a drummer without a
-/// hi-hat keeps time on the ride, one with a single tom plays every tom's fill on it. A piece goes to the nearest piece
-/// of the kit that does the same job in a groove (the groups below, each in an order of likeness); a piece
-/// whose group the kit lacks is left out.
+/// hi-hat keeps time on the ride, one with a single tom plays every tom's fill on it. A piece goes to the
+/// nearest piece of the kit that does the same job in a groove (the groups below, each in an order of
+/// likeness); a piece whose group the kit lacks is left out.
 public struct DrumKit: Equatable, Sendable {
     public let pieces: PitchSet
     /// What each GM note is played on (0: left out); a note in the kit is played as it is.
@@ -25,10 +25,10 @@ public struct DrumKit: Equatable, Sendable {
         var played = [UInt8](repeating: 0, count: 128)
         for p in 0..<128 where pieces.contains(UInt8(p)) { played[p] = UInt8(p) }
         for group in Self.groups {
+            let owned = group.indices.filter { pieces.contains(group[$0]) }
             for (i, note) in group.enumerated() where !pieces.contains(note) {
                 // The nearest in the group's order that the kit has; of two as near, the one listed first.
-                let candidates = group.indices.filter { pieces.contains(group[$0]) }
-                if let j = candidates.min(by: { abs($0 - i) < abs($1 - i) }) { played[Int(note)] = group[j] }
+                if let j = owned.min(by: { abs($0 - i) < abs($1 - i) }) { played[Int(note)] = group[j] }
             }
         }
         self.played = played
