@@ -20,6 +20,7 @@ steps=${STEPS:-2000}
 # model | data | extra eval arguments
 models=(
   "presets/folk/continuation.safetensors|folk/valid.jsonl|"
+  "presets/folk/transformer.safetensors|folk/valid.jsonl|"
   "presets/jsb/frame-model.safetensors|jsb/pianoroll-quarter.valid.json|"
   "presets/jsb/frame-transformer.safetensors|jsb/pianoroll-quarter.valid.json|"
   "presets/jsb/sigmoid-conv.safetensors|jsb/pianoroll-quarter.valid.json|"

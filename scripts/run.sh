@@ -32,7 +32,7 @@ echo "run: $bin run --preset $preset   (Ctrl-C to stop)" >&2
 if [ "$preset" = default ]; then
   echo "run: the default preset: play chords and a band (drums, bass, keys) follows you; stop and a fiddle answers." >&2
 fi
-echo "run: other presets: scripts/run.sh folk | band | chorale | band-transformer | folk-variation | groove | thru" >&2
+echo "run: other presets: scripts/run.sh folk | folk-transformer | band | chorale | band-transformer | folk-variation | groove | thru" >&2
 echo "run: to hear it, connect sideman:out to a synth, e.g. fluidsynth -a jack -m jack /usr/share/sounds/sf2/FluidR3_GM.sf2," >&2
 echo "run: then jack_connect sideman:out fluidsynth-midi:midi_00, and your keyboard to sideman:in (README, walkthrough)." >&2
 "$bin" run --preset "$preset" &

@@ -371,6 +371,41 @@ struct ShippedPresetTests {
         #expect(Double(shared) >= 0.6 * Double(count), "\(shared) of \(count) notes on the phrase's pitch classes")
     }
 
+    /// The transformer's answer to twinkle: it comes after the phrase, stays in the fiddle's range and in the
+    /// key; and on folk valid the model meets issue 15's 0.68 nats per step (it shipped at 0.6770).
+    @Test("folk-transformer: the answer follows the phrase in the key; the model meets its target on valid")
+    func folkTransformerAnswersInTheKey() throws {
+        let root = try #require(CLI.packageRoot())
+        let major: Set<Int> = [0, 2, 4, 5, 7, 9, 11]
+        var inKey = 0, count = 0
+        for seed in 1...3 {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-folk-transformer-\(seed)-\(getpid()).mid").path
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let run = try Program.sideman(["continue", root.appendingPathComponent("examples/twinkle.mid").path, "-o", out,
+                                           "--preset", root.appendingPathComponent("presets/folk-transformer.yaml").path,
+                                           "--bars", "4", "--seed", "\(seed)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let file = try MIDIFileReader.read(path: out).file
+            let answer = try #require(file.tracks.first { $0.name == "answer" }).noteSpans()
+            #expect(answer.count >= 4, "seed \(seed): \(answer.count) notes")
+            // The phrase ends at tick 23040 (bar 12); humanizing moves a note by a few ticks at most.
+            #expect(answer.allSatisfy { $0.start >= 23040 - 8 && (55...93).contains(Int($0.pitch)) }, "seed \(seed)")
+            count += answer.count
+            inKey += answer.filter { major.contains(Int($0.pitch) % 12) }.count
+        }
+        #expect(Double(inKey) >= 0.85 * Double(count), "\(inKey) of \(count) notes in C major")
+        guard let data = Corpora.folder() else {
+            print(Corpora.skipReason)
+            return
+        }
+        let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/folk/transformer.safetensors").path,
+                                       "--data", "\(data)/folk/valid.jsonl", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let nll = try #require(object["nll_per_step"] as? Double)
+        #expect(nll > 0.3 && nll <= 0.68, "folk valid NLL \(nll), target 0.68")
+    }
+
     /// Kick and snare (or side stick) steps of each bar of a groove file, from its nine-class hits.
     static func kickAndSnare(_ path: String) throws -> [(kick: [Int], snare: [Int])] {
         let file = try MIDIFileReader.read(path: path).file
