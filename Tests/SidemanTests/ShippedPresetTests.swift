@@ -332,31 +332,42 @@ struct ShippedPresetTests {
         }
         // The transformer's is issue 15's target (it shipped at 4.573).
         for (model, target) in [("frame-model", 5.5), ("sigmoid-conv", 8.0), ("frame-transformer", 4.6)] {
-            let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/jsb/\(model).safetensors").path,
-                                   "--data", "\(data)/jsb/pianoroll-quarter.valid.json", "--json"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-            let nll = try #require(object["frame_nll"] as? Double)
+            let nll = try Self.validNLL("jsb/\(model)", "\(data)/jsb/pianoroll-quarter.valid.json", key: "frame_nll")
             #expect(nll > 3 && nll <= target, "\(model): frame NLL \(nll), target \(target)")
         }
+    }
+
+    /// A shipped model's NLL on a validation file, as `sideman eval --json` reports it under `key`.
+    static func validNLL(_ model: String, _ data: String, key: String) throws -> Double {
+        let root = try #require(CLI.packageRoot())
+        let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/\(model).safetensors").path,
+                                       "--data", data, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        return try #require(object[key] as? Double)
+    }
+
+    /// The notes of a shipped call-and-response preset's four-bar answer to examples/twinkle.mid.
+    static func answerToTwinkle(preset: String, seed: Int) throws -> [NoteSpan] {
+        let root = try #require(CLI.packageRoot())
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-\(preset)-\(seed)-\(getpid()).mid").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try Program.sideman(["continue", root.appendingPathComponent("examples/twinkle.mid").path, "-o", out,
+                                       "--preset", root.appendingPathComponent("presets/\(preset).yaml").path, "--bars", "4",
+                                       "--seed", "\(seed)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let file = try MIDIFileReader.read(path: out).file
+        return try #require(file.tracks.first { $0.name == "answer" }).noteSpans()
     }
 
     /// The player's last notes in the file: twinkle's last two bars, F F E E D D C, in C major.
     @Test("folk-variation: the answer is a variation of the last bars, on the next downbeat, in the key")
     func folkVariationAnswersWithAVariation() throws {
-        let root = try #require(CLI.packageRoot())
         let phraseClasses: Set<Int> = [0, 2, 4, 5]
         let major: Set<Int> = [0, 2, 4, 5, 7, 9, 11]
         var inKey = 0, shared = 0, count = 0
         for seed in 1...3 {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-variation-\(seed)-\(getpid()).mid").path
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            let run = try Program.sideman(["continue", root.appendingPathComponent("examples/twinkle.mid").path, "-o", out,
-                                           "--preset", root.appendingPathComponent("presets/folk-variation.yaml").path, "--bars", "4",
-                                           "--seed", "\(seed)"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let file = try MIDIFileReader.read(path: out).file
-            let answer = try #require(file.tracks.first { $0.name == "answer" }).noteSpans()
+            let answer = try Self.answerToTwinkle(preset: "folk-variation", seed: seed)
             #expect(answer.count >= 4, "seed \(seed): \(answer.count) notes")
             // The file ends on bar 12's downbeat (tick 23040): the answer starts there, humanized by a few ms.
             let first = try #require(answer.map(\.start).min())
@@ -375,18 +386,10 @@ struct ShippedPresetTests {
     /// key; and on folk valid the model meets issue 15's 0.68 nats per step (it shipped at 0.6770).
     @Test("folk-transformer: the answer follows the phrase in the key; the model meets its target on valid")
     func folkTransformerAnswersInTheKey() throws {
-        let root = try #require(CLI.packageRoot())
         let major: Set<Int> = [0, 2, 4, 5, 7, 9, 11]
         var inKey = 0, count = 0
         for seed in 1...3 {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("sideman-folk-transformer-\(seed)-\(getpid()).mid").path
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            let run = try Program.sideman(["continue", root.appendingPathComponent("examples/twinkle.mid").path, "-o", out,
-                                           "--preset", root.appendingPathComponent("presets/folk-transformer.yaml").path,
-                                           "--bars", "4", "--seed", "\(seed)"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let file = try MIDIFileReader.read(path: out).file
-            let answer = try #require(file.tracks.first { $0.name == "answer" }).noteSpans()
+            let answer = try Self.answerToTwinkle(preset: "folk-transformer", seed: seed)
             #expect(answer.count >= 4, "seed \(seed): \(answer.count) notes")
             // The phrase ends at tick 23040 (bar 12); humanizing moves a note by a few ticks at most.
             #expect(answer.allSatisfy { $0.start >= 23040 - 8 && (55...93).contains(Int($0.pitch)) }, "seed \(seed)")
@@ -398,11 +401,7 @@ struct ShippedPresetTests {
             print(Corpora.skipReason)
             return
         }
-        let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/folk/transformer.safetensors").path,
-                                       "--data", "\(data)/folk/valid.jsonl", "--json"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        let nll = try #require(object["nll_per_step"] as? Double)
+        let nll = try Self.validNLL("folk/transformer", "\(data)/folk/valid.jsonl", key: "nll_per_step")
         #expect(nll > 0.3 && nll <= 0.68, "folk valid NLL \(nll), target 0.68")
     }
 
