@@ -5,7 +5,9 @@
 # are checked on each row: Sideman's p99 at most a quarter of onnxruntime's median (ort/p99 >= 4), and a
 # cold step (the weights evicted by a 32 MiB walk, then prefetched as the daemon does before each step) at
 # most twice the warm p99. Each row also shows the step's p99 over its median beside the same ratio for a
-# memory-free loop of the step's length timed after each step: the tail this machine puts on any work that long.
+# memory-free loop of the step's length timed after each step: the tail this machine puts on any work that long,
+# and the share of steps that meet an interruption of the core (its rate, measured for a second, times the
+# step's median).
 #
 #   benchmarks/reference.sh                 # lstm, attn, wavenet, transformer at H 256, 5,000 steps each
 #                                           # and 1,000 cold steps (COLD_STEPS): a p99 of 300 is the third
@@ -49,6 +51,11 @@ goals.append("%.2fx its limit" % ours["median_over_limit"] if "median_over_limit
 # The machine's own tail in the same minutes: a memory-free loop as long as the step, timed after each step.
 if "fixed_loop_p99_over_median" in ours:
     goals.append("p99/median: step %.2f, machine %.2f" % (ours["p99_over_median"], ours["fixed_loop_p99_over_median"]))
+# How many steps this long an interruption of the core (a timer tick, the hypervisor) lands in: near 1%, the
+# p99 is an interrupted step's length, whatever the step does.
+if "steps_interrupted_percent" in ours:
+    goals.append("interrupted: %.2f%% of steps (%s/s, median %.0f us)" % (
+        ours["steps_interrupted_percent"], ours["interruptions_per_s"], ours["interruption_median_us"]))
 print("%-11s %-12s %10.2f %10.2f %10.2f %9.2f %9.2f  (%s)" % (
     shape, "sideman " + precision, ours["median_us"], ours["p99_us"], cold, ort_median / ours["median_us"],
     ort_median / ours["p99_us"], ", ".join(g for g in goals if g)))

@@ -150,6 +150,21 @@ double sideman_limit_multiply_adds_per_second(int precision) {
 #endif
 }
 
+long sideman_interruptions(double seconds, long threshold_ns, double *gaps, long capacity) {
+    double threshold = (double)threshold_ns * 1e-9;
+    double start = seconds_now(), last = start;
+    long count = 0;
+    for (;;) {
+        double now = seconds_now();
+        if (now - last > threshold) {
+            if (count < capacity) gaps[count] = (now - last) * 1e9;
+            count++;
+        }
+        last = now;
+        if (now - start > seconds) return count;
+    }
+}
+
 uint64_t sideman_fixed_work(long iterations) {
     uint64_t x = 0x9E3779B97F4A7C15ull;
     for (long i = 0; i < iterations; i++) {

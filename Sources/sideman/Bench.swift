@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
             shipped families; random weights, inputs one-hot of 128 plus 3 of 64; benchmarks/reference.sh runs both). Warm steps run back to back after warm-up. Each cold step follows a walk that \
             writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
-            (untimed) after the walk: the weights read, and one step rehearsed and taken back, as the daemon \
+            (untimed) after the walk: the weights read, and two steps rehearsed and taken back, as the daemon \
             does before each step. With --precision other than fp32 the bench also reports how far the \
             logits move from an fp32 copy of the same model.
 
@@ -251,11 +251,14 @@ struct Bench: ParsableCommand {
     struct Result {
         var warm: [Double]
         var cold: [Double]
-        /// Cold steps readied (untimed, `prefetch()`: weights read, a step rehearsed) after the cache walk, as the daemon
+        /// Cold steps readied (untimed, `prefetch()`: weights read, two steps rehearsed) after the cache walk, as the daemon
         /// can do in the idle time before a step boundary.
         var prefetched: [Double]
         /// The fixed loop's times, one after each warm step (empty with fewer than 20 warm-up steps).
         var fixedLoop: [Double]
+        /// How often this core was taken away in a second measured right after the warm steps (nil with
+        /// fewer than 20 warm-up steps): what puts a p99 at the machine's mercy (see `interruptedPercent`).
+        var interruptions: (perSecond: Double, medianMicroseconds: Double, p90Microseconds: Double)?
     }
 
     private func measure(_ model: any StreamingModel, _ inputs: [StepInput]) -> Result {
@@ -276,6 +279,7 @@ struct Bench: ParsableCommand {
             warm[k] = Self.microseconds { step(inputs[warmup + k]) }
             if loopIterations > 0 { loop[k] = Self.microseconds { _ = MachineLimits.fixedWork(iterations: loopIterations) } }
         }
+        let interruptions = loopIterations > 0 ? MachineLimits.interruptions(seconds: 1) : nil
         // The walk writes one byte per 64-byte line of a buffer the size of L3, evicting the weights from L1,
         // L2 and most of L3 before each cold step.
         let flushBytes = 32 << 20
@@ -292,7 +296,7 @@ struct Bench: ParsableCommand {
             let us = Self.microseconds { step(inputs[warmup + steps + k / 2]) }
             if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
-        return Result(warm: warm, cold: cold, prefetched: prefetched, fixedLoop: loop)
+        return Result(warm: warm, cold: cold, prefetched: prefetched, fixedLoop: loop, interruptions: interruptions)
     }
 
     /// How long `body` took, in µs.
@@ -300,6 +304,12 @@ struct Bench: ParsableCommand {
         let t0 = MonotonicClock.nanoseconds()
         body()
         return Double(MonotonicClock.nanoseconds() - t0) / 1000
+    }
+
+    /// The share of steps of this length an interruption lands in, at `perSecond` of them: when it nears 1%,
+    /// a p99 is the length of an interrupted step (the step plus tens of µs on a virtual machine's timer tick).
+    static func interruptedPercent(_ perSecond: Double, stepMicroseconds: Double) -> Double {
+        100 * perSecond * stepMicroseconds * 1e-6
     }
 
     /// Iterations of `MachineLimits.fixedWork` that take `microseconds`, from the fastest of a few timed runs.
@@ -359,6 +369,11 @@ struct Bench: ParsableCommand {
                 fields += [("fixed_loop_median_us", f(l.median)), ("fixed_loop_p99_us", f(l.p99)),
                            ("fixed_loop_p99_over_median", f(l.p99 / l.median)), ("p99_over_median", f(w.p99 / w.median))]
             }
+            if let i = result.interruptions {
+                fields += [("interruptions_per_s", String(format: "%.0f", i.perSecond)), ("interruption_median_us", f(i.medianMicroseconds)),
+                           ("interruption_p90_us", f(i.p90Microseconds)),
+                           ("steps_interrupted_percent", f(Self.interruptedPercent(i.perSecond, stepMicroseconds: w.median)))]
+            }
             if let limits {
                 fields += [("weight_bytes", "\(limits.bytes)"), ("multiply_adds", "\(limits.multiplyAdds)"),
                            ("read_limit_us", f(limits.readMicroseconds)), ("compute_limit_us", f(limits.computeMicroseconds)),
@@ -379,8 +394,14 @@ struct Bench: ParsableCommand {
                 print("this machine: a memory-free loop as long as a step, timed after each: median \(f(l.median)) us, p99 \(f(l.p99)) us "
                       + "(\(f(l.p99 / l.median))x its median; the step's p99 is \(f(w.p99 / w.median))x its median)")
             }
+            if let i = result.interruptions {
+                let hit = Self.interruptedPercent(i.perSecond, stepMicroseconds: w.median)
+                print("this core was taken away \(String(format: "%.0f", i.perSecond)) times a second (timer ticks, the hypervisor), for a median "
+                      + "\(f(i.medianMicroseconds)) us, 90% within \(f(i.p90Microseconds)) us: about \(f(hit))% of steps this long meet one"
+                      + (hit >= 0.7 ? ", so the p99 rests on which steps they land in" : ""))
+            }
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
-            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): weights read, a step rehearsed, untimed)")
+            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): weights read, two steps rehearsed, untimed)")
             if let limits {
                 print(String(format: "limit here: %.2f MB of dense weights read from cache in %.1f us (%.0f GB/s), %.2f M multiply-adds in %.1f us "
                              + "(the %@ loop from registers, %.1f G/s); the median is %.2fx the larger",

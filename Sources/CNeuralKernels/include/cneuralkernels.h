@@ -70,6 +70,23 @@ static inline void sideman_prefetch(const void *p) { __builtin_prefetch(p, 0, 3)
 // its Swift loop. All lengths are multiples of 16 (padded buffers).
 int sideman_avx512_available(void);
 
+// tanh(x) = x * P(x^2) / Q(x^2) with x clamped to +-SIDEMAN_TANH_CLAMP (where tanh is 1 - 2.7e-7): a
+// rational minimax fit made for Sideman (numpy, Lawson-weighted least squares on [0, clamp]), within 2.8e-7
+// of tanh in float arithmetic. Twelve multiply-adds and one division, against the exp-based form's range
+// reduction, polynomial, scaling and reciprocal: the attention's scores take 8,192 tanh a step. The AVX-512
+// kernels below and Activations.swift's tanh16 use the same coefficients, so both paths give the same values.
+#define SIDEMAN_TANH_CLAMP 7.90531110763549805f
+#define SIDEMAN_TANH_P6 (-1.1664411981e-13f)
+#define SIDEMAN_TANH_P5 6.3894619296e-11f
+#define SIDEMAN_TANH_P4 (-2.2341833861e-08f)
+#define SIDEMAN_TANH_P3 1.1645508314e-05f
+#define SIDEMAN_TANH_P2 3.1494760448e-03f
+#define SIDEMAN_TANH_P1 1.3124398643e-01f
+#define SIDEMAN_TANH_P0 9.9999999253e-01f
+#define SIDEMAN_TANH_Q3 2.6132409970e-04f
+#define SIDEMAN_TANH_Q2 2.4675283945e-02f
+#define SIDEMAN_TANH_Q1 4.6457728535e-01f
+
 // u[i] = sum_j v[j] * tanh(keys[i][j] + q[j]) for i < window; keys rows `stride` floats apart.
 int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
                              float *u);
@@ -87,6 +104,12 @@ double sideman_limit_multiply_adds_per_second(int precision);
 // nanosecond each). Timed between a bench's steps, at the step's length, it shows what this machine does to
 // any piece of work that long right now (timer ticks, the hypervisor, a neighbour on the core).
 uint64_t sideman_fixed_work(long iterations);
+
+// The times this core was taken away for `seconds`: a loop that only reads the monotonic clock, where a read
+// more than `threshold_ns` after the last is an interruption (a timer tick, the hypervisor, another task).
+// Writes up to `capacity` gap lengths in ns to `gaps` and returns how many there were (possibly more than
+// `capacity`). A step of d µs meets one with a chance of about rate · d, whatever the step does.
+long sideman_interruptions(double seconds, long threshold_ns, double *gaps, long capacity);
 
 // Training's step-by-step products on weights packed once per chunk (gemm_packed.c). op(B) (k × n, B read
 // transposed when trans_b) goes into panels of 16 columns, each k rows of 16 floats, zero past n:

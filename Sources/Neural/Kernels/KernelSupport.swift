@@ -24,6 +24,17 @@ public enum MachineLimits {
     /// and returns its result, so that timing it tells what the machine does to any work of that length.
     public static func fixedWork(iterations: Int) -> UInt64 { sideman_fixed_work(iterations) }
 
+    /// How often and for how long this core is taken away from a running task (timer ticks, the hypervisor):
+    /// a loop reading the clock for `seconds`, where a gap over 2 µs is one interruption. The rate a second
+    /// and the median and 90th-percentile lengths in µs.
+    public static func interruptions(seconds: Double = 1) -> (perSecond: Double, medianMicroseconds: Double, p90Microseconds: Double) {
+        var gaps = [Double](repeating: 0, count: 100_000)
+        let count = gaps.withUnsafeMutableBufferPointer { sideman_interruptions(seconds, 2_000, $0.baseAddress!, $0.count) }
+        let kept = gaps[..<min(count, gaps.count)].sorted()
+        guard !kept.isEmpty else { return (0, 0, 0) }
+        return (Double(count) / seconds, kept[kept.count / 2] / 1e3, kept[kept.count * 9 / 10] / 1e3)
+    }
+
     /// Multiply-adds a second the precision's inner loop retires from registers and L1 (0 without AVX2).
     public static func multiplyAddsPerSecond(_ precision: Precision) -> Double {
         sideman_limit_multiply_adds_per_second(precision == .fp32 ? 0 : precision == .fp16 ? 1 : 2)

@@ -28,10 +28,10 @@ public func lstmGatesPortable(
 ) {
     var j = 0
     while j < stride {
-        let i = sigmoid16(load16(z + j))
-        let f = sigmoid16(load16(z + stride + j))
+        let i = gateSigmoid16(load16(z + j))
+        let f = gateSigmoid16(load16(z + stride + j))
         let g = tanh16(load16(z + 2 * stride + j))
-        let o = sigmoid16(load16(z + 3 * stride + j))
+        let o = gateSigmoid16(load16(z + 3 * stride + j))
         let cNew = f * load16(c + j) + i * g
         store16(cNew, c + j)
         store16(o * tanh16(cNew), h + j)

@@ -230,7 +230,7 @@ public struct GatedResidualLayer {
 @inline(never) func gatedActivation(_ z: UnsafeMutablePointer<Float>, count n: Int) {
     var j = 0
     while j < n {
-        store16(tanh16(load16(z + j)) * sigmoid16(load16(z + n + j)), z + j)
+        store16(tanh16(load16(z + j)) * gateSigmoid16(load16(z + n + j)), z + j)
         j &+= 16
     }
 }
