@@ -54,8 +54,9 @@ if "fixed_loop_p99_over_median" in ours:
 # How many steps this long an interruption of the core (a timer tick, the hypervisor) lands in: near 1%, the
 # p99 is an interrupted step's length, whatever the step does.
 if "steps_interrupted_percent" in ours:
-    goals.append("interrupted: %.2f%% of steps (%s/s, median %.0f us)" % (
-        ours["steps_interrupted_percent"], ours["interruptions_per_s"], ours["interruption_median_us"]))
+    goals.append("interrupted: %.2f%% of steps, %.2f%% of cold ones (%s/s, median %.0f us)" % (
+        ours["steps_interrupted_percent"], ours["prefetched_cold_steps_interrupted_percent"],
+        ours["interruptions_per_s"], ours["interruption_median_us"]))
 print("%-11s %-12s %10.2f %10.2f %10.2f %9.2f %9.2f  (%s)" % (
     shape, "sideman " + precision, ours["median_us"], ours["p99_us"], cold, ort_median / ours["median_us"],
     ort_median / ours["p99_us"], ", ".join(g for g in goals if g)))

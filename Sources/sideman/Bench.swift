@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
             shipped families; random weights, inputs one-hot of 128 plus 3 of 64; benchmarks/reference.sh runs both). Warm steps run back to back after warm-up. Each cold step follows a walk that \
             writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
-            (untimed) after the walk: the weights read, and two steps rehearsed and taken back, as the daemon \
+            (untimed) after the walk: the weights read, and one step rehearsed and taken back, as the daemon \
             does before each step. With --precision other than fp32 the bench also reports how far the \
             logits move from an fp32 copy of the same model.
 
@@ -251,7 +251,7 @@ struct Bench: ParsableCommand {
     struct Result {
         var warm: [Double]
         var cold: [Double]
-        /// Cold steps readied (untimed, `prefetch()`: weights read, two steps rehearsed) after the cache walk, as the daemon
+        /// Cold steps readied (untimed, `prefetch()`: weights read, a step rehearsed) after the cache walk, as the daemon
         /// can do in the idle time before a step boundary.
         var prefetched: [Double]
         /// The fixed loop's times, one after each warm step (empty with fewer than 20 warm-up steps).
@@ -372,7 +372,8 @@ struct Bench: ParsableCommand {
             if let i = result.interruptions {
                 fields += [("interruptions_per_s", String(format: "%.0f", i.perSecond)), ("interruption_median_us", f(i.medianMicroseconds)),
                            ("interruption_p90_us", f(i.p90Microseconds)),
-                           ("steps_interrupted_percent", f(Self.interruptedPercent(i.perSecond, stepMicroseconds: w.median)))]
+                           ("steps_interrupted_percent", f(Self.interruptedPercent(i.perSecond, stepMicroseconds: w.median))),
+                           ("prefetched_cold_steps_interrupted_percent", f(Self.interruptedPercent(i.perSecond, stepMicroseconds: pc.median)))]
             }
             if let limits {
                 fields += [("weight_bytes", "\(limits.bytes)"), ("multiply_adds", "\(limits.multiplyAdds)"),
@@ -401,7 +402,7 @@ struct Bench: ParsableCommand {
                       + (hit >= 0.7 ? ", so the p99 rests on which steps they land in" : ""))
             }
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
-            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): weights read, two steps rehearsed, untimed)")
+            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): weights read, a step rehearsed, untimed)")
             if let limits {
                 print(String(format: "limit here: %.2f MB of dense weights read from cache in %.1f us (%.0f GB/s), %.2f M multiply-adds in %.1f us "
                              + "(the %@ loop from registers, %.1f G/s); the median is %.2fx the larger",

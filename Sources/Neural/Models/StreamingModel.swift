@@ -32,10 +32,10 @@ public protocol StreamingModel: AnyObject {
     /// event `firstStepInBar` steps after a downbeat (a model that does not read bars: `reset`). Never allocates.
     func restart(stepsPerBar: Int, firstStepInBar: Int)
     /// Readies the next step, for the idle time before it: reads the step's weights (one read per line), then
-    /// runs two steps on an empty input, putting back what each changed (`rehearse`), so that the next step's
+    /// runs one step on an empty input and puts back what it changed (`rehearse`), so that the next step's
     /// code, branch history, TLB entries and state are warm as well. A step after a long wait otherwise pays
     /// for all of those; the weights alone left it 1.5-2x a warm one. The state and the logits are as
-    /// before. Costs about two steps; never allocates.
+    /// before. Costs about one step; never allocates.
     func prefetch()
     /// Chooses the storage of the dense step weights.
     func prepare(_ precision: Precision)

@@ -236,7 +236,7 @@ public final class Transformer: StreamingModel, RehearsingModel {
         output.weight.touch()
         chain?.touch()
         rehearse()
-        rewind(Self.rehearsalSteps)
+        rewind(1)
     }
 
     /// The weights at `precision`, and the KV cache in fp16 below fp32 (see `KeyValueCache`).

@@ -63,7 +63,7 @@ public final class StateStash {
     }
 }
 
-/// A model whose `prefetch()` rehearses steps: it names what a step carries to the next (`keepStepState`),
+/// A model whose `prefetch()` rehearses a step: it names what a step carries to the next (`keepStepState`),
 /// and the rest (the logits, the step, the chain, putting back) is the same for every family.
 protocol RehearsingModel: StreamingModel {
     var stash: StateStash { get }
@@ -77,29 +77,19 @@ extension RehearsingModel {
         stash.size { keepStepState(in: $0); keepLogits(in: $0) }
     }
 
-    /// Steps `rehearse` runs. After a long wait, whatever ran meanwhile has left the caches full of its own,
-    /// often dirty, lines: the first step pulls the weights in through them (writing those lines back on the
-    /// way), the second finds the weights where back-to-back steps do. On the bench's readied cold steps (a
-    /// 32 MiB walk that writes, then `prefetch`), a second step took the p99 from 3.6-3.8x the warm p99 to
-    /// 1.3-1.9x on the attention reference, 2.6-6.9x to 1.1-1.5x on the WaveNet's (docs/PRECISION.md).
-    static var rehearsalSteps: Int { 2 }
-
-    /// `rehearsalSteps` steps on an empty input, each with its chain drawn as the engine and the bench draw
-    /// one, then the state `keepStepState` names and the logits put back: the code, branch history, TLB
-    /// entries and data of a real step are then warm, and the next real step finds the model as it was. A
-    /// model whose state the stash does not hold (a transformer's KV cache) takes its steps back itself.
-    /// Never allocates (no closure here: a method passed as one allocated its context on every call).
+    /// One step on an empty input, its chain drawn as the engine and the bench draw one, then the state
+    /// `keepStepState` names and the logits put back: the code, branch history, TLB entries and data of a
+    /// real step are then warm, and the next real step finds the model as it was. Never allocates (no
+    /// closure here: a method passed as one allocated its context on every call).
     func rehearse() {
-        for _ in 0..<Self.rehearsalSteps {
-            keepStepState(in: stash)
-            keepLogits(in: stash)
-            step(FeatureList())
-            if let chain {
-                var rng = SeededRandom(seed: 0x5EED)
-                _ = chain.sample(logits.baseAddress!, temperature: 1, topP: 1, rng: &rng)
-            }
-            stash.putBack()
+        keepStepState(in: stash)
+        keepLogits(in: stash)
+        step(FeatureList())
+        if let chain {
+            var rng = SeededRandom(seed: 0x5EED)
+            _ = chain.sample(logits.baseAddress!, temperature: 1, topP: 1, rng: &rng)
         }
+        stash.putBack()
     }
 
     private func keepLogits(in stash: StateStash) {
