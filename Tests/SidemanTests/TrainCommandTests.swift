@@ -145,6 +145,13 @@ struct TrainCommandTests {
             // The memory-free loop timed after each step, for reading the step's p99 against the machine's own.
             #expect((timing["fixed_loop_median_us"] as? Double ?? 0) > 0, "\(timing)")
             #expect((timing["fixed_loop_p99_over_median"] as? Double ?? 0) >= 1 && (timing["p99_over_median"] as? Double ?? 0) >= 1, "\(timing)")
+            // How often the core was taken away in the second after the steps, and the share of steps that meets
+            // one: the rate times the step's median (every gap counted is over 2 µs, so a median under it is wrong).
+            let rate = try #require(timing["interruptions_per_s"] as? Double ?? (timing["interruptions_per_s"] as? Int).map(Double.init), "\(timing)")
+            let share = try #require(timing["steps_interrupted_percent"] as? Double ?? (timing["steps_interrupted_percent"] as? Int).map(Double.init))
+            let median = try #require(timing["median_us"] as? Double)
+            #expect(rate >= 0 && abs(share - 100 * rate * median * 1e-6) <= 0.02, "\(timing)")
+            if rate > 0 { #expect((timing["interruption_median_us"] as? Double ?? 0) >= 2, "\(timing)") }
             // eval --precision streams the pieces at int8 beside fp32: fp32's streamed NLL is the trainer's.
             let streamed = try Program.sideman(["eval", "--model", model, "--data", roll.path, "--precision", "int8", "--json"])
             let costs = try #require(try JSONSerialization.jsonObject(with: Data(streamed.stdout.utf8)) as? [String: Any], "\(streamed.stderr)")
