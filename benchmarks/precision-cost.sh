@@ -4,6 +4,7 @@
 #
 #   CORPORA=/path/to/corpora benchmarks/precision-cost.sh       # docs/DATA.md's layout
 #   COST_PRECISIONS=int8 STEPS=1000 CORPORA=... benchmarks/precision-cost.sh   # quicker
+#   COST_PRECISIONS="int8 int8-wide-attention" CORPORA=... benchmarks/precision-cost.sh   # a transformer's too
 #
 # For every model: `sideman eval --precision P` streams the validation pieces through the step at P beside
 # an fp32 copy (the NLL difference is the cost), and `sideman bench --model` times the step at P.

@@ -39,14 +39,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed warm steps.") var steps: Int = 5000
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 1000
     @Option(help: "Timed cold steps (and as many prefetched cold steps).") var coldSteps: Int = 300
-    @Option(help: "Weight storage for the step: fp32, fp16 or int8.") var precision: String = "fp32"
+    @Option(help: "Weight storage for the step: fp32, fp16, int8 or int8-wide-attention.") var precision: String = "fp32"
     @Option(help: "Seed of the random weights and inputs.") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         try reportingFailures {
             guard let precision = Precision(rawValue: precision) else {
-                throw Failure("bench", "--precision must be fp32, fp16 or int8", status: .usage)
+                throw Failure("bench", "--precision must be fp32, fp16, int8 or int8-wide-attention", status: .usage)
             }
             guard steps > 0, warmup >= 0, coldSteps >= 0 else {
                 throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
@@ -345,7 +345,7 @@ struct Bench: ParsableCommand {
 
     private var kernelDescription: String {
         let pointwise = KernelSupport.avx512 ? "AVX-512 gates and scores" : "AVX2 gates and scores (no AVX-512 on this CPU)"
-        let products = precision == "int8" ? "int8 products on \(KernelSupport.int8Kernel)" : "\(precision) products on AVX2"
+        let products = precision.hasPrefix("int8") ? "\(precision) products on \(KernelSupport.int8Kernel)" : "\(precision) products on AVX2"
         return products + ", " + pointwise
     }
 

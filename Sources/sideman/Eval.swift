@@ -25,7 +25,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Data format: folk, jsb-satb, jsb-pianoroll, band, midi-folder (default: detected).") var format: TrainingCorpus.Format?
     @Option(help: "Band part to learn: bass (events), chord or drums (frames).") var part: TrainingCorpus.BandPart = .bass
     @Option(help: "Parallel sequences per batch.") var batch = 32
-    @Option(help: "Also stream every piece through the step at this storage (fp32, fp16 or int8) beside an fp32 copy: the NLL the daemon's precision costs.")
+    @Option(help: "Also stream every piece through the step at this storage (fp32, fp16, int8 or int8-wide-attention) beside an fp32 copy: the NLL the daemon's precision costs.")
     var precision: Precision?
     @Flag(help: "Print one JSON object.") var json = false
 

@@ -71,7 +71,7 @@ import Testing
     /// `prefetch()` runs a rehearsal step and puts back what it changed: at every precision, a model
     /// prefetched before every step (and once more between a step and reading its logits) steps bit for bit
     /// as one never prefetched, in every family, past the point where every ring, queue and KV cache wraps.
-    @Test(arguments: [Precision.fp32, .fp16, .int8])
+    @Test(arguments: Precision.allCases)
     func prefetchingLeavesTheStateExactlyAsItWas(_ precision: Precision) throws {
         let models: [(any StreamingModel, [FeatureList])] = [
             (BasicRNN(config: BasicRNNConfig(inputSize: 45, hidden: 20, layers: 3, outputs: 38), seed: 1),
@@ -128,12 +128,19 @@ import Testing
         let model = Transformer(config: config, seed: 15)
         let inputs = randomInputs(50, size: 40, oneHot: 40, extra: 0, seed: 16)
         let full = inputs.map { Array(model.step($0)) }
-        for precision in [Precision.fp16, .int8] {
+        var worstAt: [Precision: Float] = [:]
+        for precision in [Precision.fp16, .int8, .int8WideAttention] {
             let reduced = try makeModel(from: model.weights(), precision: precision)
             reduced.reset()
             let worst = zip(full, inputs.map { Array(reduced.step($0)) }).map { maxAbsDifference($0, $1) }.max()!
             #expect(worst > 0 && worst < (precision == .fp16 ? 1e-2 : 0.1), "\(precision): \(worst)")
+            worstAt[precision] = worst
+            // The wide attention's KV cache is fp32; int8's and fp16's are fp16.
+            let halves = (reduced as! Transformer).blocks.map { $0.cache.halves }
+            #expect(halves.allSatisfy { $0 == (precision != .int8WideAttention) }, "\(precision)")
         }
+        // Its attention at fp16 and fp32 takes away part of int8's error, never adds to it.
+        #expect(worstAt[.int8WideAttention]! < worstAt[.int8]!, "\(worstAt)")
     }
 
     /// Below fp32 the KV cache holds fp16. A model prepared between steps carries its cache over (the next

@@ -338,10 +338,10 @@ struct ShippedPresetTests {
     }
 
     /// A shipped model's NLL on a validation file, as `sideman eval --json` reports it under `key`.
-    static func validNLL(_ model: String, _ data: String, key: String) throws -> Double {
+    static func validNLL(_ model: String, _ data: String, key: String, precision: String? = nil) throws -> Double {
         let root = try #require(CLI.packageRoot())
         let run = try Program.sideman(["eval", "--model", root.appendingPathComponent("presets/\(model).safetensors").path,
-                                       "--data", data, "--json"])
+                                       "--data", data, "--json"] + (precision.map { ["--precision", $0] } ?? []))
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         return try #require(object[key] as? Double)
@@ -403,6 +403,10 @@ struct ShippedPresetTests {
         }
         let nll = try Self.validNLL("folk/transformer", "\(data)/folk/valid.jsonl", key: "nll_per_step")
         #expect(nll > 0.3 && nll <= 0.68, "folk valid NLL \(nll), target 0.68")
+        // The preset's precision keeps to docs/PRECISION.md's rule: at most 0.1% of the NLL over fp32.
+        let cost = try Self.validNLL("folk/transformer", "\(data)/folk/valid.jsonl", key: "precision_cost_nats",
+                                     precision: "int8-wide-attention")
+        #expect(cost <= 0.001 * nll, "int8-wide-attention costs \(cost) nats per step on \(nll)")
     }
 
     /// Kick and snare (or side stick) steps of each bar of a groove file, from its nine-class hits.

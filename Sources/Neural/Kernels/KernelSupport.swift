@@ -37,6 +37,6 @@ public enum MachineLimits {
 
     /// Multiply-adds a second the precision's inner loop retires from registers and L1 (0 without AVX2).
     public static func multiplyAddsPerSecond(_ precision: Precision) -> Double {
-        sideman_limit_multiply_adds_per_second(precision == .fp32 ? 0 : precision == .fp16 ? 1 : 2)
+        sideman_limit_multiply_adds_per_second(precision.products == .fp32 ? 0 : precision.products == .fp16 ? 1 : 2)
     }
 }

@@ -247,11 +247,17 @@ public final class Transformer: StreamingModel, RehearsingModel {
     /// (docs/PRECISION.md). Its weights stay 8-bit: at fp16, or at 16-bit integers, they were as slow as
     /// the rest of the step's reads from L3 together allow (about 470 µs against 355 on the band model).
     /// An int8 KV cache (keys scaled per slot and head) drifted 1.6e-2 there and was not kept.
+    ///
+    /// `int8WideAttention` also keeps the attention's output projection at fp16 and the KV cache at fp32: the
+    /// projection's input is the heads' reads side by side under one scale, and on the folk transformer that
+    /// product and the fp16 cache were most of int8's 1.2% (docs/PRECISION.md).
     public func prepare(_ precision: Precision) {
+        let wide = precision == .int8WideAttention
         for block in blocks {
             block.qkv.prepare(precision, int8Input: .words)
-            for linear in [block.output, block.up, block.down] { linear.prepare(precision) }
-            block.cache.storeHalves(precision != .fp32)
+            block.output.prepare(wide ? .fp16 : precision)
+            for linear in [block.up, block.down] { linear.prepare(precision) }
+            block.cache.storeHalves(precision != .fp32 && !wide)
         }
         output.prepare(precision)
     }
