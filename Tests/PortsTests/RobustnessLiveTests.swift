@@ -132,8 +132,9 @@ struct RobustnessLiveTests {
     /// machine: the daemon is alive afterwards and still answers a note, and after SIGTERM every note the
     /// receiver heard start has ended.
     /// The MusicVAE presets too: under the flood the variation asks its decoder thread for a phrase at every
-    /// silence it hears, and the groove drummer decodes as it plays.
-    @Test(arguments: ["band", "folk", "chorale", "folk-variation", "groove"])
+    /// silence it hears, and the groove drummer decodes as it plays. And the two transformer presets: the
+    /// band decoder takes steps back as chords arrive, the folk answer runs int8-wide-attention.
+    @Test(arguments: ["band", "folk", "chorale", "folk-variation", "groove", "band-transformer", "folk-transformer"])
     func aMinuteOfTenThousandNotesASecondAndGarbageLeavesNothingSounding(preset: String) throws {
         let server = try JackServer(period: 256)
         defer { server.stop() }
