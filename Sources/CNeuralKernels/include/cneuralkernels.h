@@ -65,8 +65,8 @@ void sideman_matvec_w8a16_portable(const int8_t *w, int rows, int stride, int co
 // loops call it for the rows after the ones they multiply; Swift has no prefetch of its own.
 static inline void sideman_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
-// AVX-512 forms of the step's transcendental loops (16 lanes per instruction, reciprocal estimates instead of
-// divisions). Each returns 0 without touching its outputs when the CPU lacks AVX-512; the caller then runs
+// AVX-512 forms of the step's transcendental loops (16 lanes per instruction, tanh by the rational fit
+// below). Each returns 0 without touching its outputs when the CPU lacks AVX-512; the caller then runs
 // its Swift loop. All lengths are multiples of 16 (padded buffers).
 int sideman_avx512_available(void);
 
