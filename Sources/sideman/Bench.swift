@@ -46,7 +46,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         try reportingFailures {
             guard let precision = Precision(rawValue: precision) else {
-                throw Failure("bench", "--precision must be fp32, fp16, int8 or int8-wide-attention", status: .usage)
+                throw Failure("bench", "--precision must be one of " + Precision.allCases.map(\.rawValue).joined(separator: ", "),
+                              status: .usage)
             }
             guard steps > 0, warmup >= 0, coldSteps >= 0 else {
                 throw Failure("bench", "--steps must be positive, --warmup and --cold-steps not negative", status: .usage)
@@ -338,14 +339,17 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Whether the products are 8-bit (int8, and int8-wide-attention's all but a transformer's attention).
+    private var int8Products: Bool { Precision(rawValue: precision)?.products == .int8 }
+
     /// Whether the C kernels' AVX-512 (and, for int8, VNNI) paths run here; otherwise the Swift / AVX2 forms do.
     private var avx512Kernels: Bool {
-        precision == "int8" ? KernelSupport.int8VNNI : KernelSupport.avx512
+        int8Products ? KernelSupport.int8VNNI : KernelSupport.avx512
     }
 
     private var kernelDescription: String {
         let pointwise = KernelSupport.avx512 ? "AVX-512 gates and scores" : "AVX2 gates and scores (no AVX-512 on this CPU)"
-        let products = precision.hasPrefix("int8") ? "\(precision) products on \(KernelSupport.int8Kernel)" : "\(precision) products on AVX2"
+        let products = int8Products ? "\(precision) products on \(KernelSupport.int8Kernel)" : "\(precision) products on AVX2"
         return products + ", " + pointwise
     }
 
