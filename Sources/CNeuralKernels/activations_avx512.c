@@ -31,15 +31,57 @@ T512 __m512 gate_sigmoid512(__m512 x) {
     return _mm512_fmadd_ps(half, tanh512(_mm512_mul_ps(half, x)), half);
 }
 
+// e^x as Activations.swift's exp16 computes it (the constants in cneuralkernels.h), with multiply-adds.
+T512 __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(SIDEMAN_EXP_LOW)), _mm512_set1_ps(SIDEMAN_EXP_HIGH));
+    const __m512 shifter = _mm512_set1_ps(12582912.0f);
+    __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(SIDEMAN_EXP_LOG2E), shifter);
+    __m512 n = _mm512_sub_ps(shifted, shifter);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(SIDEMAN_EXP_LN2_HIGH), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(SIDEMAN_EXP_LN2_LOW), r);
+    __m512 p = _mm512_set1_ps(SIDEMAN_EXP_C6);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SIDEMAN_EXP_C5));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SIDEMAN_EXP_C4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SIDEMAN_EXP_C3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SIDEMAN_EXP_C2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(SIDEMAN_EXP_C1));
+    __m512 er = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    // 2^n in two normal halves, as exp16 does (n reaches -127 after clamping).
+    __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_castps_si512(shifter));
+    __m512i half = _mm512_srai_epi32(bits, 1);
+    __m512i bias = _mm512_set1_epi32(127);
+    __m512 a = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(half, bias), 23));
+    __m512 b = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(bits, half), bias), 23));
+    return _mm512_mul_ps(_mm512_mul_ps(er, a), b);
+}
+
+// Σ_j v_j·tanh(K_ij + q_j) = Σ_j v_j − 2·Σ_j v_j / (e^{2K_ij}·e^{2q_j} + 1): from the kept powers, one
+// multiply-add and one division an element instead of a tanh (0.86 µs a step for the reference shape's
+// 32 × 256 against 2.25). The multiply-add rounds once, so a product past the float range gives the right
+// limit (the quotient 0 or v_j) without ever forming a subnormal or an infinity of its own.
 __attribute__((target("avx512f,avx512dq"))) static void
-scores512(const float *keys, int window, int stride, const float *q, const float *v, float *u) {
+scores512(const float *key_powers, int window, int stride, const float *query_powers, const float *v, float *u) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 vs = _mm512_setzero_ps();
+    for (int j = 0; j < stride; j += 16) vs = _mm512_add_ps(vs, _mm512_loadu_ps(v + j));
+    float v_total = _mm512_reduce_add_ps(vs);
     for (int i = 0; i < window; i++) {
-        const float *k = keys + (long)i * stride;
+        const float *k = key_powers + (long)i * stride;
         __m512 acc = _mm512_setzero_ps();
-        for (int j = 0; j < stride; j += 16)
-            acc = _mm512_fmadd_ps(tanh512(_mm512_add_ps(_mm512_loadu_ps(k + j), _mm512_loadu_ps(q + j))),
-                                  _mm512_loadu_ps(v + j), acc);
-        u[i] = _mm512_reduce_add_ps(acc);
+        for (int j = 0; j < stride; j += 16) {
+            __m512 d = _mm512_fmadd_ps(_mm512_loadu_ps(k + j), _mm512_loadu_ps(query_powers + j), one);
+            acc = _mm512_add_ps(acc, _mm512_div_ps(_mm512_loadu_ps(v + j), d));
+        }
+        u[i] = v_total - 2 * _mm512_reduce_add_ps(acc);
+    }
+}
+
+__attribute__((target("avx512f,avx512dq"))) static void tanh_exponent512(float *p, int n) {
+    const __m512 bound = _mm512_set1_ps(86.0f);
+    for (int i = 0; i < n; i += 16) {
+        __m512 twice = _mm512_add_ps(_mm512_loadu_ps(p + i), _mm512_loadu_ps(p + i));
+        twice = _mm512_min_ps(_mm512_max_ps(twice, _mm512_sub_ps(_mm512_setzero_ps(), bound)), bound);
+        _mm512_storeu_ps(p + i, exp512(twice));
     }
 }
 
@@ -56,10 +98,16 @@ gates512(const float *z, int stride, float *c, float *h) {
     }
 }
 
-int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
-                             float *u) {
+int sideman_attention_scores(const float *key_powers, int window, int stride, const float *query_powers,
+                             const float *v, float *u) {
     if (!sideman_avx512_available()) return 0;
-    scores512(keys, window, stride, q, v, u);
+    scores512(key_powers, window, stride, query_powers, v, u);
+    return 1;
+}
+
+int sideman_tanh_exponent(float *p, int n) {
+    if (!sideman_avx512_available()) return 0;
+    tanh_exponent512(p, n);
     return 1;
 }
 
@@ -70,7 +118,8 @@ int sideman_lstm_gates(const float *z, int stride, float *c, float *h) {
 }
 
 #else
-int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
-                             float *u) { return 0; }
+int sideman_attention_scores(const float *key_powers, int window, int stride, const float *query_powers,
+                             const float *v, float *u) { return 0; }
+int sideman_tanh_exponent(float *p, int n) { return 0; }
 int sideman_lstm_gates(const float *z, int stride, float *c, float *h) { return 0; }
 #endif

@@ -309,11 +309,62 @@ extension Int8KernelTests {
         var rng = SeededRandom(seed: 32)
         for i in 0..<(window * stride) { keys[i] = rng.uniform(-4, 4) }
         for j in 0..<stride { q[j] = rng.uniform(-4, 4); v[j] = rng.uniform(-1, 1) }
+        applyTanhExponent(keys.base, count: window * stride)
+        applyTanhExponent(q.base, count: stride)
         let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
         if sideman_attention_scores(keys.base, Int32(window), Int32(stride), q.base, v.base, a.base) == 0 {
-            attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: a.base)
+            attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: a.base)
         }
-        attentionScoresPortable(keys.base, window: window, stride: stride, query: q.base, score: v.base, into: b.base)
+        attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: b.base)
         #expect(maxAbsDifference(a.array, b.array) < 1e-5)
+    }
+
+    @Test func tanhExponentAgreesWithTheSwiftFormAndLibm() {
+        let n = 96
+        let x = AlignedBuffer<Float>(count: n)
+        var rng = SeededRandom(seed: 34)
+        for i in 0..<n { x[i] = rng.uniform(-50, 50) }
+        x[0] = 0; x[1] = 43; x[2] = -43; x[3] = 1e-3
+        let a = AlignedBuffer<Float>(count: n), b = AlignedBuffer<Float>(count: n)
+        a.copy(from: x.array)
+        b.copy(from: x.array)
+        applyTanhExponent(a.base, count: n)
+        applyTanhExponentPortable(b.base, count: n)
+        for i in 0..<n {
+            let expected = Foundation.exp(Double(max(-86, min(86, 2 * x[i]))))
+            #expect(abs(Double(a[i]) / expected - 1) < 1e-6, "e^(2·\(x[i])): \(a[i]) against \(expected)")
+            #expect(abs(Double(b[i]) / expected - 1) < 1e-6, "e^(2·\(x[i])): \(b[i]) against \(expected)")
+            #expect(a[i].isNormal && b[i].isNormal)
+        }
+    }
+
+    /// The scores from e^{2K} and e^{2q} equal Σ v·tanh(K + q) in double precision, where both are large and
+    /// of opposite sign too (a sum near zero from two saturated halves) and where the power's product leaves
+    /// the float range (the tanh is then ±1).
+    @Test func attentionScoresFromPowersAreTheTanhSums() {
+        let window = 6, stride = 32
+        let keys = AlignedBuffer<Float>(count: window * stride), q = AlignedBuffer<Float>(count: stride)
+        let v = AlignedBuffer<Float>(count: stride)
+        var rng = SeededRandom(seed: 33)
+        for j in 0..<stride { q[j] = rng.uniform(-5, 5); v[j] = rng.uniform(-1, 1) }
+        for i in 0..<(window * stride) { keys[i] = rng.uniform(-5, 5) }
+        // Row 1: keys and query far out with opposite signs, meeting near zero.
+        for j in 0..<8 { q[j] = 30 + Float(j); keys[stride + j] = -30 - Float(j) + rng.uniform(-2, 2) }
+        // Row 2: a product past the float range both ways (|K + q| > 44).
+        for j in 8..<16 { q[j] = j % 2 == 0 ? 40 : -40; keys[2 * stride + j] = j % 2 == 0 ? 38 : -38 }
+        let expected = (0..<window).map { i in
+            (0..<stride).reduce(0.0) { $0 + Double(v[$1]) * Foundation.tanh(Double(keys[i * stride + $1]) + Double(q[$1])) }
+        }
+        applyTanhExponent(keys.base, count: window * stride)
+        applyTanhExponent(q.base, count: stride)
+        let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
+        if sideman_attention_scores(keys.base, Int32(window), Int32(stride), q.base, v.base, a.base) == 0 {
+            attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: a.base)
+        }
+        attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: b.base)
+        for i in 0..<window {
+            #expect(abs(Double(a[i]) - expected[i]) < 2e-5, "row \(i): \(a[i]) against \(expected[i])")
+            #expect(abs(Double(b[i]) - expected[i]) < 2e-5, "row \(i): \(b[i]) against \(expected[i])")
+        }
     }
 }

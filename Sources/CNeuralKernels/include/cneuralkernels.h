@@ -73,7 +73,7 @@ int sideman_avx512_available(void);
 // tanh(x) = x * P(x^2) / Q(x^2) with x clamped to +-SIDEMAN_TANH_CLAMP (where tanh is 1 - 2.7e-7): a
 // rational minimax fit made for Sideman (numpy, Lawson-weighted least squares on [0, clamp]), within 2.8e-7
 // of tanh in float arithmetic. Twelve multiply-adds and one division, against the exp-based form's range
-// reduction, polynomial, scaling and reciprocal: the attention's scores take 8,192 tanh a step. The AVX-512
+// reduction, polynomial, scaling and reciprocal, for the LSTM and WaveNet gates and the GELU. The AVX-512
 // kernels below and Activations.swift's tanh16 use the same coefficients, so both paths give the same values.
 #define SIDEMAN_TANH_CLAMP 7.90531110763549805f
 #define SIDEMAN_TANH_P6 (-1.1664411981e-13f)
@@ -87,9 +87,30 @@ int sideman_avx512_available(void);
 #define SIDEMAN_TANH_Q2 2.4675283945e-02f
 #define SIDEMAN_TANH_Q1 4.6457728535e-01f
 
-// u[i] = sum_j v[j] * tanh(keys[i][j] + q[j]) for i < window; keys rows `stride` floats apart.
-int sideman_attention_scores(const float *keys, int window, int stride, const float *q, const float *v,
-                             float *u);
+// e^x by Cody-Waite range reduction x = n ln2 + r and a degree-6 polynomial for e^r (about 2 ulp), on x
+// clamped to where the result is a normal float: Activations.swift's exp16 and the AVX-512 form below share
+// these constants, so both give the same values.
+#define SIDEMAN_EXP_LOW (-87.33f)
+#define SIDEMAN_EXP_HIGH 88.37f
+#define SIDEMAN_EXP_LOG2E 1.44269504f
+#define SIDEMAN_EXP_LN2_HIGH 0.693359375f
+#define SIDEMAN_EXP_LN2_LOW (-2.12194440e-4f)
+#define SIDEMAN_EXP_C6 1.98756915e-4f
+#define SIDEMAN_EXP_C5 1.39819995e-3f
+#define SIDEMAN_EXP_C4 8.33345190e-3f
+#define SIDEMAN_EXP_C3 4.16657959e-2f
+#define SIDEMAN_EXP_C2 1.66666655e-1f
+#define SIDEMAN_EXP_C1 5.00000012e-1f
+
+// p[i] = e^(2 p[i]) for i < n (a multiple of 16), 2 p[i] clamped to +-86 so the power is a normal float: the
+// form attention keeps keys and query in for the scores below.
+int sideman_tanh_exponent(float *p, int n);
+
+// u[i] = sum_j v[j] * tanh(K[i][j] + q[j]) for i < window, given key_powers[i][j] = e^(2 K[i][j]) (rows `stride`
+// floats apart) and query_powers[j] = e^(2 q[j]), each exponent clamped to +-86 (applyTanhExponent in Swift):
+// tanh(a + b) = 1 - 2 / (e^(2a) e^(2b) + 1), exact to rounding while |K| and |q| are at most 43.
+int sideman_attention_scores(const float *key_powers, int window, int stride, const float *query_powers,
+                             const float *v, float *u);
 
 // LSTM cell update on gate pre-activations z = [i; f; g; o], each block `stride` long (PyTorch order).
 int sideman_lstm_gates(const float *z, int stride, float *c, float *h);

@@ -8,19 +8,19 @@ import Foundation
 /// e^x for 16 lanes: Cody–Waite range reduction x = n·ln2 + r, a degree-6 polynomial for e^r, and 2^n
 /// assembled in the exponent bits. Inputs are clamped to the range whose result is a normal float.
 @inline(__always) public func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let xc = pointwiseMin(pointwiseMax(x, SIMD16(repeating: -87.33)), SIMD16(repeating: 88.37))
+    let xc = pointwiseMin(pointwiseMax(x, SIMD16(repeating: SIDEMAN_EXP_LOW)), SIMD16(repeating: SIDEMAN_EXP_HIGH))
     // n = round(x / ln2) using the 1.5·2^23 shifter: adding it leaves n in the low mantissa bits.
     let shifter = SIMD16<Float>(repeating: 12_582_912)
-    let shifted = xc * 1.442_695_04 + shifter
+    let shifted = xc * SIDEMAN_EXP_LOG2E + shifter
     let n = shifted - shifter
-    var r = xc - n * 0.693_359_375
-    r = r + n * 2.121_944_4e-4
-    var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
+    var r = xc - n * SIDEMAN_EXP_LN2_HIGH
+    r = r - n * SIDEMAN_EXP_LN2_LOW
+    var p = SIMD16<Float>(repeating: SIDEMAN_EXP_C6)
+    p = p * r + SIDEMAN_EXP_C5
+    p = p * r + SIDEMAN_EXP_C4
+    p = p * r + SIDEMAN_EXP_C3
+    p = p * r + SIDEMAN_EXP_C2
+    p = p * r + SIDEMAN_EXP_C1
     let er = p * (r * r) + r + 1
     // The integer n sits in the low bits of `shifted`; move (n + 127) into the exponent field.
     let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(shifter, to: SIMD16<Int32>.self)
@@ -29,6 +29,23 @@ import Foundation
     let scaleA = unsafeBitCast((half &+ 127) &<< 23, to: SIMD16<Float>.self)
     let scaleB = unsafeBitCast((nBits &- half &+ 127) &<< 23, to: SIMD16<Float>.self)
     return er * scaleA * scaleB
+}
+
+/// x → e^{2x} in place over n floats (whole vectors), 2x clamped to ±86 so the power is a normal float: the
+/// form attention keeps its keys and query in, as tanh(a + b) = 1 − 2 / (e^{2a}·e^{2b} + 1) turns each score
+/// term's tanh into a multiply-add and a division (`sideman_attention_scores`). AVX-512 where the CPU has it.
+@inline(never) public func applyTanhExponent(_ p: UnsafeMutablePointer<Float>, count n: Int) {
+    if sideman_tanh_exponent(p, Int32(n)) == 0 { applyTanhExponentPortable(p, count: n) }
+}
+
+/// The Swift form of `applyTanhExponent` (tests check the AVX-512 one against it).
+@inline(never) public func applyTanhExponentPortable(_ p: UnsafeMutablePointer<Float>, count n: Int) {
+    var i = 0
+    while i < n {
+        let twice = pointwiseMin(pointwiseMax(2 * load16(p + i), SIMD16(repeating: -86)), SIMD16(repeating: 86))
+        store16(exp16(twice), p + i)
+        i &+= 16
+    }
 }
 
 /// 1 / (1 + e^-x): saturates cleanly to 0 and 1 at the extremes, never NaN.

@@ -6,7 +6,8 @@ import Foundation
 /// The step leaves [h_t; d] in `joined`; the owner applies W_o (folded into its head, see AttentionRNN).
 ///
 /// W1 h_i is computed once, when h_i enters the window, and kept in a ring beside h_i, so a step costs one
-/// W2 product, n dot products and one W1 product for the newest entry. The window starts as n zero entries
+/// W2 product, n dot products and one W1 product for the newest entry. Keys and query are kept as e^{2x}
+/// (`applyTanhExponent`): each of the n·H score terms is then a multiply-add and a division, not a tanh. The window starts as n zero entries
 /// (as the reference and Magenta do), and the output of step t attends over h_{t-n} ... h_{t-1}.
 public struct Attention {
     public let hidden: Int
@@ -20,7 +21,7 @@ public struct Attention {
     /// W_o on [h_t; d] → H, with bias.
     public let output: Linear
 
-    /// Ring of cached keys W1·h_i and values h_i, one padded row each.
+    /// Ring of cached keys, as e^{2·W1·h_i}, and values h_i, one padded row each.
     let keys: AlignedBuffer<Float>, values: AlignedBuffer<Float>
     /// [h_t; d]: the projection's input; d doubles as the attention read the next step mixes into its input.
     public let joined: AlignedBuffer<Float>
@@ -43,6 +44,12 @@ public struct Attention {
         e = AlignedBuffer(count: hs)
         weights = AlignedBuffer(count: window)
         cursor = AlignedBuffer(count: 1)
+        emptyKeys()
+    }
+
+    /// The window's zero entries: their keys W1·0 = 0, kept as e^0.
+    private func emptyKeys() {
+        for i in 0..<keys.paddedCount { keys[i] = 1 }
     }
 
     /// d, the attention read of the last step.
@@ -88,7 +95,7 @@ public struct Attention {
     }
 
     public func reset() {
-        keys.zero()
+        emptyKeys()
         values.zero()
         joined.zero()
         cursor[0] = 0
@@ -106,20 +113,22 @@ public struct Attention {
     /// Attends with the top layer's h_t and c_t, leaves [h_t; d] in `joined`, then pushes h_t.
     @inline(__always) public func step(h: UnsafePointer<Float>, c: UnsafePointer<Float>) {
         query.weight.multiply(c, into: q.base, accumulate: false)
+        applyTanhExponent(q.base, count: hs)
         scores()
         joined.base.update(from: h, count: hs)
         weightedSum()
         let slot = cursor[0]
         key.weight.multiply(h, into: keys.base + slot * hs, accumulate: false)
+        applyTanhExponent(keys.base + slot * hs, count: hs)
         (values.base + slot * hs).update(from: h, count: hs)
         cursor[0] = slot + 1 == window ? 0 : slot + 1
     }
 
-    /// u_i = vᵀ tanh(K_i + q) for every slot, then softmax into `weights` (slot order does not matter).
+    /// u_i = vᵀ tanh(K_i + q) for every slot (from the kept powers), then softmax into `weights` (slot order does not matter).
     @inline(never) func scores() {
         let n = window
         if sideman_attention_scores(keys.base, Int32(n), Int32(hs), q.base, score.base, weights.base) == 0 {
-            attentionScoresPortable(keys.base, window: n, stride: hs, query: q.base, score: score.base, into: weights.base)
+            attentionScoresPortable(keys.base, window: n, stride: hs, queryPowers: q.base, score: score.base, into: weights.base)
         }
         var best = -Float.infinity
         for i in 0..<n { best = max(best, weights[i]) }
@@ -146,20 +155,26 @@ public struct Attention {
     }
 }
 
-/// u_i = Σ_j v_j tanh(K_ij + q_j) in Swift SIMD: the form used where the CPU has no AVX-512.
+/// u_i = Σ_j v_j tanh(K_ij + q_j) = Σ_j v_j − 2·Σ_j v_j / (e^{2K_ij}·e^{2q_j} + 1) from the powers
+/// (`applyTanhExponent`), in Swift SIMD: the form used where the CPU has no AVX-512 (`sideman_attention_scores`).
 @inline(never)
 public func attentionScoresPortable(
-    _ keys: UnsafePointer<Float>, window: Int, stride: Int, query q: UnsafePointer<Float>,
+    _ keyPowers: UnsafePointer<Float>, window: Int, stride: Int, queryPowers e: UnsafePointer<Float>,
     score v: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>
 ) {
+    var total = SIMD16<Float>()
+    var j = 0
+    while j < stride { total += load16(v + j); j &+= 16 }
+    let vTotal = total.sum()
     for i in 0..<window {
-        let k = keys + i * stride
+        let k = keyPowers + i * stride
         var acc = SIMD16<Float>()
-        var j = 0
+        j = 0
         while j < stride {
-            acc = acc.addingProduct(tanh16(load16(k + j) + load16(q + j)), load16(v + j))
+            // One rounding for the product and the 1, as the AVX-512 form's multiply-add does.
+            acc += load16(v + j) / SIMD16(repeating: 1).addingProduct(load16(k + j), load16(e + j))
             j &+= 16
         }
-        u[i] = acc.sum()
+        u[i] = vTotal - 2 * acc.sum()
     }
 }
