@@ -17,8 +17,8 @@ struct Bench: ParsableCommand {
             shipped families; random weights, inputs one-hot of 128 plus 3 of 64; benchmarks/reference.sh runs both). Warm steps run back to back after warm-up. Each cold step follows a walk that \
             writes one byte per cache line over a 32 MiB buffer (the size of L3 here), so its weights come from \
             memory or a far cache as after an idle wait; half of them also call the model's prefetch() \
-            (untimed) after the walk: the weights read, and one step rehearsed and taken back, as the daemon \
-            does before each step. With --precision other than fp32 the bench also reports how far the \
+            (untimed) after the walk: the step's data read, and a step rehearsed and taken back, three times, as \
+            the daemon does before each step. With --precision other than fp32 the bench also reports how far the \
             logits move from an fp32 copy of the same model.
 
             Examples:
@@ -252,7 +252,7 @@ struct Bench: ParsableCommand {
     struct Result {
         var warm: [Double]
         var cold: [Double]
-        /// Cold steps readied (untimed, `prefetch()`: weights read, a step rehearsed) after the cache walk, as the daemon
+        /// Cold steps readied (untimed, `prefetch()`: the step's data read and a step rehearsed, three times) after the cache walk, as the daemon
         /// can do in the idle time before a step boundary.
         var prefetched: [Double]
         /// The fixed loop's times, one after each warm step (empty with fewer than 20 warm-up steps).
@@ -406,7 +406,7 @@ struct Bench: ParsableCommand {
                       + (hit >= 0.7 ? ", so the p99 rests on which steps they land in" : ""))
             }
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
-            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): weights read, a step rehearsed, untimed)")
+            print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): the step's data read and a step rehearsed, three times, untimed)")
             if let limits {
                 print(String(format: "limit here: %.2f MB of dense weights read from cache in %.1f us (%.0f GB/s), %.2f M multiply-adds in %.1f us "
                              + "(the %@ loop from registers, %.1f G/s); the median is %.2fx the larger",
@@ -434,7 +434,7 @@ struct StepLimits {
 
     init?(_ model: any StreamingModel, _ precision: Precision) {
         let before = Matrix.touchedTotals
-        model.prefetch()
+        model.touchStepData()
         let after = Matrix.touchedTotals
         (bytes, multiplyAdds) = (after.bytes - before.bytes, after.multiplyAdds - before.multiplyAdds)
         let read = MachineLimits.readSeconds(bytes: bytes), rate = MachineLimits.multiplyAddsPerSecond(precision)

@@ -286,8 +286,8 @@ public struct MusicalEngine: PerformanceEngine {
 
     /// Between 16ths the engine sleeps for a hundred milliseconds and more, and whatever else runs evicts the
     /// models' weights: a step then reads them from memory, several times slower than from cache (the bench's
-    /// cold steps). So one or two cycles before the next step is due, every part's model is readied: its
-    /// weights read and one step rehearsed and taken back (`StreamingModel.prefetch`).
+    /// cold steps). So one or two cycles before the next step is due, every part's model is readied: what its
+    /// step reads read, and a step rehearsed and taken back, three times over (`StreamingModel.prefetch`).
     /// A clock-following transport is placed on the grid by its ticks, which the frame estimate tracks.
     private mutating func warmBeforeNextStep(_ session: Session, before limit: UInt64) {
         guard session.transport.isRunning else { return }

@@ -72,6 +72,17 @@ final class KeyValueCache {
 
     func reset() { count = 0 }
 
+    /// Reads one byte of every cache line of the keys and values the step attends over (`prefetch()`).
+    func touch() {
+        if let k = halfKeys, let v = halfValues {
+            k.touch()
+            v.touch()
+        } else {
+            keys.touch()
+            values.touch()
+        }
+    }
+
     /// Forgets the newest `steps` entries (at most the rewindable slots), as if they had never been stepped:
     /// the slots they took are written again next, and every entry the window reaches is still in the ring.
     func rewind(_ steps: Int) { count = max(0, count - min(steps, slots - window)) }

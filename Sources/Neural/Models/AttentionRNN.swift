@@ -152,14 +152,15 @@ public final class AttentionRNN: StreamingModel, RehearsingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
-    public func prefetch() {
+    public func prefetch() { ready() }
+
+    public func touchStepData() {
         mixRead.weight.touch()
         lstm.prefetch()
         attention.query.weight.touch()
         attention.key.weight.touch()
         projectedHead.weight.touch()
         chain?.touch()
-        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

@@ -87,11 +87,12 @@ public final class BasicRNN: StreamingModel, RehearsingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
-    public func prefetch() {
+    public func prefetch() { ready() }
+
+    public func touchStepData() {
         lstm.prefetch()
         output.weight.touch()
         chain?.touch()
-        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

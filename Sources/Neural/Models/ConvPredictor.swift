@@ -122,14 +122,15 @@ public final class ConvPredictor: StreamingModel, RehearsingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(FeatureList(oneHot: event)) }
 
-    public func prefetch() {
+    public func prefetch() { ready() }
+
+    public func touchStepData() {
         stack.prefetch()
         hidden.weight.touch()
         output.weight.touch()
         headState.touch()
         out.touch()
         chain?.touch()
-        rehearse()
     }
 
     public func prepare(_ precision: Precision) {

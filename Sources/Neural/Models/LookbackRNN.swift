@@ -53,6 +53,7 @@ public final class LookbackRNN: StreamingModel {
     public func prepare(_ precision: Precision) { core.prepare(precision) }
 
     public func prefetch() { core.prefetch() }
+    public func touchStepData() { core.touchStepData() }
 
     public func weights() -> WeightSet {
         var set = core.weights()

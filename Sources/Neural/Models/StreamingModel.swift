@@ -31,12 +31,17 @@ public protocol StreamingModel: AnyObject {
     /// Back to the start, reading the melody in the player's meter: bars of `stepsPerBar` 16ths, the first
     /// event `firstStepInBar` steps after a downbeat (a model that does not read bars: `reset`). Never allocates.
     func restart(stepsPerBar: Int, firstStepInBar: Int)
-    /// Readies the next step, for the idle time before it: reads the step's weights (one read per line), then
+    /// Readies the next step, for the idle time before it: reads what the step reads (`touchStepData`), then
     /// runs one step on an empty input and puts back what it changed (`rehearse`), so that the next step's
-    /// code, branch history, TLB entries and state are warm as well. A step after a long wait otherwise pays
-    /// for all of those; the weights alone left it 1.5-2x a warm one. The state and the logits are as
-    /// before. Costs about one step; never allocates.
+    /// code, branch history, TLB entries and state are warm as well; three times over (`readyingPasses`). A
+    /// step after a long wait otherwise pays for all of those; the weights alone left it 1.5-2x a warm one,
+    /// and one pass left the transformer's 1.7-2x. The state and the logits are as before. Costs about three
+    /// steps; never allocates.
     func prefetch()
+    /// Reads one byte of every cache line a step reads: its weights and any cache it attends over. The
+    /// weights' bytes are counted (`Matrix.touchedTotals`), so one call tells the bench what a step streams.
+    /// Never allocates.
+    func touchStepData()
     /// Chooses the storage of the dense step weights.
     func prepare(_ precision: Precision)
     /// Parameters in the saved (PyTorch) layout, with the configuration in the metadata.

@@ -231,13 +231,19 @@ public final class Transformer: StreamingModel, RehearsingModel {
 
     @discardableResult public func step(event: Int) -> UnsafeBufferPointer<Float> { step(encode(event: event)) }
 
-    public func prefetch() {
-        for block in blocks { for (linear, _) in block.linears { linear.weight.touch() } }
+    public func prefetch() { ready() }
+
+    public func touchStepData() {
+        for block in blocks {
+            for (linear, _) in block.linears { linear.weight.touch() }
+            block.cache.touch()
+        }
         output.weight.touch()
         chain?.touch()
-        rehearse()
-        rewind(1)
     }
+
+    /// The rehearsed step's key and value took a slot of the cache; `rewind` gives it back.
+    func forgetRehearsedStep() { rewind(1) }
 
     /// The weights at `precision`, and the KV cache in fp16 below fp32 (see `KeyValueCache`).
     ///

@@ -162,8 +162,8 @@ public final class Matrix: @unchecked Sendable {
     private var touched: UInt8 = 0
 
     /// Bytes and multiply-adds of every product `touch` has covered, summed over all matrices: a model's
-    /// `prefetch()` touches exactly what its step multiplies, so the difference across one call is what one
-    /// step streams and computes (the bench's limits). Relaxed counters; only the bench reads them.
+    /// `touchStepData()` touches exactly what its step multiplies, so the difference across one call is what
+    /// one step streams and computes (the bench's limits). Relaxed counters; only the bench reads them.
     static let touchedBytes = Atomic<Int>(0)
     static let touchedMultiplyAdds = Atomic<Int>(0)
 
