@@ -309,6 +309,15 @@ extension Int8KernelTests {
         var rng = SeededRandom(seed: 32)
         for i in 0..<(window * stride) { keys[i] = rng.uniform(-4, 4) }
         for j in 0..<stride { q[j] = rng.uniform(-4, 4); v[j] = rng.uniform(-1, 1) }
+        let (a, b) = scoresBothWays(keys: keys, query: q, score: v, window: window, stride: stride)
+        #expect(maxAbsDifference(a, b) < 1e-5)
+    }
+
+    /// Σ_j v_j tanh(K_ij + q_j) by the dispatched kernel and by the Swift loop; turns `keys` and `query` into
+    /// the powers the kernels read (`applyTanhExponent`) on the way.
+    private func scoresBothWays(
+        keys: AlignedBuffer<Float>, query q: AlignedBuffer<Float>, score v: AlignedBuffer<Float>, window: Int, stride: Int
+    ) -> (dispatched: [Float], portable: [Float]) {
         applyTanhExponent(keys.base, count: window * stride)
         applyTanhExponent(q.base, count: stride)
         let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
@@ -316,7 +325,7 @@ extension Int8KernelTests {
             attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: a.base)
         }
         attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: b.base)
-        #expect(maxAbsDifference(a.array, b.array) < 1e-5)
+        return (a.array, b.array)
     }
 
     @Test func tanhExponentAgreesWithTheSwiftFormAndLibm() {
@@ -355,13 +364,7 @@ extension Int8KernelTests {
         let expected = (0..<window).map { i in
             (0..<stride).reduce(0.0) { $0 + Double(v[$1]) * Foundation.tanh(Double(keys[i * stride + $1]) + Double(q[$1])) }
         }
-        applyTanhExponent(keys.base, count: window * stride)
-        applyTanhExponent(q.base, count: stride)
-        let a = AlignedBuffer<Float>(count: window), b = AlignedBuffer<Float>(count: window)
-        if sideman_attention_scores(keys.base, Int32(window), Int32(stride), q.base, v.base, a.base) == 0 {
-            attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: a.base)
-        }
-        attentionScoresPortable(keys.base, window: window, stride: stride, queryPowers: q.base, score: v.base, into: b.base)
+        let (a, b) = scoresBothWays(keys: keys, query: q, score: v, window: window, stride: stride)
         for i in 0..<window {
             #expect(abs(Double(a[i]) - expected[i]) < 2e-5, "row \(i): \(a[i]) against \(expected[i])")
             #expect(abs(Double(b[i]) - expected[i]) < 2e-5, "row \(i): \(b[i]) against \(expected[i])")
