@@ -7,8 +7,9 @@ import Foundation
 ///
 /// W1 h_i is computed once, when h_i enters the window, and kept in a ring beside h_i, so a step costs one
 /// W2 product, n dot products and one W1 product for the newest entry. Keys and query are kept as e^{2x}
-/// (`applyTanhExponent`): each of the n·H score terms is then a multiply-add and a division, not a tanh. The window starts as n zero entries
-/// (as the reference and Magenta do), and the output of step t attends over h_{t-n} ... h_{t-1}.
+/// (`applyTanhExponent`): each of the n·H score terms is then a multiply-add and a division, not a tanh.
+/// The window starts as n zero entries (as the reference and Magenta do), and the output of step t attends
+/// over h_{t-n} ... h_{t-1}.
 public struct Attention {
     public let hidden: Int
     public let window: Int
@@ -89,6 +90,14 @@ public struct Attention {
         set.tensors[TensorName.bias(TensorName.attentionOutput)] = Tensor(shape: [hidden], values: output.bias.array)
     }
 
+    /// Reads one byte of every cache line of its weights and of the ring the step attends over (`prefetch()`).
+    public func touchStepData() {
+        query.weight.touch()
+        key.weight.touch()
+        keys.touch()
+        values.touch()
+    }
+
     public func prepare(_ precision: Precision) {
         key.prepare(precision)
         query.prepare(precision)
@@ -124,7 +133,8 @@ public struct Attention {
         cursor[0] = slot + 1 == window ? 0 : slot + 1
     }
 
-    /// u_i = vᵀ tanh(K_i + q) for every slot (from the kept powers), then softmax into `weights` (slot order does not matter).
+    /// u_i = vᵀ tanh(K_i + q) for every slot (from the kept powers), then softmax into `weights` (slot order
+    /// does not matter).
     @inline(never) func scores() {
         let n = window
         if sideman_attention_scores(keys.base, Int32(n), Int32(hs), q.base, score.base, weights.base) == 0 {

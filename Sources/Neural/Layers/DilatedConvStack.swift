@@ -57,7 +57,7 @@ public struct DilatedConvStack {
 
     /// The weights, and the state and biases every layer reads: sixteen layers' small buffers are a few
     /// hundred lines on as many pages, which left a prefetched cold step 1.5x the warm one.
-    public func prefetch() {
+    public func touchStepData() {
         for layer in layers {
             layer.dilated.touch()
             layer.outputs.touch()

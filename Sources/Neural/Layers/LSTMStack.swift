@@ -35,7 +35,8 @@ public struct LSTMStack {
         for layer in layers { layer.prepare(precision) }
     }
 
-    public func prefetch() {
+    /// Reads one byte of every cache line of the layers' step weights (`prefetch()`).
+    public func touchStepData() {
         for layer in layers {
             layer.recurrent?.touch()
             layer.fused?.touch()

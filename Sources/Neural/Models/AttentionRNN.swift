@@ -156,9 +156,8 @@ public final class AttentionRNN: StreamingModel, RehearsingModel {
 
     public func touchStepData() {
         mixRead.weight.touch()
-        lstm.prefetch()
-        attention.query.weight.touch()
-        attention.key.weight.touch()
+        lstm.touchStepData()
+        attention.touchStepData()
         projectedHead.weight.touch()
         chain?.touch()
     }

@@ -90,7 +90,7 @@ public final class BasicRNN: StreamingModel, RehearsingModel {
     public func prefetch() { ready() }
 
     public func touchStepData() {
-        lstm.prefetch()
+        lstm.touchStepData()
         output.weight.touch()
         chain?.touch()
     }

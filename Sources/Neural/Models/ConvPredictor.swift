@@ -125,7 +125,7 @@ public final class ConvPredictor: StreamingModel, RehearsingModel {
     public func prefetch() { ready() }
 
     public func touchStepData() {
-        stack.prefetch()
+        stack.touchStepData()
         hidden.weight.touch()
         output.weight.touch()
         headState.touch()
