@@ -255,6 +255,8 @@ struct Bench: ParsableCommand {
         /// Cold steps readied (untimed, `prefetch()`: the step's data read and a step rehearsed, three times) after the cache walk, as the daemon
         /// can do in the idle time before a step boundary.
         var prefetched: [Double]
+        /// How long each of those `prefetch()` calls took: the idle time the daemon spends readying a step.
+        var readying: [Double]
         /// The fixed loop's times, one after each warm step (empty with fewer than 20 warm-up steps).
         var fixedLoop: [Double]
         /// How often this core was taken away in a second measured right after the warm steps (nil with
@@ -288,16 +290,17 @@ struct Bench: ParsableCommand {
         flush.initialize(repeating: 0, count: flushBytes)
         defer { flush.deallocate() }
         var cold = [Double](repeating: 0, count: coldSteps)
-        var prefetched = [Double](repeating: 0, count: coldSteps)
+        var prefetched = [Double](repeating: 0, count: coldSteps), readying = prefetched
         for k in 0..<(2 * coldSteps) {
             var line = 0
             while line < flushBytes { flush[line] &+= 1; line += 64 }
             // Alternate plain and prefetched cold steps so both see the same conditions.
-            if k % 2 == 1 { model.prefetch() }
+            if k % 2 == 1 { readying[k / 2] = Self.microseconds { model.prefetch() } }
             let us = Self.microseconds { step(inputs[warmup + steps + k / 2]) }
             if k % 2 == 0 { cold[k / 2] = us } else { prefetched[k / 2] = us }
         }
-        return Result(warm: warm, cold: cold, prefetched: prefetched, fixedLoop: loop, interruptions: interruptions)
+        return Result(warm: warm, cold: cold, prefetched: prefetched, readying: readying, fixedLoop: loop,
+                      interruptions: interruptions)
     }
 
     /// How long `body` took, in µs.
@@ -355,6 +358,7 @@ struct Bench: ParsableCommand {
 
     private func report(_ result: Result, _ drift: Drift?, limits: StepLimits?, label: String, model: any StreamingModel, precision: Precision) {
         let w = Summary(result.warm), c = Summary(result.cold), pc = Summary(result.prefetched)
+        let readying = Summary(result.readying)
         let loop = result.fixedLoop.isEmpty ? nil : Summary(result.fixedLoop)
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
         if json {
@@ -367,7 +371,8 @@ struct Bench: ParsableCommand {
                 ("cold_median_us", f(c.median)), ("cold_p99_us", f(c.p99)), ("cold_max_us", f(c.max)),
                 ("cold_steps", "\(coldSteps)"),
                 ("prefetched_cold_median_us", f(pc.median)), ("prefetched_cold_p99_us", f(pc.p99)),
-                ("prefetched_cold_max_us", f(pc.max)), ("cold_flush_bytes", "\(32 << 20)"),
+                ("prefetched_cold_max_us", f(pc.max)), ("prefetch_median_us", f(readying.median)),
+                ("prefetch_p99_us", f(readying.p99)), ("cold_flush_bytes", "\(32 << 20)"),
             ]
             if let l = loop {
                 fields += [("fixed_loop_median_us", f(l.median)), ("fixed_loop_p99_us", f(l.p99)),
@@ -407,6 +412,7 @@ struct Bench: ParsableCommand {
             }
             print("cold: median \(f(c.median)) us, p99 \(f(c.p99)) us, max \(f(c.max)) us  (\(coldSteps) steps, each after a 32 MiB cache walk)")
             print("cold after prefetch(): median \(f(pc.median)) us, p99 \(f(pc.p99)) us, max \(f(pc.max)) us  (the same walk, then prefetch(): the step's data read and a step rehearsed, three times, untimed)")
+            print("prefetch() itself after the walk: median \(f(readying.median)) us, p99 \(f(readying.p99)) us  (the idle time the daemon spends readying each step)")
             if let limits {
                 print(String(format: "limit here: %.2f MB of dense weights read from cache in %.1f us (%.0f GB/s), %.2f M multiply-adds in %.1f us "
                              + "(the %@ loop from registers, %.1f G/s); the median is %.2fx the larger",

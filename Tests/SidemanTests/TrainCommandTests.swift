@@ -142,6 +142,8 @@ struct TrainCommandTests {
             // sum per row) and the time to read and to multiply them here.
             #expect((timing["weight_bytes"] as? Int ?? 0) > 0 && (timing["multiply_adds"] as? Int ?? 0) > 0, "\(timing)")
             #expect((timing["limit_us"] as? Double ?? 0) > 0 && (timing["median_over_limit"] as? Double ?? 0) > 0, "\(timing)")
+            // prefetch() timed after each walk: it rehearses whole steps, so it takes at least the fastest warm one.
+            #expect((timing["prefetch_median_us"] as? Double ?? 0) >= (timing["min_us"] as? Double ?? 1), "\(timing)")
             // The memory-free loop timed after each step, for reading the step's p99 against the machine's own.
             #expect((timing["fixed_loop_median_us"] as? Double ?? 0) > 0, "\(timing)")
             #expect((timing["fixed_loop_p99_over_median"] as? Double ?? 0) >= 1 && (timing["p99_over_median"] as? Double ?? 0) >= 1, "\(timing)")
